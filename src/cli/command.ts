@@ -1,0 +1,46 @@
+// The shape every command module exports. Commands parse nothing by hand: they declare options
+// (node:util parseArgs) and get them parsed, with unknown flags rejected as user errors.
+import type { Log } from "../ui/log";
+import type { Output } from "../ui/output";
+
+export type OptionSpec = {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+  /** One line for --help; the value placeholder goes in `value`. */
+  help: string;
+  value?: string;
+};
+
+export interface CommandContext {
+  /** Positional arguments after the command name. */
+  args: string[];
+  /** Parsed options: string | boolean | string[] as declared. */
+  options: Record<string, string | boolean | string[] | undefined>;
+  out: Output;
+  log: Log;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdin: NodeJS.ReadStream;
+  /** Aborted on SIGINT/SIGTERM: long operations must stop and explain the target's state. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Longer text for --help: what it does, what it changes, examples. */
+  description?: string;
+  options: Record<string, OptionSpec>;
+  /** Maximum number of positionals; more is a user error. */
+  maxArgs?: number;
+  run(ctx: CommandContext): Promise<number | void>;
+}
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  help: { type: "boolean", short: "h", help: "show help for this command" },
+  json: { type: "boolean", help: "print NDJSON events instead of text (one JSON object per line)" },
+  "log-dir": { type: "string", value: "DIR", help: "where the run log goes (default: $TMPDIR/nixnode-install)" },
+};

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli";
+
+describe("the CLI shell", () => {
+  it("prints help listing every command and exits 0", async () => {
+    const r = await runCli(["--help"]);
+    expect(r.code).toBe(0);
+    for (const c of ["install", "plan", "detect", "lockdown", "secrets"]) expect(r.stdout).toContain(`  ${c}`);
+  });
+
+  it("prints the package version", async () => {
+    const r = await runCli(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("rejects an unknown flag with exit 2, naming the flag and where help is", async () => {
+    const r = await runCli(["plan", "--out-dir", "x"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--out-dir");
+    expect(r.stderr).toContain("nixnode-install plan --help");
+  });
+
+  it("reports errors as one NDJSON error event with --json", async () => {
+    const r = await runCli(["plan", "--nope", "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.events).toHaveLength(1);
+    expect(r.events[0]).toMatchObject({ type: "error", exitCode: 2, field: "--nope" });
+  });
+
+  it("writes no colour escapes when NO_COLOR is set", async () => {
+    const r = await runCli(["plan", "--nope"], { env: { NO_COLOR: "1" } });
+    expect(r.stderr).not.toMatch(/\x1b\[/);
+  });
+});
