@@ -1,11 +1,18 @@
 // Bundles the CLI into ONE file with no runtime dependencies (dist/nixnode-install.mjs), so that
-// `npx nixnode-install` downloads little and starts fast. Heavy modules stay behind dynamic
-// import() and are only initialised by the commands that need them.
+// `npx nixnode-install` downloads little and starts fast.
+//
+// Two passes. The command graph (src/cli/commands/index.ts and everything it pulls in: ssh2, listr2,
+// prompts, age...) is bundled as CommonJS and embedded in the light shell as a STRING, compiled
+// with node:vm only when a command runs. V8 compiles a 1 MB module in ~70 ms even when nothing in it
+// runs; scanning a string literal costs a fraction of that, so --help and --version stay close to a
+// bare `node -e 0` (bench/startup.mjs measures it).
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+const minify = !process.argv.includes("--no-minify");
+
 // `import text from "../../disko/ext4.nix?raw"`: the file's text, as Vite/Vitest do it, so that the
 // templates stay real files (evaluated and parsed on their own) and still ship inside the bundle.
 const rawText = {
@@ -15,24 +22,64 @@ const rawText = {
     b.onLoad({ filter: /.*/, namespace: "raw" }, (a) => ({ contents: readFileSync(a.path, "utf8"), loader: "text" }));
   },
 };
-const watch = process.argv.includes("--watch");
-await build({
-  entryPoints: ["src/cli/main.ts"],
-  outfile: "dist/nixnode-install.mjs",
+
+const common = {
   bundle: true,
   platform: "node",
-  format: "esm",
   target: "node20.19",
-  minify: !process.argv.includes("--no-minify"),
-  legalComments: "linked",
-  sourcemap: false,
+  minify,
+  legalComments: "none",
   define: { __NIXNODE_VERSION__: JSON.stringify(pkg.version) },
   // ssh2's optional native speed-ups: it falls back to pure JS when they are absent
   external: ["cpu-features", "*.node"],
+  plugins: [rawText],
+  logLevel: "warning",
+};
+
+// pass 1: the commands, as a CommonJS function body
+const heavy = await build({
+  ...common,
+  entryPoints: ["src/cli/commands/index.ts"],
+  format: "cjs",
+  write: false,
+  // code that needs its own location gets the bundle's (set by the loader below)
+  define: { ...common.define, "import.meta.url": "__nixnodeBundleUrl" },
+});
+const heavySource = heavy.outputFiles[0].text;
+
+// pass 2: the light shell, with load-commands.ts replaced by a loader of the embedded string
+const embed = {
+  name: "embed-commands",
+  setup(b) {
+    b.onResolve({ filter: /\/load-commands$/ }, () => ({ path: "load-commands", namespace: "embed" }));
+    b.onLoad({ filter: /.*/, namespace: "embed" }, () => ({
+      loader: "js",
+      resolveDir: process.cwd(),
+      contents: `
+import { runInThisContext } from "node:vm";
+import { createRequire } from "node:module";
+const SOURCE = ${JSON.stringify(heavySource)};
+let loaded;
+export async function loadCommands() {
+  if (!loaded) {
+    const module = { exports: {} };
+    const fn = runInThisContext("(function (require, module, exports, __nixnodeBundleUrl) {" + SOURCE + "\\n})", { filename: new URL(import.meta.url).pathname + "#commands" });
+    fn(createRequire(import.meta.url), module, module.exports, import.meta.url);
+    loaded = module.exports.commands;
+  }
+  return loaded;
+}`,
+    }));
+  },
+};
+await build({
+  ...common,
+  entryPoints: ["src/cli/main.ts"],
+  outfile: "dist/nixnode-install.mjs",
+  format: "esm",
+  plugins: [rawText, embed],
   banner: {
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins
     js: "import { createRequire as __nnCreateRequire } from 'node:module'; const require = __nnCreateRequire(import.meta.url);",
   },
-  plugins: [rawText],
-  logLevel: watch ? "info" : "warning",
 });

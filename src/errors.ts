@@ -11,8 +11,15 @@ export interface ErrorDetails {
   cause?: unknown;
 }
 
+// Identity by brand, not instanceof: the published bundle compiles the commands separately from the
+// shell (scripts/build.mjs), so an error class may exist twice in one process.
+const BRAND = Symbol.for("nixnode-install.error");
+export type ErrorKind = "user" | "operation" | "cancelled" | "internal";
+
 export abstract class NixnodeError extends Error {
   abstract readonly exitCode: number;
+  abstract readonly kind: ErrorKind;
+  readonly [BRAND] = true;
   readonly field?: string;
   readonly hint?: string;
   readonly details: string[];
@@ -28,6 +35,7 @@ export abstract class NixnodeError extends Error {
 /** Bad input from the operator (argv, config file, facts file, key file...). Exit 2, nothing changed. */
 export class UserError extends NixnodeError {
   readonly exitCode = 2;
+  readonly kind = "user";
 }
 
 /**
@@ -36,11 +44,13 @@ export class UserError extends NixnodeError {
  */
 export class OperationError extends NixnodeError {
   readonly exitCode = 3;
+  readonly kind = "operation";
 }
 
 /** The operator pressed Ctrl-C or declined a confirmation. Exit 130. */
 export class CancelledError extends NixnodeError {
   readonly exitCode = 130;
+  readonly kind = "cancelled";
   constructor(message = "Cancelled. Nothing was changed on the target.", opts: ErrorDetails = {}) {
     super(message, opts);
   }
@@ -49,10 +59,16 @@ export class CancelledError extends NixnodeError {
 /** A bug or an impossible state. Exit 1 with a pointer to the log. */
 export class InternalError extends NixnodeError {
   readonly exitCode = 1;
+  readonly kind = "internal";
 }
 
 export function isNixnodeError(e: unknown): e is NixnodeError {
-  return e instanceof NixnodeError;
+  return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** True for a CancelledError from any copy of this module (Ctrl-C, a declined confirmation). */
+export function isCancelled(e: unknown): boolean {
+  return isNixnodeError(e) && e.kind === "cancelled";
 }
 
 /** Shorthand for the most common user error: a named field with a fix. */

@@ -1,7 +1,7 @@
 // Entry point. argv -> command; the ONE place that turns errors into messages and exit codes.
 // Command modules are imported lazily so that `--help` and `--version` load almost nothing.
 import { parseArgs } from "node:util";
-import { CancelledError, InternalError, NixnodeError, UserError, isNixnodeError } from "../errors";
+import { CancelledError, InternalError, type NixnodeError, UserError, isNixnodeError } from "../errors";
 import { createLog, memoryLog, type Log } from "../ui/log";
 import { createOutput, type Output } from "../ui/output";
 import { GLOBAL_OPTIONS, type Command, type OptionSpec } from "./command";
@@ -140,7 +140,7 @@ export async function main(io: MainIO): Promise<number> {
           hint: log.path ? `this is a bug; the log has details: ${log.path}` : "this is a bug; please report it with the command you ran",
         });
     log.write(`error (${err.name}, exit ${err.exitCode}): ${err.message}\n${(e as Error)?.stack ?? ""}`);
-    if (err instanceof InternalError && log.path && !err.hint) (err as { hint?: string }).hint = `the log has details: ${log.path}`;
+    if (err.kind === "internal" && log.path && !err.hint) (err as { hint?: string }).hint = `the log has details: ${log.path}`;
     out.error({ message: err.message, field: err.field, hint: err.hint, details: err.details, exitCode: err.exitCode });
     return err.exitCode;
   } finally {

@@ -1,0 +1,10 @@
+// The heavy half of the CLI: every command and, through them, ssh2, listr2, prompts, age... The
+// light shell (main.ts, registry.ts) reaches it only through load-commands.ts, so that --help and
+// --version never compile it (see scripts/build.mjs).
+import detect from "./detect";
+import install from "./install";
+import lockdown from "./lockdown";
+import plan from "./plan";
+import secrets from "./secrets";
+
+export const commands = { install, plan, detect, lockdown, secrets };
