@@ -87,7 +87,10 @@ export async function main(io: MainIO): Promise<number> {
   try {
     if (argv.length === 0 || (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h")) || argv[0] === "help") {
       const named = argv[0] === "help" ? argv[1] : undefined;
-      if (named && named in COMMANDS) out.text(commandHelp(await COMMANDS[named as CommandName].load()));
+      if (named && named in COMMANDS) {
+        const cmd = await COMMANDS[named as CommandName].load();
+        out.result(commandHelp(cmd), { command: cmd.name, usage: cmd.usage, options: Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }) });
+      }
       else if (wantsJson) out.result("", { version: VERSION, commands: Object.keys(COMMANDS) });
       else out.text(topHelp());
       return 0;
@@ -111,7 +114,7 @@ export async function main(io: MainIO): Promise<number> {
     const cmd = await COMMANDS[name].load();
     const parsed = parse(cmd, rest);
     if (parsed.values.help) {
-      out.text(commandHelp(cmd));
+      out.result(commandHelp(cmd), { command: cmd.name, usage: cmd.usage, options: Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }) });
       return 0;
     }
     if (cmd.maxArgs !== undefined && parsed.positionals.length > cmd.maxArgs) {

@@ -28,6 +28,14 @@ describe("the CLI shell", () => {
     expect(r.events[0]).toMatchObject({ type: "error", exitCode: 2, field: "--nope" });
   });
 
+  it("answers --help --json with one result event naming the command's options", async () => {
+    const r = await runCli(["plan", "--help", "--json"]);
+    expect(r.code).toBe(0);
+    expect(r.events).toHaveLength(1);
+    expect(r.events[0]).toMatchObject({ type: "result", data: { command: "plan" } });
+    expect((r.events[0]!.data as { options: string[] }).options).toContain("json");
+  });
+
   it("writes no colour escapes when NO_COLOR is set", async () => {
     const r = await runCli(["plan", "--nope"], { env: { NO_COLOR: "1" } });
     expect(r.stderr).not.toMatch(/\x1b\[/);
