@@ -1,0 +1,105 @@
+// Pure builders for every command the lockdown runs on the target. They are plain POSIX sh for a
+// NixOS host (the paths are NixOS's: the system profile, /run/current-system, the switch lock).
+// Values are always quoted with shellQuote; nothing here runs anything.
+export const SYSTEM_PROFILE = "/nix/var/nix/profiles/system";
+export const SWITCH_LOCK = "/run/nixos/switch-to-configuration.lock";
+/** Runtime state of the supervisors; /run is cleared by a reboot, like the test activation itself. */
+export const STATE_ROOT = "/run/nixnode-lockdown";
+/** Where the flake is unpacked for the build on the target. */
+export const REMOTE_FLAKE_DIR = "/var/lib/nixnode-install/flake";
+export const REBOOT_UNIT = "nixnode-lockdown-reboot";
+
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function supervisorUnit(stage: string): string {
+  return `nixnode-lockdown-${stage}`;
+}
+
+export function stateDir(stage: string): string {
+  return `${STATE_ROOT}/${stage}`;
+}
+
+/** Prints key=value lines parsed by parsePreflight (preflight.ts). */
+export function preflightScript(port: number): string {
+  return [
+    `echo "ssh_connection=$SSH_CONNECTION"`,
+    `echo "os_id=$( (. /etc/os-release && echo "$ID") 2>/dev/null)"`,
+    `echo "profile_link=$(readlink ${SYSTEM_PROFILE} 2>/dev/null)"`,
+    `echo "profile_toplevel=$(readlink -f ${SYSTEM_PROFILE} 2>/dev/null)"`,
+    `echo "current_toplevel=$(readlink -f /run/current-system 2>/dev/null)"`,
+    `ss -Htlnp 2>/dev/null | awk '{print "listen=" $4 " " $6}'`,
+    // flock -n succeeds only when nobody holds the lock: a left-over file alone is not a lock
+    `if [ -e ${SWITCH_LOCK} ]; then if flock -n ${SWITCH_LOCK} true 2>/dev/null; then echo switch_lock=stale-file; else echo switch_lock=held; fi; else echo switch_lock=none; fi`,
+    `for u in nixos-rebuild-switch-to-configuration ${supervisorUnit("dual-port")} ${supervisorUnit("final")}; do echo "unit=$u $(systemctl is-active "$u.service" 2>/dev/null | head -1)"; done`,
+    `for d in ${STATE_ROOT}/*/; do [ -f "$d/state" ] || continue; p=$(cat "$d/supervisor.pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then a=alive; else a=dead; fi; echo "supervisor=$(basename "$d") $a $(tail -n 1 "$d/state")"; done`,
+    `echo port_checked=${port}`,
+  ].join("\n");
+}
+
+/** Unpacks the flake tarball from stdin into a clean folder. */
+export function unpackFlakeCommand(): string {
+  return `rm -rf ${REMOTE_FLAKE_DIR} && mkdir -p ${REMOTE_FLAKE_DIR} && tar -x -C ${REMOTE_FLAKE_DIR} -f - && echo unpacked`;
+}
+
+/** Builds the host's toplevel and prints its store path (the same command a person would type). */
+export function buildCommand(hostname: string): string {
+  const ref = `path:${REMOTE_FLAKE_DIR}#nixosConfigurations.${hostname}.config.system.build.toplevel`;
+  return `nix --extra-experimental-features 'nix-command flakes' build --no-link --print-out-paths ${shellQuote(ref)}`;
+}
+
+export interface SupervisorLaunch {
+  stage: string;
+  newToplevel: string;
+  oldToplevel: string;
+  confirmTimeoutSec: number;
+  /** The last resort: reboot (back into the boot default) this long after launch. */
+  rebootAfterSec: number;
+  /** The supervisor script's text, uploaded next to its state. */
+  scriptPath: string;
+}
+
+/**
+ * Starts the reboot timer FIRST (so even a switch that hangs is undone), then the supervisor, both
+ * under systemd-run: they belong to systemd, not to this SSH session.
+ */
+export function launchSupervisorCommand(l: SupervisorLaunch): string {
+  const dir = stateDir(l.stage);
+  const q = shellQuote;
+  return [
+    `set -e`,
+    `rm -rf ${q(dir)} && mkdir -p ${q(dir)}`,
+    `systemctl stop ${REBOOT_UNIT}.timer >/dev/null 2>&1 || true`,
+    `systemd-run --quiet --collect --unit=${REBOOT_UNIT} --on-active=${l.rebootAfterSec}s "$(command -v systemctl)" reboot`,
+    `systemd-run --quiet --collect --unit=${supervisorUnit(l.stage)} /bin/sh ${q(l.scriptPath)} ${q(dir)} ${q(l.newToplevel)} ${q(l.oldToplevel)} ${l.confirmTimeoutSec}`,
+    `echo launched`,
+  ].join("\n");
+}
+
+export function readStateCommand(stage: string): string {
+  return `cat ${shellQuote(stateDir(stage))}/state 2>/dev/null || true`;
+}
+
+export function ackCommand(stage: string): string {
+  return `touch ${shellQuote(stateDir(stage))}/ack && echo acked`;
+}
+
+export function nackCommand(stage: string, reason: string): string {
+  return `printf '%s\\n' ${shellQuote(reason)} > ${shellQuote(stateDir(stage))}/nack`;
+}
+
+export function cancelRebootCommand(): string {
+  return `systemctl stop ${REBOOT_UNIT}.timer ${REBOOT_UNIT}.service >/dev/null 2>&1; systemctl is-active ${REBOOT_UNIT}.timer >/dev/null 2>&1 && echo still-armed || echo cancelled`;
+}
+
+/** Makes a confirmed toplevel the boot default and prints the new generation's link name. */
+export function persistCommand(toplevel: string): string {
+  return `set -e\nnix-env -p ${SYSTEM_PROFILE} --set ${shellQuote(toplevel)}\n${shellQuote(toplevel)}/bin/switch-to-configuration boot\nreadlink ${SYSTEM_PROFILE}`;
+}
+
+/** "system-7-link" -> 7 */
+export function generationNumber(link: string): number | null {
+  const m = /system-(\d+)-link$/.exec(link.trim());
+  return m ? Number(m[1]) : null;
+}
