@@ -1,0 +1,71 @@
+// The INSTALLED system's network, from what the target runs now. Installs by other tools end
+// unreachable mostly here: the provider hands out a static /32 with an on-link gateway (Hetzner
+// 172.31.1.1, OVH), or a static IPv6 /64 routed via fe80::1, and the new system only does DHCP.
+// Rule: per interface (matched by MAC), keep DHCP where the target used DHCP, and write the exact
+// static addresses and routes where it did not, gateways outside the prefix marked on-link.
+import type { Address, Facts, NetInterface, Route } from "../facts/types";
+import { inPrefix, isLinkLocal, isLoopback } from "./ip";
+import type { NetInterfacePlan, NetworkPlan } from "./types";
+
+/** Used only when the network is static and no usable resolver was captured (Quad9, Cloudflare). */
+export const FALLBACK_DNS = ["9.9.9.9", "1.1.1.1", "2620:fe::fe", "2606:4700:4700::1111"];
+
+const CONFIGURABLE_KINDS: ReadonlyArray<NetInterface["kind"]> = ["ethernet", "other"];
+
+export function planNetwork(facts: Facts, notes: string[] = []): NetworkPlan {
+  const candidates = facts.network.interfaces.filter((i) => i.mac && CONFIGURABLE_KINDS.includes(i.kind) && i.mac !== "00:00:00:00:00:00");
+  const withGlobal = candidates.filter((i) => i.addresses.some(isGlobal));
+  let interfaces: NetInterfacePlan[];
+  if (withGlobal.length > 0) {
+    interfaces = withGlobal.map((i) => planInterface(i, facts));
+  } else {
+    // A facter report (or a probe on a box with no address yet) records no addresses: DHCP on every
+    // wired interface is the only honest default, and the operator is told so.
+    interfaces = candidates.filter((i) => i.kind === "ethernet").map((i) => ({ name: i.name, mac: i.mac!, dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }));
+    if (interfaces.length > 0) notes.push(`network: no addresses were captured, so the new system uses DHCP on ${interfaces.map((i) => i.name).join(", ")}; if this provider assigns static addresses, plan from \`detect\` facts instead`);
+    else notes.push("network: no wired interface with a MAC address was found; the new system will have no network configuration from this plan");
+  }
+  const anyStatic = interfaces.some((i) => i.addresses.length > 0);
+  let dns = facts.network.dns.filter((s) => !isLoopback(s) && !isLinkLocal(s));
+  if (dns.length < facts.network.dns.length) notes.push("network: the local resolver stub (127.0.0.53 or similar) is not carried over; its upstream servers are used when known");
+  if (dns.length === 0 && anyStatic) {
+    dns = FALLBACK_DNS;
+    notes.push(`network: static addresses but no usable DNS server was captured; using ${FALLBACK_DNS.join(", ")} (change in host.json network.dns)`);
+  }
+  return { interfaces, dns };
+}
+
+function isGlobal(a: Address): boolean {
+  return a.scope === "global" && !isLinkLocal(a.address);
+}
+
+function planInterface(iface: NetInterface, facts: Facts): NetInterfacePlan {
+  const globals = iface.addresses.filter(isGlobal);
+  const v4 = globals.filter((a) => a.family === 4);
+  const v6 = globals.filter((a) => a.family === 6);
+  // DHCP for IPv4 where any v4 address was dynamic; a static v4 next to it (rare) is kept too.
+  const dhcp4 = v4.some((a) => a.dynamic) || (v4.length === 0 && facts.network.dhcp4);
+  const staticV4 = v4.filter((a) => !a.dynamic);
+  const staticV6 = v6.filter((a) => !a.dynamic);
+  const addresses = [...staticV4, ...staticV6].map((a) => `${a.address}/${a.prefix}`);
+  const routes: NetInterfacePlan["routes"] = [];
+  const ownRoutes = facts.network.routes.filter((r) => r.dev === iface.name && r.gateway);
+  for (const fam of [4, 6] as const) {
+    const statics = fam === 4 ? staticV4 : staticV6;
+    if (statics.length === 0) continue; // DHCP / router advertisements bring their own routes
+    for (const r of ownRoutes.filter((x) => x.family === fam && isStaticRoute(x))) {
+      routes.push({ destination: r.destination === "default" ? (fam === 4 ? "0.0.0.0/0" : "::/0") : r.destination, gateway: r.gateway!, onLink: r.onLink || !statics.some((a) => inPrefix(r.gateway!, a.address, a.prefix)) });
+    }
+    const gw = fam === 4 ? facts.network.defaultGateway4 : facts.network.defaultGateway6;
+    const hasDefault = routes.some((r) => r.destination === (fam === 4 ? "0.0.0.0/0" : "::/0"));
+    if (gw && gw.dev === iface.name && !hasDefault) {
+      routes.push({ destination: fam === 4 ? "0.0.0.0/0" : "::/0", gateway: gw.address, onLink: gw.onLink || !statics.some((a) => inPrefix(gw.address, a.address, a.prefix)) });
+    }
+  }
+  return { name: iface.name, mac: iface.mac!, dhcp4, ipv6AcceptRA: staticV6.length === 0, addresses, routes };
+}
+
+/** Routes the installed system must recreate: not kernel prefix routes, not DHCP/RA-learned ones. */
+function isStaticRoute(r: Route): boolean {
+  return r.protocol !== "kernel" && r.protocol !== "dhcp" && r.protocol !== "ra" && r.gateway !== null;
+}
