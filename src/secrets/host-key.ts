@@ -1,0 +1,180 @@
+// The node's SSH host identity, made on the operator's side before the install: an ed25519 key in
+// OpenSSH format, kept in the flake only as secrets/host-key.age (encrypted to the operators) plus
+// keys/ssh_host_ed25519_key.pub, so a reinstall keeps the same fingerprint. For the install it is
+// decrypted into a private temp dir laid out for nixos-anywhere --extra-files, removed afterwards.
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OperationError, UserError } from "../errors";
+import { ageDecrypt, ageEncrypt, parseRecipient, type AgeIdentity } from "./age";
+import { KeyFormatError, ed25519PublicWire, encodeWire, formatSshPublicKey, parseOpensshContainer, parseSshPublicKey, publicKeyFromWire, sshFingerprint } from "./ssh-keys";
+
+export interface HostKey {
+  /** OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----), unencrypted: keep it in memory only. */
+  privateKey: string;
+  /** `ssh-ed25519 AAAA... comment` */
+  publicKey: string;
+  /** SHA256:... as `ssh-keygen -lf` prints it. */
+  fingerprint: string;
+}
+
+export const HOST_KEY_AGE = "secrets/host-key.age";
+export const HOST_KEY_PUB = "keys/ssh_host_ed25519_key.pub";
+
+/** Serialises an ed25519 key as openssh-key-v1, unencrypted, the way ssh-keygen writes it. */
+export function opensshPrivateKey(seed: Uint8Array, pub: Uint8Array, comment: string): string {
+  const check = randomBytes(4);
+  const keyType = Buffer.from(encodeWire(["ssh-ed25519"]));
+  const section = Buffer.concat([
+    check,
+    check,
+    keyType,
+    Buffer.from(encodeWire([pub, new Uint8Array([...seed, ...pub]), comment])),
+  ]);
+  const pad = Buffer.from(Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1));
+  const body = Buffer.concat([
+    Buffer.from("openssh-key-v1\0", "latin1"),
+    Buffer.from(encodeWire(["none", "none", new Uint8Array(0)])),
+    Buffer.from([0, 0, 0, 1]),
+    Buffer.from(encodeWire([ed25519PublicWire(pub), Buffer.concat([section, pad])])),
+  ]);
+  const lines = body.toString("base64").match(/.{1,70}/g) ?? [];
+  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join("\n")}\n-----END OPENSSH PRIVATE KEY-----\n`;
+}
+
+export function generateHostKey(comment = "root@nixnode"): HostKey {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const seed = new Uint8Array(Buffer.from(privateKey.export({ format: "jwk" }).d!, "base64url"));
+  const pub = new Uint8Array(Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url"));
+  const key = publicKeyFromWire(ed25519PublicWire(pub), comment);
+  return { privateKey: opensshPrivateKey(seed, pub, comment), publicKey: formatSshPublicKey(key), fingerprint: sshFingerprint(key.wire) };
+}
+
+/**
+ * Writes secrets/host-key.age (armored, encrypted to `recipients`: operator SSH public keys or
+ * age1... recipients) and keys/ssh_host_ed25519_key.pub. Validates every recipient before writing.
+ */
+export async function writeEncryptedHostKey(flakeDir: string, key: HostKey, recipients: string[]): Promise<{ agePath: string; pubPath: string }> {
+  if (recipients.length === 0) {
+    throw new UserError("no operator keys to encrypt the host key to", { field: "ssh.authorizedKeys", hint: "add at least one operator public key" });
+  }
+  const parsed = recipients.map((r, i) => parseRecipient(r, `ssh.authorizedKeys[${i}]`));
+  const data = await ageEncrypt(key.privateKey, parsed, { armor: true });
+  const agePath = join(flakeDir, HOST_KEY_AGE);
+  const pubPath = join(flakeDir, HOST_KEY_PUB);
+  mkdirSync(join(flakeDir, "secrets"), { recursive: true });
+  mkdirSync(join(flakeDir, "keys"), { recursive: true });
+  writeFileSync(agePath, data, { mode: 0o644 });
+  writeFileSync(pubPath, `${key.publicKey}\n`, { mode: 0o644 });
+  return { agePath, pubPath };
+}
+
+/** Reads keys/ssh_host_ed25519_key.pub (null when the flake has no host key yet). */
+export function readHostPublicKey(flakeDir: string): { publicKey: string; fingerprint: string } | null {
+  const p = join(flakeDir, HOST_KEY_PUB);
+  if (!existsSync(p)) return null;
+  const line = readFileSync(p, "utf8").trim();
+  try {
+    const k = parseSshPublicKey(line);
+    return { publicKey: line, fingerprint: sshFingerprint(k.wire) };
+  } catch (e) {
+    if (e instanceof KeyFormatError) throw new UserError(`${HOST_KEY_PUB}: ${e.message}`, { field: HOST_KEY_PUB, hint: "restore it from git" });
+    throw e;
+  }
+}
+
+export interface SecretTempDir {
+  path: string;
+  /** Removes the directory and everything in it; safe to call twice. */
+  cleanup(): void;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * A 0700 temp dir for plaintext secrets, removed by cleanup(), on process exit, and on signals.
+ * On a signal nobody else handles, the signal is re-raised after cleanup so the process still ends.
+ */
+export function createSecretTempDir(prefix = "nixnode-secret-"): SecretTempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(path, 0o700);
+  let done = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    cleanup();
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  const cleanup = () => {
+    if (done) return;
+    done = true;
+    rmSync(path, { recursive: true, force: true });
+    process.off("exit", cleanup);
+    for (const s of SIGNALS) process.off(s, onSignal);
+  };
+  process.on("exit", cleanup);
+  for (const s of SIGNALS) process.once(s, onSignal);
+  return { path, cleanup };
+}
+
+export interface DecryptedHostKey {
+  /** Pass this to nixos-anywhere --extra-files: it holds etc/ssh/ssh_host_ed25519_key{,.pub}. */
+  extraFilesDir: string;
+  privateKeyPath: string;
+  publicKeyPath: string;
+  fingerprint: string;
+  publicKey: string;
+  cleanup(): void;
+}
+
+/**
+ * Decrypts secrets/host-key.age with the operator's identities into `<tmpDir>/extra-files/etc/ssh/`.
+ * The extra-files root and etc/ssh are 0755 (nixos-anywhere copies the tree onto the new root, so
+ * their modes become those of / and /etc); the private key is 0600 and tmpDir itself 0700.
+ * Checks that the decrypted key matches keys/ssh_host_ed25519_key.pub.
+ */
+export async function decryptHostKeyInto(flakeDir: string, identities: AgeIdentity[], tmpDir: string): Promise<DecryptedHostKey> {
+  const agePath = join(flakeDir, HOST_KEY_AGE);
+  let data: Buffer;
+  try {
+    data = readFileSync(agePath);
+  } catch {
+    throw new UserError(`${HOST_KEY_AGE}: not found in ${flakeDir}`, { field: HOST_KEY_AGE, hint: "generate the flake first (nixnode-install plan), or give --flake the right directory" });
+  }
+  const plain = Buffer.from(await ageDecrypt(data, identities, HOST_KEY_AGE)).toString("utf8");
+  let container;
+  try {
+    container = parseOpensshContainer(plain);
+    container.open();
+  } catch (e) {
+    throw new OperationError(`${HOST_KEY_AGE}: decrypts, but not to an unencrypted OpenSSH ed25519 key (${(e as Error).message})`);
+  }
+  const pub = container.publicKey;
+  if (pub.type !== "ssh-ed25519") throw new OperationError(`${HOST_KEY_AGE}: holds a ${pub.type} key; the host key must be ssh-ed25519`);
+  const fingerprint = sshFingerprint(pub.wire);
+  const recorded = readHostPublicKey(flakeDir);
+  if (recorded && recorded.fingerprint !== fingerprint) {
+    throw new OperationError(`${HOST_KEY_AGE} and ${HOST_KEY_PUB} disagree`, {
+      details: [`encrypted key: ${fingerprint}`, `public key file: ${recorded.fingerprint}`],
+      hint: "restore both files from git; never pin a fingerprint you cannot explain",
+    });
+  }
+  chmodSync(tmpDir, 0o700);
+  const extraFilesDir = join(tmpDir, "extra-files");
+  const sshDir = join(extraFilesDir, "etc", "ssh");
+  mkdirSync(sshDir, { recursive: true, mode: 0o755 });
+  for (const d of [extraFilesDir, join(extraFilesDir, "etc"), sshDir]) chmodSync(d, 0o755);
+  const privateKeyPath = join(sshDir, "ssh_host_ed25519_key");
+  const publicKeyPath = `${privateKeyPath}.pub`;
+  const publicKey = recorded?.publicKey ?? formatSshPublicKey(pub);
+  writeFileSync(privateKeyPath, plain, { mode: 0o600 });
+  chmodSync(privateKeyPath, 0o600);
+  writeFileSync(publicKeyPath, `${publicKey}\n`, { mode: 0o644 });
+  return {
+    extraFilesDir,
+    privateKeyPath,
+    publicKeyPath,
+    fingerprint,
+    publicKey,
+    cleanup: () => rmSync(extraFilesDir, { recursive: true, force: true }),
+  };
+}
