@@ -134,8 +134,9 @@ function checkAccess(f: Facts, opts: PreflightOptions): PreflightCheck {
 
 function checkTools(f: Facts, kexec: boolean): PreflightCheck {
   if (!kexec) return pass("tools", "already a NixOS installer: nothing to fetch or unpack");
-  if (f.source === "facter") {
-    return warn("tools", "a nixos-facter report does not record which tools the running system has (tar, cpio, setsid)", "`nixnode-install detect root@host` checks them on the live machine");
+  if (f.source !== "probe") {
+    const from = f.source === "facter" ? "a nixos-facter report" : "a bundled example machine";
+    return warn("tools", `${from} does not record which tools the running system has (tar, cpio, setsid)`, "`nixnode-install detect root@host` checks them on the live machine");
   }
   const missing = (["tar", "cpio", "setsid"] as const).filter((t) => !f.tools[t]);
   if (missing.length > 0) {
