@@ -1,0 +1,384 @@
+// Throwaway SSH targets: a real sshd in its own network, mount and UTS namespaces, looking like a
+// fresh server from the network. See test/targets/README.md for the folder layout and scripts.
+import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { claimSlot, STATE_ROOT, type Slot } from "./address-slots";
+import { cleanupStale } from "./cleanup-stale";
+import { startLatencyProxy } from "./latency-proxy";
+import { destroySync, registerLive, type LiveTarget } from "./live-targets";
+import { mustRun, runCommand, type CommandResult } from "./run-command";
+import { renderHolderScript, renderReboot, renderSshdConfig, renderStartSshd, withPorts } from "./target-scripts";
+
+export type { CommandResult } from "./run-command";
+
+export interface TargetOptions {
+  /** default ubuntu-vps; "nixos" loads test/targets/personalities/nixos/setup (H6) */
+  personality?: "ubuntu-vps" | "nixos";
+  /** default a random one, exposed as target.rootPassword */
+  rootPassword?: string;
+  /** root's authorized_keys lines */
+  authorizedKeys?: string[];
+  hostKeyType?: "ed25519";
+  /** default yes (a fresh VPS) */
+  permitRootLogin?: "yes" | "prohibit-password" | "no";
+  /** default true */
+  passwordAuthentication?: boolean;
+  /** default false: wrong passwords are answered at once instead of after PAM's 2-5 s delay */
+  usePam?: boolean;
+  /** MemTotal of the target's /proc/meminfo (bind-mounted fake; other lines are the host's) */
+  memoryMiB?: number;
+  /** what `systemd-detect-virt` prints inside the target (a shim in /usr/local/sbin) */
+  virt?: string;
+  /** absolute path inside the target -> content; /proc/... files are bind-mounted over, others written (under /etc, /root, /home, /var/log, /run, /usr/local/sbin) */
+  extraFiles?: Record<string, string>;
+  /** default the target's name */
+  hostname?: string;
+  /** default [22] */
+  ports?: number[];
+}
+
+/** What a personality's setupPersonality(t) receives. */
+export interface PersonalityContext {
+  name: string;
+  dir: string;
+  /** bound over /usr/local/sbin inside the target: first on sshd's PATH */
+  shimDir: string;
+  /** dir/reboot.d: executables run in order by dir/reboot (restore the boot-default state) */
+  rebootDir: string;
+  hostKeyPath: string;
+  /** the live sshd_config (a symlink to dir/etc-ssh/sshd_config = /etc/ssh/sshd_config inside) */
+  sshdConfigPath: string;
+  address: string;
+  operatorAddress: string;
+  holderPid: number;
+  exec(cmd: string, opts?: { input?: string }): Promise<CommandResult>;
+  /** Writes a file inside the target (private paths only, see writeTargetFile). */
+  writeFile(pathInTarget: string, content: string, mode?: number): Promise<void>;
+}
+
+export interface TestTarget {
+  name: string;
+  ns: string;
+  /** the target's private state folder on the host */
+  dir: string;
+  address: string;
+  operatorAddress: string;
+  port: number;
+  rootPassword: string;
+  holderPid: number;
+  shimDir: string;
+  hostKeyPath: string;
+  hostKeyFingerprint(): Promise<string>;
+  exec(cmd: string, opts?: { input?: string }): Promise<CommandResult>;
+  writeFile(pathInTarget: string, content: string, mode?: number): Promise<void>;
+  sshdLog(): Promise<string>;
+  restartSshd(opts?: { port?: number; ports?: number[] }): Promise<void>;
+  killSshd(): Promise<void>;
+  simulateReboot(beforeStart?: () => Promise<void>): Promise<void>;
+  bootId(): Promise<string>;
+  faults: {
+    blockPort(port: number): Promise<void>;
+    unblockPort(port: number): Promise<void>;
+    blackholeAll(): Promise<void>;
+    restoreAll(): Promise<void>;
+    linkDown(): Promise<void>;
+    linkUp(): Promise<void>;
+    bandwidth(rate: string): Promise<void>;
+    clearBandwidth(): Promise<void>;
+  };
+  addClientAddress(): Promise<string>;
+  latencyProxy(oneWayDelayMs: number): Promise<{ host: "127.0.0.1"; port: number; close(): Promise<void> }>;
+  stop(): Promise<void>;
+}
+
+const TARGET_ENV = {
+  PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  HOME: "/root",
+  USER: "root",
+  LOGNAME: "root",
+  SHELL: "/bin/sh",
+  LANG: "C.UTF-8",
+};
+/** Paths a target may write without touching the host (overlay or private binds). */
+const PRIVATE_PREFIXES = ["/etc/", "/root/", "/home/", "/var/log/", "/run/", "/usr/local/sbin/"];
+
+export function targetsSupported(): { ok: true } | { ok: false; reason: string } {
+  if (process.platform !== "linux") return { ok: false, reason: "targets need Linux network namespaces" };
+  if (process.getuid?.() !== 0) return { ok: false, reason: "targets need root (network namespaces, mounts)" };
+  for (const bin of ["/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/nsenter", "/usr/bin/unshare", "/usr/bin/openssl"]) {
+    if (!existsSync(bin)) return { ok: false, reason: `${bin} is missing (install openssh-server, util-linux, openssl)` };
+  }
+  if (!["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].some((p) => existsSync(p))) return { ok: false, reason: "ip (iproute2) is missing" };
+  if (!["/usr/sbin/iptables", "/sbin/iptables"].some((p) => existsSync(p))) return { ok: false, reason: "iptables is missing" };
+  return { ok: true };
+}
+
+export function writeTargetInfo(t: Pick<TestTarget, "name" | "ns" | "holderPid" | "address" | "operatorAddress" | "port" | "dir" | "shimDir">): void {
+  const info = { name: t.name, ns: t.ns, holderPid: t.holderPid, address: t.address, operatorAddress: t.operatorAddress, port: t.port, dir: t.dir, shimDir: t.shimDir };
+  writeFileSync(join(t.dir, "target.json"), JSON.stringify(info, null, 2) + "\n");
+}
+
+let staleSwept = false;
+
+export async function startTarget(opts: TargetOptions = {}): Promise<TestTarget> {
+  const supported = targetsSupported();
+  if (!supported.ok) throw new Error(`cannot start a target: ${supported.reason}`);
+  if (!staleSwept) {
+    staleSwept = true;
+    cleanupStale();
+  }
+  const slot = claimSlot();
+  const name = `nnt-${process.pid}-${slot.index}`;
+  const dir = join(STATE_ROOT, name);
+  const live: LiveTarget = { ns: name, dir, hostIfs: [slot.hostIf], slots: [slot.index] };
+  registerLive(live);
+  try {
+    return await buildTarget(name, dir, slot, live, opts);
+  } catch (e) {
+    destroySync(live);
+    throw e;
+  }
+}
+
+async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarget, opts: TargetOptions): Promise<TestTarget> {
+  const rootPassword = opts.rootPassword ?? randomBytes(12).toString("base64url");
+  let ports = opts.ports ?? [22];
+  prepareDir(dir, opts, ports);
+  writeFileSync(join(dir, "etc-upper", "shadow"), shadowWithRoot(await hashPassword(rootPassword)), { mode: 0o640 });
+  await mustRun("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", join(dir, "etc-ssh", "ssh_host_ed25519_key")]);
+  await createNetwork(name, slot);
+  const holderPid = await startHolder(name, dir, opts.hostname ?? name);
+
+  const exec = (cmd: string, o: { input?: string } = {}) =>
+    runCommand("nsenter", ["-t", String(holderPid), "-n", "-m", "-u", "--wd=/root", "--", "sh", "-c", cmd], { input: o.input, env: TARGET_ENV });
+  const mustExec = async (cmd: string, input?: string) => {
+    const r = await exec(cmd, { input });
+    if (r.code !== 0) throw new Error(`in target ${name}: \`${cmd}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+    return r.stdout;
+  };
+  const inNet = (file: string, args: string[]) => mustRun("nsenter", ["-t", String(holderPid), "-n", "--", file, ...args]);
+  const writeTargetFile = async (path: string, content: string, mode = 0o644) => {
+    if (!PRIVATE_PREFIXES.some((p) => path.startsWith(p)) || path.includes("/..")) {
+      throw new Error(`writeFile: ${path} is not private to the target (allowed under ${PRIVATE_PREFIXES.join(" ")})`);
+    }
+    // rm first: a symlink in the host's /etc (os-release!) must not be followed out of the overlay
+    const q = shellQuote(path);
+    await mustExec(`rm -f ${q} && mkdir -p "$(dirname ${q})" && cat > ${q} && chmod ${mode.toString(8)} ${q}`, content);
+  };
+
+  await inNet("iptables-restore", ["--noflush", join(dir, "iptables.rules")]);
+  if (opts.memoryMiB !== undefined) {
+    const meminfo = readFileSync("/proc/meminfo", "utf8").replace(/^MemTotal:.*$/m, `MemTotal:       ${opts.memoryMiB * 1024} kB`);
+    writeFileSync(join(dir, "meminfo"), meminfo);
+    await mustExec(`mount --bind '${dir}/meminfo' /proc/meminfo`);
+  }
+  let n = 0;
+  for (const [path, content] of Object.entries(opts.extraFiles ?? {})) {
+    if (path.startsWith("/proc/")) {
+      const src = join(dir, `extra-${n++}`);
+      writeFileSync(src, content);
+      await mustExec(`mount --bind '${src}' '${path}'`);
+    } else await writeTargetFile(path, content);
+  }
+
+  const shimDir = join(dir, "shims");
+  const t: TestTarget = {
+    name,
+    ns: name,
+    dir,
+    address: slot.targetAddress,
+    operatorAddress: slot.hostAddress,
+    port: ports[0]!,
+    rootPassword,
+    holderPid,
+    shimDir,
+    hostKeyPath: join(dir, "etc-ssh", "ssh_host_ed25519_key"),
+    async hostKeyFingerprint() {
+      const out = await mustRun("ssh-keygen", ["-l", "-f", t.hostKeyPath]);
+      const m = /SHA256:[A-Za-z0-9+/]+/.exec(out);
+      if (!m) throw new Error(`no fingerprint in ssh-keygen output: ${out}`);
+      return m[0];
+    },
+    exec,
+    writeFile: writeTargetFile,
+    sshdLog: () => readFile(join(dir, "sshd.log"), "utf8").catch(() => ""),
+    async restartSshd(o = {}) {
+      const next = o.ports ?? (o.port !== undefined ? [o.port] : undefined);
+      if (next) {
+        const conf = join(dir, "sshd_config");
+        await writeFile(conf, withPorts(await readFile(conf, "utf8"), next));
+        ports = next;
+        t.port = next[0]!;
+        writeTargetInfo(t);
+      }
+      await mustExec(`'${dir}/start-sshd'`);
+    },
+    async killSshd() {
+      await mustExec(`[ -s '${dir}/sshd.pid' ] && kill "$(cat '${dir}/sshd.pid')" && rm -f '${dir}/sshd.pid' || true`);
+    },
+    async simulateReboot(beforeStart) {
+      await rebootPhase("--stop");
+      if (beforeStart) await beforeStart();
+      await rebootPhase("--start");
+    },
+    bootId: async () => (await readFile(join(dir, "boot_id"), "utf8")).trim(),
+    faults: {
+      blockPort: (p) => inNet("iptables", ["-I", "NNT-IN", "1", "-p", "tcp", "--dport", String(p), "--syn", "-j", "DROP"]).then(() => undefined),
+      async unblockPort(p) {
+        const rule = ["NNT-IN", "-p", "tcp", "--dport", String(p), "--syn", "-j", "DROP"];
+        while ((await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "iptables", "-D", ...rule])).code === 0);
+      },
+      async blackholeAll() {
+        await inNet("iptables", ["-A", "NNT-IN", "!", "-i", "lo", "-j", "DROP"]);
+        await inNet("iptables", ["-A", "NNT-OUT", "!", "-o", "lo", "-j", "DROP"]);
+      },
+      async restoreAll() {
+        for (const [chain, dirFlag] of [["NNT-IN", "-i"], ["NNT-OUT", "-o"]] as const) {
+          const rule = [chain, "!", dirFlag, "lo", "-j", "DROP"];
+          while ((await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "iptables", "-D", ...rule])).code === 0);
+        }
+      },
+      linkDown: () => inNet("ip", ["link", "set", "eth0", "down"]).then(() => undefined),
+      async linkUp() {
+        await inNet("ip", ["link", "set", "eth0", "up"]);
+        await inNet("ip", ["route", "replace", "default", "via", slot.hostAddress, "dev", "eth0"]);
+      },
+      async bandwidth(rate) {
+        const tbf = ["root", "tbf", "rate", rate, "burst", "32kbit", "latency", "400ms"];
+        await mustRun("tc", ["qdisc", "replace", "dev", slot.hostIf, ...tbf]);
+        await inNet("tc", ["qdisc", "replace", "dev", "eth0", ...tbf]);
+      },
+      async clearBandwidth() {
+        await runCommand("tc", ["qdisc", "del", "dev", slot.hostIf, "root"]);
+        await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "tc", "qdisc", "del", "dev", "eth0", "root"]);
+      },
+    },
+    async addClientAddress() {
+      // A second operator address on the host side of the same veth: the target answers it through
+      // its default route, so it works whatever the host's rp_filter says.
+      const extra = claimSlot();
+      live.slots.push(extra.index);
+      await mustRun("ip", ["addr", "add", `${extra.hostAddress}/32`, "dev", slot.hostIf]);
+      return extra.hostAddress;
+    },
+    latencyProxy: (delay) => startLatencyProxy({ host: slot.targetAddress, port: t.port }, delay),
+    async stop() {
+      destroySync(live);
+    },
+  };
+  async function rebootPhase(phase: "--stop" | "--start") {
+    const r = await exec(`exec '${dir}/reboot' ${phase}`); // exec: the calling sh would be stopped as part of the target
+    if (r.code !== 0) {
+      const log = await readFile(join(dir, "reboot.log"), "utf8").catch(() => "");
+      throw new Error(`reboot ${phase} of ${name} failed (${r.code}):\n${log.split("\n").slice(-15).join("\n")}`);
+    }
+  }
+
+  writeFileSync(join(dir, "start-sshd"), renderStartSshd(dir), { mode: 0o755 });
+  writeFileSync(join(dir, "reboot"), renderReboot(dir, holderPid, slot.hostAddress), { mode: 0o755 });
+  writeTargetInfo(t);
+  if (opts.virt !== undefined) writeFileSync(join(shimDir, "systemd-detect-virt"), `#!/bin/sh\necho '${opts.virt}'\n[ '${opts.virt}' != none ]\n`, { mode: 0o755 });
+  await setupPersonality(opts.personality ?? "ubuntu-vps", {
+    name,
+    dir,
+    shimDir,
+    rebootDir: join(dir, "reboot.d"),
+    hostKeyPath: t.hostKeyPath,
+    sshdConfigPath: join(dir, "sshd_config"),
+    address: t.address,
+    operatorAddress: t.operatorAddress,
+    holderPid,
+    exec,
+    writeFile: writeTargetFile,
+  });
+  await mustExec(`'${dir}/start-sshd'`);
+  return t;
+}
+
+function prepareDir(dir: string, opts: TargetOptions, ports: number[]): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const d of ["etc-upper", "etc-work", "etc-ssh", "home", "var-log", "run", "shims", "reboot.d"]) mkdirSync(join(dir, d), { mode: 0o755 });
+  mkdirSync(join(dir, "run", "sshd"), { mode: 0o755 });
+  mkdirSync(join(dir, "root", ".ssh"), { recursive: true, mode: 0o700 });
+  chmodSync(join(dir, "root"), 0o700);
+  writeFileSync(join(dir, "root", ".bashrc"), "");
+  writeFileSync(join(dir, "root", ".profile"), "");
+  writeFileSync(join(dir, "root", ".ssh", "authorized_keys"), (opts.authorizedKeys ?? []).map((k) => k.trim() + "\n").join(""), { mode: 0o600 });
+  const config = renderSshdConfig({
+    ports,
+    permitRootLogin: opts.permitRootLogin ?? "yes",
+    passwordAuthentication: opts.passwordAuthentication ?? true,
+    usePam: opts.usePam ?? false,
+  });
+  writeFileSync(join(dir, "etc-ssh", "sshd_config"), config);
+  symlinkSync("etc-ssh/sshd_config", join(dir, "sshd_config"));
+  writeFileSync(join(dir, "boot_id"), randomUUID() + "\n");
+  writeFileSync(join(dir, "sshd.log"), "");
+  writeFileSync(
+    join(dir, "iptables.rules"),
+    // NNT-IN/NNT-OUT hold the harness's faults; the no-op conntrack rule makes conntrack track from
+    // the start, so a stateful firewall added later does not see established sessions as NEW.
+    "*filter\n:NNT-IN - [0:0]\n:NNT-OUT - [0:0]\n-I INPUT 1 -j NNT-IN\n-I OUTPUT 1 -j NNT-OUT\n-A NNT-IN -m conntrack --ctstate NEW\nCOMMIT\n",
+  );
+}
+
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+async function hashPassword(password: string): Promise<string> {
+  return (await mustRun("openssl", ["passwd", "-6", "-stdin"], { input: password + "\n" })).trim();
+}
+
+function shadowWithRoot(hash: string): string {
+  const lines = readFileSync("/etc/shadow", "utf8").split("\n").filter((l) => l && !l.startsWith("root:"));
+  return [`root:${hash}:19700:0:99999:7:::`, ...lines].join("\n") + "\n";
+}
+
+async function createNetwork(ns: string, slot: Slot): Promise<void> {
+  await mustRun("ip", ["netns", "add", ns]);
+  await mustRun("ip", ["link", "add", slot.hostIf, "type", "veth", "peer", "name", slot.peerIf, "netns", ns]);
+  await mustRun("ip", ["addr", "add", `${slot.hostAddress}/30`, "dev", slot.hostIf]);
+  await mustRun("ip", ["link", "set", slot.hostIf, "up"]);
+  const batch = [
+    `link set ${slot.peerIf} name eth0`,
+    `addr add ${slot.targetAddress}/30 dev eth0`,
+    "link set eth0 up",
+    `route add default via ${slot.hostAddress} dev eth0`,
+  ].join("\n");
+  await mustRun("ip", ["-n", ns, "-batch", "-"], { input: batch + "\n" });
+}
+
+/** The namespace anchor: `sleep infinity` with the target's private mounts and hostname. */
+function startHolder(ns: string, dir: string, hostname: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const script = renderHolderScript(dir, hostname);
+    const child = spawn("ip", ["netns", "exec", ns, "unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script], {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      if (!d.includes("ready")) return;
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
+      resolve(child.pid!);
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => reject(new Error(`target ${ns}: namespace holder exited ${code}: ${stderr.trim()}`)));
+  });
+}
+
+async function setupPersonality(personality: string, ctx: PersonalityContext): Promise<void> {
+  const file = fileURLToPath(new URL(`./personalities/${personality}/setup.ts`, import.meta.url));
+  if (!existsSync(file)) throw new Error(`personality "${personality}": ${file} does not exist yet`);
+  const mod = (await import(file)) as { setupPersonality?: (t: PersonalityContext) => Promise<void> };
+  if (typeof mod.setupPersonality !== "function") throw new Error(`personality "${personality}": ${file} does not export setupPersonality(t)`);
+  await mod.setupPersonality(ctx);
+}
