@@ -1,0 +1,37 @@
+// The `nixos` personality of a throwaway target (TEST ONLY): a private /nix with generations, the
+// NixOS os-release, and stand-ins for nix build / switch-to-configuration / nix-env / systemd-run /
+// systemctl / nixos-version that apply host.json FOR REAL to the target's sshd, fail2ban and
+// firewall (nixos-shim.mjs, which runs inside the target). A reboot (dir/reboot) re-activates the
+// profile's boot default through dir/reboot.d/50-nixos-boot-default.
+import { fileURLToPath } from "node:url";
+
+export const NIXOS_SHIM = fileURLToPath(new URL("./nixos-shim.mjs", import.meta.url));
+
+export interface PersonalityHost {
+  dir: string;
+  exec(cmd: string, opts?: { input?: string }): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Installs the personality. Generation 1 is `hostJson` (a path on this machine, e.g. the flake's
+ * hosts/<host>/host.json after an install) or, without it, the target's current sshd settings.
+ */
+export async function setupPersonality(t: PersonalityHost, opts: { hostJson?: string } = {}): Promise<void> {
+  const r = await t.exec(`${q(process.execPath)} ${q(NIXOS_SHIM)} ${q(t.dir)} setup${opts.hostJson ? ` ${q(opts.hostJson)}` : ""}`);
+  if (r.code !== 0) throw new Error(`nixos personality setup failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+}
+
+/** Test knob: the NEXT builds carry units that fail on activation ("sshd" = a config sshd rejects). */
+export async function failUnitsInNextBuild(t: PersonalityHost, units: string[]): Promise<void> {
+  const r = await t.exec(`mkdir -p ${q(t.dir)}/nixos-test && printf '%s\\n' ${units.map(q).join(" ")} > ${q(t.dir)}/nixos-test/fail-unit`);
+  if (r.code !== 0) throw new Error(r.stderr);
+}
+
+/** Reads the target's generations and what is active, the way a person would check. */
+export async function nixosState(t: PersonalityHost): Promise<{ profileLink: string; current: string; boot: string }> {
+  const r = await t.exec("readlink /nix/var/nix/profiles/system; readlink -f /run/current-system; readlink -f /nix/var/nix/profiles/system");
+  const [profileLink = "", current = "", boot = ""] = r.stdout.trim().split("\n");
+  return { profileLink, current, boot };
+}
