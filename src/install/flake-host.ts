@@ -1,0 +1,118 @@
+// Reading and updating the flake's hosts/<host>/host.json, and staging the pre-generated host key
+// as nixos-anywhere extra files in a private temp folder that is removed when the run ends.
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../errors";
+import type { HostData } from "../plan/types";
+import { createSecretTempDir, generateHostKey, writeEncryptedHostKey, type HostKey, type SecretTempDir } from "../secrets/host-key";
+import { isObject } from "../util/fields";
+
+export function hostJsonPath(flakeDir: string, hostName: string): string {
+  return join(flakeDir, "hosts", hostName, "host.json");
+}
+
+/** The one host of a generated flake: nixnode.json's hostname, else the only folder under hosts/. */
+export function findFlakeHost(flakeDir: string, field = "--flake"): string {
+  if (!existsSync(join(flakeDir, "flake.nix"))) {
+    throw new UserError(`${field}: ${flakeDir} has no flake.nix`, { field, hint: "point --flake at a folder made by `nixnode-install plan`, or leave --flake out to generate one" });
+  }
+  try {
+    const cfg = JSON.parse(readFileSync(join(flakeDir, "nixnode.json"), "utf8")) as { hostname?: unknown };
+    if (typeof cfg.hostname === "string" && existsSync(hostJsonPath(flakeDir, cfg.hostname))) return cfg.hostname;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new UserError(`${field}: ${join(flakeDir, "nixnode.json")} is not valid JSON`, { field, hint: "restore it from git" });
+  }
+  const hosts = existsSync(join(flakeDir, "hosts")) ? readdirSync(join(flakeDir, "hosts")).filter((h) => existsSync(hostJsonPath(flakeDir, h))) : [];
+  if (hosts.length !== 1) {
+    throw new UserError(`${field}: expected exactly one hosts/<name>/host.json in ${flakeDir}, found ${hosts.length}`, { field, hint: "give the flake made for this machine" });
+  }
+  return hosts[0]!;
+}
+
+export function readHostData(flakeDir: string, hostName: string): HostData {
+  const p = hostJsonPath(flakeDir, hostName);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(p, "utf8"));
+  } catch (e) {
+    throw new UserError(`hosts/${hostName}/host.json: cannot be read (${(e as Error).message})`, { field: `hosts/${hostName}/host.json`, hint: "regenerate the flake with `nixnode-install plan`" });
+  }
+  if (!isObject(data) || !isObject(data.ssh) || !Array.isArray(data.ssh.authorizedKeys)) {
+    throw new UserError(`hosts/${hostName}/host.json: ssh.authorizedKeys missing`, { field: `hosts/${hostName}/host.json`, hint: "regenerate the flake with `nixnode-install plan`" });
+  }
+  return data as unknown as HostData;
+}
+
+export function writeHostData(flakeDir: string, hostName: string, host: HostData): void {
+  const p = hostJsonPath(flakeDir, hostName);
+  mkdirSync(join(flakeDir, "hosts", hostName), { recursive: true });
+  writeFileSync(`${p}.tmp`, JSON.stringify(host, null, 2) + "\n");
+  renameSync(`${p}.tmp`, p);
+}
+
+export interface StagedHostKey {
+  key: HostKey;
+  /** --extra-files root: etc/ssh/ssh_host_ed25519_key (0600) + .pub */
+  extraFilesDir: string;
+  temp: SecretTempDir;
+  /** False when no operator key could be an age recipient: the private key then lives only for this run. */
+  storedEncrypted: boolean;
+}
+
+/**
+ * Generates the new system's host key on the operator's side, pins its fingerprint in host.json,
+ * stores it age-encrypted to the operators' keys in the flake (so a reinstall keeps it), and
+ * stages it in a 0700 temp dir for --extra-files.
+ */
+export async function prepareHostKey(flakeDir: string, hostName: string, host: HostData): Promise<{ staged: StagedHostKey; host: HostData }> {
+  const key = generateHostKey(`root@${hostName}`);
+  const recipients = host.ssh.authorizedKeys.filter((k) => /^(ssh-ed25519|ssh-rsa) /.test(k.trim()));
+  let storedEncrypted = false;
+  if (recipients.length) {
+    await writeEncryptedHostKey(flakeDir, key, recipients);
+    storedEncrypted = true;
+  } else {
+    mkdirSync(join(flakeDir, "keys"), { recursive: true });
+    writeFileSync(join(flakeDir, "keys", "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`);
+  }
+  const updated: HostData = { ...host, ssh: { ...host.ssh, hostKeyFingerprint: key.fingerprint } };
+  writeHostData(flakeDir, hostName, updated);
+  const temp = createSecretTempDir("nixnode-extra-files-");
+  const extraFilesDir = join(temp.path, "extra-files");
+  const sshDir = join(extraFilesDir, "etc", "ssh");
+  mkdirSync(sshDir, { recursive: true, mode: 0o755 });
+  writeFileSync(join(sshDir, "ssh_host_ed25519_key"), key.privateKey, { mode: 0o600 });
+  writeFileSync(join(sshDir, "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`, { mode: 0o644 });
+  return { staged: { key, extraFilesDir, temp, storedEncrypted }, host: updated };
+}
+
+/** The key line without its comment: "ssh-ed25519 AAAA...". */
+export function keyIdentity(line: string): string {
+  const parts = line.trim().split(/\s+/);
+  const i = parts.findIndex((p) => /^(ssh-|ecdsa-|sk-)/.test(p));
+  return i < 0 ? line.trim() : `${parts[i]} ${parts[i + 1] ?? ""}`;
+}
+
+/**
+ * nixos-anywhere #294: an install that authorises no key the operator actually holds locks them out.
+ * Refuses unless host.json authorises at least one of the keys the operator holds here.
+ */
+export function refuseWithoutOperatorKey(host: HostData, operatorKeys: string[], hostName: string): void {
+  const field = "ssh.authorizedKeys";
+  const authorised = host.ssh.authorizedKeys.map(keyIdentity).filter((k) => /^\S+ [A-Za-z0-9+/=]{40,}$/.test(k));
+  if (authorised.length === 0) {
+    throw new UserError(`${field}: no operator key would be authorised on ${hostName}; after the install nobody could log in`, {
+      field,
+      hint: "add your public key (e.g. the line in ~/.ssh/id_ed25519.pub) to ssh.authorizedKeys in nixnode.json and run again",
+    });
+  }
+  // The new system has no root password (nixos-install --no-root-passwd): only a key gets in.
+  const mine = new Set(operatorKeys.map(keyIdentity));
+  if (!authorised.some((k) => mine.has(k))) {
+    throw new UserError(`${field}: none of the keys you log in with is authorised on ${hostName}; after the install you would be locked out`, {
+      field,
+      details: [mine.size ? `your keys: ${[...mine].map((k) => k.slice(0, 40) + "…").join(", ")}` : "no SSH key was found on this machine (agent, -i, ~/.ssh/id_*.pub)"],
+      hint: "add one of your public keys to ssh.authorizedKeys, or log in with a key that is listed (-i FILE)",
+    });
+  }
+}

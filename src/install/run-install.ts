@@ -1,0 +1,319 @@
+// The install phase, start to finish: connect, detect, plan, re-check, pin a new host key, confirm
+// the erase, keep a fallback session, run an engine, wait for the pinned key, verify, trust it,
+// hand over to lockdown. Progress is written to .nixnode/state.json so a re-run resumes:
+// a target already in the installer skips kexec; one already running the planned system with the
+// pinned key skips straight to verification and lockdown.
+import { CancelledError, OperationError, UserError, isNixnodeError, type NixnodeError } from "../errors";
+import { formatVerdict, preflight } from "../detect/preflight";
+import type { Facts } from "../facts/types";
+import { describeErasure } from "./erase-summary";
+import { runBuiltinEngine } from "./engine-builtin";
+import { runNixosAnywhere, type NixosAnywhereFailure } from "./engine-nixos-anywhere";
+import { openFallbackSession, type FallbackSession } from "./fallback-session";
+import { prepareHostKey, refuseWithoutOperatorKey, type StagedHostKey } from "./flake-host";
+import { freshInstallState, readInstallState, writeInstallState, type InstallState } from "./install-state";
+import { buildNixosAnywhereArgs } from "./nixos-anywhere-args";
+import { lineProgress, listrProgress, type PhaseProgress } from "./phase-progress";
+import { INSTALL_PHASES, remainingPhases, targetStateDuring, type InstallPhase } from "./phases";
+import type { FlakeInfo, InstallDeps, InstallOutcome, InstallSession } from "./types";
+import { copyFlakeToEtc, verifyInstalled } from "./verify-step";
+import { probeHostKey, waitForPinnedHostKey } from "./wait-for-pinned-host-key";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const PHASE_TITLES: Record<InstallPhase | "verify", string> = {
+  kexec: "kexec into the NixOS installer",
+  disko: "partition and format the disks",
+  install: "install NixOS",
+  reboot: "reboot into NixOS",
+  verify: "verify the new system with its pinned host key",
+};
+
+export function destinationLabel(d: InstallDeps["destination"]): string {
+  return `${d.user}@${d.host.includes(":") ? `[${d.host}]` : d.host}:${d.port}`;
+}
+
+export async function runInstall(d: InstallDeps): Promise<InstallOutcome> {
+  const label = destinationLabel(d.destination);
+  const warnings: string[] = [];
+
+  // What does the target present right now? (a handshake, no login)
+  const now = await probeHostKey(d.destination.host, d.destination.port, 10_000);
+  const presented = now.kind === "key" ? now.fingerprint : null;
+
+  let primary: InstallSession | null = await d.connect({ purpose: "primary" });
+  let flake: FlakeInfo | null = null;
+  try {
+    const facts = await d.detect(primary);
+    flake = await d.obtainFlake(facts);
+    const prior = readInstallState(flake.dir);
+    let state: Omit<InstallState, "updatedAt"> = prior && prior.target === label ? prior : freshInstallState(label);
+    const pinnedBefore = flake.host.ssh.hostKeyFingerprint;
+
+    // Resume: already the planned system with the pinned key -> verify, then lockdown.
+    if (pinnedBefore && presented === pinnedBefore && facts.os.isNixos && !facts.os.isNixosInstaller) {
+      d.out.info(`${label} already runs the installed system with the pinned host key ${pinnedBefore}: skipping to verification.`);
+      const progress = lineProgress(d.out);
+      const s = primary;
+      primary = null;
+      await finishAndVerify(d, { session: s, flake, state, progress, warnings });
+      return done(d, flake, state, warnings, "installed system");
+    }
+
+    const inInstaller = facts.os.isNixosInstaller;
+    let phases = d.phases ?? remainingPhases(state.phasesDone);
+    if (inInstaller) phases = phases.filter((p) => p !== "kexec");
+    else if (!d.phases && state.phasesDone.includes("kexec")) {
+      // kexec lives in RAM: a target back in its old OS lost it; start over.
+      d.out.warn(`${label} runs ${facts.os.prettyName ?? "its previous OS"} again although kexec had finished: starting the install over.`);
+      phases = [...INSTALL_PHASES];
+      state = { ...state, phasesDone: [] };
+    }
+    if (phases.length === 0) phases = ["reboot"];
+    const resumedFrom = prior && prior.target === label && (prior.phasesDone.length || inInstaller) ? `after ${prior.phasesDone.join(", ") || "kexec"}` : inInstaller ? "in the installer" : null;
+    if (resumedFrom) d.out.info(`Resuming the install of ${label} ${resumedFrom}: phases ${phases.join(", ")}.`);
+
+    // Before anything destructive: the preflight again, and an operator key that will get in.
+    const verdict = preflight(facts);
+    if (!verdict.ok) {
+      throw new UserError(`${label} cannot be installed: the preflight refused it`, {
+        field: "target",
+        details: formatVerdict(verdict),
+        hint: verdict.checks.find((c) => c.status === "fail")?.fix ?? "see the checks above",
+      });
+    }
+    refuseWithoutOperatorKey(flake.host, d.operatorPublicKeys, flake.hostName);
+
+    const engine = pickEngine(d);
+    if (phases.includes("disko")) {
+      const lines = flake.plan ? describeErasure(facts, flake.plan.disk) : ["Every disk in hosts/" + flake.hostName + "/disk-config.nix will be ERASED."];
+      await d.confirmErase(lines, flake.hostName);
+    }
+
+    // The new system's identity: generated here, pinned, staged as extra files (removed at the end).
+    let staged: StagedHostKey | null = null;
+    const needsKey = phases.includes("install");
+    if (needsKey) {
+      const prepared = await prepareHostKey(flake.dir, flake.hostName, flake.host);
+      staged = prepared.staged;
+      flake = { ...flake, host: prepared.host };
+      d.log.addSecret(staged.key.privateKey);
+      if (!staged.storedEncrypted) warnings.push("the host key could not be stored encrypted in the flake (no ssh-ed25519/ssh-rsa operator key): a reinstall will get a new fingerprint");
+    }
+    const pinned = flake.host.ssh.hostKeyFingerprint;
+    if (!pinned) throw new UserError(`hosts/${flake.hostName}/host.json has no ssh.hostKeyFingerprint and the install phase is not selected`, { field: "--phases", hint: "include the install phase so that a host key is generated and pinned" });
+    state = {
+      ...state,
+      engine,
+      pinnedHostKey: pinned,
+      previousHostKey: state.previousHostKey ?? presented,
+      bootIdBefore: state.bootIdBefore ?? facts.bootId,
+    };
+    writeInstallState(flake.dir, state);
+    d.out.info(`New host key for ${flake.hostName}: ${pinned} (pinned in hosts/${flake.hostName}/host.json)`);
+
+    const fallback = phases.includes("kexec") ? await openFallbackSession(() => d.connect({ purpose: "fallback" }), d.log) : null;
+    const progress = d.out.interactive ? listrProgress([...phases, "verify"].map((p) => ({ phase: p, title: PHASE_TITLES[p as InstallPhase] }))) : lineProgress(d.out);
+    let running: InstallPhase | null = null;
+    const enterPhase = (p: InstallPhase) => {
+      if (running) {
+        progress.done(running);
+        state = { ...state, phasesDone: [...new Set([...state.phasesDone, running])], phaseRunning: null };
+      }
+      running = p;
+      state = { ...state, phaseRunning: p };
+      writeInstallState(flake!.dir, state);
+      progress.start(p, PHASE_TITLES[p]);
+      if (p !== "kexec") void fallback?.close();
+    };
+    try {
+      if (engine === "nixos-anywhere") {
+        await primary.close();
+        primary = null;
+        await runEngine1(d, flake, facts, staged, phases, enterPhase, progress, () => running);
+      } else {
+        const s = primary;
+        primary = null;
+        await runBuiltinEngine({
+          session: s,
+          inInstaller,
+          connectInstaller: (fp) => d.connect({ purpose: "installer", pinnedHostKey: fp }),
+          destination: d.destination,
+          flakeDir: flake.dir,
+          hostName: flake.hostName,
+          facts,
+          release: flake.host.stateVersion,
+          extraFilesDir: staged?.extraFilesDir ?? "",
+          phases,
+          currentHostKey: presented ?? "",
+          log: d.log,
+          signal: d.signal,
+          onPhase: enterPhase,
+          onStep: (s2) => running && progress.detail(running, s2),
+          beforeKexec: async () => fallback?.close(),
+        });
+      }
+      if (running) enterPhase(running); // marks the last phase done
+      running = null;
+    } catch (e) {
+      const failure = e as Partial<NixosAnywhereFailure> & Error;
+      const err: NixnodeError = failure.error ?? (isNixnodeError(e) ? e : new OperationError((e as Error).message, { cause: e }));
+      const phase = (failure.error ? failure.phase : null) ?? running;
+      if (phase) progress.fail(phase, err.message);
+      await progress.close();
+      writeInstallState(flake.dir, { ...state, phaseRunning: phase });
+      const diag = fallback && (phase === null || phase === "kexec") ? await fallback.diagnostics() : [];
+      await fallback?.close();
+      throw explain(err, phase, diag, d);
+    } finally {
+      staged?.temp.cleanup();
+    }
+    await fallback?.close();
+    await finishAndVerify(d, { session: null, flake, state, progress, warnings });
+    return done(d, flake, readInstallState(flake.dir) ?? state, warnings, resumedFrom);
+  } finally {
+    if (primary) await primary.close().catch(() => undefined);
+  }
+}
+
+function pickEngine(d: InstallDeps): "nixos-anywhere" | "builtin" {
+  if (d.engine === "builtin") return "builtin";
+  const na = d.which("nixos-anywhere");
+  if (d.engine === "nixos-anywhere" && !na) {
+    throw new UserError("--engine nixos-anywhere: nixos-anywhere is not on PATH", { field: "--engine", hint: "install it (nix profile install github:nix-community/nixos-anywhere), or use --engine builtin" });
+  }
+  return na ? "nixos-anywhere" : "builtin";
+}
+
+async function runEngine1(
+  d: InstallDeps,
+  flake: FlakeInfo,
+  facts: Facts,
+  staged: StagedHostKey | null,
+  phases: InstallPhase[],
+  enterPhase: (p: InstallPhase) => void,
+  progress: PhaseProgress,
+  current: () => InstallPhase | null,
+) {
+  const hostDir = join(flake.dir, "hosts", flake.hostName);
+  const hasHardware = ["facter.json", "hardware.nix", "hardware-configuration.nix"].some((f) => existsSync(join(hostDir, f)));
+  const args = buildNixosAnywhereArgs({
+    flakeDir: flake.dir,
+    hostName: flake.hostName,
+    user: d.destination.user,
+    host: d.destination.host,
+    port: d.destination.port,
+    identityFile: d.identityFile,
+    extraFilesDir: staged?.extraFilesDir ?? emptyExtraFiles(),
+    generateFacterReportTo: hasHardware ? null : join(hostDir, "facter.json"),
+    facts,
+    operator: { platform: process.platform, arch: process.arch },
+    phases,
+    usePasswordFromEnv: !d.identityFile && d.password !== null,
+  });
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (d.password !== null) {
+    env.SSHPASS = d.password;
+    d.log.addSecret(d.password);
+  }
+  d.out.info(`Running nixos-anywhere; its full output goes to ${d.log.path ?? "the run log"}`);
+  await runNixosAnywhere({
+    command: d.which("nixos-anywhere")!,
+    prefixArgs: [],
+    args,
+    env,
+    log: d.log,
+    signal: d.signal,
+    onPhase: (p) => {
+      // phases nixos-anywhere does not announce (e.g. kexec skipped inside an installer) are passed over
+      enterPhase(p);
+    },
+    onStep: (s) => {
+      const c = current();
+      if (c) progress.detail(c, s);
+    },
+  });
+}
+
+function emptyExtraFiles(): string {
+  throw new UserError("--phases: the install phase needs the host key; run it together with the install phase", { field: "--phases" });
+}
+
+function explain(err: NixnodeError, phase: InstallPhase | null, diagnostics: string[], d: InstallDeps): NixnodeError {
+  const where = targetStateDuring(phase ?? "before");
+  const details = [...err.details, where, ...diagnostics, ...(d.log.path ? [`Full log: ${d.log.path}`] : [])];
+  const hint = err.hint ?? (phase ? "fix the cause above, then run the same command again: it resumes where it stopped" : "fix the cause above and run the same command again");
+  if (err instanceof CancelledError) return new CancelledError(`Interrupted${phase ? ` during ${phase}` : ""}.`, { details, hint: "run the same command again to resume" });
+  if (err instanceof UserError) return new UserError(err.message, { field: err.field, details, hint });
+  return new OperationError(err.message, { details, hint, cause: err });
+}
+
+interface FinishInput {
+  session: InstallSession | null;
+  flake: FlakeInfo;
+  state: Omit<InstallState, "updatedAt">;
+  progress: PhaseProgress;
+  warnings: string[];
+}
+
+/** Waits for the pinned key (unless a verified session is handed in), verifies, trusts, copies, locks down. */
+async function finishAndVerify(d: InstallDeps, f: FinishInput): Promise<void> {
+  const pinned = f.flake.host.ssh.hostKeyFingerprint!;
+  f.progress.start("verify", PHASE_TITLES.verify);
+  let session = f.session;
+  try {
+    if (!session) {
+      const wait = await waitForPinnedHostKey({
+        host: d.destination.host,
+        port: d.destination.port,
+        pinned,
+        previous: f.state.previousHostKey ? [f.state.previousHostKey] : [],
+        timeoutMs: d.rebootTimeoutMs,
+        signal: d.signal,
+        timeoutHints: timeoutHints(f.flake),
+      });
+      d.log.write(`pinned host key answered after ${wait.elapsedMs} ms (${wait.attempts} attempts)`);
+      session = await d.connect({ purpose: "verify", pinnedHostKey: pinned });
+    }
+    const verdict = await verifyInstalled(session, f.flake, f.state.bootIdBefore);
+    f.warnings.push(...verdict.warnings);
+    if (verdict.problems.length) {
+      throw new OperationError(`the installed system is not the planned one`, { details: verdict.problems, hint: "check it from the provider's console; re-running the install starts over from the installer" });
+    }
+    const known = await d.trustHostKey(readPub(f.flake));
+    d.log.write(`known_hosts updated: ${known}`);
+    if (d.copyFlakeToEtc) await copyFlakeToEtc(session, f.flake.dir);
+    f.progress.done("verify", `${f.flake.hostName} runs NixOS ${f.flake.host.stateVersion}`);
+    await f.progress.close();
+    writeInstallState(f.flake.dir, { ...f.state, phasesDone: [...INSTALL_PHASES], phaseRunning: null, verified: true });
+  } catch (e) {
+    f.progress.fail("verify", (e as Error).message);
+    await f.progress.close();
+    if (e instanceof CancelledError) throw new CancelledError("Interrupted while waiting for the installed system.", { details: [targetStateDuring("verify")], hint: "run the same command again to resume" });
+    throw e;
+  } finally {
+    await session?.close().catch(() => undefined);
+  }
+  if (d.lockdown) await d.lockdown(f.flake);
+}
+
+function readPub(flake: FlakeInfo): string {
+  // the public key line written next to the encrypted private key
+  return readFileSync(join(flake.dir, "keys", "ssh_host_ed25519_key.pub"), "utf8").trim();
+}
+
+function timeoutHints(flake: FlakeInfo): string[] {
+  const net = flake.host.network;
+  const lines = ["What to do:", "- open the provider's rescue or VNC console and look at the boot messages;"];
+  if (net?.interfaces?.length) {
+    lines.push("- the network the installed system was configured with (hosts/" + flake.hostName + "/network.nix):");
+    for (const i of net.interfaces) lines.push(`    ${i.name} (${i.mac}): ${i.dhcp4 ? "DHCP" : "static"} ${i.addresses.join(", ")} ${i.routes.map((r) => `via ${r.gateway}${r.onLink ? " (on-link)" : ""}`).join(", ")}`);
+  }
+  lines.push("- when it answers again, run the same command: it verifies and continues with lockdown.");
+  return lines;
+}
+
+function done(d: InstallDeps, flake: FlakeInfo, state: Omit<InstallState, "updatedAt">, warnings: string[], resumedFrom: string | null): InstallOutcome {
+  for (const w of warnings) d.out.warn(w);
+  return { hostName: flake.hostName, fingerprint: state.pinnedHostKey ?? flake.host.ssh.hostKeyFingerprint ?? "", knownHostsFile: null, warnings, resumedFrom };
+}

@@ -1,0 +1,74 @@
+// What the install phase is handed. It reaches SSH, processes, prompts and the clock only through
+// these, so the same code runs in the CLI and against throwaway targets in tests.
+import type { Facts } from "../facts/types";
+import type { HostData, InstallPlan } from "../plan/types";
+import type { Log } from "../ui/log";
+import type { Output } from "../ui/output";
+import type { InstallPhase } from "./phases";
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One authenticated SSH connection (src/target's SshTarget satisfies it). */
+export interface InstallSession {
+  run(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number; signal?: AbortSignal }): Promise<RunResult>;
+  upload(path: string, data: string | Buffer, mode: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Destination {
+  user: string;
+  host: string;
+  port: number;
+}
+
+/** The flake the install uses: generated now, or the operator's existing one (--flake). */
+export interface FlakeInfo {
+  dir: string;
+  hostName: string;
+  host: HostData;
+  plan: InstallPlan | null;
+}
+
+export interface InstallDeps {
+  out: Output;
+  log: Log;
+  signal: AbortSignal;
+  destination: Destination;
+  /** Opens one authenticated session; with pinnedHostKey only that key is accepted. */
+  connect(o: { pinnedHostKey?: string; purpose: "primary" | "fallback" | "installer" | "verify" }): Promise<InstallSession>;
+  /** One probe round trip on the session (src/detect). */
+  detect(session: InstallSession): Promise<Facts>;
+  /** Loads or generates (wizard / --config) the flake for these facts. Asks every question here. */
+  obtainFlake(facts: Facts): Promise<FlakeInfo>;
+  /** Shows what will be erased and asks for the hostname; throws CancelledError when declined. */
+  confirmErase(lines: string[], hostname: string): Promise<void>;
+  engine: "auto" | "nixos-anywhere" | "builtin";
+  /** Finds an executable on the operator's PATH. */
+  which(name: string): string | null;
+  /** --phases given by the operator (otherwise resume from state). */
+  phases: InstallPhase[] | null;
+  rebootTimeoutMs: number;
+  copyFlakeToEtc: boolean;
+  /** The operator's key file (-i), passed to nixos-anywhere; null when the agent or a password is used. */
+  identityFile: string | null;
+  /** Public keys the operator can log in with (agent, -i .pub): one must be authorised (#294). */
+  operatorPublicKeys: string[];
+  /** Password for nixos-anywhere's ssh-copy-id (goes to $SSHPASS, never argv). */
+  password: string | null;
+  /** Writes the known_hosts entry for the pinned key. */
+  trustHostKey(publicKey: string): Promise<string>;
+  /** The lockdown phase (src/lockdown), or null with --no-lockdown. */
+  lockdown: ((flake: FlakeInfo) => Promise<void>) | null;
+}
+
+export interface InstallOutcome {
+  hostName: string;
+  fingerprint: string;
+  knownHostsFile: string | null;
+  warnings: string[];
+  resumedFrom: string | null;
+}

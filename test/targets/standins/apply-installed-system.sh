@@ -1,0 +1,30 @@
+#!/bin/sh
+# reboot.d hook (runs INSIDE the target during dir/reboot): the machine boots the installed system
+# staged in MNT: the host key from the extra files, os-release, hostname, root's authorized_keys.
+# FAULT (tests only): wrong-host-key = boot with a key that is not the pinned one;
+# never-returns = sshd's port stays dropped (a box whose network does not come up).
+set -eu
+dir=$1 mnt=$2 fault=${3:-}
+[ -f "$mnt/etc/os-release" ] || { echo "apply-installed-system: nothing installed in $mnt" >&2; exit 0; }
+hostkey=$(awk '$1 == "HostKey" && $2 ~ /ed25519/ { print $2; exit }' "$dir/sshd_config")
+[ -n "$hostkey" ] || { echo "apply-installed-system: no ed25519 HostKey in $dir/sshd_config" >&2; exit 1; }
+if [ "$fault" = wrong-host-key ]; then
+  rm -f "$hostkey" "$hostkey.pub"
+  ssh-keygen -q -t ed25519 -N '' -C other -f "$hostkey"
+elif [ -f "$mnt/etc/ssh/ssh_host_ed25519_key" ]; then
+  cat "$mnt/etc/ssh/ssh_host_ed25519_key" > "$hostkey"
+  chmod 600 "$hostkey"
+  [ -f "$mnt/etc/ssh/ssh_host_ed25519_key.pub" ] && cat "$mnt/etc/ssh/ssh_host_ed25519_key.pub" > "$hostkey.pub"
+fi
+# rm first: /etc/os-release is a symlink into the host's /usr in the lower layer
+rm -f /etc/os-release && cat "$mnt/etc/os-release" > /etc/os-release
+rm -f /etc/hostname && cat "$mnt/etc/hostname" > /etc/hostname
+mkdir -p /root/.ssh && chmod 700 /root/.ssh
+cat "$mnt/root/.ssh/authorized_keys" > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys
+hostname "$(cat "$mnt/etc/hostname")"
+# the installer's tools are gone in the installed system (/usr/local/sbin is the target's shim dir)
+for f in /usr/local/sbin/*; do grep -q nixnode-standin-installer "$f" 2>/dev/null && rm -f "$f"; done
+if [ "$fault" = never-returns ]; then
+  for p in $(awk '$1 == "Port" { print $2 }' "$dir/sshd_config"); do iptables -I INPUT -p tcp --dport "$p" -j DROP; done
+  grep -q '^Port' "$dir/sshd_config" || iptables -I INPUT -p tcp --dport 22 -j DROP
+fi
