@@ -3,15 +3,16 @@
 # decides which disks get WIPED on a (re)install is only in `_disko` (diskoScript, what
 # `nixos-anywhere --disko-mode disko` runs) and `_destroyFormatMount` (`disko --mode destroy,format,mount`).
 #   nix-instantiate --eval --strict --json disko-scripts.nix --arg diskoFile ./x.nix \
-#     --arg disko /path/to/disko --arg nixpkgsLib /path/to/nixpkgs.lib [--arg args '{ ... }']
+#     --arg disko /path/to/disko --arg nixpkgsLib /path/to/nixpkgs.lib [--argstr argsJson '{"disks":[...]}']
 {
   diskoFile,
   disko,
   nixpkgsLib,
-  # extra arguments for a layout that is a function (as `disko --arg` passes them)
-  args ? { },
+  # extra arguments for a layout that is a function (as `disko --arg` passes them), as JSON
+  argsJson ? "{}",
 }:
 let
+  args = builtins.fromJSON argsJson;
   lib = import (nixpkgsLib + "/lib");
   diskoLib = import (disko + "/lib") { inherit lib; };
   raw = import diskoFile;

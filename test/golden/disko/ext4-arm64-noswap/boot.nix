@@ -1,0 +1,14 @@
+# Boot loader for the ext4 disk layout (hybrid GPT: BIOS boot partition + ESP), from nixnode-install.
+# aarch64 has no BIOS: GRUB boots through UEFI only.
+{ lib, ... }:
+{
+  boot.loader.grub = {
+    enable = true;
+    efiSupport = true;
+    # EFI/BOOT/BOOTX64.EFI: found by any UEFI firmware without an NVRAM boot entry
+    efiInstallAsRemovable = true;
+    # disko lists the disks with an EF02 partition; there is no BIOS GRUB on aarch64
+    devices = lib.mkForce [ "nodev" ];
+  };
+  boot.loader.efi.canTouchEfiVariables = false;
+}

@@ -1,0 +1,13 @@
+# Boot loader for the mirror-mdadm disk layout (hybrid GPT: BIOS boot partition + ESP), from nixnode-install.
+# The firmware is currently BIOS; GRUB is installed for BIOS and UEFI either way.
+{ ... }:
+{
+  boot.loader.grub = {
+    enable = true;
+    efiSupport = true;
+    # EFI/BOOT/BOOTX64.EFI: found by any UEFI firmware without an NVRAM boot entry
+    efiInstallAsRemovable = true;
+    # devices: set by disko to every disk with an EF02 partition (both disks of a mirror)
+  };
+  boot.loader.efi.canTouchEfiVariables = false;
+}
