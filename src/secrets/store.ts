@@ -1,0 +1,92 @@
+// Reading and writing the flake's secrets: every .age file is encrypted to the recipients
+// secrets.nix lists for it, written atomically (ciphertext to a temp name, then rename), and
+// secrets.nix/module.nix are re-rendered after each change. Plaintext lives only in memory here.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../errors";
+import type { Profile } from "../plan/types";
+import { ageDecrypt, ageEncrypt, type AgeIdentity } from "./age";
+import { HOST_KEY_SECRET, SECRETS_MODULE_NIX, listSecretNames, recipientsFor, renderSecretsNix, secretPath, type SecretsContext } from "./agenix";
+import { generateSecret, secretsForProfile } from "./generate-secret";
+
+function writeAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data, { mode: 0o644 });
+  renameSync(tmp, path);
+}
+
+/** Re-renders secrets/secrets.nix and secrets/module.nix from the context and the .age files present. */
+export function syncSecretsNix(ctx: SecretsContext, extraNames: string[] = []): void {
+  const dir = join(ctx.flakeDir, "secrets");
+  mkdirSync(dir, { recursive: true });
+  const names = [...new Set([...listSecretNames(ctx.flakeDir), ...extraNames])].sort();
+  writeAtomic(join(dir, "secrets.nix"), renderSecretsNix(ctx, names));
+  writeAtomic(join(dir, "module.nix"), SECRETS_MODULE_NIX);
+}
+
+export async function encryptSecret(ctx: SecretsContext, name: string, plaintext: Uint8Array): Promise<Uint8Array> {
+  return ageEncrypt(plaintext, recipientsFor(ctx, name).map((k) => k.recipient), { armor: true });
+}
+
+/** Encrypts and writes secrets/<name>.age, then updates secrets.nix. */
+export async function writeSecret(ctx: SecretsContext, name: string, plaintext: Uint8Array): Promise<string> {
+  const data = await encryptSecret(ctx, name, plaintext);
+  mkdirSync(join(ctx.flakeDir, "secrets"), { recursive: true });
+  const path = secretPath(ctx.flakeDir, name);
+  writeAtomic(path, data);
+  syncSecretsNix(ctx);
+  return path;
+}
+
+export async function readSecret(ctx: SecretsContext, name: string, identities: AgeIdentity[]): Promise<Uint8Array> {
+  const path = secretPath(ctx.flakeDir, name);
+  if (!existsSync(path)) throw new UserError(`NAME: no secret "${name}" in ${join(ctx.flakeDir, "secrets")}`, { field: "NAME", hint: "see `nixnode-install secrets list`" });
+  return ageDecrypt(readFileSync(path), identities, `secrets/${name}.age`);
+}
+
+/**
+ * Re-encrypts every secret to its current recipients. Decrypts ALL first, so one file that the
+ * operator's key cannot open stops the rekey before any file is rewritten.
+ */
+export async function rekeyAll(ctx: SecretsContext, identities: AgeIdentity[]): Promise<string[]> {
+  const names = listSecretNames(ctx.flakeDir);
+  const plain = new Map<string, Uint8Array>();
+  for (const n of names) plain.set(n, await readSecret(ctx, n, identities));
+  const encrypted = new Map<string, Uint8Array>();
+  for (const [n, p] of plain) {
+    encrypted.set(n, await encryptSecret(ctx, n, p));
+    p.fill(0);
+  }
+  for (const [n, data] of encrypted) writeAtomic(secretPath(ctx.flakeDir, n), data);
+  syncSecretsNix(ctx);
+  return names;
+}
+
+export function isReservedSecret(name: string): boolean {
+  return name === HOST_KEY_SECRET;
+}
+
+/**
+ * Creates the secrets a profile needs that the flake does not have yet (for the wizard and plan).
+ * Returns the names created; public halves (WireGuard) go to keys/<name>.pub.
+ */
+export async function ensureProfileSecrets(ctx: SecretsContext, profile: Profile): Promise<string[]> {
+  const have = new Set(listSecretNames(ctx.flakeDir));
+  const made: string[] = [];
+  for (const s of secretsForProfile(profile)) {
+    if (have.has(s.name)) continue;
+    const g = generateSecret(s.generate);
+    await writeSecret(ctx, s.name, g.value);
+    g.value.fill(0);
+    if (g.publicKey) writePublicHalf(ctx.flakeDir, s.name, g.publicKey);
+    made.push(s.name);
+  }
+  return made;
+}
+
+export function writePublicHalf(flakeDir: string, name: string, publicKey: string): string {
+  mkdirSync(join(flakeDir, "keys"), { recursive: true });
+  const p = join(flakeDir, "keys", `${name}.pub`);
+  writeAtomic(p, `${publicKey}\n`);
+  return p;
+}
