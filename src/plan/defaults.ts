@@ -99,13 +99,19 @@ export function gib(bytes: number): string {
   return bytes >= 1024 ** 4 ? `${(bytes / 1024 ** 4).toFixed(1)}T` : `${(bytes / 1024 ** 3).toFixed(bytes >= 100 * 1024 ** 3 ? 0 : 1)}G`;
 }
 
+export interface ResolveOptions {
+  interactive: false;
+  /** Plan without any operator key (a bundled example, for inspection only): a note instead of an error. */
+  allowNoKeys?: boolean;
+}
+
 /**
  * Merges answers over the facts' defaults and checks what only makes sense together (disks against
  * the machine, the data disk against the system disks, the port against the profile's services).
  * Device paths come back as stable paths (by-id where one exists). Notes say what was chosen for the
  * operator.
  */
-export function resolveConfig(partial: PartialConfig, facts: Facts, _opts: { interactive: false } = { interactive: false }, notes: string[] = []): NodeConfig {
+export function resolveConfig(partial: PartialConfig, facts: Facts, opts: ResolveOptions = { interactive: false }, notes: string[] = []): NodeConfig {
   const d = defaultsFromFacts(facts) as NodeConfig;
   const layout = partial.disk?.layout ?? d.disk.layout;
   const mirror = layout.startsWith("mirror");
@@ -144,14 +150,16 @@ export function resolveConfig(partial: PartialConfig, facts: Facts, _opts: { int
     throw badField("ssh.port", `${sshPort} is used by the ${profile} profile's services`, `pick another port, e.g. ${DEFAULT_SSH_PORT}`);
   }
   const keys = partial.ssh?.authorizedKeys ?? [];
-  if (keys.length === 0) {
+  if (keys.length === 0 && opts.allowNoKeys) {
+    notes.push("ssh.authorizedKeys: none given; this flake is for looking at only, and the install refuses it until a key is added");
+  } else if (keys.length === 0) {
     throw new UserError("ssh.authorizedKeys: missing; without a key nobody can log in to the new system", {
       field: "ssh.authorizedKeys",
       hint: 'add your public key to nixnode.json: "ssh": { "authorizedKeys": ["ssh-ed25519 AAAA... you@laptop"] } (cat ~/.ssh/id_ed25519.pub)',
     });
   }
   const hostname = partial.hostname ?? d.hostname;
-  if (!partial.hostname && !hostnameFromFacts(facts)) notes.push(`host name: the machine's own name is not usable, using "${hostname}"`);
+  if (!partial.hostname && !hostnameFromFacts(facts)) notes.push(`host name: the facts carry no usable host name, so "${hostname}" (set "hostname" in nixnode.json)`);
   return {
     hostname,
     nixos: partial.nixos ?? d.nixos,

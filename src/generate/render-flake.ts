@@ -1,0 +1,84 @@
+// InstallPlan -> the flake folder the operator keeps, as { relative path: contents }. Pure: the
+// templates are real files in flake-templates/ (bundled as text), filled by fill-template.ts; the
+// managed values go to host.json as data, never spliced into Nix.
+import baseFlake from "../../flake-templates/base/flake.nix?raw";
+import readme from "../../flake-templates/base/README.md?raw";
+import defaultNix from "../../flake-templates/base/hosts/default.nix?raw";
+import networkNix from "../../flake-templates/base/hosts/network.nix?raw";
+import nixnodeNix from "../../flake-templates/base/hosts/nixnode.nix?raw";
+import nixBitcoinFlake from "../../flake-templates/nix-bitcoin/flake.nix?raw";
+import nixBitcoinProfile from "../../flake-templates/nix-bitcoin/profile.nix?raw";
+import peerObserverFlake from "../../flake-templates/peer-observer/flake.nix?raw";
+import peerObserverProfile from "../../flake-templates/peer-observer/profile.nix?raw";
+import type { InstallPlan, Profile } from "../plan/types";
+import { bootLoaderFor, renderDiskConfig } from "./disk-config";
+import { fillTemplate, nixStr } from "./fill-template";
+import { renderHardwareNix } from "./render-hardware";
+
+export type FlakeFiles = Record<string, string>;
+
+const PROFILES: Record<Profile, { flake: string; module: string | null; inputs: string; about: string }> = {
+  base: { flake: baseFlake, module: null, inputs: "", about: "" },
+  "nix-bitcoin": { flake: nixBitcoinFlake, module: nixBitcoinProfile, inputs: ", nix-bitcoin (pinned; upstream archived in 2026)", about: "bitcoind and Core Lightning via nix-bitcoin" },
+  "peer-observer": { flake: peerObserverFlake, module: peerObserverProfile, inputs: "", about: "bitcoind with tracepoints, NATS on localhost, WireGuard to the monitoring host" },
+};
+
+export function renderFlake(plan: InstallPlan): FlakeFiles {
+  const { config, host } = plan;
+  const h = config.hostname;
+  const dir = `hosts/${h}`;
+  const profile = PROFILES[config.profile];
+  const files: FlakeFiles = {};
+
+  files["flake.nix"] = fillTemplate(profile.flake, `flake-templates/${config.profile}/flake.nix`, { hostname: h, ...(config.profile === "nix-bitcoin" ? {} : { nixos: config.nixos }) });
+  if (profile.module) files[`profiles/${config.profile}.nix`] = profile.module;
+  files["nixnode.json"] = json(config);
+  files[`${dir}/host.json`] = json(host);
+  files[`${dir}/default.nix`] = fillTemplate(defaultNix, "flake-templates/base/hosts/default.nix", { hostname: h, imports: hostImports(plan), settings: hostSettings(plan) });
+  files[`${dir}/nixnode.nix`] = nixnodeNix;
+  files[`${dir}/network.nix`] = networkNix;
+  files[`${dir}/disk-config.nix`] = renderDiskConfig(plan.disk);
+  files[`${dir}/boot.nix`] = bootLoaderFor(plan.disk, host.system);
+  if (plan.hardware.kind === "facter") files[`${dir}/facter.json`] = json(plan.hardware.report);
+  else files[`${dir}/hardware.nix`] = renderHardwareNix(plan.hardware, host.system);
+  config.ssh.authorizedKeys.forEach((k, i) => (files[`keys/operator-${i + 1}.pub`] = `${k}\n`));
+  files[".nixnode/state.json"] = json({ schema: 1, hostname: h, phases: { plan: "done" }, hostKeyFingerprint: null });
+  files[".gitignore"] = ["# build results", "result", "result-*", "# decrypted secrets must never be committed; only secrets/*.age", "*.decrypted", ""].join("\n");
+  files["README.md"] = fillTemplate(readme, "flake-templates/base/README.md", {
+    hostname: h,
+    profile: config.profile,
+    nixos: config.profile === "nix-bitcoin" ? `${config.nixos} (nixpkgs follows nix-bitcoin's pin)` : config.nixos,
+    inputs: profile.inputs,
+    sshPort: String(config.ssh.port),
+    hardwareRow:
+      plan.hardware.kind === "facter"
+        ? `| \`hosts/${h}/facter.json\` | the nixos-facter hardware report (hardware.facter.reportPath) | you, by re-running nixos-facter |`
+        : `| \`hosts/${h}/hardware.nix\` | drivers and CPU settings from the detected hardware | you |`,
+    profileRow: profile.module ? [`| \`profiles/${config.profile}.nix\` | the ${config.profile} profile: ${profile.about} | you |`] : [],
+  });
+  return sortKeys(files);
+}
+
+function hostImports(plan: InstallPlan): string[] {
+  return plan.hardware.kind === "modules" ? ["./hardware.nix"] : [];
+}
+
+/** Lines of default.nix that depend on the plan (facter report, data disk). */
+function hostSettings(plan: InstallPlan): string[] {
+  const lines: string[] = [];
+  if (plan.hardware.kind === "facter") lines.push("# Hardware from the nixos-facter report next to this file.", "hardware.facter.reportPath = ./facter.json;");
+  const data = plan.disk.data;
+  if (data && plan.config.profile !== "base") {
+    const bitcoind = plan.config.profile === "nix-bitcoin" ? "services.bitcoind.dataDir" : "services.bitcoind.mainnet.dataDir";
+    lines.push(...(lines.length ? [""] : []), `# The blockchain lives on the data disk (${data.path}), which a reinstall keeps.`, `${bitcoind} = ${nixStr(`${data.mountpoint}/bitcoind`)};`);
+  }
+  return lines;
+}
+
+function json(v: unknown): string {
+  return `${JSON.stringify(v, null, 2)}\n`;
+}
+
+function sortKeys(files: FlakeFiles): FlakeFiles {
+  return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,99 @@
+// Writes a rendered flake to disk: the only I/O of the generate phase. It refuses a folder that
+// already holds files unless told to (--force), writes through a temporary sibling folder so that
+// a failure half-way leaves nothing behind, and initialises git so the operator starts versioned.
+import { execFile } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { OperationError, UserError } from "../errors";
+import type { FlakeFiles } from "./render-flake";
+
+export interface WriteFlakeOptions {
+  force?: boolean;
+  /** Called for things the operator should know (git missing). */
+  warn?: (message: string, hint?: string) => void;
+  git?: boolean;
+}
+
+export interface WriteFlakeResult {
+  dir: string;
+  files: string[];
+  git: "initialised" | "skipped" | "missing";
+}
+
+const run = promisify(execFile);
+
+/** Checks the output folder without touching anything: exists and non-empty -> UserError naming --out. */
+export async function checkOutDir(outDir: string, force = false): Promise<void> {
+  const dir = resolve(outDir);
+  let entries: string[];
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw new UserError(`--out: ${outDir} exists and is not a folder`, { field: "--out", hint: "give the path of a new or empty folder" });
+    entries = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    if (e instanceof UserError) throw e;
+    throw new UserError(`--out: ${outDir} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, { field: "--out", hint: "give a folder you can write to" });
+  }
+  if (entries.length > 0 && !force) {
+    throw new UserError(`--out: ${outDir} is not empty (${entries.length} entr${entries.length === 1 ? "y" : "ies"})`, {
+      field: "--out",
+      hint: "choose a new folder, or add --force to replace the generated files in it (other files are kept)",
+    });
+  }
+}
+
+function modeFor(path: string): number {
+  // Everything here is public or tool data; the state file may later hold pinned fingerprints only.
+  return path.startsWith(".nixnode/") ? 0o600 : 0o644;
+}
+
+export async function writeFlake(files: FlakeFiles, outDir: string, opts: WriteFlakeOptions = {}): Promise<WriteFlakeResult> {
+  await checkOutDir(outDir, opts.force);
+  const dir = resolve(outDir);
+  await mkdir(dirname(dir), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`--out: cannot create ${dirname(dir)} (${e.code ?? e.message})`, { field: "--out", hint: "give a folder you can write to" });
+  });
+  const existed = await stat(dir).then(() => true, () => false);
+  // Stage into a sibling so a failure leaves no half-written flake behind.
+  const stage = await mkdtemp(join(dirname(dir), `.${basename(dir)}.nixnode-`));
+  try {
+    for (const [rel, text] of Object.entries(files)) {
+      const target = join(stage, rel);
+      await mkdir(dirname(target), { recursive: true, mode: rel.startsWith(".nixnode/") ? 0o700 : 0o755 });
+      await writeFile(target, text, { mode: modeFor(rel) });
+      await chmod(target, modeFor(rel));
+    }
+    if (!existed) {
+      await rename(stage, dir);
+    } else {
+      // --force into an existing folder: move the generated files over, keep everything else.
+      for (const rel of Object.keys(files)) {
+        await mkdir(dirname(join(dir, rel)), { recursive: true });
+        await rename(join(stage, rel), join(dir, rel));
+      }
+      await rm(stage, { recursive: true, force: true });
+    }
+  } catch (e) {
+    await rm(stage, { recursive: true, force: true });
+    throw new OperationError(`could not write the flake to ${outDir}: ${(e as Error).message}`, { cause: e, hint: "check free space and permissions; nothing was left half-written" });
+  }
+  const git = opts.git === false ? "skipped" : await gitInit(dir, Object.keys(files), opts.warn);
+  return { dir, files: Object.keys(files), git };
+}
+
+async function gitInit(dir: string, files: string[], warn?: WriteFlakeOptions["warn"]): Promise<WriteFlakeResult["git"]> {
+  try {
+    await run("git", ["init", "--quiet", dir]);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      warn?.("git is not installed: the flake folder is not a git repository", "install git and run `git init && git add -A` there; Nix flakes only see files that git tracks");
+      return "missing";
+    }
+    throw new OperationError(`git init in ${dir} failed: ${(e as Error).message}`, { cause: e });
+  }
+  // Flakes only see tracked files: add (not commit) them, the operator commits with their identity.
+  await run("git", ["-C", dir, "add", "--", ...files]);
+  return "initialised";
+}
