@@ -176,6 +176,8 @@ function disksOf(hw: Obj): Disk[] {
     const links = strings(d.unix_device_names);
     const size = list(d.resources).find((r) => r.type === "size" && r.unit === "sectors");
     const sizeBytes = size && typeof size.value_1 === "number" && typeof size.value_2 === "number" ? size.value_1 * size.value_2 : 0;
+    // A card reader or drive without a medium: nothing to install to.
+    if (sizeBytes === 0 || (isObject(d.is) && d.is.not_ready === true)) continue;
     const usb = strings(d.class_list).includes("usb") || strings(d.driver_modules).includes("usb_storage");
     const model = text(d.model);
     disks.push({

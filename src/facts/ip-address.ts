@@ -1,6 +1,23 @@
-// Address arithmetic the facts need: is a gateway inside one of the interface's prefixes (then it
-// is an ordinary gateway) or only reachable on-link (Hetzner's 172.31.1.1 beside a /32, fe80::1)?
-import { isIpv4, isIpv6 } from "./validate";
+// IP address syntax, and the arithmetic the facts need: is a gateway inside one of its
+// interface's prefixes (an ordinary gateway) or reachable only on-link (Hetzner's 172.31.1.1
+// beside a /32, fe80::1)? The installed system needs an explicit on-link route for the latter.
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIpv6(v: string): boolean {
+  if (!/^[0-9a-fA-F:.]+$/.test(v) || v.split("::").length > 2) return false;
+  const [head, tail] = v.includes("::") ? v.split("::") : [v, undefined];
+  const groups = [...(head ? head.split(":") : []), ...(tail ? tail.split(":") : [])];
+  const last = groups[groups.length - 1] ?? "";
+  const v4Tail = IPV4.test(last);
+  const hex = v4Tail ? groups.slice(0, -1) : groups;
+  if (!hex.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
+  const width = hex.length + (v4Tail ? 2 : 0);
+  return tail === undefined ? width === 8 : width < 8;
+}
+
+export function isIpv4(v: string): boolean {
+  return IPV4.test(v);
+}
 
 function v4ToBigInt(a: string): bigint {
   return a.split(".").reduce((n, octet) => (n << 8n) | BigInt(Number(octet)), 0n);
