@@ -56,7 +56,8 @@ export function formatBytes(n: number): string {
   let v = n;
   let u = 0;
   while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return `${u === 0 ? v : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0).replace(/\.0+$/, "")} ${units[u]}`;
+  const digits = u === 0 ? String(v) : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
+  return `${digits} ${units[u]}`;
 }
 
 const CONTAINER_NAMES: Partial<Record<Facts["virtualisation"], string>> = {

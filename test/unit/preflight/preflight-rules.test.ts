@@ -1,7 +1,7 @@
 // Each preflight rule on its own: the sample VPS passes everything; breaking one fact fails (or
 // warns) exactly that check, with a message and a fix the operator can act on.
 import { describe, expect, it } from "vitest";
-import { formatVerdict, preflight } from "../../../src/detect/preflight";
+import { formatBytes, formatVerdict, preflight } from "../../../src/detect/preflight";
 import type { Facts } from "../../../src/facts/types";
 import { sampleFacts } from "../facts/sample-facts";
 
@@ -88,5 +88,18 @@ describe("preflight rules", () => {
     expect(lines[1]).toMatch(/^ {2}✗ tools: setsid is missing/);
     expect(lines[2]).toMatch(/^ {6}fix: install them first, e.g. `apt-get install util-linux`/);
     expect(lines.filter((l) => l.includes("✓"))).toHaveLength(8);
+  });
+});
+
+describe("formatBytes", () => {
+  it.each([
+    [512, "512 B"],
+    [960 * 1024 ** 2, "960 MiB"],
+    [7.5 * 1024 ** 3, "7.5 GiB"],
+    [1920383410176, "1.75 TiB"],
+    [4 * 1024 ** 3, "4 GiB"],
+    [153 * 1024 ** 3 + 1, "153 GiB"],
+  ])("%i bytes is %s", (n, text) => {
+    expect(formatBytes(n)).toBe(text);
   });
 });
