@@ -10,6 +10,9 @@ import type { NetInterfacePlan, NetworkPlan } from "./types";
 /** Used only when the network is static and no usable resolver was captured (Quad9, Cloudflare). */
 export const FALLBACK_DNS = ["9.9.9.9", "1.1.1.1", "2620:fe::fe", "2606:4700:4700::1111"];
 
+/** The unit name used when no MAC is known: mac "" then means "every ethernet interface" (networkd Type=ether). */
+export const ALL_ETHERNET = "ethernet";
+
 const CONFIGURABLE_KINDS: ReadonlyArray<NetInterface["kind"]> = ["ethernet", "other"];
 
 export function planNetwork(facts: Facts, notes: string[] = []): NetworkPlan {
@@ -22,8 +25,12 @@ export function planNetwork(facts: Facts, notes: string[] = []): NetworkPlan {
     // A facter report (or a probe on a box with no address yet) records no addresses: DHCP on every
     // wired interface is the only honest default, and the operator is told so.
     interfaces = candidates.filter((i) => i.kind === "ethernet").map((i) => ({ name: i.name, mac: i.mac!, dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }));
-    if (interfaces.length > 0) notes.push(`network: no addresses were captured, so the new system uses DHCP on ${interfaces.map((i) => i.name).join(", ")}; if this provider assigns static addresses, plan from \`detect\` facts instead`);
-    else notes.push("network: no wired interface with a MAC address was found; the new system will have no network configuration from this plan");
+    if (interfaces.length === 0) {
+      // No MACs either (nixos-facter reports record none): one unit for every wired interface,
+      // matched by type, since kernel names may differ under the new system.
+      interfaces = [{ name: ALL_ETHERNET, mac: "", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }];
+    }
+    notes.push(`network: no addresses were captured, so the new system uses DHCP on ${interfaces[0]!.mac ? interfaces.map((i) => i.name).join(", ") : "every wired interface"}; if this provider assigns static addresses, plan from \`nixnode-install detect\` facts instead`);
   }
   const anyStatic = interfaces.some((i) => i.addresses.length > 0);
   let dns = facts.network.dns.filter((s) => !isLoopback(s) && !isLinkLocal(s));

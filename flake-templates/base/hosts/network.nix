@@ -9,7 +9,8 @@ let
   unitFor = iface: {
     name = "10-${iface.name}";
     value = {
-      matchConfig.MACAddress = iface.mac;
+      # mac "" (no MAC was captured, e.g. from a nixos-facter report): every wired interface
+      matchConfig = if iface.mac != "" then { MACAddress = iface.mac; } else { Type = "ether"; };
       networkConfig = {
         DHCP = if iface.dhcp4 then "ipv4" else "no";
         IPv6AcceptRA = iface.ipv6AcceptRA;
