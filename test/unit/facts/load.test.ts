@@ -96,3 +96,35 @@ describe("importFacterReport bad input", () => {
     expect(() => importFacterReport({ version: 1 })).toThrow(UserError);
   });
 });
+
+describe("importFacterReport on damaged reports", () => {
+  // Hand-edited or truncated reports must give Facts or a UserError, never a crash.
+  const base = JSON.parse(readCorpus("facter/hetzner-cloud-x86-8gb_25huizengek1-infra.json"));
+  const sections = Object.keys(base.hardware);
+  /** "facts" for valid Facts, "UserError" for a refusal; anything else (a crash) is returned as its message. */
+  const outcome = (run: () => { schema: number }): string => {
+    try {
+      return run().schema === 1 ? "facts" : "bad facts";
+    } catch (e) {
+      return e instanceof UserError ? "UserError" : String(e);
+    }
+  };
+  it.each(sections)("without hardware.%s", (section) => {
+    const report = structuredClone(base);
+    delete report.hardware[section];
+    expect(outcome(() => importFacterReport(report))).toMatch(/^(facts|UserError)$/);
+  });
+
+  it.each(sections)("with hardware.%s replaced by garbage", (section) => {
+    const report = structuredClone(base);
+    report.hardware[section] = [null, 7, "x", { resources: "nope", unix_device_names: 3, sysfs_id: 5 }];
+    expect(outcome(() => importFacterReport(report))).toMatch(/^(facts|UserError)$/);
+  });
+
+  it("without smbios: no provider, firmware unknown", () => {
+    const report = structuredClone(base);
+    delete report.smbios;
+    const f = importFacterReport(report);
+    expect([f.provider.hint, f.firmware.mode, f.firmware.vendor]).toEqual([null, "unknown", null]);
+  });
+});
