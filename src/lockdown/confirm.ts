@@ -1,0 +1,61 @@
+// Confirmation over NEW connections only (LOCKDOWN.md step 4): the new port answers, with the
+// pinned host key, a key-only login works, and the server no longer offers password or
+// keyboard-interactive (asked with an auth 'none' query, so no failed attempt is spent and
+// fail2ban counts nothing). Retries within a budget: sshd may take a moment to listen.
+import type { LockdownConnector, PortProbe, RemoteSession } from "./types";
+
+export type Confirmation = { ok: true; session: RemoteSession; attempts: number } | { ok: false; observed: string; attempts: number };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function describeProbe(port: number, p: PortProbe, seconds: number): string {
+  if (p === "timeout") return `port ${port} never answered from here within ${seconds}s; the provider's firewall probably blocks it`;
+  if (p === "refused") return `port ${port} refused connections from here: nothing listened on it`;
+  return `port ${port} was unreachable from here (no route); your network or the target's link is down`;
+}
+
+export async function confirmNewConfig(
+  connector: LockdownConnector,
+  port: number,
+  opts: { budgetMs: number; signal?: AbortSignal; log(line: string): void },
+): Promise<Confirmation> {
+  const started = Date.now();
+  let attempts = 0;
+  let observed = `port ${port} was not tried`;
+  while (attempts === 0 || Date.now() - started < opts.budgetMs) {
+    if (opts.signal?.aborted) return { ok: false, observed: "interrupted (Ctrl-C) during the confirmation", attempts };
+    attempts++;
+    const left = Math.max(2000, opts.budgetMs - (Date.now() - started));
+    const probe = await connector.probe(port, Math.min(5000, left));
+    if (probe !== "open") {
+      observed = describeProbe(port, probe, Math.round((Date.now() - started) / 1000));
+      opts.log(`confirm attempt ${attempts}: ${probe}`);
+      await sleep(probe === "timeout" ? 0 : 500);
+      continue;
+    }
+    let methods: string[];
+    try {
+      methods = await connector.authMethods(port);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/host key/i.test(msg)) return { ok: false, observed: `port ${port} answered with a host key that is not the pinned one (${msg})`, attempts };
+      observed = `port ${port} answered but the SSH handshake failed: ${msg}`;
+      opts.log(`confirm attempt ${attempts}: ${msg}`);
+      await sleep(500);
+      continue;
+    }
+    const weak = methods.filter((m) => m === "password" || m === "keyboard-interactive");
+    if (weak.length) return { ok: false, observed: `port ${port} still offers ${weak.join(" and ")} logins`, attempts };
+    try {
+      const session = await connector.openKeySession(port);
+      return { ok: true, session, attempts };
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/host key/i.test(msg)) return { ok: false, observed: `port ${port} answered with a host key that is not the pinned one (${msg})`, attempts };
+      observed = `a key-only login on port ${port} failed: ${msg}`;
+      opts.log(`confirm attempt ${attempts}: ${msg}`);
+      await sleep(500);
+    }
+  }
+  return { ok: false, observed, attempts };
+}

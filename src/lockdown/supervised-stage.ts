@@ -1,0 +1,214 @@
+// One supervised stage (LOCKDOWN.md steps 3-5): build on the target, hand the activation to the
+// supervisor under systemd-run, confirm over NEW connections only, then acknowledge and make it the
+// boot default. On any failure the target returns to the recorded toplevel (by our nack, by its own
+// timer, or by a reboot) and this throws an OperationError saying what was observed and what is
+// active now.
+import { CancelledError, OperationError } from "../errors";
+import supervisorScript from "./supervisor.sh?raw";
+import { confirmNewConfig, type Confirmation } from "./confirm";
+import {
+  STATE_ROOT, ackCommand, buildCommand, cancelRebootCommand, generationNumber, launchSupervisorCommand, nackCommand, persistCommand, readStateCommand, stateDir, unpackFlakeCommand,
+} from "./remote-commands";
+import { isTerminal, parseSupervisorState, type SupervisorState } from "./supervisor-state";
+import type { LockdownConnector, RemoteSession, StageTiming } from "./types";
+
+export interface StageContext {
+  sessions: RemoteSession[]; // primary first, then the fallback: whichever still answers
+  connector: LockdownConnector;
+  hostname: string;
+  tarball: Buffer;
+  stage: "dual-port" | "final";
+  port: number;
+  /** Where sshd listens in the configuration we would return to (for "what works now"). */
+  oldPorts: number[];
+  oldToplevel: string;
+  oldGeneration: number | null;
+  bootId: string;
+  confirmTimeoutSec: number;
+  rebootAfterSec: number;
+  signal?: AbortSignal;
+  progress(message: string): void;
+  log(line: string): void;
+}
+
+export interface StageOutcome {
+  toplevel: string;
+  generation: number | null;
+  timing: StageTiming;
+}
+
+const SWITCH_BUDGET_MS = 300_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs a command on the first session that answers; a dead session is skipped. */
+async function onAnySession(ctx: StageContext, command: string, opts: { stdin?: Buffer | string; timeoutMs?: number } = {}) {
+  let last: unknown = null;
+  for (const s of ctx.sessions) {
+    try {
+      return await s.run(command, { timeoutMs: opts.timeoutMs ?? 15_000, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) });
+    } catch (e) {
+      last = e;
+      ctx.log(`session failed: ${(e as Error).message}`);
+    }
+  }
+  throw last ?? new Error("no session");
+}
+
+async function readState(ctx: StageContext): Promise<SupervisorState & { bootId: string }> {
+  const r = await onAnySession(ctx, `${readStateCommand(ctx.stage)}; echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"`, { timeoutMs: 10_000 });
+  return { ...parseSupervisorState(r.stdout), bootId: /boot_id=(\S+)/.exec(r.stdout)?.[1] ?? "" };
+}
+
+export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcome> {
+  const label = ctx.stage === "dual-port" ? `stage 1 (ports 22 and ${ctx.port}, key-only)` : `stage 2 (port ${ctx.port} only)`;
+  ctx.progress(`${label}: uploading and building the configuration on the target`);
+  const unpack = await onAnySession(ctx, unpackFlakeCommand(), { stdin: ctx.tarball, timeoutMs: 120_000 });
+  if (unpack.code !== 0) throw new OperationError(`could not unpack the flake on the target: ${unpack.stderr.trim()}`, { hint: "check free space in /var/lib on the target" });
+  const build = await onAnySession(ctx, buildCommand(ctx.hostname), { timeoutMs: 3_600_000 });
+  const toplevel = build.stdout.trim().split("\n").pop() ?? "";
+  if (build.code !== 0 || !toplevel.startsWith("/nix/store/")) {
+    throw new OperationError(`the configuration did not build on the target (exit ${build.code}); nothing was activated, the target is unchanged`, {
+      details: build.stderr.trim().split("\n").slice(-8),
+      hint: "fix the error shown (hosts/<host>/*.nix or host.json), then run lockdown again",
+    });
+  }
+  ctx.log(`built ${toplevel}`);
+  for (const s of ctx.sessions) {
+    await s.upload(`${STATE_ROOT}/supervisor.sh`, supervisorScript, 0o755).then(() => undefined, (e) => ctx.log(`upload failed on one session: ${(e as Error).message}`));
+    break;
+  }
+  if (ctx.signal?.aborted) throw new CancelledError("Interrupted before activation. Nothing was changed on the target.");
+
+  ctx.progress(`${label}: activating under a supervisor that rolls back unless confirmed within ${ctx.confirmTimeoutSec}s`);
+  const launchedAt = Date.now();
+  const launch = await onAnySession(ctx, launchSupervisorCommand({
+    stage: ctx.stage, newToplevel: toplevel, oldToplevel: ctx.oldToplevel, confirmTimeoutSec: ctx.confirmTimeoutSec,
+    rebootAfterSec: ctx.rebootAfterSec, scriptPath: `${STATE_ROOT}/supervisor.sh`,
+  }));
+  if (launch.code !== 0 || !launch.stdout.includes("launched")) {
+    throw new OperationError(`could not start the activation supervisor on the target: ${launch.stderr.trim() || launch.stdout.trim()}`, {
+      hint: "nothing was activated; check that systemd-run works on the target (systemctl is-system-running)",
+    });
+  }
+
+  // Wait for the switch to end (or fail). Sessions survive an sshd restart (KillMode=process).
+  let st: SupervisorState = parseSupervisorState("");
+  for (;;) {
+    try {
+      st = await readState(ctx);
+    } catch (e) {
+      ctx.log(`reading supervisor state: ${(e as Error).message}`);
+      break; // every session is gone: go straight to confirmation, which uses new connections
+    }
+    if (st.phase !== "switching" && st.phase !== "not-started") break;
+    if (Date.now() - launchedAt > SWITCH_BUDGET_MS) break;
+    await sleep(250);
+  }
+  const switchedAt = Date.now();
+  if (st.phase === "switch-failed" || st.phase === "rolling-back" || st.phase === "rolled-back") {
+    const log = await onAnySession(ctx, `tail -n 8 ${stateDir(ctx.stage)}/switch.log 2>/dev/null`).then((r) => r.stdout.trim(), () => "");
+    const observed = `switch-to-configuration test failed on the target (exit ${st.switchExitCode ?? "?"})${log ? `: ${log.split("\n").pop()}` : ""}`;
+    throw await failAndRestore(ctx, observed, log ? log.split("\n") : []);
+  }
+
+  ctx.progress(`${label}: confirming with a new key-only login on port ${ctx.port}`);
+  const windowMs = ctx.confirmTimeoutSec * 1000;
+  // Leave the last part of the window for the acknowledgement to reach the target.
+  const confirmBudgetMs = Math.min(30_000, Math.floor(windowMs * 0.6));
+  const confirmation: Confirmation = await confirmNewConfig(ctx.connector, ctx.port, { budgetMs: confirmBudgetMs, signal: ctx.signal, log: ctx.log });
+  if (!confirmation.ok) throw await failAndRestore(ctx, confirmation.observed, []);
+  const confirmedAt = Date.now();
+
+  // The acknowledgement goes over the NEW connection that just proved the configuration.
+  const ackedAt = Date.now();
+  try {
+    const r = await confirmation.session.run(ackCommand(ctx.stage), { timeoutMs: 10_000 });
+    if (!r.stdout.includes("acked")) throw new Error(r.stderr.trim() || "no answer");
+    for (let i = 0; i < 40; i++) {
+      const s = parseSupervisorState((await confirmation.session.run(readStateCommand(ctx.stage), { timeoutMs: 10_000 })).stdout);
+      if (s.phase === "acknowledged") break;
+      if (isTerminal(s) || s.phase === "rolling-back") throw new Error(`the supervisor ${s.phase} (${s.reason ?? ""}) before it saw the acknowledgement`);
+      await sleep(150);
+    }
+    const cancel = await confirmation.session.run(cancelRebootCommand(), { timeoutMs: 15_000 });
+    if (!cancel.stdout.includes("cancelled")) ctx.log(`reboot timer: ${cancel.stdout} ${cancel.stderr}`);
+    const persist = await confirmation.session.run(persistCommand(toplevel), { timeoutMs: 120_000 });
+    if (persist.code !== 0) throw new Error(`making it the boot default failed: ${persist.stderr.trim()}`);
+    const generation = generationNumber(persist.stdout.trim().split("\n").pop() ?? "");
+    ctx.sessions.push(confirmation.session);
+    return {
+      toplevel,
+      generation,
+      timing: { stage: ctx.stage, activationMs: switchedAt - launchedAt, confirmationMs: confirmedAt - switchedAt, acknowledgementMs: Date.now() - ackedAt },
+    };
+  } catch (e) {
+    await confirmation.session.close().catch(() => undefined);
+    throw await failAndRestore(ctx, `the configuration worked on port ${ctx.port}, but acknowledging it failed: ${(e as Error).message}`, []);
+  }
+}
+
+/**
+ * Asks the supervisor to roll back now, waits (bounded) until it did or its own deadline passed,
+ * then proves a way in still works and returns the error that tells the operator all of it.
+ */
+async function failAndRestore(ctx: StageContext, observed: string, details: string[]): Promise<OperationError> {
+  ctx.progress(`${observed}; rolling back`);
+  await onAnySession(ctx, nackCommand(ctx.stage, observed), { timeoutMs: 8000 }).catch((e) => ctx.log(`nack not delivered: ${(e as Error).message}`));
+  const deadline = Date.now() + ctx.confirmTimeoutSec * 1000 + 60_000;
+  let st: SupervisorState | null = null;
+  let rebooted = false;
+  let via: RemoteSession | null = null;
+  while (Date.now() < deadline) {
+    try {
+      const seen = await readState(ctx);
+      st = seen;
+      if (seen.bootId && seen.bootId !== ctx.bootId) {
+        rebooted = true;
+        break;
+      }
+      if (isTerminal(seen) && seen.phase !== "acknowledged") break;
+    } catch {
+      // the lifelines are gone (link down, reboot): look from a NEW connection on the old port
+      via = await openOnAny(ctx.connector, ctx.oldPorts, ctx.log);
+      if (via) {
+        ctx.sessions.unshift(via);
+        continue;
+      }
+    }
+    await sleep(500);
+  }
+  const works = await openOnAny(ctx.connector, ctx.oldPorts, ctx.log);
+  await works?.close().catch(() => undefined);
+  const gen = ctx.oldGeneration !== null ? ` (generation ${ctx.oldGeneration})` : "";
+  const active = rebooted
+    ? `the target rebooted during the confirmation window and came back with the boot default${gen}`
+    : st?.phase === "rolled-back"
+      ? `the previous configuration${gen} is active again`
+      : st?.phase === "rollback-failed"
+        ? `the target could NOT switch back (${st.reason ?? "see /run/nixnode-lockdown"}); a reboot in a few minutes returns it to the boot default${gen}`
+        : `the target's own timer rolls back to the previous configuration${gen}; its last resort is a reboot into the boot default`;
+  const access = works ? `port ${ctx.oldPorts.join(" and ")} works with your key` : `no new login on port ${ctx.oldPorts.join("/")} succeeded from here yet`;
+  return new OperationError(`lockdown ${ctx.stage === "dual-port" ? "stage 1" : "stage 2"} was rolled back: ${observed}; ${active}; ${access}`, {
+    details,
+    hint: hintFor(observed, ctx.port),
+  });
+}
+
+function hintFor(observed: string, port: number): string {
+  if (/never answered/.test(observed)) return `open TCP port ${port} in your provider's firewall (security group), then run lockdown again; or choose another port with --port`;
+  if (/refused/.test(observed)) return "sshd did not listen on the new port; see the switch log on the target (/run/nixnode-lockdown) and run lockdown again";
+  if (/host key/.test(observed)) return "something else answered on that port with a different host key; do not continue until you know why";
+  if (/switch-to-configuration/.test(observed)) return "fix the failing unit (journalctl -u <unit> on the target), then run lockdown again";
+  return "run lockdown again once the cause is fixed; your current access is unchanged";
+}
+
+async function openOnAny(connector: LockdownConnector, ports: number[], log: (l: string) => void): Promise<RemoteSession | null> {
+  for (const p of ports) {
+    try {
+      return await connector.openKeySession(p);
+    } catch (e) {
+      log(`login on ${p}: ${(e as Error).message}`);
+    }
+  }
+  return null;
+}

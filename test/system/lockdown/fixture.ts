@@ -1,0 +1,90 @@
+// A NixOS-personality target plus the operator's side of a lockdown: a key pair, a flake whose
+// host.json pins the target's host key, a password primary session (as after an install), and
+// runLockdown wired to the real SSH layer. Output is captured for the assertions.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { runLockdown, type LockdownResult } from "../../../src/lockdown";
+import { keyOnlyConnector } from "../../../src/lockdown/ssh-connector";
+import type { LockdownDeps } from "../../../src/lockdown/types";
+import type { HostData } from "../../../src/plan/types";
+import { connectSsh } from "../../../src/target/ssh-target";
+import { memoryLog } from "../../../src/ui/log";
+import { createOutput } from "../../../src/ui/output";
+import { makeKeyPair, type KeyPair } from "../../helpers/ssh-keys";
+import { startTarget, type TestTarget } from "../../targets";
+
+export const NEW_PORT = 2222;
+
+export interface Lab {
+  t: TestTarget;
+  key: KeyPair;
+  work: string;
+  flake: string;
+  hostJsonPath: string;
+  fingerprint: string;
+  host: HostData;
+  stop(): Promise<void>;
+}
+
+export async function startLab(opts: { authorizeKeyOnTarget?: boolean; maxretry?: number } = {}): Promise<Lab> {
+  const work = mkdtempSync(join(tmpdir(), "nn-lock-"));
+  const key = await makeKeyPair(work);
+  const t = await startTarget({ personality: "nixos", authorizedKeys: opts.authorizeKeyOnTarget === false ? [] : [key.publicKey] });
+  const fingerprint = await t.hostKeyFingerprint();
+  const flake = join(work, "flake");
+  const hostDir = join(flake, "hosts", t.name);
+  mkdirSync(hostDir, { recursive: true });
+  mkdirSync(join(flake, ".nixnode"), { recursive: true });
+  writeFileSync(join(flake, "flake.nix"), "{ outputs = { self, ... }: { }; }\n");
+  writeFileSync(join(hostDir, "default.nix"), "{ lib, ... }: { imports = lib.optional (builtins.pathExists ./lockdown.nix) ./lockdown.nix; }\n");
+  writeFileSync(join(flake, "README.md"), "# my node\n\nThe operator's own notes.\n");
+  writeFileSync(join(flake, ".nixnode", "state.json"), JSON.stringify({ install: { verified: true } }));
+  const host: HostData = {
+    schema: 1, hostname: t.name, system: "x86_64-linux", stateVersion: "25.11", timezone: "UTC", profile: "base",
+    ssh: { ports: [22], passwordAuthentication: true, permitRootLogin: "yes", authorizedKeys: [key.publicKey], adminUser: null, hostKeyFingerprint: fingerprint },
+    firewall: { enable: true, allowedTCPPorts: [22], allowedUDPPorts: [] },
+    fail2ban: { enable: true, ignoreIP: [], maxretry: opts.maxretry ?? 5, bantime: "10m" },
+    lockdown: { stage: "none", port: NEW_PORT },
+    network: { interfaces: [], dns: [] },
+    boot: { mode: "bios" },
+  };
+  const hostJsonPath = join(hostDir, "host.json");
+  writeFileSync(hostJsonPath, JSON.stringify(host, null, 2) + "\n");
+  return {
+    t, key, work, flake, hostJsonPath, fingerprint, host,
+    async stop() {
+      await t.stop();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface LockdownRun {
+  result?: LockdownResult;
+  error?: Error & { exitCode?: number; details?: string[] };
+  output: string;
+  knownHosts: string;
+}
+
+/** Runs the lockdown in-process the way the install's last phase does (primary = a password session). */
+export async function lockdown(lab: Lab, extra: Partial<LockdownDeps> & { identityFile?: string; route?: (p: number) => { host: string; port: number } } = {}): Promise<LockdownRun> {
+  const stream = new PassThrough();
+  let output = "";
+  stream.on("data", (d: Buffer) => (output += d));
+  const out = createOutput({ stdout: stream, stderr: stream, json: false, env: { NO_COLOR: "1" }, stdinIsTTY: false });
+  const knownHosts = join(lab.work, "known_hosts");
+  const primary = await connectSsh({ host: lab.t.address, port: 22, password: lab.t.rootPassword, pinnedHostKey: lab.fingerprint });
+  const connector = keyOnlyConnector({ base: { host: lab.t.address, user: "root", identityFiles: [extra.identityFile ?? lab.key.privatePath] }, pinnedHostKey: extra.hostKeyFingerprint ?? lab.fingerprint, route: extra.route });
+  const run: LockdownRun = { output: "", knownHosts };
+  try {
+    run.result = await runLockdown({ primary, currentPort: 22, connector, flakeDir: lab.flake, confirmTimeoutSec: 8, knownHostsFile: knownHosts, out, log: memoryLog(), ...extra });
+  } catch (e) {
+    run.error = e as LockdownRun["error"];
+  } finally {
+    await primary.close().catch(() => undefined);
+  }
+  run.output = output;
+  return run;
+}
