@@ -1,4 +1,5 @@
 // `root@203.0.113.7:22`, `host`, `user@host`, `root@[2001:db8::1]:22`, a bare IPv6 literal -> parts.
+import { isIPv4, isIPv6 } from "node:net";
 import { badField } from "../errors";
 
 export interface Destination {
@@ -10,25 +11,11 @@ export interface Destination {
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const IPV4 = { test: (s: string) => isIPv4(s) };
 const USER = /^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/;
 
 export function isIpv6(s: string): boolean {
-  const zone = s.indexOf("%");
-  const addr = zone >= 0 ? s.slice(0, zone) : s;
-  if (!/^[0-9A-Fa-f:.]+$/.test(addr) || !addr.includes(":")) return false;
-  const double = addr.split("::").length - 1;
-  if (double > 1) return false;
-  let groups = addr.split(":").filter((g, i, all) => !(g === "" && (double > 0 || i === 0 || i === all.length - 1)));
-  const last = groups[groups.length - 1];
-  let count = groups.length;
-  if (last !== undefined && last.includes(".")) {
-    if (!IPV4.test(last)) return false;
-    count += 1;
-    groups = groups.slice(0, -1);
-  }
-  if (!groups.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return false;
-  return double ? count < 8 : count === 8;
+  return isIPv6(s);
 }
 
 export function parseDestination(input: string, field = "target"): Destination {

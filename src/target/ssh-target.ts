@@ -1,0 +1,365 @@
+// ONE authenticated ssh2 connection per SshTarget; every run/upload is a channel on it. The host
+// key is checked before anything else is sent; a key that differs from the known one always aborts.
+import net from "node:net";
+import { Client, type AuthenticationType, type ClientChannel, type ConnectConfig } from "ssh2";
+import { CancelledError, OperationError } from "../errors";
+import type { Log } from "../ui/log";
+import { formatDestination } from "./destination";
+import { addKnownHost, checkKnownHost, fingerprintSha256, keyTypeOf, knownKeyTypes, readKnownHosts, type HostKey } from "./known-hosts";
+import { describeAuthFailure, describeConnectError, hostKeyChanged, hostKeyRejected, type AuthTrace } from "./ssh-errors";
+import { loadIdentity } from "./identity";
+import type { RunOptions, RunResult, Target } from "./types";
+import { runOnChannel, uploadCommand, wrapForSudo } from "./ssh-exec";
+
+export interface HostKeyQuestion {
+  host: string;
+  port: number;
+  keyType: string;
+  fingerprint: string;
+  /** keys of other types are already known for this host */
+  otherTypesKnown: boolean;
+}
+
+export interface ConnectOptions {
+  host: string;
+  /** default 22 */
+  port?: number;
+  /** default root */
+  user?: string;
+  /** SSH_AUTH_SOCK; the agent's keys are tried first */
+  agentSocket?: string;
+  /** private key files, tried in order after the agent */
+  identityFiles?: string[];
+  /** asked for an encrypted key file's passphrase; undefined = skip that key */
+  askPassphrase?(file: string): Promise<string | undefined>;
+  /** a password already obtained (--password-file, NIXNODE_SSH_PASSWORD) */
+  password?: string;
+  /** asked only when the server still wants a password after the keys; undefined = give up */
+  askPassword?(): Promise<string | undefined>;
+  /** known_hosts files to check; the first is where an accepted key is added */
+  knownHostsFiles?: string[];
+  /** `SHA256:...`: only this host key is accepted (known_hosts is then not consulted) */
+  pinnedHostKey?: string;
+  /** accept and remember a key for a host that has none on record (never a changed one) */
+  acceptNewHostKey?: boolean;
+  /** interactive: show the fingerprint and ask; without it an unknown key is refused */
+  confirmHostKey?(q: HostKeyQuestion): Promise<boolean>;
+  /** TCP connect + SSH handshake (default 15 s) */
+  connectTimeoutMs?: number;
+  /** authentication, not counting time spent in prompts (default 30 s) */
+  authTimeoutMs?: number;
+  /** default 5 s x 6: a dead link is noticed within 30 s, a 10 s outage is survived */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** bind the client to this local address (tests; multi-homed operators) */
+  localAddress?: string;
+  log?: Log;
+}
+
+export interface SshTarget extends Target {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostKeyFingerprint: string;
+  readonly hostKey: HostKey;
+  /** the IP address the connection went to */
+  readonly remoteAddress: string;
+  /** the method that authenticated: agent, publickey, password */
+  readonly authMethod: string;
+  /** false once the connection is gone (reboot, network loss, close()) */
+  readonly connected: boolean;
+  /** commands are wrapped in `sudo -n sh -c` (login user is not root) */
+  readonly viaSudo: boolean;
+}
+
+interface Session {
+  client: Client;
+  hostKey: HostKey;
+  remoteAddress: string;
+  trace: AuthTrace;
+}
+
+const DEFAULT_CONNECT_TIMEOUT = 15_000;
+const DEFAULT_AUTH_TIMEOUT = 30_000;
+
+/**
+ * Opens the TCP connection and the SSH transport, checks the host key, then runs `auth`
+ * (the ssh2 authHandler) until ready. Errors come out as OperationError/CancelledError.
+ */
+function openSession(opts: ConnectOptions, auth: (trace: AuthTrace, pause: <T>(p: Promise<T>) => Promise<T>) => ConnectConfig["authHandler"]): Promise<Session> {
+  const port = opts.port ?? 22;
+  const user = opts.user ?? "root";
+  const where = formatDestination({ user, host: opts.host, port });
+  const log = opts.log;
+  const trace: AuthTrace = { user, where, tried: [], offered: null, keyAcceptedThenRefused: false, passwordTried: false, hadCredentials: false };
+  return new Promise<Session>((resolve, reject) => {
+    let settled = false;
+    let failure: Error | undefined;
+    let hostKey: HostKey | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const client = new Client();
+    const sock = net.connect({ host: opts.host, port, localAddress: opts.localAddress });
+    const finish = (err: Error | undefined, s?: Session) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        client.destroy();
+        sock.destroy();
+        reject(err);
+      } else resolve(s!);
+    };
+    const arm = (ms: number, what: string) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(new OperationError(`${where}: ${what}`, { hint: timeoutHint(what) })), ms);
+    };
+    const pause = async <T>(p: Promise<T>): Promise<T> => {
+      clearTimeout(timer);
+      try {
+        return await p;
+      } finally {
+        if (!settled) arm(opts.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT, "no answer during authentication");
+      }
+    };
+    const connectMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT;
+    arm(connectMs, `no answer within ${Math.round(connectMs / 1000)} s (connecting)`);
+    sock.once("error", (e) => finish(failure ?? describeConnectError(e as NodeJS.ErrnoException, opts.host, port, where)));
+
+    client.on("error", (e: Error & { level?: string }) => {
+      log?.write(`ssh ${where}: ${e.level ?? "error"}: ${e.message}`);
+      if (failure) return finish(failure);
+      if (e.level === "client-authentication") return finish(describeAuthFailure(trace));
+      if (e.level === "client-socket") return finish(describeConnectError(e as NodeJS.ErrnoException, opts.host, port, where));
+      finish(new OperationError(`${where}: the SSH connection failed: ${e.message}`, { cause: e }));
+    });
+    client.on("close", () => finish(failure ?? new OperationError(`${where}: the server closed the connection before login completed`, {
+      hint: "the server may limit connections (MaxStartups, fail2ban) or be restarting; try again in a minute",
+    })));
+    client.on("ready", () => {
+      clearTimeout(timer);
+      finish(undefined, { client, hostKey: hostKey!, remoteAddress: sock.remoteAddress ?? opts.host, trace });
+    });
+
+    const knownFiles = opts.knownHostsFiles ?? [];
+    const entries = opts.pinnedHostKey ? [] : readKnownHosts(knownFiles);
+    const preferred = knownKeyTypes(entries, opts.host, port);
+    const hostVerifier = (blob: Buffer, verify: (ok: boolean) => void) => {
+      const key = { type: keyTypeOf(blob), blob };
+      hostKey = key;
+      decideHostKey(opts, key, entries, port, where, pause)
+        .then(() => {
+          arm(opts.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT, "no answer during authentication");
+          verify(true);
+        })
+        .catch((e: Error) => {
+          failure = e;
+          verify(false);
+          finish(e);
+        });
+    };
+
+    sock.once("connect", () => {
+      client.connect({
+        sock,
+        username: user,
+        readyTimeout: 0, // our own timers: prompts must not count against the server's silence
+        keepaliveInterval: opts.keepaliveIntervalMs ?? 5000,
+        keepaliveCountMax: opts.keepaliveCountMax ?? 6,
+        hostVerifier: hostVerifier as unknown as ConnectConfig["hostVerifier"],
+        algorithms: preferred.length ? { serverHostKey: hostKeyAlgorithms(preferred) } : undefined,
+        authHandler: auth(trace, pause),
+        debug: (msg: string) => {
+          if (msg.includes("USERAUTH_PK_OK")) trace.keyAcceptedThenRefused = true;
+          if (msg.includes("USERAUTH_SUCCESS")) trace.keyAcceptedThenRefused = false;
+          if (/auth|Agent|handshake|DISCONNECT/i.test(msg)) log?.write(`ssh ${where}: ${msg}`);
+        },
+      });
+    });
+  });
+}
+
+function timeoutHint(what: string): string {
+  return what.includes("connecting")
+    ? "check the address and that the machine is up; a firewall that silently drops packets looks like this (--connect-timeout sets the wait)"
+    : "the server stopped answering while logging in; try again";
+}
+
+/** OpenSSH asks for the key types it already knows first; the rest keep ssh2's default order. */
+function hostKeyAlgorithms(known: string[]): ConnectConfig["algorithms"] extends infer A ? (A extends { serverHostKey?: infer S } ? S : never) : never {
+  const all = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
+  const first = all.filter((a) => known.some((k) => k === a || (k === "ssh-rsa" && a.startsWith("rsa-sha2-"))));
+  return [...first, ...all.filter((a) => !first.includes(a))] as never;
+}
+
+async function decideHostKey(opts: ConnectOptions, key: HostKey, entries: ReturnType<typeof readKnownHosts>, port: number, where: string, pause: <T>(p: Promise<T>) => Promise<T>): Promise<void> {
+  const fingerprint = fingerprintSha256(key.blob);
+  opts.log?.write(`ssh ${where}: host key ${key.type} ${fingerprint}`);
+  if (opts.pinnedHostKey) {
+    if (fingerprint === opts.pinnedHostKey.replace(/=+$/, "")) return;
+    throw hostKeyChanged(where, [opts.pinnedHostKey], fingerprint, "the pinned --host-key");
+  }
+  const verdict = checkKnownHost(entries, opts.host, port, key);
+  if (verdict.status === "known") return;
+  if (verdict.status === "revoked") throw hostKeyRejected(where, fingerprint, `it is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`);
+  if (verdict.status === "changed") {
+    throw hostKeyChanged(where, verdict.expected.map((e) => `${fingerprintSha256(e.blob)} (${e.file}:${e.line})`), fingerprint, "known_hosts");
+  }
+  const otherTypesKnown = verdict.status === "other-type";
+  const remember = () => {
+    const file = opts.knownHostsFiles?.[0];
+    if (file) addKnownHost(file, opts.host, port, key);
+  };
+  if (opts.acceptNewHostKey && !otherTypesKnown) {
+    remember();
+    return;
+  }
+  if (opts.confirmHostKey) {
+    const ok = await pause(opts.confirmHostKey({ host: opts.host, port, keyType: key.type, fingerprint, otherTypesKnown }));
+    if (!ok) throw new CancelledError(`${where}: host key ${fingerprint} not accepted. Nothing was sent to the server.`);
+    remember();
+    return;
+  }
+  throw hostKeyRejected(
+    where,
+    fingerprint,
+    otherTypesKnown ? "keys of another type are on record for this host, but not this one" : "this host is not in known_hosts",
+    "compare the fingerprint with the one your provider shows (console: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then pass --host-key " + fingerprint + (otherTypesKnown ? "" : " or --accept-new-host-key"),
+  );
+}
+
+export async function connectSsh(opts: ConnectOptions): Promise<SshTarget> {
+  const user = opts.user ?? "root";
+  if (opts.password) opts.log?.addSecret(opts.password);
+  let authMethod = "";
+  const session = await openSession(opts, (trace, pause) => makeAuthHandler(opts, user, trace, pause, (m) => (authMethod = m)));
+  return makeSshTarget(session, opts, user, authMethod);
+}
+
+function makeAuthHandler(opts: ConnectOptions, user: string, trace: AuthTrace, pause: <T>(p: Promise<T>) => Promise<T>, succeededWith: (m: string) => void): ConnectConfig["authHandler"] {
+  const steps: Array<() => Promise<Record<string, unknown> | null>> = [];
+  if (opts.agentSocket) steps.push(async () => ({ type: "agent", username: user, agent: opts.agentSocket }));
+  for (const file of opts.identityFiles ?? []) {
+    steps.push(async () => {
+      const key = await loadIdentity(file, opts.askPassphrase ? (f) => pause(opts.askPassphrase!(f)) : undefined);
+      if (!key) return null;
+      opts.log?.write(`ssh: trying key ${file}`);
+      return { type: "publickey", username: user, key: key.data, passphrase: key.passphrase };
+    });
+  }
+  steps.push(async () => {
+    let password = opts.password;
+    if (password === undefined && opts.askPassword) password = await pause(opts.askPassword());
+    if (password === undefined || password === "") return null;
+    opts.log?.addSecret(password);
+    trace.passwordTried = true;
+    return { type: "password", username: user, password };
+  });
+  trace.hadCredentials = Boolean(opts.agentSocket || opts.identityFiles?.length || opts.password || opts.askPassword);
+  let i = 0;
+  let last = "";
+  const handler = (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (a: unknown) => void) => {
+    if (methodsLeft) trace.offered = methodsLeft;
+    if (last) trace.tried.push(last);
+    (async () => {
+      while (i < steps.length) {
+        const step = steps[i++]!;
+        const a = await step();
+        if (!a) continue;
+        const type = a.type === "agent" ? "publickey" : String(a.type);
+        if (methodsLeft && !methodsLeft.includes(type as AuthenticationType)) continue;
+        last = String(a.type);
+        succeededWith(last);
+        return a;
+      }
+      return false;
+    })().then(next, (e: Error) => {
+      trace.error = e;
+      next(false);
+    });
+  };
+  return handler as unknown as ConnectConfig["authHandler"];
+}
+
+async function makeSshTarget(session: Session, opts: ConnectOptions, user: string, authMethod: string): Promise<SshTarget> {
+  const { client } = session;
+  const port = opts.port ?? 22;
+  const description = formatDestination({ user, host: opts.host, port });
+  let connected = true;
+  const channels = new Set<ClientChannel>();
+  client.on("close", () => {
+    connected = false;
+    for (const ch of channels) ch.destroy();
+  });
+  client.on("error", (e: Error) => opts.log?.write(`ssh ${description}: ${e.message}`));
+  const raw = (command: string, o: RunOptions = {}): Promise<RunResult> => {
+    if (!connected) return Promise.reject(new OperationError(`${description}: the connection is closed`, { hint: "reconnect and run the step again" }));
+    return runOnChannel(client, command, o, description, channels);
+  };
+  let viaSudo = false;
+  if (user !== "root") {
+    const probe = await raw("sudo -n true", { timeoutMs: 15_000 });
+    if (probe.code !== 0) {
+      client.end();
+      throw new OperationError(`${description}: ${user} is not root and cannot use sudo without a password`, {
+        hint: `log in as root (root@${opts.host}), or allow passwordless sudo for ${user} (a line "${user} ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/)`,
+        details: probe.stderr.trim() ? [probe.stderr.trim()] : [],
+      });
+    }
+    viaSudo = true;
+  }
+  const run = (command: string, o?: RunOptions) => raw(viaSudo ? wrapForSudo(command) : command, o);
+  const fingerprint = fingerprintSha256(session.hostKey.blob);
+  return {
+    description,
+    host: opts.host,
+    port,
+    user,
+    hostKey: session.hostKey,
+    hostKeyFingerprint: fingerprint,
+    remoteAddress: session.remoteAddress,
+    authMethod,
+    viaSudo,
+    get connected() {
+      return connected;
+    },
+    run,
+    async upload(path, data, mode) {
+      const r = await run(uploadCommand(path, mode), { stdin: data, timeoutMs: 300_000 });
+      if (r.code !== 0) throw new OperationError(`${description}: could not write ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    },
+    close() {
+      if (!connected) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        client.once("close", () => resolve());
+        client.end();
+        setTimeout(() => {
+          client.destroy();
+          resolve();
+        }, 3000).unref();
+      });
+    },
+  };
+}
+
+/**
+ * Which authentication methods does the server offer this user? Sends only a 'none' request, so
+ * no failed attempt is spent (sshd logs none, fail2ban's sshd filter in normal mode counts none).
+ * The host key is checked exactly as connectSsh does.
+ */
+export async function listAuthMethods(opts: ConnectOptions): Promise<string[]> {
+  const user = opts.user ?? "root";
+  let methods: string[] | undefined;
+  const handler = (methodsLeft: string[] | null, _p: unknown, next: (a: unknown) => void) => {
+    if (methodsLeft === null) return next({ type: "none", username: user });
+    methods = methodsLeft;
+    next(false);
+  };
+  try {
+    const s = await openSession(opts, () => handler as unknown as ConnectConfig["authHandler"]);
+    s.client.end(); // 'none' succeeded: the server asks for no authentication at all
+    return ["none"];
+  } catch (e) {
+    if (methods) return methods;
+    throw e;
+  }
+}
