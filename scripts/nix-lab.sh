@@ -25,7 +25,7 @@ prepare() {
   if [ -f "$src/$marker" ]; then
     tree=$(cd "$src" && pwd)
   elif git --git-dir="$src" rev-parse --verify -q HEAD >/dev/null 2>&1; then
-    tree=$dest/$name
+    tree=$(realpath -m "$dest/$name")
     case "$tree/" in "$project"/*) echo "nix-lab: refusing to unpack $name inside the project ($tree)" >&2; exit 2 ;; esac
     rm -rf "$tree.tmp"
     mkdir -p "$tree.tmp"
