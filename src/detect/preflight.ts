@@ -130,6 +130,7 @@ function checkAccess(f: Facts, opts: PreflightOptions): PreflightCheck {
     return warn("access", "whether the login user is root or has passwordless sudo is not known", "log in as root (root@host) or give the user passwordless sudo; `nixnode-install detect` checks it on the live machine");
   }
   const why = sudo === "password" ? `${who} needs a password for sudo, which an unattended install cannot type` : `${who} is not root and cannot use sudo`;
+  if (opts.local) return fail("access", why, "run nixnode-install as root (sudo -i first; on the NixOS installer the nixos user has passwordless sudo)");
   return fail("access", why, `log in as root (root@host), or add "${user ?? "USER"} ALL=(ALL) NOPASSWD: ALL" with visudo on the target`);
 }
 
@@ -148,12 +149,13 @@ function checkTools(f: Facts, kexec: boolean): PreflightCheck {
 }
 
 function checkDisk(f: Facts): PreflightCheck {
-  const usable = f.disks.filter((d) => !d.readOnly && d.sizeBytes >= MIN_DISK_BYTES);
+  // The medium the running system booted from (an installer USB stick) is not an install target.
+  const usable = f.disks.filter((d) => !d.readOnly && !(d.removable && d.holdsRoot) && d.sizeBytes >= MIN_DISK_BYTES);
   if (usable.length > 0) {
     const best = usable.reduce((a, b) => (b.sizeBytes > a.sizeBytes ? b : a));
     return pass("disk", `${usable.length} disk${usable.length === 1 ? "" : "s"} of 8 GiB or more (largest ${best.path}, ${formatBytes(best.sizeBytes)})`);
   }
-  const seen = f.disks.length === 0 ? "no disks were found" : `the disks found are too small or read-only (${f.disks.map((d) => `${d.path} ${formatBytes(d.sizeBytes)}`).join(", ")})`;
+  const seen = f.disks.length === 0 ? "no disks were found" : `the disks found are too small, read-only or the boot medium (${f.disks.map((d) => `${d.path} ${formatBytes(d.sizeBytes)}`).join(", ")})`;
   return fail("disk", `${seen}; NixOS needs a writable disk of at least 8 GiB`, "resize the disk or attach a larger one in the provider's panel, then run detect again");
 }
 

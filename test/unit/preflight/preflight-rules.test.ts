@@ -82,6 +82,21 @@ describe("preflight rules", () => {
     expect(statusOf(with_((f) => { f.disks[0]!.readOnly = true; }), "disk").status).toBe("fail");
   });
 
+  it("does not count the USB stick the system booted from as an install disk", () => {
+    const stick = with_((f) => { f.disks[0]!.removable = true; f.disks[0]!.transport = "usb"; });
+    expect(statusOf(stick, "disk").status).toBe("fail");
+    expect(statusOf(stick, "disk").message).toMatch(/boot medium/);
+    expect(statusOf(with_((f) => { f.disks[0]!.removable = true; f.disks[0]!.holdsRoot = false; }), "disk").status).toBe("pass");
+  });
+
+  it("tells a local user without root to become root, not to log in over SSH", () => {
+    const f = with_((x) => { x.access = { user: "nixos", isRoot: false, sudo: "none" }; x.os.isNixosInstaller = true; });
+    const c = statusOf(f, "access", { local: true });
+    expect(c.status).toBe("fail");
+    expect(c.fix).toMatch(/sudo -i/);
+    expect(statusOf(f, "access").fix).toMatch(/root@host/);
+  });
+
   it("formats failures first with their fix", () => {
     const lines = formatVerdict(preflight(with_((f) => { f.tools.setsid = false; })));
     expect(lines[0]).toMatch(/cannot be installed/);
