@@ -26,11 +26,13 @@ export function parseLsblkJson(json: unknown, opts: LsblkOptions = {}): { disks:
   for (const raw of json.blockdevices) {
     if (!isObject(raw)) continue;
     const name = text(raw.name) ?? text(raw.kname);
-    if (!name || text(raw.type) !== "disk" || NOT_A_DISK.test(name)) continue;
+    // Captures made with a column list without TYPE: a top-level device is a disk unless its name says otherwise.
+    if (!name || (text(raw.type) ?? "disk") !== "disk" || NOT_A_DISK.test(name)) continue;
     const sizeBytes = parseSize(raw.size);
     if (sizeBytes === null) warnings.push(`disks: ${name} has no size in the lsblk output`);
     const children = nodes(raw.children);
-    const partitions: Partition[] = children.filter((c) => text(c.type) === "part").map((c) => partition(c));
+    const isPart = (c: Node) => (text(c.type) ?? (text(c.name)?.startsWith(name) ? "part" : null)) === "part";
+    const partitions: Partition[] = children.filter(isPart).map((c) => partition(c));
     const mountpoints = unique(subtree(raw).flatMap(mounts));
     const sources = subtree(raw).flatMap((n) => [text(n.path), text(n.name) ? `/dev/${text(n.name)}` : null, text(n.name) ? `/dev/mapper/${text(n.name)}` : null]);
     disks.push({
