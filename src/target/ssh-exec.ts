@@ -18,7 +18,7 @@ export function uploadCommand(path: string, mode: number): string {
   const q = shellQuote(path);
   const dir = shellQuote(path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".");
   const m = (mode & 0o7777).toString(8).padStart(4, "0");
-  return `umask 077 && mkdir -p ${dir} && t=$(mktemp ${dir}/.nixnode-upload.XXXXXX) && { cat > "$t" && chmod ${m} "$t" && mv -f "$t" ${q}; } || { rm -f "$t"; exit 1; }`;
+  return `mkdir -p ${dir} && umask 077 && t=$(mktemp ${dir}/.nixnode-upload.XXXXXX) && { cat > "$t" && chmod ${m} "$t" && mv -f "$t" ${q}; } || { rm -f "$t"; exit 1; }`;
 }
 
 export function runOnChannel(client: Client, command: string, o: RunOptions, where: string, channels: Set<ClientChannel>): Promise<RunResult> {
