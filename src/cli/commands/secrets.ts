@@ -117,6 +117,18 @@ async function edit(ctx: CommandContext, rawName: string | undefined): Promise<v
   const s = context(ctx);
   const exists = existsSync(secretPath(s.flakeDir, name));
   const before = exists ? await readSecret(s, name, await identities(ctx)) : new Uint8Array(0);
+  // Like agenix: with no editor configured and a pipe on stdin, stdin is the new value.
+  if (!ctx.stdin.isTTY && !ctx.env.VISUAL && !ctx.env.EDITOR) {
+    const value = await readStdin(ctx);
+    if (value.length === 0) throw badField("value", "stdin is empty and no EDITOR is set", "pipe the new value in, or set EDITOR");
+    const t = Buffer.from(value).toString("utf8").trim();
+    if (t.length >= 4) ctx.log.addSecret(t);
+    await writeSecret(s, name, value);
+    value.fill(0);
+    before.fill(0);
+    ctx.out.result(`${exists ? "Updated" : "Added"} secrets/${name}.age from stdin (encrypted to ${describeRecipients(s, name)}).`, { name, changed: true });
+    return;
+  }
   const tmp = createSecretTempDir("nixnode-edit-");
   try {
     const file = join(tmp.path, name);

@@ -118,6 +118,12 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
     expect(readdirSync(tmp).filter((f) => f.startsWith("nixnode-edit-"))).toEqual([]);
   });
 
+  it("edit with no EDITOR and a pipe on stdin takes stdin as the new value (as agenix does)", async () => {
+    const r = await cli(["edit", "piped"], { env: { EDITOR: "", VISUAL: "" }, input: "replaced-through-stdin" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(decrypt(s.path("bob_rsa"), "piped")).toBe("replaced-through-stdin");
+  });
+
   it("list shows who each secret is for; after an operator is removed, list says rekey and rekey locks them out", async () => {
     const l = await cli(["list", "--json"]);
     expect(l.code).toBe(0);
