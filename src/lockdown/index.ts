@@ -43,6 +43,8 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
     try {
       fallback = await d.connector.openKeySession(d.currentPort);
     } catch (e) {
+      // a host key that is not the pinned one: abort as the SSH layer said, never work around it
+      if (/host key/i.test((e as Error).message)) throw e;
       throw new OperationError(`no key-only login works on port ${d.currentPort} (${(e as Error).message}); password login stays on and nothing was changed on the target`, {
         hint: `authorise one of your keys (ssh-copy-id -p ${d.currentPort} ${d.connector.user}@${d.connector.host}) and list it in ${file} ssh.authorizedKeys, or pass the right key with -i`,
       });

@@ -1,14 +1,89 @@
-// PLACEHOLDER until the lockdown command is built: it refuses to run rather than pretend.
-import { InternalError } from "../../errors";
+// `nixnode-install lockdown [user@]host[:port]`: the lockdown phase on its own (LOCKDOWN.md). It reads
+// the flake the install generated (host.json pins the host key and names the new port), connects
+// with the pinned key only, and runs the guarded protocol in src/lockdown.
+import { resolve } from "node:path";
+import { UserError, badField } from "../../errors";
+import { DEFAULT_CONFIRM_TIMEOUT_SEC, runLockdown } from "../../lockdown";
+import { locateFlakeHost } from "../../lockdown/flake-files";
+import { keyOnlyConnector } from "../../lockdown/ssh-connector";
+import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../../target/cli-options";
+import { port as portField } from "../../util/fields";
 import type { Command } from "../command";
 
 const command: Command = {
   name: "lockdown",
-  summary: "not built yet",
-  usage: "nixnode-install lockdown",
-  options: {},
-  async run() {
-    throw new InternalError("the lockdown command is not built yet");
+  summary: "key-only SSH, new port, firewall, fail2ban: applied behind confirm-or-roll-back",
+  usage: "nixnode-install lockdown [user@]host[:port] [--flake DIR] [--port P] [--confirm-timeout SEC] [--ssh-config-block]",
+  description: `
+Moves sshd to a new port with key-only logins, turns the firewall on and starts fail2ban with your
+address ignored. Each of the two stages (ports 22 and P, then P only) is activated by a supervisor
+on the target that rolls back by itself unless this tool confirms it over a NEW connection on the
+new port within --confirm-timeout seconds; a reboot also reverts an unconfirmed stage.
+Exit 0 only when the final state is confirmed; 3 after a rollback, with what was observed.
+
+Examples:
+  nixnode-install lockdown root@203.0.113.7 --flake ./my-node
+  nixnode-install lockdown root@203.0.113.7 --flake ./my-node --port 2222 --ssh-config-block
+`,
+  maxArgs: 1,
+  options: {
+    flake: { type: "string", value: "DIR", help: "the node's flake (default: the current folder)" },
+    host: { type: "string", value: "NAME", help: "which hosts/<NAME> of the flake (default: the only one)" },
+    port: { type: "string", value: "P", help: "the new SSH port (default: host.json lockdown.port)" },
+    "confirm-timeout": { type: "string", value: "SEC", help: `seconds the target waits for the confirmation after each switch (default ${DEFAULT_CONFIRM_TIMEOUT_SEC})` },
+    "ignore-ip": { type: "string", multiple: true, value: "ADDR", help: "another address or CIDR fail2ban must never ban (repeatable; yours is added)" },
+    "ssh-config-block": { type: "boolean", help: "print a ~/.ssh/config block for the new port" },
+    ...SSH_CLI_OPTIONS,
+  },
+  async run(ctx) {
+    const destination = ctx.args[0];
+    if (!destination) throw new UserError("which machine? give [user@]host[:port]", { field: "target", hint: "nixnode-install lockdown root@203.0.113.7 --flake ./my-node" });
+    const flakeDir = resolve(ctx.cwd, typeof ctx.options.flake === "string" ? ctx.options.flake : ".");
+    const hostname = typeof ctx.options.host === "string" ? ctx.options.host : undefined;
+    const port = typeof ctx.options.port === "string" ? portField(ctx.options.port, "--port") : undefined;
+    const t = ctx.options["confirm-timeout"];
+    let confirmTimeoutSec: number | undefined;
+    if (typeof t === "string") {
+      if (!/^\d+$/.test(t) || Number(t) < 5 || Number(t) > 3600) throw badField("--confirm-timeout", `"${t}" is not a number of seconds (5-3600)`, "e.g. --confirm-timeout 120");
+      confirmTimeoutSec = Number(t);
+    }
+    const ignore = (ctx.options["ignore-ip"] as string[] | undefined) ?? [];
+    for (const a of ignore) if (!/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(a)) throw badField("--ignore-ip", `"${a}" is not an IP address or CIDR`, "e.g. --ignore-ip 198.51.100.7 or --ignore-ip 192.0.2.0/24");
+
+    // Everything local is checked before the first packet: the flake, the pinned key, the port.
+    const f = locateFlakeHost(flakeDir, hostname);
+    const settings = sshSettingsFromCli(ctx, destination);
+    const pinned = settings.pinnedHostKey ?? f.host.ssh.hostKeyFingerprint;
+    if (!pinned) throw badField(`hosts/${f.hostname}/host.json ssh.hostKeyFingerprint`, "is not set: lockdown only talks to a host whose key is pinned", "run the install first, or pass --host-key SHA256:...");
+    if (settings.pinnedHostKey && f.host.ssh.hostKeyFingerprint && settings.pinnedHostKey !== f.host.ssh.hostKeyFingerprint) {
+      throw badField("--host-key", `${settings.pinnedHostKey} differs from the key pinned in hosts/${f.hostname}/host.json (${f.host.ssh.hostKeyFingerprint})`, "use the flake that belongs to this host");
+    }
+    const primary = await connectFromCli(ctx, destination, { pinnedHostKey: pinned });
+    try {
+      const result = await runLockdown({
+        primary,
+        currentPort: settings.port ?? 22,
+        connector: keyOnlyConnector({ base: { ...settings, log: ctx.log }, pinnedHostKey: pinned }),
+        flakeDir,
+        hostname: f.hostname,
+        port,
+        confirmTimeoutSec,
+        extraIgnoreIP: ignore,
+        hostKeyFingerprint: pinned,
+        knownHostsFile: settings.knownHostsFiles?.[0] ?? null,
+        sshConfigBlock: ctx.options["ssh-config-block"] === true,
+        out: ctx.out,
+        log: ctx.log,
+        signal: ctx.signal,
+      });
+      ctx.out.result(
+        `Locked down: ${settings.user}@${settings.host} now answers on port ${result.port} with keys only; port 22 is closed. ` +
+          `Recovery notes are in ${flakeDir}/README.md.`,
+        result,
+      );
+    } finally {
+      await primary.close().catch(() => undefined);
+    }
   },
 };
 export default command;
