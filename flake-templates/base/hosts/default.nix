@@ -1,6 +1,6 @@
-# hosts/@hostname@/default.nix: YOUR module for this machine. Edit freely: nixnode-install writes it
-# once and never rewrites it. What the tool manages (SSH ports and keys, firewall, fail2ban, the
-# network) is data in host.json, applied by nixnode.nix and network.nix.
+# hosts/@hostname@/default.nix: YOUR module for this machine. Edit freely: install and lockdown
+# never touch it (only `plan --force` would replace it). What the tool manages (SSH ports and keys,
+# firewall, fail2ban, the network) is data in host.json, applied by nixnode.nix and network.nix.
 { lib, pkgs, ... }:
 {
   imports = [

@@ -1,0 +1,23 @@
+# Boot loader for the mirror-zfs disk layout (hybrid GPT: BIOS boot partition + ESP), from nixnode-install.
+# The firmware is currently unknown; GRUB is installed for BIOS and UEFI either way.
+{ lib, ... }:
+{
+  boot.loader.grub = {
+    enable = true;
+    efiSupport = true;
+    # EFI/BOOT/BOOTX64.EFI: found by any UEFI firmware without an NVRAM boot entry
+    efiInstallAsRemovable = true;
+    # GRUB copies each generation's kernel and initrd onto the 512M ESP: keep it from filling up
+    configurationLimit = 10;
+    # one ESP per disk, each with its own GRUB: the machine boots from whichever disk is left
+    devices = lib.mkForce [ ];
+    mirroredBoots = [
+      { path = "/boot"; efiSysMountPoint = "/boot"; devices = [ "/dev/disk/by-id/nvme-KXD51RUE1T92_TOSHIBA_60DS10T0T7RM" ]; }
+      { path = "/boot-fallback"; efiSysMountPoint = "/boot-fallback"; devices = [ "/dev/disk/by-id/nvme-KXD51RUE1T92_TOSHIBA_60DS10SWT7RM" ]; }
+    ];
+  };
+  boot.loader.efi.canTouchEfiVariables = false;
+  # ZFS refuses to import a pool on a machine with another host id; derived from the disks,
+  # so re-rendering the flake keeps it
+  networking.hostId = "bbd7c0ae";
+}
