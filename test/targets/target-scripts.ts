@@ -69,13 +69,15 @@ export function renderStartSshd(dir: string): string {
 set -u
 D='${dir}'
 CONF=/etc/ssh/sshd_config
+# a zombie is gone for our purposes (whoever adopted it may reap late)
+alive() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 if [ -s "$D/sshd.pid" ]; then
   old=$(cat "$D/sshd.pid")
   if [ "$(cat /proc/$old/comm 2>/dev/null)" = sshd ]; then
     kill "$old" 2>/dev/null
     i=0
-    while [ -d "/proc/$old" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-    [ -d "/proc/$old" ] && kill -9 "$old" 2>/dev/null
+    while alive "$old" && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+    alive "$old" && kill -9 "$old" 2>/dev/null
   fi
   rm -f "$D/sshd.pid"
 fi
@@ -87,7 +89,7 @@ ports=$(sed -n 's/^[[:space:]]*[Pp][Oo][Rr][Tt][[:space:]]\\{1,\\}\\([0-9]\\{1,5
 [ -n "$ports" ] || ports=22
 i=0
 while :; do
-  if ! [ -d "/proc/$pid" ] || grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; then
+  if ! alive "$pid"; then
     rm -f "$D/sshd.pid"
     echo "sshd exited right after start; last log lines:" >&2
     tail -n 5 "$D/sshd.log" >&2
