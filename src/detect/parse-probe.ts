@@ -98,7 +98,9 @@ function parseDisks(s: Map<string, string>, rootSource: string | null, warnings:
     try {
       const r = parseLsblkJson(JSON.parse(raw), { byId, byPath, rootSource });
       warnings.push(...r.warnings);
-      return r.disks;
+      if (r.disks.length > 0) return r.disks;
+      // lsblk without udev data (containers, some rescue systems) lists nothing: /sys/block still knows.
+      warnings.push("disks: lsblk listed no disks; using /sys/block");
     } catch (e) {
       if (!(e instanceof SyntaxError)) throw e;
       warnings.push(`disks: lsblk output is not JSON (${e.message}); using /sys/block`);

@@ -127,3 +127,32 @@ describe("variants of a capture", () => {
     expect(() => parseProbeOutput("This account is currently not available.\n")).toThrow(OperationError);
   });
 });
+
+describe("ubuntu-vps-target-ssh.txt (a throwaway target, over SSH)", () => {
+  const f = parseProbeOutput(fixture("ubuntu-vps-target-ssh.txt"));
+  it("system, OS, access and the operator address from SSH_CONNECTION", () => {
+    expect(f).toMatchObject({
+      hostname: "btc-node-7",
+      os: { id: "ubuntu", versionId: "24.04", prettyName: "Ubuntu 24.04.1 LTS", isNixos: false },
+      bootId: "96f28dd1-0883-4de0-b93a-1c24c1814874",
+      operatorAddress: "10.231.149.185",
+      access: { user: "root", isRoot: true, sudo: "root" },
+    });
+  });
+  it("the one virtio disk holds /; zram is not a disk", () => {
+    expect(f.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.holdsRoot])).toEqual([["vda", 274877906944, "virtio", true]]);
+    expect(f.warnings).toEqual([]);
+  });
+  it("lsblk without udev data listing nothing: disks come from /sys/block, with a warning", () => {
+    const g = parseProbeOutput(withSection(fixture("ubuntu-vps-target-ssh.txt"), "lsblk", '{\n   "blockdevices": []\n}'));
+    expect(g.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.holdsRoot])).toEqual([["vda", 536870912 * 512, "virtio", true]]);
+    expect(g.warnings).toContain("disks: lsblk listed no disks; using /sys/block");
+  });
+  it("the veth with its /30, the gateway inside it, no IPv6 default", () => {
+    const eth0 = f.network.interfaces.find((i) => i.name === "eth0")!;
+    expect(eth0).toMatchObject({ mac: "ce:da:06:5b:36:1f", kind: "virtual", state: "up" });
+    expect(eth0.addresses[0]).toEqual({ family: 4, address: "10.231.149.186", prefix: 30, scope: "global", dynamic: false });
+    expect(f.network.defaultGateway4).toEqual({ address: "10.231.149.185", dev: "eth0", onLink: false });
+    expect(f.network.defaultGateway6).toBeNull();
+  });
+});
