@@ -33,15 +33,18 @@ export function destinationLabel(d: InstallDeps["destination"]): string {
   return `${d.user}@${d.host.includes(":") ? `[${d.host}]` : d.host}:${d.port}`;
 }
 
-export async function runInstall(d: InstallDeps): Promise<InstallOutcome> {
-  const label = destinationLabel(d.destination);
+export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
   const warnings: string[] = [];
+  // A target that already runs the installed system presents the pinned key, which known_hosts
+  // does not have yet: look first (a handshake, no login), then connect accepting only that key.
+  const now = await probeHostKey(deps.destination.host, deps.destination.port, 10_000);
+  const pinnedGuess = now.kind === "key" && now.fingerprint === deps.knownPinnedHostKey ? now.fingerprint : undefined;
+  let primary: InstallSession | null = await deps.connect({ purpose: "primary", pinnedHostKey: pinnedGuess });
+  // ssh config aliases resolve inside connect: waits and probes use where the connection went
+  const d: InstallDeps = { ...deps, destination: { ...deps.destination, host: primary.host ?? deps.destination.host, port: primary.port ?? deps.destination.port } };
+  const label = destinationLabel(d.destination);
+  const presented = primary.hostKeyFingerprint ?? (now.kind === "key" ? now.fingerprint : null);
 
-  // What does the target present right now? (a handshake, no login)
-  const now = await probeHostKey(d.destination.host, d.destination.port, 10_000);
-  const presented = now.kind === "key" ? now.fingerprint : null;
-
-  let primary: InstallSession | null = await d.connect({ purpose: "primary" });
   let flake: FlakeInfo | null = null;
   try {
     const facts = await d.detect(primary);
@@ -211,7 +214,7 @@ async function runEngine1(
     phases,
     usePasswordFromEnv: !d.identityFile && d.password !== null,
   });
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...d.env };
   if (d.password !== null) {
     env.SSHPASS = d.password;
     d.log.addSecret(d.password);

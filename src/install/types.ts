@@ -17,6 +17,10 @@ export interface InstallSession {
   run(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number; signal?: AbortSignal }): Promise<RunResult>;
   upload(path: string, data: string | Buffer, mode: number): Promise<void>;
   close(): Promise<void>;
+  /** Set by SSH sessions (src/target SshTarget): the key presented, and where the connection went. */
+  readonly hostKeyFingerprint?: string;
+  readonly host?: string;
+  readonly port?: number;
 }
 
 export interface Destination {
@@ -37,7 +41,11 @@ export interface InstallDeps {
   out: Output;
   log: Log;
   signal: AbortSignal;
+  /** The environment child processes (nixos-anywhere) get. */
+  env: NodeJS.ProcessEnv;
   destination: Destination;
+  /** The pinned fingerprint of an earlier run's flake, if one can be found before connecting. */
+  knownPinnedHostKey: string | null;
   /** Opens one authenticated session; with pinnedHostKey only that key is accepted. */
   connect(o: { pinnedHostKey?: string; purpose: "primary" | "fallback" | "installer" | "verify" }): Promise<InstallSession>;
   /** One probe round trip on the session (src/detect). */

@@ -1,14 +1,188 @@
-// PLACEHOLDER until the install command is built: it refuses to run rather than pretend.
-import { InternalError } from "../../errors";
-import type { Command } from "../command";
+// `nixnode-install [install] [user@]host[:port]`: detect, plan (wizard or --config), confirm the
+// erase, install NixOS with a pinned host key, verify it, lock it down. Every question is asked
+// before the task list starts; scripted runs (--yes) never prompt.
+import { resolve } from "node:path";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { findFlakeHost, readHostData } from "../../install/flake-host";
+import { CancelledError, OperationError, UserError } from "../../errors";
+import type { Command, CommandContext } from "../command";
+import { int, oneOf } from "../../util/fields";
+import { parsePhases } from "../../install/phases";
+import { parseDestination } from "../../target/destination";
+import { SSH_CLI_OPTIONS, connectFromCli } from "../../target/cli-options";
+import { runInstall } from "../../install/run-install";
+import { pinKnownHost } from "../../install/pin-known-host";
+import { obtainFlake } from "../../install/obtain-flake";
+import { operatorPublicKeys } from "../../install/operator-keys";
+import { detectFacts } from "../../detect/detect";
+import { createPrompter } from "../../wizard/prompter";
+import type { InstallDeps } from "../../install/types";
+
+const ENGINES = ["auto", "nixos-anywhere", "builtin"] as const;
+
+function which(name: string, env: NodeJS.ProcessEnv): string | null {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not in this PATH entry: keep looking
+    }
+  }
+  return null;
+}
+
+/** host.json's pinned fingerprint from --flake, or from ./<hostname> named by --config, if present. */
+function pinnedFromEarlierRun(flake: string | null, config: string | null, cwd: string): string | null {
+  const candidates: string[] = [];
+  if (flake) candidates.push(flake);
+  if (config && existsSync(config)) {
+    try {
+      const name = (JSON.parse(readFileSync(config, "utf8")) as { hostname?: unknown }).hostname;
+      if (typeof name === "string" && /^[a-z0-9-]+$/.test(name)) candidates.push(resolve(cwd, name));
+    } catch (e) {
+      // an unreadable --config is reported with its field by the planner; here it only means "no hint"
+      void e;
+    }
+  }
+  for (const dir of candidates) {
+    if (!existsSync(join(dir, "flake.nix"))) continue;
+    try {
+      return readHostData(dir, findFlakeHost(dir)).ssh.hostKeyFingerprint ?? null;
+    } catch (e) {
+      if (e instanceof UserError) return null; // reported properly once the flake is loaded
+      throw e;
+    }
+  }
+  return null;
+}
 
 const command: Command = {
   name: "install",
-  summary: "not built yet",
-  usage: "nixnode-install install",
-  options: {},
-  async run() {
-    throw new InternalError("the install command is not built yet");
+  summary: "detect, plan, install NixOS with a pinned host key, verify it, and lock it down",
+  usage: "nixnode-install [install] [user@]host[:port] [--config FILE] [--yes] [--flake DIR] [options]",
+  description: `
+Erases the target's system disk(s) and installs NixOS from a flake generated for it (or the one in
+--flake). Before anything is erased it shows the disks and asks you to type the host name (or takes
+--yes). The new system's SSH host key is generated here and pinned: after the reboot only that key
+is accepted and your known_hosts gets it. Re-running after an interruption resumes.
+
+Engines: nixos-anywhere when it is on PATH (auto), otherwise the built-in path that needs no Nix
+on your machine (the target downloads the NixOS kexec installer and builds itself).
+
+Examples:
+  nixnode-install root@203.0.113.7
+  nixnode-install root@203.0.113.7 --config node.json --yes --json
+  nixnode-install root@203.0.113.7 --flake ./my-node --phases disko,install,reboot --yes`,
+  maxArgs: 1,
+  options: {
+    config: { type: "string", value: "FILE", help: "answers (nixnode.json); with --yes nothing is asked" },
+    yes: { type: "boolean", short: "y", help: "do not ask: erase the disks shown without typing the host name" },
+    flake: { type: "string", value: "DIR", help: "use this flake folder (made by `plan`), or generate into it (default ./<hostname>)" },
+    phases: { type: "string", value: "LIST", help: "run only these of kexec,disko,install,reboot (default: resume where the last run stopped)" },
+    engine: { type: "string", value: "NAME", help: "auto | nixos-anywhere | builtin (default auto)" },
+    "reboot-timeout": { type: "string", value: "SEC", help: "how long to wait for the new system to answer (default 600)" },
+    "no-lockdown": { type: "boolean", help: "stop after the verified install; run `nixnode-install lockdown` later" },
+    "copy-flake-to-etc": { type: "boolean", help: "copy the flake to /etc/nixos on the new system so it can rebuild itself" },
+    local: { type: "boolean", help: "install the machine this runs on (from a NixOS installer)" },
+    ...SSH_CLI_OPTIONS,
+  },
+  async run(ctx: CommandContext) {
+    const o = ctx.options;
+    if (o.local) {
+      throw new UserError("--local: installing the machine this runs on is not supported by the install command yet", {
+        field: "--local",
+        hint: "run nixnode-install from another machine against this one's address (root@<address>)",
+      });
+    }
+    const destArg = ctx.args[0];
+    if (!destArg) throw new UserError("target: missing", { field: "target", hint: "usage: nixnode-install root@203.0.113.7" });
+    const destination = parseDestination(destArg, "target");
+    const engine = oneOf(o.engine ?? "auto", "--engine", ENGINES);
+    const rebootTimeoutSec = o["reboot-timeout"] === undefined ? 600 : int(Number(o["reboot-timeout"]), "--reboot-timeout", 5, 86_400, "a number of seconds");
+    const phases = typeof o.phases === "string" ? parsePhases(o.phases) : null;
+    const yes = o.yes === true;
+    const interactive = ctx.out.interactive && !yes;
+    if (!interactive && !yes) {
+      throw new UserError("--yes: required when nothing can be asked (no terminal, or --json)", {
+        field: "--yes",
+        hint: "re-run with --yes to confirm erasing the target's disks, or run it in a terminal to be asked",
+      });
+    }
+    const env = ctx.env;
+    const home = env.HOME ?? homedir();
+    const knownHosts = typeof o["known-hosts"] === "string" ? resolve(ctx.cwd, o["known-hosts"]) : join(home, ".ssh", "known_hosts");
+    const identities = (Array.isArray(o.identity) ? o.identity : typeof o.identity === "string" ? [o.identity] : []).map((p) => resolve(ctx.cwd, p));
+    const prompter = interactive ? createPrompter({ stdin: ctx.stdin, stdout: process.stdout }) : null;
+    const password = env.NIXNODE_SSH_PASSWORD ?? null;
+    if (password) ctx.log.addSecret(password);
+
+    const deps: InstallDeps = {
+      out: ctx.out,
+      log: ctx.log,
+      signal: ctx.signal,
+      env,
+      destination: { user: destination.user ?? "root", host: destination.host, port: destination.port ?? 22 },
+      knownPinnedHostKey: pinnedFromEarlierRun(typeof o.flake === "string" ? resolve(ctx.cwd, o.flake) : null, typeof o.config === "string" ? resolve(ctx.cwd, o.config) : null, ctx.cwd),
+      connect: ({ pinnedHostKey }) => connectFromCli(ctx, destArg, pinnedHostKey ? { pinnedHostKey } : undefined),
+      detect: (session) => detectFacts(session as Parameters<typeof detectFacts>[0], { signal: ctx.signal, log: ctx.log }),
+      obtainFlake: (facts) =>
+        obtainFlake({
+          facts,
+          flakeOption: typeof o.flake === "string" ? resolve(ctx.cwd, o.flake) : null,
+          cwd: ctx.cwd,
+          configFile: typeof o.config === "string" ? resolve(ctx.cwd, o.config) : null,
+          interactive,
+          prompter,
+          env,
+          out: ctx.out,
+        }),
+      async confirmErase(lines, hostname) {
+        for (const l of lines) ctx.out.info(l);
+        if (yes) return;
+        const typed = await prompter!.text({ message: `Type the host name (${hostname}) to erase these disks and install NixOS` });
+        if (typed.trim() !== hostname) throw new CancelledError(`"${typed.trim()}" is not "${hostname}": nothing was erased. The target is unchanged.`);
+      },
+      engine,
+      which: (name) => which(name, env),
+      phases,
+      rebootTimeoutMs: rebootTimeoutSec * 1000,
+      copyFlakeToEtc: o["copy-flake-to-etc"] === true,
+      identityFile: identities[0] ?? null,
+      operatorPublicKeys: await operatorPublicKeys(env, identities),
+      password,
+      async trustHostKey(publicKey) {
+        pinKnownHost(knownHosts, destination.host, destination.port ?? 22, publicKey);
+        return knownHosts;
+      },
+      lockdown: o["no-lockdown"] ? null : await lockdownPhase(ctx, destArg),
+    };
+    const outcome = await runInstall(deps);
+    const human = [
+      `✔ ${outcome.hostName} runs NixOS; its host key ${outcome.fingerprint} is pinned in ${knownHosts}.`,
+      o["no-lockdown"] ? `Next: nixnode-install lockdown ${destArg}` : "",
+    ].filter(Boolean);
+    ctx.out.result(human.join("\n"), { hostName: outcome.hostName, hostKeyFingerprint: outcome.fingerprint, knownHosts, warnings: outcome.warnings, resumedFrom: outcome.resumedFrom, lockdown: !o["no-lockdown"] });
+    return 0;
   },
 };
+
+/**
+ * The lockdown phase after a verified install: the `lockdown` command itself, handed the same SSH
+ * options and the flake, so that both entry points behave identically.
+ */
+async function lockdownPhase(ctx: CommandContext, destination: string): Promise<InstallDeps["lockdown"]> {
+  return async (flake) => {
+    const lockdown = (await import("./lockdown")).default;
+    const known = new Set(Object.keys(lockdown.options));
+    const options = Object.fromEntries(Object.entries(ctx.options).filter(([k]) => known.has(k)));
+    const code = await lockdown.run({ ...ctx, args: [destination], options: { ...options, flake: flake.dir } });
+    if (typeof code === "number" && code !== 0) throw new OperationError(`lockdown ended with exit code ${code}`);
+  };
+}
+
 export default command;

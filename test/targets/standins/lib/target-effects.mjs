@@ -51,10 +51,18 @@ export function becomeInstaller(t) {
   enter(t, ["sh", "-c", "rm -f /etc/os-release && cat > /etc/os-release"], 'NAME=NixOS\nID=nixos\nVERSION_ID="25.11"\nPRETTY_NAME="NixOS 25.11 (Xantusia)"\nVARIANT_ID=installer\n');
   const mnt = join(t.dir, "standin-mnt");
   mkdirSync(mnt, { recursive: true });
-  enter(t, ["sh", "-c", `mountpoint -q /mnt && [ -f /mnt/.nixnode-standin-mnt ] || mount --bind ${JSON.stringify(mnt)} /mnt; touch /mnt/.nixnode-standin-mnt`]);
-  for (const name of ["nixos-install", "nix"]) {
+  // the marker is written on the host side: inside the target it only shows once the bind is in place
+  writeFileSync(join(mnt, ".nixnode-standin-mnt"), "");
+  enter(t, ["sh", "-c", `[ -f /mnt/.nixnode-standin-mnt ] || mount --bind ${JSON.stringify(mnt)} /mnt`]);
+  const node = JSON.stringify(process.execPath);
+  const shims = {
+    "nixos-install": `NIXNODE_STANDIN_TARGET_DIR=${JSON.stringify(t.dir)} exec ${node} ${JSON.stringify(join(HERE, "../installer/nixos-install.mjs"))} "$@"`,
+    nix: `exec ${node} ${JSON.stringify(join(HERE, "../installer/nix.mjs"))} "$@"`,
+    reboot: `exec ${JSON.stringify(join(t.dir, "reboot"))}`,
+  };
+  for (const [name, line] of Object.entries(shims)) {
     const shim = join(t.shimDir, name);
-    writeFileSync(shim, `#!/bin/sh\n# nixnode-standin-installer: the NixOS installer's ${name} (see test/targets/standins/installer)\nexec node ${JSON.stringify(join(HERE, "../installer", `${name}.mjs`))} "$@"\n`);
+    writeFileSync(shim, `#!/bin/sh\n# nixnode-standin-installer: the NixOS installer's ${name} (see test/targets/standins/installer)\n${line}\n`);
     chmodSync(shim, 0o755);
   }
 }

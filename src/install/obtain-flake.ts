@@ -1,0 +1,64 @@
+// The flake the install uses. An existing one (--flake DIR, or ./<hostname> from an earlier run) is
+// re-planned against the facts just detected, so a flake made for another machine (a disk by-id
+// that is not here) is refused before anything is erased. Otherwise the wizard (or --config with
+// --yes) answers, the plan is built and the flake is written, all before the task list starts.
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { UserError } from "../errors";
+import type { Facts } from "../facts/types";
+import { renderFlake } from "../generate/render-flake";
+import { writeFlake } from "../generate/write-flake";
+import { loadConfigFile, parseConfig, planFromFacts, type PartialConfig } from "../plan/index";
+import type { Output } from "../ui/output";
+import { askAnswers } from "../wizard/ask-answers";
+import { findOperatorKeys, systemKeySources } from "../wizard/operator-keys";
+import type { Prompter } from "../wizard/prompter";
+import { findFlakeHost, readHostData } from "./flake-host";
+import type { FlakeInfo } from "./types";
+
+export interface ObtainFlakeInput {
+  facts: Facts;
+  /** --flake, resolved; null: ./<hostname>. */
+  flakeOption: string | null;
+  cwd: string;
+  configFile: string | null;
+  interactive: boolean;
+  prompter: Prompter | null;
+  env: NodeJS.ProcessEnv;
+  out: Output;
+}
+
+function existingFlake(dir: string, facts: Facts): FlakeInfo {
+  const hostName = findFlakeHost(dir);
+  const host = readHostData(dir, hostName);
+  let config: PartialConfig;
+  try {
+    config = parseConfig(JSON.parse(readFileSync(join(dir, "nixnode.json"), "utf8")), "nixnode.json");
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`--flake: ${join(dir, "nixnode.json")} cannot be read (${(e as Error).message})`, { field: "--flake", hint: "give a flake made by nixnode-install plan" });
+  }
+  // Re-planning proves the flake fits THIS machine (its disks exist here) and gives the erase summary.
+  const plan = planFromFacts({ facts, config, interactive: false });
+  return { dir, hostName, host, plan };
+}
+
+export async function obtainFlake(i: ObtainFlakeInput): Promise<FlakeInfo> {
+  if (i.flakeOption && existsSync(join(i.flakeOption, "flake.nix"))) {
+    i.out.info(`Using the flake in ${i.flakeOption}`);
+    return existingFlake(i.flakeOption, i.facts);
+  }
+  const partial = i.configFile ? await loadConfigFile(i.configFile) : {};
+  const keysFound = await findOperatorKeys(systemKeySources(i.env));
+  if (i.interactive && !i.prompter) throw new UserError("--yes: needed without a terminal", { field: "--yes" });
+  const config = await askAnswers({ facts: i.facts, partial, prompter: i.prompter!, interactive: i.interactive, keysFound });
+  const dir = i.flakeOption ?? resolve(i.cwd, config.hostname);
+  if (existsSync(join(dir, "flake.nix"))) {
+    i.out.info(`Using the flake written by an earlier run: ${dir}`);
+    return existingFlake(dir, i.facts);
+  }
+  const plan = planFromFacts({ facts: i.facts, config, interactive: false });
+  await writeFlake(renderFlake(plan), dir, { warn: (m, h) => i.out.warn(m, h) });
+  i.out.info(`Wrote the flake for ${config.hostname} to ${dir}`);
+  return { dir, hostName: config.hostname, host: plan.host, plan };
+}

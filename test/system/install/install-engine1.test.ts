@@ -1,0 +1,74 @@
+// Engine 1 (nixos-anywhere, here the 1.13 stand-in) against a real sshd target: the happy path and
+// what happens when the machine does not come back, or comes back with another host key.
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { targetsSupported } from "../../targets/index";
+import { installFixture, strictSshArgs, type InstallFixture } from "./install-fixture";
+
+const run = promisify(execFile);
+const supported = targetsSupported();
+let f: InstallFixture | null = null;
+afterEach(async () => {
+  await f?.cleanup();
+  f = null;
+});
+
+describe.skipIf(!supported.ok)(`install with nixos-anywhere ${supported.ok ? "" : `(skipped: ${supported.reason})`}`, () => {
+  it("installs, then only the pinned host key is accepted and only host.json's keys get in", async () => {
+    f = await installFixture();
+    const bootBefore = await f.target.bootId();
+    const r = await f.install();
+    expect(r.stderr).toBe("");
+    expect(r.code, r.stdout).toBe(0);
+    const result = r.events.find((e) => e.type === "result") as { data: { hostKeyFingerprint: string } };
+    const pinned = result.data.hostKeyFingerprint;
+    // the target now uses the key generated on the operator's side, and rebooted
+    expect(await f.target.hostKeyFingerprint()).toBe(pinned);
+    expect(pinned).not.toBe(f.originalFingerprint);
+    expect(await f.target.bootId()).not.toBe(bootBefore);
+    const host = JSON.parse(readFileSync(join(f.flakeDir, "hosts", "node1", "host.json"), "utf8"));
+    expect(host.ssh.hostKeyFingerprint).toBe(pinned);
+    // a real OpenSSH login with strict checking against the known_hosts the tool wrote
+    const login = await run("ssh", strictSshArgs(f, "cat /etc/os-release; hostname; cat /root/.ssh/authorized_keys"));
+    expect(login.stdout).toMatch(/^ID=nixos$/m);
+    expect(login.stdout).toMatch(/^VERSION_ID="25\.11"$/m);
+    expect(login.stdout).toMatch(/^node1$/m);
+    const authorised = login.stdout.split("\n").filter((l) => l.startsWith("ssh-"));
+    expect(authorised).toEqual(host.ssh.authorizedKeys);
+    // phases in order, as step events, and state.json says verified
+    const done = r.events.filter((e) => e.type === "step" && e.status === "done").map((e) => e.phase);
+    expect(done).toEqual(["kexec", "disko", "install", "reboot", "verify"]);
+    const state = JSON.parse(readFileSync(join(f.flakeDir, ".nixnode", "state.json"), "utf8"));
+    expect(state.install).toMatchObject({ verified: true, pinnedHostKey: pinned, phasesDone: ["kexec", "disko", "install", "reboot"] });
+    // the staged private key did not outlive the run
+    const log = readFileSync(join(f.work, "logs", (await import("node:fs")).readdirSync(join(f.work, "logs"))[0]!), "utf8");
+    expect(log).not.toMatch(/BEGIN OPENSSH PRIVATE KEY/);
+  });
+
+  it("refuses a different host key after the reboot, showing both fingerprints", async () => {
+    f = await installFixture();
+    const r = await f.install([], { env: { NIXNODE_STANDIN_FAULT: "wrong-host-key" } });
+    expect(r.code).toBe(3);
+    const err = r.events.find((e) => e.type === "error") as { message: string; data?: { details: string[] } };
+    expect(err.message).toMatch(/not the pinned one/);
+    const details = err.data?.details.join("\n") ?? "";
+    const state = JSON.parse(readFileSync(join(f.flakeDir, ".nixnode", "state.json"), "utf8"));
+    expect(details).toContain(state.install.pinnedHostKey);
+    expect(details).toContain(await f.target.hostKeyFingerprint());
+    // nothing was written to known_hosts for the impostor
+    expect(existsSync(f.knownHosts) ? readFileSync(f.knownHosts, "utf8") : "").not.toContain("ssh-ed25519");
+  });
+
+  it("gives up after --reboot-timeout when the machine never answers, saying what to do", async () => {
+    f = await installFixture();
+    const r = await f.install(["--reboot-timeout", "6"], { env: { NIXNODE_STANDIN_FAULT: "never-returns" } });
+    expect(r.code).toBe(3);
+    const err = r.events.find((e) => e.type === "error") as { message: string; hint: string; data?: { details: string[] } };
+    expect(err.message).toMatch(/did not answer with the pinned host key within 6 s/);
+    expect(err.data?.details.join("\n")).toMatch(/console/);
+    expect(err.hint).toMatch(/re-run/);
+  });
+});
