@@ -4,8 +4,12 @@ import { badField } from "../errors";
 import { describe, noUnknownKeys, obj, str } from "../util/fields";
 import { isIpv4, isIpv6 } from "./ip-address";
 
-/** Device and interface names as the kernel writes them (sda, nvme0n1, enp1s0, eth0.100). */
-export const DEV_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+/**
+ * Device and interface names as the kernel reports them (sda, nvme0n1, enp1s0, eth0.100,
+ * ubuntu--vg-root). Lenient on purpose: facts describe a real machine, and refusing a name the
+ * kernel accepted would make detect fail on it. Only what can never be a name is refused.
+ */
+export const DEV_NAME = /^[^\s/]{1,255}$/;
 
 export type Check<T> = (v: unknown, field: string) => T;
 

@@ -31,7 +31,8 @@ export function validateFacts(json: unknown): Facts {
   return {
     schema: FACTS_SCHEMA_VERSION,
     source: oneOf(f.source, "facts.source", ["probe", "facter", "example"] as const),
-    hostname: nullable(f.hostname, "facts.hostname", (v, p) => str(v, p, { pattern: /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, what: "a hostname" })),
+    // The CURRENT hostname, whatever the old OS allowed (underscores too); the new one is checked by the planner.
+    hostname: nullable(f.hostname, "facts.hostname", (v, p) => str(v, p, { pattern: /^\S{1,253}$/, what: "a hostname (no spaces)" })),
     os: os(f.os),
     arch: oneOf(f.arch, "facts.arch", ARCHES),
     virtualisation: oneOf(f.virtualisation, "facts.virtualisation", VIRT),
@@ -98,7 +99,7 @@ function devPath(v: unknown, field: string, prefix: string): string {
 }
 
 function mountpoints(v: unknown, field: string): string[] {
-  return arr(v, field).map((m, i) => str(m, `${field}[${i}]`, { pattern: /^(\/\S*|\[SWAP\])$/, what: "an absolute mountpoint or [SWAP]" }));
+  return arr(v, field).map((m, i) => str(m, `${field}[${i}]`, { pattern: /^(\/.*|\[SWAP\])$/, what: "an absolute mountpoint or [SWAP]" }));
 }
 
 function partition(v: unknown, field: string): Partition {

@@ -76,6 +76,30 @@ describe("validateFacts", () => {
     expect(e.exitCode).toBe(2);
   });
 
+  it("accepts what real machines have: underscores in hostnames, LVM names, spaces in mountpoints", () => {
+    const f = sampleFacts();
+    f.hostname = "old_box.example";
+    f.disks[0]!.partitions[0]!.name = "ubuntu--vg-ubuntu--lv";
+    f.disks[0]!.partitions[0]!.mountpoints = ["/media/backup disk", "[SWAP]"];
+    f.network.interfaces[1]!.name = "enp0s31f6";
+    f.network.routes.forEach((r) => (r.dev = "enp0s31f6"));
+    f.network.defaultGateway4!.dev = "enp0s31f6";
+    f.network.defaultGateway6!.dev = "enp0s31f6";
+    expect(validateFacts(f)).toEqual(f);
+  });
+
+  it.each([
+    ["facts.hostname", (f: Json) => { f.hostname = "two words"; }, /no spaces/],
+    ["facts.disks[0].name", (f: Json) => { at(f, ["disks", "0"]).name = "sd a"; }, /device name/],
+    ["facts.network.interfaces[1].name", (f: Json) => { at(f, ["network", "interfaces", "1"]).name = "eth/0"; }, /interface name/],
+  ])("refuses what can never be a name: %s", (field, edit, message) => {
+    const f = structuredClone(sampleFacts()) as unknown as Json;
+    edit(f);
+    const e = errorOf(f);
+    expect(e.field).toBe(field);
+    expect(e.message).toMatch(message);
+  });
+
   it("suggests the right name for a misspelt key", () => {
     expect(errorOf(broken(["firmware", "secureboot"], true)).hint).toBe("did you mean facts.firmware.secureBoot?");
   });
