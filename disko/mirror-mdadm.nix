@@ -5,7 +5,7 @@
 #              a plain FAT filesystem on either disk); md "root": ext4 /; md "swap": swap.
 # GRUB is installed into the EF02 partition of BOTH disks (disko lists every disk with an EF02
 # partition in boot.loader.grub.devices) and, for UEFI, onto the mirrored ESP. The matching
-# boot.loader settings are in the generated boot module.
+# boot.loader settings are in boot.nix, generated next to this file.
 # Evaluates on its own with the defaults below; nixnode-install renders a copy with your disks.
 {
   lib ? null,

@@ -136,18 +136,23 @@ export function swapMiBForRam(ramBytes: number, diskBytes?: number): number {
  */
 export function bootLoaderFor(disk: DiskPlan, system: "x86_64-linux" | "aarch64-linux" = "x86_64-linux"): string {
   const efiOnly = system === "aarch64-linux";
+  // md arrays: every mirror-mdadm layout; mirror-zfs only for its mirrored swap
+  const md = disk.layout === "mirror-mdadm" || (disk.layout === "mirror-zfs" && disk.swapMiB > 0);
+  const args = [...(efiOnly || disk.layout === "mirror-zfs" ? ["lib"] : []), ...(md ? ["pkgs"] : [])];
   const lines = [
     `# Boot loader for the ${disk.layout} disk layout (hybrid GPT: BIOS boot partition + ESP), from nixnode-install.`,
     efiOnly
       ? "# aarch64 has no BIOS: GRUB boots through UEFI only."
       : "# The firmware is currently " + (disk.bootMode === "unknown" ? "unknown" : disk.bootMode.toUpperCase()) + "; GRUB is installed for BIOS and UEFI either way.",
-    efiOnly || disk.layout === "mirror-zfs" ? "{ lib, ... }:" : "{ ... }:",
+    `{ ${[...args, "..."].join(", ")} }:`,
     "{",
     "  boot.loader.grub = {",
     "    enable = true;",
     "    efiSupport = true;",
     "    # EFI/BOOT/BOOTX64.EFI: found by any UEFI firmware without an NVRAM boot entry",
     "    efiInstallAsRemovable = true;",
+    "    # GRUB copies each generation's kernel and initrd onto the 512M ESP: keep it from filling up",
+    "    configurationLimit = 10;",
   ];
   if (disk.layout === "mirror-zfs") {
     const dev = (d: DiskDevicePlan) => (efiOnly ? '"nodev"' : nixString(d.path));
@@ -170,6 +175,15 @@ export function bootLoaderFor(disk: DiskPlan, system: "x86_64-linux" | "aarch64-
     if (efiOnly) lines.push('    # disko lists the disks with an EF02 partition; there is no BIOS GRUB on aarch64', '    devices = lib.mkForce [ "nodev" ];');
     else lines.push("    # devices: set by disko to every disk with an EF02 partition (both disks of a mirror)");
     lines.push("  };", "  boot.loader.efi.canTouchEfiVariables = false;");
+  }
+  if (md) {
+    lines.push(
+      "  # mdadm's monitor needs somewhere to report a failing disk, or it crashes (nixpkgs #254807):",
+      "  # write events such as `Fail /dev/md/root /dev/nvme0n1p4` to the journal (journalctl -t mdadm)",
+      '  boot.swraid.mdadmConf = "PROGRAM ${pkgs.writeShellScript "mdadm-event" \'\'',
+      '    exec ${pkgs.util-linux}/bin/logger -t mdadm -p daemon.warning -- "$@"',
+      "  ''}\";",
+    );
   }
   lines.push("}", "");
   return lines.join("\n");

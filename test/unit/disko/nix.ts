@@ -10,6 +10,8 @@ const run = promisify(execFile);
 
 /** ../shared/tools/nix-lab/eval-disko.nix beside the repository (CI clones shared/ next to it). */
 export const EVAL_DISKO_NIX = fileURLToPath(new URL("../../../../shared/tools/nix-lab/eval-disko.nix", import.meta.url));
+/** Evaluates a generated boot.nix with nixpkgs' lib (and a stand-in for pkgs). */
+export const BOOT_MODULE_NIX = fileURLToPath(new URL("./boot-module.nix", import.meta.url));
 /** The wipe/create/mount scripts nixos-anywhere runs, which eval-disko.nix does not expose. */
 export const DISKO_SCRIPTS_NIX = fileURLToPath(new URL("./disko-scripts.nix", import.meta.url));
 
@@ -49,12 +51,12 @@ export async function nixParseError(file: string): Promise<string | null> {
   }
 }
 
-async function evalJson(nixFile: string, args: string[]): Promise<unknown> {
+async function evalJson(nixFile: string, args: string[], withDisko = true): Promise<unknown> {
   if (!lab) throw new Error(NO_LAB);
   try {
     const { stdout } = await run(
       "nix-instantiate",
-      ["--eval", "--strict", "--json", nixFile, "--arg", "disko", lab.disko, "--arg", "nixpkgsLib", lab.lib, ...args],
+      ["--eval", "--strict", "--json", nixFile, ...(withDisko ? ["--arg", "disko", lab.disko] : []), "--arg", "nixpkgsLib", lab.lib, ...args],
       { maxBuffer: 64 << 20 },
     );
     return JSON.parse(stdout);
@@ -85,4 +87,9 @@ export interface DiskoScripts {
 /** The layout file evaluated by real disko, with arguments for a template (`disko --arg`). */
 export async function diskoScripts(file: string, args: Record<string, unknown> = {}): Promise<DiskoScripts> {
   return (await evalJson(DISKO_SCRIPTS_NIX, ["--arg", "diskoFile", file, "--argstr", "argsJson", JSON.stringify(args)])) as DiskoScripts;
+}
+
+/** A generated boot.nix called like the module system would, as JSON. */
+export function evalBootModule(file: string): Promise<unknown> {
+  return evalJson(BOOT_MODULE_NIX, ["--arg", "bootFile", file], false);
 }

@@ -9,7 +9,15 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { bootLoaderFor, describeDiskLayout, renderDiskConfig } from "../../../src/generate/disk-config";
 import { DISK_CASES, type DiskCase } from "./disk-plans";
-import { NO_LAB, NO_NIX, diskoScripts, evalDisko, lab, nixInstantiate, nixParseError } from "./nix";
+import { NO_LAB, NO_NIX, diskoScripts, evalBootModule, evalDisko, lab, nixInstantiate, nixParseError } from "./nix";
+
+interface BootModule {
+  boot: {
+    loader: { grub: Record<string, unknown>; efi: { canTouchEfiVariables: boolean } };
+    swraid?: { mdadmConf: string };
+  };
+  networking?: { hostId: string };
+}
 
 const GOLDEN = fileURLToPath(new URL("../../golden/disko/", import.meta.url));
 const update = process.env.UPDATE_GOLDEN === "1";
@@ -79,6 +87,29 @@ describe("rendered disk layouts", () => {
         expect(s.swraid).toBe(c.plan.layout === "mirror-mdadm" || (c.plan.layout === "mirror-zfs" && c.plan.swapMiB > 0));
         // a reinstall wipes the system disks, and only those
         for (const dev of system) expect(wipedDevices(s.destroy)).toContain(dev);
+      });
+    }
+
+    for (const c of DISK_CASES) {
+      it(`${c.name}: boot.nix evaluates to the GRUB settings that pair with the layout`, async () => {
+        const m = (await evalBootModule(written(c)["boot.nix"])) as BootModule;
+        const grub = m.boot.loader.grub;
+        expect(grub).toMatchObject({ enable: true, efiSupport: true, efiInstallAsRemovable: true, configurationLimit: 10 });
+        expect(m.boot.loader.efi.canTouchEfiVariables).toBe(false);
+        const arm = c.system === "aarch64-linux";
+        if (c.plan.layout === "mirror-zfs") {
+          expect(grub.devices).toEqual({ _type: "override", content: [], priority: 50 });
+          expect(grub.mirroredBoots).toEqual([
+            { path: "/boot", efiSysMountPoint: "/boot", devices: [arm ? "nodev" : c.plan.system[0]!.path] },
+            { path: "/boot-fallback", efiSysMountPoint: "/boot-fallback", devices: [arm ? "nodev" : c.plan.system[1]!.path] },
+          ]);
+          expect(m.networking?.hostId).toMatch(/^[0-9a-f]{8}$/);
+        } else {
+          expect(grub.devices).toEqual(arm ? { _type: "override", content: ["nodev"], priority: 50 } : undefined);
+        }
+        const md = c.plan.layout === "mirror-mdadm" || (c.plan.layout === "mirror-zfs" && c.plan.swapMiB > 0);
+        if (md) expect(m.boot.swraid?.mdadmConf).toMatch(/^PROGRAM \/nix\/store\/\w+-mdadm-event <<exec \/nix\/store\/\w+-util-linux\/bin\/logger -t mdadm -p daemon.warning -- "\$@"\n>>$/);
+        else expect(m.boot.swraid).toBeUndefined();
       });
     }
 

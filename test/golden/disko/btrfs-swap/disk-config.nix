@@ -4,7 +4,7 @@
 # subvolumes, so that / can be rolled back or snapshotted apart from /home and /nix.
 #   [1M BIOS boot (EF02)][512M ESP vfat /boot][rest btrfs: @root /, @home /home, @nix /nix, @swap]
 # Swap is a swapfile in its own subvolume (@swap, mounted at /.swapvol): btrfs excludes it from
-# snapshots and compression. The matching boot.loader settings are in the generated boot module.
+# snapshots and compression. The matching boot.loader settings are in boot.nix.
 { ... }:
 let
   disks = [

@@ -7,6 +7,8 @@
     efiSupport = true;
     # EFI/BOOT/BOOTX64.EFI: found by any UEFI firmware without an NVRAM boot entry
     efiInstallAsRemovable = true;
+    # GRUB copies each generation's kernel and initrd onto the 512M ESP: keep it from filling up
+    configurationLimit = 10;
     # disko lists the disks with an EF02 partition; there is no BIOS GRUB on aarch64
     devices = lib.mkForce [ "nodev" ];
   };

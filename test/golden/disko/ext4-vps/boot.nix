@@ -7,6 +7,8 @@
     efiSupport = true;
     # EFI/BOOT/BOOTX64.EFI: found by any UEFI firmware without an NVRAM boot entry
     efiInstallAsRemovable = true;
+    # GRUB copies each generation's kernel and initrd onto the 512M ESP: keep it from filling up
+    configurationLimit = 10;
     # devices: set by disko to every disk with an EF02 partition (both disks of a mirror)
   };
   boot.loader.efi.canTouchEfiVariables = false;

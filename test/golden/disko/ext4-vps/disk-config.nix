@@ -4,7 +4,7 @@
 #   [1M BIOS boot (EF02)][512M ESP vfat /boot][swap][rest ext4 /]
 # GRUB goes into the EF02 partition for BIOS machines and, as EFI/BOOT/BOOTX64.EFI (the removable
 # path, no NVRAM entry needed), onto the ESP for UEFI machines. The matching boot.loader settings
-# are in the generated boot module (see docs/disk-layouts.md).
+# are in boot.nix, generated next to this file.
 { ... }:
 let
   disks = [

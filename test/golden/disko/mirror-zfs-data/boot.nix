@@ -1,12 +1,14 @@
 # Boot loader for the mirror-zfs disk layout (hybrid GPT: BIOS boot partition + ESP), from nixnode-install.
 # The firmware is currently UEFI; GRUB is installed for BIOS and UEFI either way.
-{ lib, ... }:
+{ lib, pkgs, ... }:
 {
   boot.loader.grub = {
     enable = true;
     efiSupport = true;
     # EFI/BOOT/BOOTX64.EFI: found by any UEFI firmware without an NVRAM boot entry
     efiInstallAsRemovable = true;
+    # GRUB copies each generation's kernel and initrd onto the 512M ESP: keep it from filling up
+    configurationLimit = 10;
     # one ESP per disk, each with its own GRUB: the machine boots from whichever disk is left
     devices = lib.mkForce [ ];
     mirroredBoots = [
@@ -18,4 +20,9 @@
   # ZFS refuses to import a pool on a machine with another host id; derived from the disks,
   # so re-rendering the flake keeps it
   networking.hostId = "3b8e5124";
+  # mdadm's monitor needs somewhere to report a failing disk, or it crashes (nixpkgs #254807):
+  # write events such as `Fail /dev/md/root /dev/nvme0n1p4` to the journal (journalctl -t mdadm)
+  boot.swraid.mdadmConf = "PROGRAM ${pkgs.writeShellScript "mdadm-event" ''
+    exec ${pkgs.util-linux}/bin/logger -t mdadm -p daemon.warning -- "$@"
+  ''}";
 }

@@ -5,7 +5,7 @@
 #   [1M BIOS boot (EF02)][512M ESP][swap, mdadm RAID1 "swap"][rest: ZFS, mirror rpool]
 #   rpool datasets: root /, nix /nix, home /home (legacy mounts), reserved (space kept free)
 # The two ESPs are NOT mirrored block by block: the first is /boot, the second /boot-fallback,
-# and GRUB installs onto both (boot.loader.grub.mirroredBoots in the generated boot module,
+# and GRUB installs onto both (boot.loader.grub.mirroredBoots in boot.nix, generated next to this file,
 # which also sets the networking.hostId that ZFS requires). Both are mounted with nofail, so the
 # machine still boots when either disk is gone.
 # Swap is mdadm RAID1, not a zvol: swap on a zvol can deadlock under memory pressure (OpenZFS).

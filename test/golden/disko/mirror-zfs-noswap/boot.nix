@@ -7,6 +7,8 @@
     efiSupport = true;
     # EFI/BOOT/BOOTX64.EFI: found by any UEFI firmware without an NVRAM boot entry
     efiInstallAsRemovable = true;
+    # GRUB copies each generation's kernel and initrd onto the 512M ESP: keep it from filling up
+    configurationLimit = 10;
     # one ESP per disk, each with its own GRUB: the machine boots from whichever disk is left
     devices = lib.mkForce [ ];
     mirroredBoots = [
