@@ -58,13 +58,16 @@ const embed = {
       contents: `
 import { runInThisContext } from "node:vm";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { dirname } from "node:path";
 const SOURCE = ${JSON.stringify(heavySource)};
 let loaded;
 export async function loadCommands() {
   if (!loaded) {
     const module = { exports: {} };
-    const fn = runInThisContext("(function (require, module, exports, __nixnodeBundleUrl) {" + SOURCE + "\\n})", { filename: new URL(import.meta.url).pathname + "#commands" });
-    fn(createRequire(import.meta.url), module, module.exports, import.meta.url);
+    const filename = fileURLToPath(import.meta.url);
+    const fn = runInThisContext("(function (require, module, exports, __filename, __dirname, __nixnodeBundleUrl) {" + SOURCE + "\\n})", { filename });
+    fn(createRequire(import.meta.url), module, module.exports, filename, dirname(filename), import.meta.url);
     loaded = module.exports.commands;
   }
   return loaded;
