@@ -55,7 +55,7 @@ async function onAnySession(ctx: StageContext, command: string, opts: { stdin?: 
 }
 
 async function readState(ctx: StageContext): Promise<SupervisorState & { bootId: string }> {
-  const r = await onAnySession(ctx, `${readStateCommand(ctx.stage)}; echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"`, { timeoutMs: 10_000 });
+  const r = await onAnySession(ctx, `${readStateCommand(ctx.stage)}; echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"`, { timeoutMs: 5000 });
   return { ...parseSupervisorState(r.stdout), bootId: /boot_id=(\S+)/.exec(r.stdout)?.[1] ?? "" };
 }
 
@@ -66,6 +66,12 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
   if (unpack.code !== 0) throw new OperationError(`could not unpack the flake on the target: ${unpack.stderr.trim()}`, { hint: "check free space in /var/lib on the target" });
   const build = await onAnySession(ctx, buildCommand(ctx.hostname), { timeoutMs: 3_600_000 });
   const toplevel = build.stdout.trim().split("\n").pop() ?? "";
+  if (build.code === null) {
+    throw new OperationError("lost the connection to the target while it was building; nothing was activated", {
+      details: [build.stderr.trim().split("\n").pop() ?? ""].filter(Boolean),
+      hint: "check that the target is up (it may have rebooted), then run lockdown again",
+    });
+  }
   if (build.code !== 0 || !toplevel.startsWith("/nix/store/")) {
     throw new OperationError(`the configuration did not build on the target (exit ${build.code}); nothing was activated, the target is unchanged`, {
       details: build.stderr.trim().split("\n").slice(-8),
@@ -105,6 +111,9 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     await sleep(250);
   }
   const switchedAt = Date.now();
+  if (st.switchExitCode === null && (st.phase === "rolling-back" || st.phase === "rolled-back")) {
+    throw await failAndRestore(ctx, `the target rolled back by itself before a confirmation was possible (${st.reason ?? "no reason given"})`, []);
+  }
   if (st.phase === "switch-failed" || st.phase === "rolling-back" || st.phase === "rolled-back") {
     const log = await onAnySession(ctx, `tail -n 8 ${stateDir(ctx.stage)}/switch.log 2>/dev/null`).then((r) => r.stdout.trim(), () => "");
     const observed = `switch-to-configuration test failed on the target (exit ${st.switchExitCode ?? "?"})${log ? `: ${log.split("\n").pop()}` : ""}`;
@@ -153,7 +162,7 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
  */
 async function failAndRestore(ctx: StageContext, observed: string, details: string[]): Promise<OperationError> {
   ctx.progress(`${observed}; rolling back`);
-  await onAnySession(ctx, nackCommand(ctx.stage, observed), { timeoutMs: 8000 }).catch((e) => ctx.log(`nack not delivered: ${(e as Error).message}`));
+  await onAnySession(ctx, nackCommand(ctx.stage, observed), { timeoutMs: 5000 }).catch((e) => ctx.log(`nack not delivered: ${(e as Error).message}`));
   const deadline = Date.now() + ctx.confirmTimeoutSec * 1000 + 60_000;
   let st: SupervisorState | null = null;
   let rebooted = false;
