@@ -1,6 +1,6 @@
 // The SSH layer (src/target) against real sshd targets: every way in, every host-key decision,
 // and every way a connection fails, each with the error kind an operator would see.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -226,10 +226,14 @@ describe.skipIf(!supported.ok)(`SSH layer against real targets${supported.ok ? "
     }
   });
 
-  it("an unresolvable host name is an OperationError naming the name", async () => {
-    const e = await connectSsh({ host: "nnt-does-not-exist.invalid", password: "x", connectTimeoutMs: 3000 }).catch((x: unknown) => x);
+  it("a login user without root or sudo is told how to fix it", async () => {
+    const add = await t.exec("useradd -m -s /bin/sh operator1 && echo 'operator1:op-pass-1' | chpasswd && ls -d /home/operator1");
+    expect(add.code).toBe(0);
+    expect(existsSync("/home/operator1")).toBe(false); // /etc and /home are the target's own
+    const e = await connectSsh(base({ user: "operator1", password: "op-pass-1" })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OperationError);
-    expect((e as Error).message).toMatch(/cannot resolve the host name "nnt-does-not-exist.invalid"/);
+    expect((e as OperationError).message).toMatch(/operator1 is not root and cannot use sudo without a password/);
+    expect((e as OperationError).hint).toMatch(/NOPASSWD/);
   });
 
   it("an unreadable key file is a UserError naming --identity", async () => {
