@@ -118,11 +118,15 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
     const fallback = phases.includes("kexec") ? await openFallbackSession(() => d.connect({ purpose: "fallback" }), d.log) : null;
     const progress = d.out.interactive ? listrProgress([...phases, "verify"].map((p) => ({ phase: p, title: PHASE_TITLES[p as InstallPhase] }))) : lineProgress(d.out);
     let running: InstallPhase | null = null;
+    const finishPhase = () => {
+      if (!running) return;
+      progress.done(running);
+      state = { ...state, phasesDone: [...new Set([...state.phasesDone, running])], phaseRunning: null };
+      writeInstallState(flake!.dir, state);
+      running = null;
+    };
     const enterPhase = (p: InstallPhase) => {
-      if (running) {
-        progress.done(running);
-        state = { ...state, phasesDone: [...new Set([...state.phasesDone, running])], phaseRunning: null };
-      }
+      finishPhase();
       running = p;
       state = { ...state, phaseRunning: p };
       writeInstallState(flake!.dir, state);
@@ -156,8 +160,7 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
           beforeKexec: async () => fallback?.close(),
         });
       }
-      if (running) enterPhase(running); // marks the last phase done
-      running = null;
+      finishPhase();
     } catch (e) {
       const failure = e as Partial<NixosAnywhereFailure> & Error;
       const err: NixnodeError = failure.error ?? (isNixnodeError(e) ? e : new OperationError((e as Error).message, { cause: e }));
