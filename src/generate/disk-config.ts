@@ -9,6 +9,7 @@ import mirrorMdadm from "../../disko/mirror-mdadm.nix?raw";
 import mirrorZfs from "../../disko/mirror-zfs.nix?raw";
 import { createHash } from "node:crypto";
 import { InternalError, badField } from "../errors";
+import type { Disk } from "../facts/types";
 import type { DiskDevicePlan, DiskLayout, DiskPlan } from "../plan/types";
 
 const TEMPLATES: Record<DiskLayout, { text: string; file: string; disks: number }> = {
@@ -103,6 +104,23 @@ function checkDisks(disk: DiskPlan, expected: number): void {
   if (SYSTEM_MOUNTPOINTS.includes(mp)) {
     throw badField("disk.data.mountpoint", `${mp} belongs to the system`, 'mount the data disk somewhere of its own, e.g. "/data" or "/var/lib/bitcoind"');
   }
+}
+
+/**
+ * Refuses, at plan time, a data disk that disko would neither format nor mount: one with a partition
+ * table (an earlier OS, a used disk). disko formats a data disk only when blkid finds nothing on it,
+ * so such a disk would stop the install at the mount step, after the system disk was erased. A blank
+ * disk or a whole-disk filesystem (no partitions) passes: the first is formatted, the second kept
+ * (if it is of the declared type: the facts do not report a whole-disk filesystem's type).
+ */
+export function checkDataDiskFacts(disk: Disk, field = "disk.data.device"): void {
+  if (disk.partitions.length === 0) return;
+  const parts = disk.partitions.map((p) => `${p.path}${p.fstype ? ` (${p.fstype}${p.label ? ` "${p.label}"` : ""})` : ""}`).join(", ");
+  throw badField(
+    field,
+    `${disk.path} has partitions (${parts}); the data disk must be blank or hold one filesystem on the whole disk, which the install then keeps`,
+    `if nothing on it is needed, wipe it on the machine first (wipefs -a ${disk.byId[0] ?? disk.path}), or choose another disk`,
+  );
 }
 
 /**

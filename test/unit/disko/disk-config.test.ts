@@ -2,7 +2,8 @@
 // module's choices, and refusals of plans that would render a dangerous layout.
 import { describe, expect, it } from "vitest";
 import { isNixnodeError } from "../../../src/errors";
-import { bootLoaderFor, describeDiskLayout, renderDiskConfig, swapMiBForRam } from "../../../src/generate/disk-config";
+import { bootLoaderFor, checkDataDiskFacts, describeDiskLayout, renderDiskConfig, swapMiBForRam } from "../../../src/generate/disk-config";
+import type { Disk } from "../../../src/facts/types";
 import type { DiskPlan } from "../../../src/plan/types";
 import { nvme0, nvme1, sda, vda } from "./disk-plans";
 
@@ -128,5 +129,30 @@ describe("renderDiskConfig refuses plans that would render a dangerous layout", 
 
   it("renders the plan the refusals were derived from", () => {
     expect(renderDiskConfig(ok)).toContain(`device = "${sda.path}";`);
+  });
+});
+
+describe("checkDataDiskFacts", () => {
+  const disk: Disk = {
+    name: "sda", path: "/dev/sda", sizeBytes: 16e12, model: "ST16000NM001G", serial: "ZL2F8ABC", byId: [sda.path], byPath: [], transport: "sata",
+    rotational: true, removable: false, readOnly: false, partitions: [], mountpoints: [], holdsRoot: false,
+  };
+
+  it("accepts a disk without partitions (blank: formatted once; a whole-disk filesystem: kept)", () => {
+    expect(() => checkDataDiskFacts(disk)).not.toThrow();
+  });
+
+  it("refuses a used disk with partitions, naming them and how to wipe it knowingly", () => {
+    const used = { ...disk, partitions: [{ name: "sda1", path: "/dev/sda1", sizeBytes: 16e12, fstype: "ext4", label: "bitcoin", uuid: null, mountpoints: [] }] };
+    let err: unknown;
+    try {
+      checkDataDiskFacts(used);
+    } catch (e) {
+      err = e;
+    }
+    expect(isNixnodeError(err) && err.kind).toBe("user");
+    expect((err as { field?: string }).field).toBe("disk.data.device");
+    expect((err as Error).message).toContain('/dev/sda has partitions (/dev/sda1 (ext4 "bitcoin"))');
+    expect((err as { hint?: string }).hint).toContain(`wipefs -a ${sda.path}`);
   });
 });
