@@ -5,7 +5,6 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { claimSlot, STATE_ROOT, type Slot } from "./address-slots";
 import { cleanupStale } from "./cleanup-stale";
 import { startLatencyProxy } from "./latency-proxy";
@@ -39,6 +38,8 @@ export interface TargetOptions {
   hostname?: string;
   /** default [22] */
   ports?: number[];
+  /** passed as the second argument of the personality's setupPersonality (e.g. nixos: { hostJson }) */
+  personalityOptions?: Record<string, unknown>;
 }
 
 /** What a personality's setupPersonality(t) receives. */
@@ -294,7 +295,7 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
     holderPid,
     exec,
     writeFile: writeTargetFile,
-  });
+  }, opts.personalityOptions);
   await mustExec(`'${dir}/start-sshd'`);
   return t;
 }
@@ -375,10 +376,17 @@ function startHolder(ns: string, dir: string, hostname: string): Promise<number>
   });
 }
 
-async function setupPersonality(personality: string, ctx: PersonalityContext): Promise<void> {
-  const file = fileURLToPath(new URL(`./personalities/${personality}/setup.ts`, import.meta.url));
-  if (!existsSync(file)) throw new Error(`personality "${personality}": ${file} does not exist yet`);
-  const mod = (await import(file)) as { setupPersonality?: (t: PersonalityContext) => Promise<void> };
-  if (typeof mod.setupPersonality !== "function") throw new Error(`personality "${personality}": ${file} does not export setupPersonality(t)`);
-  await mod.setupPersonality(ctx);
+type PersonalityModule = { setupPersonality?: (t: PersonalityContext, opts?: Record<string, unknown>) => Promise<void> };
+// Static specifiers, so that a bundled copy of the harness (the signal-cleanup test) carries them.
+const PERSONALITIES: Record<string, () => Promise<PersonalityModule>> = {
+  "ubuntu-vps": () => import("./personalities/ubuntu-vps/setup"),
+  nixos: () => import("./personalities/nixos/setup"),
+};
+
+async function setupPersonality(personality: string, ctx: PersonalityContext, opts?: Record<string, unknown>): Promise<void> {
+  const load = PERSONALITIES[personality];
+  if (!load) throw new Error(`personality "${personality}" is unknown (known: ${Object.keys(PERSONALITIES).join(", ")})`);
+  const mod = await load();
+  if (typeof mod.setupPersonality !== "function") throw new Error(`personality "${personality}": its setup.ts does not export setupPersonality(t)`);
+  await mod.setupPersonality(ctx, opts);
 }
