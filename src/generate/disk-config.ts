@@ -22,8 +22,10 @@ const TEMPLATES: Record<DiskLayout, { text: string; file: string; disks: number 
 /** The template's argument list (`{ lib ? null, disks ? ..., ... }:`) and the `let` after it. */
 const HEADER = /^\{\n(?:  .*\n|\n)*?\}:\nlet\n/m;
 
-/** Mountpoints the layouts own; a data disk mounted there would hide or replace the system. */
-const SYSTEM_MOUNTPOINTS = ["/", "/boot", "/boot-fallback", "/nix", "/home", "/.swapvol", "/etc", "/var", "/usr", "/root", "/tmp"];
+/** Where a data disk would hide or replace the system: these exact places... */
+const SYSTEM_MOUNTPOINTS = ["/", "/home", "/var", "/root", "/tmp", "/var/lib"];
+/** ...and anywhere inside these (/var/lib/bitcoind and /home/bitcoin are fine, /nix/store is not). */
+const SYSTEM_TREES = ["/nix", "/boot", "/boot-fallback", "/.swapvol", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/proc", "/sys", "/dev", "/run"];
 
 /** A device path we are willing to write into Nix: absolute, under /dev, no shell or Nix specials. */
 const DEVICE_PATH = /^\/dev\/[A-Za-z0-9._:+@=,\/-]+$/;
@@ -63,9 +65,9 @@ export function renderDiskConfig(disk: DiskPlan): string {
 
 function byIdNote(disk: DiskPlan): string {
   const all = [...disk.system, ...(disk.data ? [disk.data] : [])];
-  const kernelNamed = all.filter((d) => !d.path.startsWith("/dev/disk/by-"));
-  if (kernelNamed.length === 0) return "# Disks are named by /dev/disk/by-id so that they cannot swap places across reboots or kexec.\n";
-  return `# ${kernelNamed.map((d) => d.path).join(", ")}: no /dev/disk/by-id link on this machine, so the kernel name is used.\n`;
+  const other = all.filter((d) => !d.path.startsWith("/dev/disk/by-id/"));
+  if (other.length === 0) return "# Disks are named by /dev/disk/by-id so that they cannot swap places across reboots or kexec.\n";
+  return `# ${other.map((d) => d.path).join(", ")}: no /dev/disk/by-id link on this machine, so this name is used.\n`;
 }
 
 /** What the operator recognises a disk by: its current kernel name, size and model. */
@@ -101,7 +103,7 @@ function checkDisks(disk: DiskPlan, expected: number): void {
   if (!/^\/[A-Za-z0-9._\/-]*$/.test(mp) || mp.includes("//") || /(^|\/)\.\.?(\/|$)/.test(mp) || (mp.length > 1 && mp.endsWith("/"))) {
     throw badField("disk.data.mountpoint", `${JSON.stringify(mp)} is not an absolute path like "/data"`);
   }
-  if (SYSTEM_MOUNTPOINTS.includes(mp)) {
+  if (SYSTEM_MOUNTPOINTS.includes(mp) || SYSTEM_TREES.some((t) => mp === t || mp.startsWith(`${t}/`))) {
     throw badField("disk.data.mountpoint", `${mp} belongs to the system`, 'mount the data disk somewhere of its own, e.g. "/data" or "/var/lib/bitcoind"');
   }
 }

@@ -107,6 +107,8 @@ describe("renderDiskConfig refuses plans that would render a dangerous layout", 
     ["the same disk twice in a mirror", { ...ok, layout: "mirror-zfs", system: [nvme0, nvme0] }, "disk.devices", /listed twice/],
     ["the data disk is a system disk", { ...ok, data: { ...nvme0, mountpoint: "/data", filesystem: "ext4" } }, "disk.data.device", /also a system disk/],
     ["data mounted over /nix", { ...ok, data: { ...sda, mountpoint: "/nix", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
+    ["data mounted inside /nix", { ...ok, data: { ...sda, mountpoint: "/nix/store", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
+    ["data mounted over /var/lib", { ...ok, data: { ...sda, mountpoint: "/var/lib", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
     ["data mounted over /", { ...ok, data: { ...sda, mountpoint: "/", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
     ["a relative data mountpoint", { ...ok, data: { ...sda, mountpoint: "data", filesystem: "ext4" } }, "disk.data.mountpoint", /not an absolute path/],
     ["a data mountpoint with ..", { ...ok, data: { ...sda, mountpoint: "/data/../nix", filesystem: "ext4" } }, "disk.data.mountpoint", /not an absolute path/],
@@ -127,8 +129,11 @@ describe("renderDiskConfig refuses plans that would render a dangerous layout", 
     expect((err as Error).message).toMatch(message);
   });
 
-  it("renders the plan the refusals were derived from", () => {
+  it("renders the plan the refusals were derived from, and data inside /var/lib or /home", () => {
     expect(renderDiskConfig(ok)).toContain(`device = "${sda.path}";`);
+    for (const mountpoint of ["/var/lib/bitcoind", "/home/bitcoin", "/srv/blocks", "/data"]) {
+      expect(renderDiskConfig({ ...ok, data: { ...sda, mountpoint, filesystem: "xfs" } })).toContain(`mountpoint = "${mountpoint}";`);
+    }
   });
 });
 
