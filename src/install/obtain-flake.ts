@@ -13,7 +13,7 @@ import type { Output } from "../ui/output";
 import { askAnswers } from "../wizard/ask-answers";
 import { findOperatorKeys, systemKeySources } from "../wizard/operator-keys";
 import type { Prompter } from "../wizard/prompter";
-import { findFlakeHost, readHostData } from "./flake-host";
+import { findFlakeHost, readHostData, refuseWithoutOperatorKey } from "./flake-host";
 import type { FlakeInfo } from "./types";
 
 export interface ObtainFlakeInput {
@@ -26,6 +26,8 @@ export interface ObtainFlakeInput {
   prompter: Prompter | null;
   env: NodeJS.ProcessEnv;
   out: Output;
+  /** Keys the operator holds here: one must be authorised before anything is written (#294). */
+  operatorPublicKeys: string[];
 }
 
 function existingFlake(dir: string, facts: Facts): FlakeInfo {
@@ -58,6 +60,7 @@ export async function obtainFlake(i: ObtainFlakeInput): Promise<FlakeInfo> {
     return existingFlake(dir, i.facts);
   }
   const plan = planFromFacts({ facts: i.facts, config, interactive: false });
+  refuseWithoutOperatorKey(plan.host, i.operatorPublicKeys, config.hostname);
   await writeFlake(renderFlake(plan), dir, { warn: (m, h) => i.out.warn(m, h) });
   i.out.info(`Wrote the flake for ${config.hostname} to ${dir}`);
   return { dir, hostName: config.hostname, host: plan.host, plan };

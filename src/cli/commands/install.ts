@@ -121,6 +121,7 @@ Examples:
     const password = env.NIXNODE_SSH_PASSWORD ?? null;
     if (password) ctx.log.addSecret(password);
 
+    const operatorKeys = await operatorPublicKeys(env, identities);
     const deps: InstallDeps = {
       out: ctx.out,
       log: ctx.log,
@@ -140,6 +141,7 @@ Examples:
           prompter,
           env,
           out: ctx.out,
+          operatorPublicKeys: operatorKeys,
         }),
       async confirmErase(lines, hostname) {
         for (const l of lines) ctx.out.info(l);
@@ -153,7 +155,7 @@ Examples:
       rebootTimeoutMs: rebootTimeoutSec * 1000,
       copyFlakeToEtc: o["copy-flake-to-etc"] === true,
       identityFile: identities[0] ?? null,
-      operatorPublicKeys: await operatorPublicKeys(env, identities),
+      operatorPublicKeys: operatorKeys,
       password,
       async trustHostKey(publicKey) {
         pinKnownHost(knownHosts, destination.host, destination.port ?? 22, publicKey);
