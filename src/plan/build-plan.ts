@@ -33,7 +33,7 @@ export function refuseUninstallable(facts: Facts, local?: boolean): PreflightVer
   const verdict = preflight(facts, { local });
   const failed = verdict.checks.filter((c) => c.status === "fail");
   if (failed.length > 0) {
-    throw new UserError(`this machine cannot be installed: ${failed.map((c) => `${c.id}: ${c.message}`).join("; ")}`, {
+    throw new UserError(`preflight.${failed[0]!.id}: this machine cannot be installed: ${failed.map((c) => `${c.id}: ${c.message}`).join("; ")}`, {
       field: `preflight.${failed[0]!.id}`,
       hint: failed[0]!.fix ?? "see `nixnode-install detect` for the full verdict",
       details: failed.slice(1).map((c) => `${c.id}: ${c.fix ?? c.message}`),

@@ -33,8 +33,18 @@ const USERNAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const RESERVED_USERS = ["root", "nobody", "daemon", "bin", "sys", "sshd", "messagebus", "systemd-network", "systemd-resolve", "bitcoin", "clightning", "nixbld", "operator"];
 const RESERVED_MOUNTS = ["/", "/boot", "/nix", "/nix/store", "/etc", "/home", "/root", "/var", "/tmp", "/usr", "/run", "/proc", "/sys", "/dev"];
 
+/** Runs a field check and gives its refusal a fix when the generic validator had none. */
+function hinted<T>(check: () => T, hint: string): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof UserError && !e.hint) throw new UserError(e.message, { field: e.field, hint, cause: e.cause });
+    throw e;
+  }
+}
+
 export function parseHostname(v: unknown, field: string): string {
-  const s = str(v, field);
+  const s = hinted(() => str(v, field), 'write the name in quotes, such as "btc-node-1"');
   if (s.length > 63) throw badField(field, `${describe(s)} is longer than 63 characters`, "use a short name such as btc-node-1");
   if (HOSTNAME.test(s.toLowerCase()) && s !== s.toLowerCase()) {
     throw badField(field, `${describe(s)} has capital letters`, `write it in lowercase: "${s.toLowerCase()}"`);
@@ -47,7 +57,7 @@ export function parseHostname(v: unknown, field: string): string {
 
 /** "auto" | "none" | "512M" | "4G": refuses a unit-less or absurd size. */
 export function parseSwap(v: unknown, field: string): string {
-  const s = str(v, field);
+  const s = hinted(() => str(v, field), 'write "auto", "none" or a size such as "4G", in quotes');
   if (s === "auto" || s === "none") return s;
   const m = /^(\d+)([MG])$/.exec(s);
   const mib = m ? Number(m[1]) * (m[2] === "G" ? 1024 : 1) : NaN;
@@ -58,13 +68,13 @@ export function parseSwap(v: unknown, field: string): string {
 }
 
 export function parseIgnoreIP(v: unknown, field: string): string {
-  const s = str(v, field);
+  const s = hinted(() => str(v, field), 'write an address such as "203.0.113.7" in quotes');
   if (!parseIpOrCidr(s)) throw badField(field, `${describe(s)} is not an IP address or CIDR`, 'write an address such as "203.0.113.7" or a network such as "198.51.100.0/24"');
   return s.trim();
 }
 
 function parseDevice(v: unknown, field: string): string {
-  const s = str(v, field, { nonEmpty: true });
+  const s = hinted(() => str(v, field, { nonEmpty: true }), "write /dev/sda, /dev/nvme0n1 or /dev/disk/by-id/...");
   if (!s.startsWith("/dev/")) throw badField(field, `${describe(s)} is not a device path`, "write /dev/sda, /dev/nvme0n1 or /dev/disk/by-id/...");
   return s;
 }
@@ -73,12 +83,12 @@ function parseDataDisk(v: unknown, field: string): DataDisk | null {
   if (v === null) return null;
   const o = obj(v, field);
   noUnknownKeys(o, field, ["device", "mountpoint", "filesystem"]);
-  const mountpoint = o.mountpoint === undefined ? "/data" : str(o.mountpoint, `${field}.mountpoint`, { pattern: /^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, what: "an absolute path such as /data" });
+  const mountpoint = o.mountpoint === undefined ? "/data" : hinted(() => str(o.mountpoint, `${field}.mountpoint`, { pattern: /^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, what: "an absolute path such as /data" }), 'use a folder of its own, such as "/data"');
   if (RESERVED_MOUNTS.includes(mountpoint.replace(/\/+$/, ""))) throw badField(`${field}.mountpoint`, `${mountpoint} belongs to the system disk`, "mount the data disk somewhere of its own, such as /data");
   return {
     device: parseDevice(o.device, `${field}.device`),
     mountpoint,
-    filesystem: o.filesystem === undefined ? "ext4" : oneOf(o.filesystem, `${field}.filesystem`, FILESYSTEMS),
+    filesystem: o.filesystem === undefined ? "ext4" : hinted(() => oneOf(o.filesystem, `${field}.filesystem`, FILESYSTEMS), "ext4 is the safe default for a blockchain disk"),
   };
 }
 
@@ -107,14 +117,14 @@ export function parseConfig(json: unknown, field = "config"): PartialConfig {
   noUnknownKeys(o, "", TOP_KEYS);
   const c: PartialConfig = {};
   if (o.hostname !== undefined) c.hostname = parseHostname(o.hostname, "hostname");
-  if (o.nixos !== undefined) c.nixos = str(o.nixos, "nixos", { pattern: NIXOS_RELEASE, what: 'a NixOS release such as "25.11" or "26.05"' });
-  if (o.timezone !== undefined) c.timezone = str(o.timezone, "timezone", { pattern: TIMEZONE, what: 'a time zone such as "UTC" or "Europe/Berlin"' });
-  if (o.profile !== undefined) c.profile = oneOf(o.profile, "profile", PROFILES);
+  if (o.nixos !== undefined) c.nixos = hinted(() => str(o.nixos, "nixos", { pattern: NIXOS_RELEASE, what: 'a NixOS release such as "25.11" or "26.05"' }), 'releases come out in May and November: "25.11", "26.05", ...');
+  if (o.timezone !== undefined) c.timezone = hinted(() => str(o.timezone, "timezone", { pattern: TIMEZONE, what: 'a time zone such as "UTC" or "Europe/Berlin"' }), "use a name from the tz database (timedatectl list-timezones), or \"UTC\"");
+  if (o.profile !== undefined) c.profile = hinted(() => oneOf(o.profile, "profile", PROFILES), "base is a plain server; the others add a Bitcoin node");
 
   const disk = section(o, "disk", ["layout", "devices", "swap", "data"]);
   if (disk) {
     c.disk = {};
-    if (disk.layout !== undefined) c.disk.layout = oneOf(disk.layout, "disk.layout", DISK_LAYOUTS);
+    if (disk.layout !== undefined) c.disk.layout = hinted(() => oneOf(disk.layout, "disk.layout", DISK_LAYOUTS), "see docs/disk-layouts.md for what each layout does");
     if (disk.devices !== undefined) {
       const list = arr(disk.devices, "disk.devices");
       if (list.length === 0 || list.length > 2) throw badField("disk.devices", `has ${list.length} entries`, "list one disk, or two for a mirror layout");
@@ -127,12 +137,12 @@ export function parseConfig(json: unknown, field = "config"): PartialConfig {
   const ssh = section(o, "ssh", ["port", "authorizedKeys", "adminUser"]);
   if (ssh) {
     c.ssh = {};
-    if (ssh.port !== undefined) c.ssh.port = port(ssh.port, "ssh.port");
+    if (ssh.port !== undefined) c.ssh.port = hinted(() => port(ssh.port, "ssh.port"), "write a whole number such as 2222");
     if (ssh.authorizedKeys !== undefined) c.ssh.authorizedKeys = parseAuthorizedKeys(ssh.authorizedKeys, "ssh.authorizedKeys");
     if (ssh.adminUser !== undefined) {
       if (ssh.adminUser === null) c.ssh.adminUser = null;
       else {
-        const u = str(ssh.adminUser, "ssh.adminUser", { pattern: USERNAME, what: "a user name (a-z, 0-9, _ and -, at most 32)" });
+        const u = hinted(() => str(ssh.adminUser, "ssh.adminUser", { pattern: USERNAME, what: "a user name (a-z, 0-9, _ and -, at most 32)" }), 'pick a short lowercase name such as "admin", or null to log in as root with keys');
         if (RESERVED_USERS.includes(u)) throw badField("ssh.adminUser", `"${u}" is a system account`, 'pick your own name such as "admin", or null to log in as root with keys');
         c.ssh.adminUser = u;
       }
@@ -142,19 +152,19 @@ export function parseConfig(json: unknown, field = "config"): PartialConfig {
   const f2b = section(o, "fail2ban", ["enable", "ignoreIP"]);
   if (f2b) {
     c.fail2ban = {};
-    if (f2b.enable !== undefined) c.fail2ban.enable = bool(f2b.enable, "fail2ban.enable");
+    if (f2b.enable !== undefined) c.fail2ban.enable = hinted(() => bool(f2b.enable, "fail2ban.enable"), "write true or false, without quotes");
     if (f2b.ignoreIP !== undefined) c.fail2ban.ignoreIP = arr(f2b.ignoreIP, "fail2ban.ignoreIP").map((ip, i) => parseIgnoreIP(ip, `fail2ban.ignoreIP[${i}]`));
   }
 
   const install = section(o, "install", ["copyFlakeToEtc", "rebootTimeoutSec"]);
   if (install) {
     c.install = {};
-    if (install.copyFlakeToEtc !== undefined) c.install.copyFlakeToEtc = bool(install.copyFlakeToEtc, "install.copyFlakeToEtc");
-    if (install.rebootTimeoutSec !== undefined) c.install.rebootTimeoutSec = int(install.rebootTimeoutSec, "install.rebootTimeoutSec", 60, 3600, "a number of seconds");
+    if (install.copyFlakeToEtc !== undefined) c.install.copyFlakeToEtc = hinted(() => bool(install.copyFlakeToEtc, "install.copyFlakeToEtc"), "write true or false, without quotes");
+    if (install.rebootTimeoutSec !== undefined) c.install.rebootTimeoutSec = hinted(() => int(install.rebootTimeoutSec, "install.rebootTimeoutSec", 60, 3600, "a number of seconds"), "600 suits most machines; bare metal with slow firmware may need 1200");
   }
   const lockdown = section(o, "lockdown", ["confirmTimeoutSec"]);
   if (lockdown?.confirmTimeoutSec !== undefined) {
-    c.lockdown = { confirmTimeoutSec: int(lockdown.confirmTimeoutSec, "lockdown.confirmTimeoutSec", 30, 1800, "a number of seconds") };
+    c.lockdown = { confirmTimeoutSec: hinted(() => int(lockdown.confirmTimeoutSec, "lockdown.confirmTimeoutSec", 30, 1800, "a number of seconds"), "120 is the default") };
   } else if (lockdown) c.lockdown = {};
   return c;
 }

@@ -62,7 +62,7 @@ async function planOffline(ctx: CommandContext): Promise<number> {
   if (out !== undefined && out.trim() === "") throw new UserError("--out: is empty", { field: "--out", hint: "give a folder path such as ./my-node" });
 
   // Everything is read and validated before anything is written.
-  const loaded = factsPath !== undefined ? await loadFactsFile(resolve(ctx.cwd, factsPath)) : { facts: loadExample(example!), facterReport: null };
+  const loaded = factsPath !== undefined ? await withFactsHint(loadFactsFile(resolve(ctx.cwd, factsPath))) : { facts: loadExample(example!), facterReport: null };
   const partial: PartialConfig = typeof o.config === "string" ? await loadConfigFile(resolve(ctx.cwd, o.config)) : {};
   const extraKeys = await readSshKeys(ctx, o["ssh-key"]);
   if (extraKeys.length) partial.ssh = { ...partial.ssh, authorizedKeys: parseAuthorizedKeys([...(partial.ssh?.authorizedKeys ?? []), ...extraKeys], "ssh.authorizedKeys") };
@@ -83,6 +83,16 @@ async function planOffline(ctx: CommandContext): Promise<number> {
   ctx.log.write(`plan: wrote ${written.files.length} files to ${written.dir} (git: ${written.git})`);
   ctx.out.result(humanSummary(plan, diskLines, files, out, false, next, loaded.facts), { ...summary, git: written.git });
   return 0;
+}
+
+/** A facts file with a bad field: say how to get a good one. */
+async function withFactsHint<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof UserError && !e.hint) throw new UserError(e.message, { field: e.field, hint: "write it again with `nixnode-install detect root@HOST --json > facts.json`, or use a nixos-facter report", cause: e.cause });
+    throw e;
+  }
 }
 
 /** --ssh-key values: a key line as is, otherwise a path to a .pub file. */
