@@ -18,8 +18,7 @@ export async function operatorHome(t: TestTarget, key: KeyPair): Promise<string>
   return home;
 }
 
-/** Makes the container-hosted target look like a KVM VPS to preflight (virt shim, cpio present). */
-/** (start the target with virt: "kvm" too) */
+/** Makes the container-hosted target pass preflight as a KVM VPS would: cpio present (start it with virt: "kvm" too). */
 export async function looksLikeKvmVps(t: TestTarget): Promise<void> {
   await t.writeFile("/usr/local/sbin/cpio", "#!/bin/sh\nexit 0\n", 0o755);
 }
