@@ -30,6 +30,8 @@ export interface KeyEntry {
 
 export interface SecretsContext {
   flakeDir: string;
+  /** nixnode.json hostname, for the host key's comment (null when absent). */
+  hostname: string | null;
   operators: KeyEntry[];
   host: KeyEntry | null;
   /** Operator keys that cannot be age recipients (ecdsa, sk-*), for a warning. */
@@ -65,7 +67,9 @@ export function loadSecretsContext(flakeDir: string): SecretsContext {
   } catch (e) {
     throw badField("nixnode.json", `is not valid JSON (${(e as Error).message})`);
   }
-  const ssh = obj(obj(json, "nixnode.json").ssh, "ssh");
+  const root = obj(json, "nixnode.json");
+  const hostname = typeof root.hostname === "string" ? root.hostname : null;
+  const ssh = obj(root.ssh, "ssh");
   const keys = arr(ssh.authorizedKeys, "ssh.authorizedKeys").map((k, i) => str(k, `ssh.authorizedKeys[${i}]`));
   const operators: KeyEntry[] = [];
   const skipped: string[] = [];
@@ -91,7 +95,7 @@ export function loadSecretsContext(flakeDir: string): SecretsContext {
   }
   const hostPub = readHostPublicKey(flakeDir);
   const host = hostPub ? keyEntry(hostPub.publicKey, "host", HOST_KEY_PUB) : null;
-  return { flakeDir, operators, host, skipped };
+  return { flakeDir, hostname, operators, host, skipped };
 }
 
 /** The secrets present in the flake (names without .age), host-key included, sorted. */

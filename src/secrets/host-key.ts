@@ -126,13 +126,8 @@ export interface DecryptedHostKey {
   cleanup(): void;
 }
 
-/**
- * Decrypts secrets/host-key.age with the operator's identities into `<tmpDir>/extra-files/etc/ssh/`.
- * The extra-files root and etc/ssh are 0755 (nixos-anywhere copies the tree onto the new root, so
- * their modes become those of / and /etc); the private key is 0600 and tmpDir itself 0700.
- * Checks that the decrypted key matches keys/ssh_host_ed25519_key.pub.
- */
-export async function decryptHostKeyInto(flakeDir: string, identities: AgeIdentity[], tmpDir: string): Promise<DecryptedHostKey> {
+/** Decrypts secrets/host-key.age in memory and checks it against keys/ssh_host_ed25519_key.pub. */
+export async function decryptHostKey(flakeDir: string, identities: AgeIdentity[]): Promise<HostKey> {
   const agePath = join(flakeDir, HOST_KEY_AGE);
   let data: Buffer;
   try {
@@ -158,6 +153,17 @@ export async function decryptHostKeyInto(flakeDir: string, identities: AgeIdenti
       hint: "restore both files from git; never pin a fingerprint you cannot explain",
     });
   }
+  return { privateKey: plain, publicKey: recorded?.publicKey ?? formatSshPublicKey(pub), fingerprint };
+}
+
+/**
+ * Decrypts secrets/host-key.age with the operator's identities into `<tmpDir>/extra-files/etc/ssh/`.
+ * The extra-files root and etc/ssh are 0755 (nixos-anywhere copies the tree onto the new root, so
+ * their modes become those of / and /etc); the private key is 0600 and tmpDir itself 0700.
+ * Checks that the decrypted key matches keys/ssh_host_ed25519_key.pub.
+ */
+export async function decryptHostKeyInto(flakeDir: string, identities: AgeIdentity[], tmpDir: string): Promise<DecryptedHostKey> {
+  const { privateKey: plain, publicKey, fingerprint } = await decryptHostKey(flakeDir, identities);
   chmodSync(tmpDir, 0o700);
   const extraFilesDir = join(tmpDir, "extra-files");
   const sshDir = join(extraFilesDir, "etc", "ssh");
@@ -165,7 +171,6 @@ export async function decryptHostKeyInto(flakeDir: string, identities: AgeIdenti
   for (const d of [extraFilesDir, join(extraFilesDir, "etc"), sshDir]) chmodSync(d, 0o755);
   const privateKeyPath = join(sshDir, "ssh_host_ed25519_key");
   const publicKeyPath = `${privateKeyPath}.pub`;
-  const publicKey = recorded?.publicKey ?? formatSshPublicKey(pub);
   writeFileSync(privateKeyPath, plain, { mode: 0o600 });
   chmodSync(privateKeyPath, 0o600);
   writeFileSync(publicKeyPath, `${publicKey}\n`, { mode: 0o644 });
@@ -177,4 +182,27 @@ export async function decryptHostKeyInto(flakeDir: string, identities: AgeIdenti
     publicKey,
     cleanup: () => rmSync(extraFilesDir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Reads the host key already stored in the flake (secrets/host-key.age, decrypted with an
+ * operator's identity), so a reinstall keeps the node's identity and the secrets encrypted to it.
+ * Returns null when the flake has no host key yet.
+ */
+export async function loadHostKey(flakeDir: string, identities: AgeIdentity[]): Promise<HostKey | null> {
+  if (!existsSync(join(flakeDir, HOST_KEY_AGE))) return null;
+  return decryptHostKey(flakeDir, identities);
+}
+
+/**
+ * Makes sure the flake has a host key before secrets are encrypted, so they are encrypted to it
+ * from the start: generates one (stored encrypted to `operators`) when keys/ssh_host_ed25519_key.pub
+ * is missing. Needs no private key. Returns the fingerprint and whether it was just created.
+ */
+export async function ensureHostKey(flakeDir: string, operators: string[], comment: string): Promise<{ fingerprint: string; created: boolean }> {
+  const have = readHostPublicKey(flakeDir);
+  if (have) return { fingerprint: have.fingerprint, created: false };
+  const key = generateHostKey(comment);
+  await writeEncryptedHostKey(flakeDir, key, operators);
+  return { fingerprint: key.fingerprint, created: true };
 }

@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { UserError } from "../errors";
 import type { Profile } from "../plan/types";
 import { ageDecrypt, ageEncrypt, type AgeIdentity } from "./age";
-import { HOST_KEY_SECRET, SECRETS_MODULE_NIX, listSecretNames, recipientsFor, renderSecretsNix, secretPath, type SecretsContext } from "./agenix";
+import { HOST_KEY_SECRET, SECRETS_MODULE_NIX, listSecretNames, loadSecretsContext, recipientsFor, renderSecretsNix, secretPath, type SecretsContext } from "./agenix";
 import { generateSecret, secretsForProfile } from "./generate-secret";
+import { ensureHostKey } from "./host-key";
 
 function writeAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -67,21 +68,25 @@ export function isReservedSecret(name: string): boolean {
 }
 
 /**
- * Creates the secrets a profile needs that the flake does not have yet (for the wizard and plan).
- * Returns the names created; public halves (WireGuard) go to keys/<name>.pub.
+ * Creates the secrets a profile needs that the flake does not have yet (for the wizard and plan),
+ * generating the node's host key first when there is none. Needs no private key. Public halves
+ * (WireGuard) go to keys/<name>.pub.
  */
-export async function ensureProfileSecrets(ctx: SecretsContext, profile: Profile): Promise<string[]> {
-  const have = new Set(listSecretNames(ctx.flakeDir));
-  const made: string[] = [];
-  for (const s of secretsForProfile(profile)) {
+export async function ensureProfileSecrets(flakeDir: string, profile: Profile): Promise<{ created: string[]; hostKeyCreated: string | null }> {
+  const wanted = secretsForProfile(profile);
+  const have = new Set(listSecretNames(flakeDir));
+  if (wanted.every((s) => have.has(s.name))) return { created: [], hostKeyCreated: null };
+  const { ctx, hostKeyCreated } = await secretsContextWithHostKey(flakeDir);
+  const created: string[] = [];
+  for (const s of wanted) {
     if (have.has(s.name)) continue;
     const g = generateSecret(s.generate);
     await writeSecret(ctx, s.name, g.value);
     g.value.fill(0);
-    if (g.publicKey) writePublicHalf(ctx.flakeDir, s.name, g.publicKey);
-    made.push(s.name);
+    if (g.publicKey) writePublicHalf(flakeDir, s.name, g.publicKey);
+    created.push(s.name);
   }
-  return made;
+  return { created, hostKeyCreated };
 }
 
 export function writePublicHalf(flakeDir: string, name: string, publicKey: string): string {
@@ -89,4 +94,16 @@ export function writePublicHalf(flakeDir: string, name: string, publicKey: strin
   const p = join(flakeDir, "keys", `${name}.pub`);
   writeAtomic(p, `${publicKey}\n`);
   return p;
+}
+
+/**
+ * The secrets context for a change: when the flake has no host key yet, one is generated now
+ * (stored encrypted to the operators), so new secrets are encrypted to the node from the start and
+ * the install reuses that key. `hostKeyCreated` is its fingerprint when it was just made.
+ */
+export async function secretsContextWithHostKey(flakeDir: string): Promise<{ ctx: SecretsContext; hostKeyCreated: string | null }> {
+  const first = loadSecretsContext(flakeDir);
+  if (first.host) return { ctx: first, hostKeyCreated: null };
+  const r = await ensureHostKey(flakeDir, first.operators.map((o) => o.line), `root@${first.hostname ?? "nixnode"}`);
+  return { ctx: loadSecretsContext(flakeDir), hostKeyCreated: r.created ? r.fingerprint : null };
 }

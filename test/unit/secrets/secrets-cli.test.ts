@@ -152,6 +152,21 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
     expect(d3.secrets.every((x) => !x.stale)).toBe(true);
   });
 
+  it("on a flake without a host key, the first add makes it, says so, and encrypts to it", async () => {
+    const f = s.path("fresh");
+    mkdirSync(f);
+    writeFileSync(join(f, "nixnode.json"), JSON.stringify({ hostname: "beta", ssh: { authorizedKeys: [readFileSync(s.path("bob_rsa.pub"), "utf8").trim()] } }));
+    const r = await runCli(["secrets", "add", "token", "--from-file", "-", "--flake", f, "--log-dir", logDir], { env, input: "fresh-token-value-42" });
+    expect(r.code, r.stderr).toBe(0);
+    const fp = /Generated the node's SSH host key \((SHA256:[A-Za-z0-9+/]+)\)/.exec(r.stdout)?.[1];
+    expect(fp).toBeDefined();
+    const hostPriv = run("age", ["-d", "-i", s.path("bob_rsa"), join(f, "secrets/host-key.age")]).toString();
+    writeFileSync(s.path("beta_host"), hostPriv, { mode: 0o600 });
+    expect(run("ssh-keygen", ["-lf", s.path("beta_host")]).toString()).toContain(fp);
+    expect(run("age", ["-d", "-i", s.path("beta_host"), join(f, "secrets/token.age")]).toString()).toBe("fresh-token-value-42");
+    seen.push("fresh-token-value-42");
+  });
+
   describe("bad input: exit 2, the field named, nothing written", () => {
     const snapshot = () => allFiles(flake).map((f) => `${f}:${statSync(f).size}:${readFileSync(f).toString("base64")}`).sort();
     const cases: Array<[string, string[], RegExp, Record<string, string>?]> = [
