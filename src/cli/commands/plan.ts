@@ -13,6 +13,7 @@ import { checkOutDir, writeFlake } from "../../generate/write-flake";
 import { loadConfigFile, parseAuthorizedKeys, type PartialConfig } from "../../plan/config";
 import { planFromFacts } from "../../plan/index";
 import type { InstallPlan } from "../../plan/types";
+import { SSH_CLI_OPTIONS } from "../../target/cli-options";
 import type { Command, CommandContext } from "../command";
 
 const command: Command = {
@@ -39,6 +40,8 @@ Examples:
     "dry-run": { type: "boolean", help: "show the files and the disk layout, write nothing" },
     force: { type: "boolean", help: "write into a folder that is not empty (generated files are replaced)" },
     yes: { type: "boolean", short: "y", help: "never ask; a missing answer is an error that names it" },
+    // only with a host (remote planning): how to log in
+    ...SSH_CLI_OPTIONS,
   },
   maxArgs: 1,
   async run(ctx) {
