@@ -42,7 +42,7 @@ export interface SecretsContext {
 export function secretName(raw: string, field = "NAME"): string {
   const name = raw.endsWith(".age") ? raw.slice(0, -4) : raw;
   if (!SECRET_NAME.test(name) || name.includes("..")) {
-    throw badField(field, `"${raw}" is not a valid secret name`, "use letters, digits, '.', '_' and '-' (e.g. wireguard-key), at most 63 characters");
+    throw badField(field, `"${raw}" is not a valid secret name`, "use letters, digits, '.', '_' and '-' (e.g. rpc-password), at most 63 characters");
   }
   return name;
 }

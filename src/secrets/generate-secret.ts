@@ -48,13 +48,19 @@ export interface ProfileSecret {
   description: string;
 }
 
-/** The secrets a node profile's modules read (as age.secrets.<name>), so the wizard can make them. */
+/**
+ * The secrets a node profile's modules read (as age.secrets.<name>, at /run/agenix/<name>), so the
+ * wizard can make them. The names match the profile templates in flake-templates/.
+ */
 export function secretsForProfile(profile: Profile): ProfileSecret[] {
   switch (profile) {
     case "peer-observer":
-      return [{ name: "wireguard-key", generate: "wireguard", description: "WireGuard private key of the node's tunnel interface" }];
+      // profiles/peer-observer.nix: privateKeyFile = "/run/agenix/wireguard"
+      return [{ name: "wireguard", generate: "wireguard", description: "WireGuard private key of the node's link to the monitoring host" }];
     case "nix-bitcoin":
-      return [{ name: "bitcoind-rpc-password", generate: "password", description: "bitcoind RPC password" }];
+      // nix-bitcoin generates its RPC passwords ON the node (nix-bitcoin.generateSecrets = true),
+      // so they never pass through the flake: nothing to make here.
+      return [];
     case "base":
       return [];
   }

@@ -213,7 +213,7 @@ Generated values are never printed. Decrypting needs an operator's private key: 
 (default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa).
 
 Examples:
-  nixnode-install secrets add wireguard-key --generate wireguard --flake ./my-node
+  nixnode-install secrets add wireguard --generate wireguard --flake ./my-node
   nixnode-install secrets add rpc-password --from-file ./rpc.txt
   EDITOR=nano nixnode-install secrets edit rpc-password -i ~/.ssh/id_ed25519
 `,

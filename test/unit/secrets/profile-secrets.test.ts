@@ -13,9 +13,15 @@ import { HAVE_AGE, HAVE_SSH_KEYGEN, run, scratch, sshKeygen } from "./tools";
 
 describe("secretsForProfile", () => {
   it("declares what each profile's modules read", () => {
-    expect(secretsForProfile("peer-observer")).toEqual([expect.objectContaining({ name: "wireguard-key", generate: "wireguard" })]);
-    expect(secretsForProfile("nix-bitcoin")).toEqual([expect.objectContaining({ name: "bitcoind-rpc-password", generate: "password" })]);
+    expect(secretsForProfile("peer-observer")).toEqual([expect.objectContaining({ name: "wireguard", generate: "wireguard" })]);
+    // nix-bitcoin makes its own secrets on the node; base reads none
+    expect(secretsForProfile("nix-bitcoin")).toEqual([]);
     expect(secretsForProfile("base")).toEqual([]);
+  });
+
+  it("names what the profile templates read", () => {
+    const tpl = readFileSync(new URL("../../../flake-templates/peer-observer/profile.nix", import.meta.url), "utf8");
+    for (const sec of secretsForProfile("peer-observer")) expect(tpl).toContain(`"/run/agenix/${sec.name}"`);
   });
 });
 
@@ -31,7 +37,7 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("ensureProfileSecrets on a flake 
 
   it("creates the host key, then the WireGuard key encrypted to the operator AND that host key", async () => {
     const r = await ensureProfileSecrets(flake, "peer-observer");
-    expect(r.created).toEqual(["wireguard-key"]);
+    expect(r.created).toEqual(["wireguard"]);
     expect(r.hostKeyCreated).toMatch(/^SHA256:/);
     expect(readHostPublicKey(flake)!.fingerprint).toBe(r.hostKeyCreated);
     expect(readFileSync(join(flake, HOST_KEY_PUB), "utf8")).toMatch(/ root@observer1\n$/);
@@ -40,24 +46,21 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("ensureProfileSecrets on a flake 
     const hostKey = (await loadHostKey(flake, readIdentityFile(s.path("op"), "-i")))!;
     expect(hostKey.fingerprint).toBe(r.hostKeyCreated);
     writeFileSync(s.path("host"), hostKey.privateKey, { mode: 0o600 });
-    const wg = run("age", ["-d", "-i", s.path("host"), join(flake, "secrets/wireguard-key.age")]).toString();
-    expect(wg).toBe(run("age", ["-d", "-i", s.path("op"), join(flake, "secrets/wireguard-key.age")]).toString());
+    const wg = run("age", ["-d", "-i", s.path("host"), join(flake, "secrets/wireguard.age")]).toString();
+    expect(wg).toBe(run("age", ["-d", "-i", s.path("op"), join(flake, "secrets/wireguard.age")]).toString());
     const pub = Buffer.from(x25519.getPublicKey(new Uint8Array(Buffer.from(wg.trim(), "base64")))).toString("base64");
-    expect(readFileSync(join(flake, "keys/wireguard-key.pub"), "utf8")).toBe(`${pub}\n`);
+    expect(readFileSync(join(flake, "keys/wireguard.pub"), "utf8")).toBe(`${pub}\n`);
   });
 
   it("is idempotent: a second run creates nothing and keeps the host key", async () => {
     const before = readHostPublicKey(flake)!.fingerprint;
-    const wgBefore = readFileSync(join(flake, "secrets/wireguard-key.age"));
+    const wgBefore = readFileSync(join(flake, "secrets/wireguard.age"));
     expect(await ensureProfileSecrets(flake, "peer-observer")).toEqual({ created: [], hostKeyCreated: null });
     expect(await ensureHostKey(flake, [readFileSync(s.path("op.pub"), "utf8")], "x")).toEqual({ fingerprint: before, created: false });
-    expect(readFileSync(join(flake, "secrets/wireguard-key.age"))).toEqual(wgBefore);
+    expect(readFileSync(join(flake, "secrets/wireguard.age"))).toEqual(wgBefore);
   });
 
-  it("adds the next profile's secret next to the existing ones, to the same host key", async () => {
-    const r = await ensureProfileSecrets(flake, "nix-bitcoin");
-    expect(r).toEqual({ created: ["bitcoind-rpc-password"], hostKeyCreated: null });
-    const pw = run("age", ["-d", "-i", s.path("host"), join(flake, "secrets/bitcoind-rpc-password.age")]).toString();
-    expect(pw).toMatch(/^[A-Za-z0-9]{32}$/);
+  it("a profile that needs nothing adds nothing", async () => {
+    expect(await ensureProfileSecrets(flake, "nix-bitcoin")).toEqual({ created: [], hostKeyCreated: null });
   });
 });
