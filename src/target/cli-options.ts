@@ -26,7 +26,7 @@ export interface SshCliSettings extends ConnectOptions {
   ignoredConfig: string[];
 }
 
-function opt(ctx: CommandContext, name: string): string | undefined {
+function opt(ctx: Pick<CommandContext, "options">, name: string): string | undefined {
   const v = ctx.options[name];
   return typeof v === "string" ? v : undefined;
 }
@@ -99,7 +99,7 @@ export function sshSettingsFromCli(ctx: Pick<CommandContext, "options" | "env" |
   };
 }
 
-async function ask<T>(question: prompts.PromptObject, stdin: NodeJS.ReadStream): Promise<T | undefined> {
+async function ask<T>(question: Omit<prompts.PromptObject, "name">, stdin: NodeJS.ReadStream): Promise<T | undefined> {
   let cancelled = false;
   const answer = await prompts({ ...question, name: "v", stdin, stdout: process.stderr }, { onCancel: () => (cancelled = true) });
   if (cancelled) throw new CancelledError("Cancelled at a prompt. Nothing was changed on the target.");

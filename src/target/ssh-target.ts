@@ -2,23 +2,17 @@
 // key is checked before anything else is sent; a key that differs from the known one always aborts.
 import net from "node:net";
 import { Client, type AuthenticationType, type ClientChannel, type ConnectConfig } from "ssh2";
-import { CancelledError, OperationError } from "../errors";
+import { OperationError } from "../errors";
 import type { Log } from "../ui/log";
 import { formatDestination } from "./destination";
-import { addKnownHost, checkKnownHost, fingerprintSha256, keyTypeOf, knownKeyTypes, readKnownHosts, type HostKey } from "./known-hosts";
-import { describeAuthFailure, describeConnectError, hostKeyChanged, hostKeyRejected, type AuthTrace } from "./ssh-errors";
+import { fingerprintSha256, keyTypeOf, knownKeyTypes, readKnownHosts, type HostKey } from "./known-hosts";
+import { decideHostKey, hostKeyAlgorithms, type HostKeyQuestion } from "./host-key-decision";
+
+export type { HostKeyQuestion } from "./host-key-decision";
+import { describeAuthFailure, describeConnectError, type AuthTrace } from "./ssh-errors";
 import { loadIdentity } from "./identity";
 import type { RunOptions, RunResult, Target } from "./types";
 import { runOnChannel, uploadCommand, wrapForSudo } from "./ssh-exec";
-
-export interface HostKeyQuestion {
-  host: string;
-  port: number;
-  keyType: string;
-  fingerprint: string;
-  /** keys of other types are already known for this host */
-  otherTypesKnown: boolean;
-}
 
 export interface ConnectOptions {
   host: string;
@@ -182,49 +176,6 @@ function timeoutHint(what: string): string {
   return what.includes("connecting")
     ? "check the address and that the machine is up; a firewall that silently drops packets looks like this (--connect-timeout sets the wait)"
     : "the server stopped answering while logging in; try again";
-}
-
-/** OpenSSH asks for the key types it already knows first; the rest keep ssh2's default order. */
-function hostKeyAlgorithms(known: string[]): ConnectConfig["algorithms"] extends infer A ? (A extends { serverHostKey?: infer S } ? S : never) : never {
-  const all = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
-  const first = all.filter((a) => known.some((k) => k === a || (k === "ssh-rsa" && a.startsWith("rsa-sha2-"))));
-  return [...first, ...all.filter((a) => !first.includes(a))] as never;
-}
-
-async function decideHostKey(opts: ConnectOptions, key: HostKey, entries: ReturnType<typeof readKnownHosts>, port: number, where: string, pause: <T>(p: Promise<T>) => Promise<T>): Promise<void> {
-  const fingerprint = fingerprintSha256(key.blob);
-  opts.log?.write(`ssh ${where}: host key ${key.type} ${fingerprint}`);
-  if (opts.pinnedHostKey) {
-    if (fingerprint === opts.pinnedHostKey.replace(/=+$/, "")) return;
-    throw hostKeyChanged(where, [opts.pinnedHostKey], fingerprint, "the pinned --host-key");
-  }
-  const verdict = checkKnownHost(entries, opts.host, port, key);
-  if (verdict.status === "known") return;
-  if (verdict.status === "revoked") throw hostKeyRejected(where, fingerprint, `it is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`);
-  if (verdict.status === "changed") {
-    throw hostKeyChanged(where, verdict.expected.map((e) => `${fingerprintSha256(e.blob)} (${e.file}:${e.line})`), fingerprint, "known_hosts");
-  }
-  const otherTypesKnown = verdict.status === "other-type";
-  const remember = () => {
-    const file = opts.knownHostsFiles?.[0];
-    if (file) addKnownHost(file, opts.host, port, key);
-  };
-  if (opts.acceptNewHostKey && !otherTypesKnown) {
-    remember();
-    return;
-  }
-  if (opts.confirmHostKey) {
-    const ok = await pause(opts.confirmHostKey({ host: opts.host, port, keyType: key.type, fingerprint, otherTypesKnown }));
-    if (!ok) throw new CancelledError(`${where}: host key ${fingerprint} not accepted. Nothing was sent to the server.`);
-    remember();
-    return;
-  }
-  throw hostKeyRejected(
-    where,
-    fingerprint,
-    otherTypesKnown ? "keys of another type are on record for this host, but not this one" : "this host is not in known_hosts",
-    "compare the fingerprint with the one your provider shows (console: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then pass --host-key " + fingerprint + (otherTypesKnown ? "" : " or --accept-new-host-key"),
-  );
 }
 
 export async function connectSsh(opts: ConnectOptions): Promise<SshTarget> {
