@@ -25,8 +25,8 @@ export interface PartialConfig {
 
 const TOP_KEYS = ["hostname", "nixos", "timezone", "profile", "disk", "ssh", "fail2ban", "install", "lockdown"] as const;
 const FILESYSTEMS = ["ext4", "xfs", "btrfs"] as const;
-/** NixOS releases this tool generates flakes for (nixos-YY.MM branches). */
-export const NIXOS_RELEASE = /^(2[4-9]|[3-9]\d)\.(05|11)$/;
+/** NixOS releases this tool generates flakes for (nixos-YY.MM branches): 25.11 and later, the first with hardware.facter in nixpkgs. */
+export const NIXOS_RELEASE = /^(25\.11|(2[6-9]|[3-9]\d)\.(05|11))$/;
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TIMEZONE = /^(UTC|[A-Z][A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2})$/;
 const USERNAME = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -117,7 +117,7 @@ export function parseConfig(json: unknown, field = "config"): PartialConfig {
   noUnknownKeys(o, "", TOP_KEYS);
   const c: PartialConfig = {};
   if (o.hostname !== undefined) c.hostname = parseHostname(o.hostname, "hostname");
-  if (o.nixos !== undefined) c.nixos = hinted(() => str(o.nixos, "nixos", { pattern: NIXOS_RELEASE, what: 'a NixOS release such as "25.11" or "26.05"' }), 'releases come out in May and November: "25.11", "26.05", ...');
+  if (o.nixos !== undefined) c.nixos = hinted(() => str(o.nixos, "nixos", { pattern: NIXOS_RELEASE, what: 'a NixOS release such as "25.11" or "26.05"' }), 'releases come out in May and November; 25.11 is the oldest this tool generates for');
   if (o.timezone !== undefined) c.timezone = hinted(() => str(o.timezone, "timezone", { pattern: TIMEZONE, what: 'a time zone such as "UTC" or "Europe/Berlin"' }), "use a name from the tz database (timedatectl list-timezones), or \"UTC\"");
   if (o.profile !== undefined) c.profile = hinted(() => oneOf(o.profile, "profile", PROFILES), "base is a plain server; the others add a Bitcoin node");
 
