@@ -66,7 +66,14 @@ function hostImports(plan: InstallPlan): string[] {
 /** Lines of default.nix that depend on the plan (facter report, data disk). */
 function hostSettings(plan: InstallPlan): string[] {
   const lines: string[] = [];
-  if (plan.hardware.kind === "facter") lines.push("# Hardware from the nixos-facter report next to this file.", "hardware.facter.reportPath = ./facter.json;");
+  if (plan.hardware.kind === "facter") {
+    lines.push(
+      "# Hardware from the nixos-facter report next to this file.",
+      "hardware.facter.reportPath = ./facter.json;",
+      "# network.nix configures the network; facter's own per-interface DHCP would compete with it.",
+      "hardware.facter.detected.dhcp.enable = false;",
+    );
+  }
   const data = plan.disk.data;
   if (data && plan.config.profile !== "base") {
     const bitcoind = plan.config.profile === "nix-bitcoin" ? "services.bitcoind.dataDir" : "services.bitcoind.mainnet.dataDir";
