@@ -10,6 +10,9 @@
   nixpkgsLib,
   # extra arguments for a layout that is a function (as `disko --arg` passes them), as JSON
   argsJson ? "{}",
+  # true: import the file the way the generated flake does (`imports = [ ./disk-config.nix ]`), so
+  # the module system calls it; a function's argument defaults do NOT apply there
+  asModule ? false,
 }:
 let
   args = builtins.fromJSON argsJson;
@@ -19,9 +22,14 @@ let
   eval = lib.evalModules {
     modules = [
       { options.disko.devices = lib.mkOption { type = diskoLib.toplevel; }; }
-      (lib.setDefaultModuleLocation diskoFile (
-        if builtins.isFunction raw then raw ({ inherit lib; } // args) else raw
-      ))
+      (
+        if asModule then
+          diskoFile
+        else
+          lib.setDefaultModuleLocation diskoFile (
+            if builtins.isFunction raw then raw ({ inherit lib; } // args) else raw
+          )
+      )
     ];
   };
   devices = eval.config.disko.devices;

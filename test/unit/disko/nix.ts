@@ -84,9 +84,13 @@ export interface DiskoScripts {
   mount: string;
 }
 
-/** The layout file evaluated by real disko, with arguments for a template (`disko --arg`). */
-export async function diskoScripts(file: string, args: Record<string, unknown> = {}): Promise<DiskoScripts> {
-  return (await evalJson(DISKO_SCRIPTS_NIX, ["--arg", "diskoFile", file, "--argstr", "argsJson", JSON.stringify(args)])) as DiskoScripts;
+/**
+ * The layout file evaluated by real disko: called with arguments for a template (`disko --arg`),
+ * or, with asModule, imported as a NixOS module the way the generated flake imports it.
+ */
+export async function diskoScripts(file: string, args: Record<string, unknown> = {}, opts: { asModule?: boolean } = {}): Promise<DiskoScripts> {
+  const mode = opts.asModule ? ["--arg", "asModule", "true"] : [];
+  return (await evalJson(DISKO_SCRIPTS_NIX, ["--arg", "diskoFile", file, "--argstr", "argsJson", JSON.stringify(args), ...mode])) as DiskoScripts;
 }
 
 /** A generated boot.nix called like the module system would, as JSON. */

@@ -71,6 +71,10 @@ describe("rendered disk layouts", () => {
         expect(await evalDisko(file)).toEqual({ ok: true, disks: Object.keys(c.disks).sort(), mountpoints: c.mountpoints });
         const s = await diskoScripts(file);
         expect(Object.fromEntries(Object.entries(s.disks).map(([n, d]) => [n, d.device]))).toEqual(c.disks);
+        // the flake imports the file as a module: the same disks and mountpoints that way
+        const m = await diskoScripts(file, {}, { asModule: true });
+        expect(m.disks).toEqual(s.disks);
+        expect(m.mountpoints).toEqual(c.mountpoints);
         const system = c.plan.system.map((d) => d.path);
         // every system disk gets the hybrid table: EF02 (BIOS GRUB) first, then the ESP
         for (const dev of system) {

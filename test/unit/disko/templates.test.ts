@@ -72,6 +72,12 @@ describe("disko/ templates", () => {
         expect(s.mountpoints).not.toContain("/.swapvol");
         expect(s.disks.data!.destroy).toBe(false);
       });
+
+      it(`${t} is not meant to be imported as a NixOS module (defaults do not apply there; the rendered copy is)`, async () => {
+        // the module system passes every named argument from _module.args, so `data ? null` is
+        // missing instead of null: this is why renderDiskConfig turns the defaults into let bindings
+        await expect(diskoScripts(file(t), {}, { asModule: true })).rejects.toThrow(/attribute '(disks|swapSize|data)' missing/);
+      });
     }
   });
 });
