@@ -114,6 +114,7 @@ export async function connectFromCli(ctx: CommandContext, destination: string, e
   const opts: ConnectOptions = {
     ...s,
     log: ctx.log,
+    signal: ctx.signal,
     askPassword: interactive && s.password === undefined ? () => ask<string>({ type: "password", message: `Password for ${where}` }, ctx.stdin) : undefined,
     askPassphrase: interactive ? (file) => ask<string>({ type: "password", message: `Passphrase for ${file}` }, ctx.stdin) : undefined,
     confirmHostKey: interactive

@@ -1,8 +1,8 @@
 // ONE authenticated ssh2 connection per SshTarget; every run/upload is a channel on it. The host
 // key is checked before anything else is sent; a key that differs from the known one always aborts.
 import net from "node:net";
-import { Client, type AuthenticationType, type ClientChannel, type ConnectConfig } from "ssh2";
-import { OperationError } from "../errors";
+import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import { CancelledError, OperationError } from "../errors";
 import type { Log } from "../ui/log";
 import { formatDestination } from "./destination";
 import { fingerprintSha256, keyTypeOf, knownKeyTypes, readKnownHosts, type HostKey } from "./known-hosts";
@@ -10,7 +10,7 @@ import { decideHostKey, hostKeyAlgorithms, type HostKeyQuestion } from "./host-k
 
 export type { HostKeyQuestion } from "./host-key-decision";
 import { describeAuthFailure, describeConnectError, type AuthTrace } from "./ssh-errors";
-import { loadIdentity } from "./identity";
+import { makeAuthHandler } from "./auth-handler";
 import type { RunOptions, RunResult, Target } from "./types";
 import { runOnChannel, uploadCommand, wrapForSudo } from "./ssh-exec";
 
@@ -47,6 +47,8 @@ export interface ConnectOptions {
   keepaliveCountMax?: number;
   /** bind the client to this local address (tests; multi-homed operators) */
   localAddress?: string;
+  /** Ctrl-C: stop connecting (CancelledError); nothing was changed on the server */
+  signal?: AbortSignal;
   log?: Log;
 }
 
@@ -93,10 +95,12 @@ function openSession(opts: ConnectOptions, auth: (trace: AuthTrace, pause: <T>(p
     let timer: NodeJS.Timeout | undefined;
     const client = new Client();
     const sock = net.connect({ host: opts.host, port, localAddress: opts.localAddress });
+    const onAbort = () => finish(new CancelledError(`${where}: cancelled while connecting. Nothing was changed on the server.`));
     const finish = (err: Error | undefined, s?: Session) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
       if (err) {
         client.destroy();
         sock.destroy();
@@ -115,6 +119,8 @@ function openSession(opts: ConnectOptions, auth: (trace: AuthTrace, pause: <T>(p
         if (!settled) arm(opts.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT, "no answer during authentication");
       }
     };
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
     const connectMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT;
     arm(connectMs, `no answer within ${Math.round(connectMs / 1000)} s (connecting)`);
     sock.once("error", (e) => finish(failure ?? describeConnectError(e as NodeJS.ErrnoException, opts.host, port, where)));
@@ -184,51 +190,6 @@ export async function connectSsh(opts: ConnectOptions): Promise<SshTarget> {
   let authMethod = "";
   const session = await openSession(opts, (trace, pause) => makeAuthHandler(opts, user, trace, pause, (m) => (authMethod = m)));
   return makeSshTarget(session, opts, user, authMethod);
-}
-
-function makeAuthHandler(opts: ConnectOptions, user: string, trace: AuthTrace, pause: <T>(p: Promise<T>) => Promise<T>, succeededWith: (m: string) => void): ConnectConfig["authHandler"] {
-  const steps: Array<() => Promise<Record<string, unknown> | null>> = [];
-  if (opts.agentSocket) steps.push(async () => ({ type: "agent", username: user, agent: opts.agentSocket }));
-  for (const file of opts.identityFiles ?? []) {
-    steps.push(async () => {
-      const key = await loadIdentity(file, opts.askPassphrase ? (f) => pause(opts.askPassphrase!(f)) : undefined);
-      if (!key) return null;
-      opts.log?.write(`ssh: trying key ${file}`);
-      return { type: "publickey", username: user, key: key.data, passphrase: key.passphrase };
-    });
-  }
-  steps.push(async () => {
-    let password = opts.password;
-    if (password === undefined && opts.askPassword) password = await pause(opts.askPassword());
-    if (password === undefined || password === "") return null;
-    opts.log?.addSecret(password);
-    trace.passwordTried = true;
-    return { type: "password", username: user, password };
-  });
-  trace.hadCredentials = Boolean(opts.agentSocket || opts.identityFiles?.length || opts.password || opts.askPassword);
-  let i = 0;
-  let last = "";
-  const handler = (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (a: unknown) => void) => {
-    if (methodsLeft) trace.offered = methodsLeft;
-    if (last) trace.tried.push(last);
-    (async () => {
-      while (i < steps.length) {
-        const step = steps[i++]!;
-        const a = await step();
-        if (!a) continue;
-        const type = a.type === "agent" ? "publickey" : String(a.type);
-        if (methodsLeft && !methodsLeft.includes(type as AuthenticationType)) continue;
-        last = String(a.type);
-        succeededWith(last);
-        return a;
-      }
-      return false;
-    })().then(next, (e: Error) => {
-      trace.error = e;
-      next(false);
-    });
-  };
-  return handler as unknown as ConnectConfig["authHandler"];
 }
 
 async function makeSshTarget(session: Session, opts: ConnectOptions, user: string, authMethod: string): Promise<SshTarget> {

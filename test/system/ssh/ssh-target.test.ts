@@ -198,6 +198,43 @@ describe.skipIf(!supported.ok)(`SSH layer against real targets${supported.ok ? "
     expect(await t.sshdLog()).not.toMatch(/Failed none/);
   });
 
+  it("a password-only-through-PAM server (keyboard-interactive) takes the password; a key-only server is never asked one", async () => {
+    const pam = await startTarget({ usePam: true });
+    try {
+      const conf = join(pam.dir, "sshd_config");
+      writeFileSync(conf, readFileSync(conf, "utf8").replace("PasswordAuthentication yes", "PasswordAuthentication no").replace("KbdInteractiveAuthentication no", "KbdInteractiveAuthentication yes"));
+      await pam.restartSshd();
+      const fp = await pam.hostKeyFingerprint();
+      expect(await listAuthMethods({ host: pam.address, port: pam.port, pinnedHostKey: fp })).toEqual(["publickey", "keyboard-interactive"]);
+      const s = await connectSsh({ host: pam.address, port: pam.port, pinnedHostKey: fp, askPassword: async () => pam.rootPassword });
+      expect(s.authMethod).toBe("keyboard-interactive");
+      await s.close();
+    } finally {
+      await pam.stop();
+    }
+    const keyOnly = await startTarget({ passwordAuthentication: false, authorizedKeys: [key.publicKey] });
+    try {
+      let asked = 0;
+      const e = await connectSsh({ host: keyOnly.address, port: keyOnly.port, pinnedHostKey: await keyOnly.hostKeyFingerprint(), askPassword: async () => (asked++, "x") }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(OperationError);
+      expect(asked).toBe(0);
+    } finally {
+      await keyOnly.stop();
+    }
+  });
+
+  it("Ctrl-C while connecting to a silent port: CancelledError, promptly", async () => {
+    await t.faults.blockPort(t.port);
+    try {
+      const ac = new AbortController();
+      const pending = connectSsh(base({ password: "x", connectTimeoutMs: 60_000, signal: ac.signal })).catch((x: unknown) => x);
+      setTimeout(() => ac.abort(), 300);
+      expect(await pending).toBeInstanceOf(CancelledError);
+    } finally {
+      await t.faults.unblockPort(t.port);
+    }
+  });
+
   it("closed port: connection refused, named as such", async () => {
     const e = await connectSsh(base({ port: 2299, password: "x" })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OperationError);
