@@ -2,7 +2,7 @@
 // with exit 2, the field named on stderr, and NOTHING written; good input writes a flake whose
 // host.json holds the answers.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -165,6 +165,17 @@ describe("plan writes a flake", () => {
     expect(existsSync(join(out, "flake.nix"))).toBe(true);
   });
 
+  it("without git on PATH: the flake is written, with a warning that says what to do", async () => {
+    const out = join(work, "node-nogit");
+    const emptyPath = join(work, "empty-path");
+    mkdirSync(emptyPath);
+    const r = await runCli(["plan", "--example", "netcup-vps", "--ssh-key", keyFile, "--out", out], { cwd: work, env: { PATH: emptyPath } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/git is not installed/);
+    expect(existsSync(join(out, "flake.nix"))).toBe(true);
+    expect(existsSync(join(out, ".git"))).toBe(false);
+  });
+
   it("a bundled example without any key still plans, for looking at, and says the install will refuse it", async () => {
     const out = join(work, "node-nokey");
     const r = await runCli(["plan", "--example", "hetzner-cloud", "--out", out, "--yes"], { cwd: work });
@@ -174,6 +185,4 @@ describe("plan writes a flake", () => {
   });
 });
 
-afterAll(() => {
-  // the temp folder is left for inspection only when a test failed; vitest has no per-suite status here
-});
+afterAll(() => rmSync(work, { recursive: true, force: true }));

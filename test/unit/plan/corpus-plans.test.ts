@@ -1,10 +1,10 @@
 // Planning against EVERY real nixos-facter capture: each one either yields a complete plan whose
 // generated .nix files parse, or is refused by the preflight check that explains why. The expected
 // outcome per machine comes from the capture itself (RAM, disks), see shared/corpus/MANIFEST.tsv.
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors";
 import { importFacterReport } from "../../../src/facts/facter";
 import type { DiskTransport } from "../../../src/facts/types";
@@ -42,6 +42,7 @@ const EXPECTED: Record<string, Outcome> = {
 
 const files = readdirSync(`${CORPUS}facter`).filter((f) => f.endsWith(".json")).sort();
 const outDir = mkdtempSync(join(tmpdir(), "nixnode-corpus-plans-"));
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe("planning every facter capture in the corpus", () => {
   it("has an expectation for every capture, and no stale ones", () => {
