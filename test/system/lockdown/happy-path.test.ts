@@ -49,6 +49,27 @@ describe.skipIf(!supported.ok)(`lockdown happy path${supported.ok ? "" : ` (skip
     expect(r.stdout).toContain(lab.t.operatorAddress);
   });
 
+  it("20 failed logins from the operator's address never ban it, while another address is banned", async () => {
+    const { t, key } = lab;
+    const f2b = (args: string) => t.exec(`fail2ban-client -s ${t.dir}/fail2ban/fail2ban.sock ${args}`);
+    for (let i = 0; i < 20; i++) {
+      expect(await tryLogin({ host: t.address, port: NEW_PORT, username: `admin${i}`, password: "wrong" })).toMatchObject({ ok: false });
+    }
+    const other = await t.addClientAddress();
+    let banned = "";
+    for (let i = 0; i < 40 && !banned.includes(other); i++) {
+      await tryLogin({ host: t.address, port: NEW_PORT, username: `guest${i}`, password: "wrong", localAddress: other, timeoutMs: 2000 });
+      banned = (await f2b("get sshd banned")).stdout;
+    }
+    expect(banned).toContain(other);
+    expect(banned).not.toContain(t.operatorAddress);
+    // the log really holds the operator's 20 failures: they were seen and ignored, not missed
+    const log = await t.sshdLog();
+    expect(log.match(new RegExp(`Invalid user admin\\d+ from ${t.operatorAddress.replace(/\./g, "\\.")}`, "g"))?.length).toBeGreaterThanOrEqual(20);
+    expect(await tryLogin({ host: t.address, port: NEW_PORT, privateKeyPath: key.privatePath, localAddress: other, timeoutMs: 3000 })).toMatchObject({ ok: false });
+    expect(await tryLogin({ host: t.address, port: NEW_PORT, privateKeyPath: key.privatePath })).toMatchObject({ ok: true });
+  });
+
   it("records the hand-off: host.json, known_hosts, README notes, state.json, ssh config block", () => {
     const host = JSON.parse(readFileSync(lab.hostJsonPath, "utf8"));
     expect(host.ssh).toMatchObject({ ports: [NEW_PORT], passwordAuthentication: false, permitRootLogin: "prohibit-password" });

@@ -56,6 +56,14 @@ function setup(hostJsonPath) {
   if (!existsSync(join(DIR, "nixos-sshd_config.base"))) cpSync("/etc/ssh/sshd_config", join(DIR, "nixos-sshd_config.base"));
   writeFileSync("/etc/os-release", 'ANSI_COLOR="0;38;2;126;186;228"\nBUILD_ID="25.11.20251120.1a2b3c4"\nID=nixos\nNAME=NixOS\nPRETTY_NAME="NixOS 25.11 (Xantusia)"\nVERSION="25.11 (Xantusia)"\nVERSION_CODENAME=xantusia\nVERSION_ID="25.11"\n');
   writeFileSync("/etc/NIXOS", "");
+  // A target has no route to a name server: let lookups fail at once on loopback instead of
+  // timing out (fail2ban's ignoreself and reverse lookups would stall its filter for 10 s each)
+  rmSync("/etc/resolv.conf", { force: true });
+  writeFileSync("/etc/resolv.conf", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  // NixOS maps its own host name in /etc/hosts (networking.hosts); without it fail2ban's ignoreself
+  // resolves the name through DNS, which a target cannot reach, and its filter stalls for seconds
+  const hostname = run("hostname", []).stdout.trim();
+  if (hostname && !readText("/etc/hosts").includes(` ${hostname}`)) writeFileSync("/etc/hosts", `${readText("/etc/hosts")}127.0.0.2 ${hostname}\n::1 ${hostname}\n`);
   const shimDir = "/usr/local/sbin";
   for (const name of ["nix", "nix-env", "systemd-run", "systemctl", "nixos-version"]) {
     writeFileSync(join(shimDir, name), `#!/bin/sh\nexec '${NODE}' '${SHIM}' '${DIR}' ${name} "$@"\n`);
@@ -236,7 +244,7 @@ function applyFail2ban(host) {
   if (!existsSync(f2b.conf)) {
     cpSync("/etc/fail2ban", f2b.conf, { recursive: true });
     rmSync(join(f2b.conf, "jail.d/defaults-debian.conf"), { force: true });
-    writeFileSync(join(f2b.conf, "fail2ban.local"), `[DEFINITION]\nlogtarget = ${f2b.log}\nsocket = ${f2b.sock}\npidfile = ${f2b.pid}\ndbfile = :memory:\n`);
+    writeFileSync(join(f2b.conf, "fail2ban.local"), `[Definition]\nlogtarget = ${f2b.log}\nsocket = ${f2b.sock}\npidfile = ${f2b.pid}\ndbfile = :memory:\n`);
   }
   const ignore = ["127.0.0.1/8", "::1", ...host.fail2ban.ignoreIP].join(" ");
   writeFileSync(
