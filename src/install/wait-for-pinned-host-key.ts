@@ -102,8 +102,9 @@ export async function waitForPinnedHostKey(o: WaitForPinnedOptions): Promise<Wai
     }
     if (Date.now() >= deadline) break;
     await new Promise<void>((r) => {
-      const t = setTimeout(r, o.intervalMs ?? 250);
-      o.signal?.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+      const onAbort = () => (clearTimeout(t), r());
+      const t = setTimeout(() => (o.signal?.removeEventListener("abort", onAbort), r()), o.intervalMs ?? 250);
+      o.signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
   const observed =

@@ -1,0 +1,45 @@
+// Engine 2 (no Nix on the operator's machine): the tool downloads the kexec installer ON the target
+// (curl there, served by the ubuntu-vps+kexec stand-ins: no network), waits for the installer with
+// the same host key, uploads the flake, runs disko and nixos-install there, copies the host key,
+// reboots, and verifies with the pinned key.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { targetsSupported } from "../../targets/index";
+import { addKexecPersonality } from "../../targets/standins/kexec-personality";
+import { installFixture, strictSshArgs, type InstallFixture } from "./install-fixture";
+
+const run = promisify(execFile);
+const supported = targetsSupported();
+let f: InstallFixture | null = null;
+afterEach(async () => {
+  await f?.cleanup();
+  f = null;
+});
+
+describe.skipIf(!supported.ok)(`install with the built-in engine ${supported.ok ? "" : `(skipped: ${supported.reason})`}`, () => {
+  it("installs without local Nix: kexec tarball fetched on the target, pinned key after reboot", async () => {
+    f = await installFixture({ engine: "builtin" });
+    const { downloadsLog } = addKexecPersonality(f.target);
+    const bootBefore = await f.target.bootId();
+    const r = await f.install();
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const pinned = (r.events.find((e) => e.type === "result") as { data: { hostKeyFingerprint: string } }).data.hostKeyFingerprint;
+    // the target fetched the x86_64 installer of the planned release itself
+    expect(readFileSync(downloadsLog, "utf8").trim().split("\n")).toEqual([
+      "https://github.com/nix-community/nixos-images/releases/download/nixos-25.11/nixos-kexec-installer-noninteractive-x86_64-linux.tar.gz",
+    ]);
+    expect(await f.target.hostKeyFingerprint()).toBe(pinned);
+    expect(await f.target.bootId()).not.toBe(bootBefore);
+    const host = JSON.parse(readFileSync(join(f.flakeDir, "hosts", "node1", "host.json"), "utf8"));
+    const login = await run("ssh", strictSshArgs(f, "cat /etc/os-release; hostname; cat /root/.ssh/authorized_keys"));
+    expect(login.stdout).toMatch(/^ID=nixos$/m);
+    expect(login.stdout).not.toMatch(/VARIANT_ID=installer/);
+    expect(login.stdout).toMatch(/^node1$/m);
+    expect(login.stdout.split("\n").filter((l) => l.startsWith("ssh-"))).toEqual(host.ssh.authorizedKeys);
+    const done = r.events.filter((e) => e.type === "step" && e.status === "done").map((e) => e.phase);
+    expect(done).toEqual(["kexec", "disko", "install", "reboot", "verify"]);
+  });
+});
