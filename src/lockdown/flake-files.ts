@@ -2,7 +2,7 @@
 // tarball that carries the flake to the target over the one SSH connection. Writes are atomic
 // (tmp + rename) so an interrupted run never leaves a half-written host.json.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import lockdownNix from "../../flake-templates/base/hosts/lockdown.nix?raw";
 import { OperationError, UserError, badField } from "../errors";
@@ -49,9 +49,23 @@ export function writeHostData(f: FlakeHost, host: HostData): void {
   writeAtomic(join(f.hostDir, "lockdown.nix"), lockdownNix);
 }
 
-/** Puts host.json back as it was (after a rollback the flake must describe what is active). */
-export function restoreHostText(f: FlakeHost, text: string): void {
-  writeAtomic(f.hostJsonPath, text);
+/**
+ * The flake as the target must build it for `host`, while the operator's folder keeps describing
+ * what is CONFIRMED: the new host.json (and lockdown.nix) exist on disk only while tar reads them,
+ * so a run killed at any later moment leaves the flake matching the target's boot default.
+ */
+export async function stagedTarball(f: FlakeHost, host: HostData): Promise<Buffer> {
+  const before = readFileSync(f.hostJsonPath, "utf8");
+  const nixPath = join(f.hostDir, "lockdown.nix");
+  const nixBefore = existsSync(nixPath) ? readFileSync(nixPath, "utf8") : null;
+  writeHostData(f, host);
+  try {
+    return await tarFlake(f.flakeDir);
+  } finally {
+    writeAtomic(f.hostJsonPath, before);
+    if (nixBefore === null) rmSync(nixPath, { force: true });
+    else writeAtomic(nixPath, nixBefore);
+  }
 }
 
 /** The flake as a tar stream (no .git: the target builds it as a path: flake, untracked files included). */

@@ -4,7 +4,7 @@
 // confirmed; every failure leaves a way in and says which.
 import { CancelledError, OperationError, UserError, badField } from "../errors";
 import { checkLockdownData, stageHostData, type LockdownStage } from "./host-stages";
-import { locateFlakeHost, restoreHostText, tarFlake, writeHostData } from "./flake-files";
+import { locateFlakeHost, stagedTarball, writeHostData } from "./flake-files";
 import { recordKnownHost, renderRecoveryNotes, sshConfigBlock, writeLockdownState, writeRecoveryNotes } from "./hand-off";
 import { judgePreflight, parsePreflight } from "./preflight";
 import { preflightScript } from "./remote-commands";
@@ -64,21 +64,21 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
     const generations = { before: preflight.generation, dualPort: null as number | null, final: null as number | null };
     const timings: StageTiming[] = [];
     let current = f.host;
-    let currentText = f.originalText;
     let oldToplevel = preflight.bootToplevel;
     let oldGeneration = preflight.generation;
     let lastSession: RemoteSession = fallback;
     for (const stage of stages) {
       const next = stageHostData(current, stage, { port, operatorAddress: preflight.operatorAddress, extraIgnoreIP: d.extraIgnoreIP ?? [] });
-      writeHostData(f, next);
+      const tarball = await stagedTarball(f, next);
       const sessions = [d.primary, fallback];
       try {
         const outcome = await runSupervisedStage({
-          sessions, connector: d.connector, hostname: f.hostname, tarball: await tarFlake(f.flakeDir), stage, port,
+          sessions, connector: d.connector, hostname: f.hostname, tarball, stage, port,
           oldPorts: current.ssh.ports, oldToplevel, oldGeneration, bootId, confirmTimeoutSec,
           rebootAfterSec: d.rebootAfterSec ?? confirmTimeoutSec + 600, signal: d.signal, progress, log,
         });
         lastSession = sessions[sessions.length - 1] ?? fallback;
+        writeHostData(f, next); // confirmed and the boot default: now the flake says so
         timings.push(outcome.timing);
         oldToplevel = outcome.toplevel;
         oldGeneration = outcome.generation;
@@ -86,14 +86,12 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
         else generations.final = outcome.generation;
         d.out.step("lockdown", "done", `${stage === "dual-port" ? "stage 1" : "stage 2"} confirmed on port ${port} and made the boot default (generation ${outcome.generation ?? "?"})`);
       } catch (e) {
-        restoreHostText(f, currentText);
         if (d.signal?.aborted && e instanceof OperationError) throw new CancelledError(`Interrupted. ${e.message}`, { details: e.details });
         throw e;
       } finally {
         for (const s of sessions) if (s !== d.primary && !owned.includes(s)) owned.push(s);
       }
       current = next;
-      currentText = JSON.stringify(next, null, 2) + "\n";
     }
 
     if (stages.length === 0) progress(`already locked down on port ${port}; checking that it still holds`);
