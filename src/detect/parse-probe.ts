@@ -19,7 +19,11 @@ export function parseProbeOutput(text: string): Facts {
   const none = (v: string | undefined) => (v ? v : null);
   const dmi = (k: string) => none(fw.get(`dmi_${k}`));
   const arch = archFrom(sys.get("arch"));
-  const virtualisation = virtualisationFrom(keyValues(s.get("virt")), dmi("product_name"), dmi("sys_vendor"));
+  // cpu_hypervisor_flag and nproc moved into "cpuinfo" (one pass over /proc/cpuinfo); older captures have them elsewhere.
+  const cpuKv = keyValues(s.get("cpuinfo"));
+  const virtKv = keyValues(s.get("virt"));
+  if (!virtKv.has("cpu_hypervisor_flag") && cpuKv.has("cpu_hypervisor_flag")) virtKv.set("cpu_hypervisor_flag", cpuKv.get("cpu_hypervisor_flag")!);
+  const virtualisation = virtualisationFrom(virtKv, dmi("product_name"), dmi("sys_vendor"));
 
   const [rootSource, rootFs] = (s.get("root-mount") ?? "").trim().split(/\s+/);
   const disks = parseDisks(s, rootSource ?? null, warnings);
@@ -60,11 +64,11 @@ export function parseProbeOutput(text: string): Facts {
       vendor: dmi("bios_vendor"),
     },
     memory: { totalBytes: kb("MemTotal") ?? 0, swapBytes: kb("SwapTotal") },
-    cpu: cpuFrom(s.get("cpuinfo") ?? "", arch, sys.get("nproc")),
+    cpu: cpuFrom(s.get("cpuinfo") ?? "", arch, sys.get("nproc") ?? cpuKv.get("nproc")),
     disks,
     network,
     initrdModules: initrdModulesFrom(s.get("hardware") ?? "", disks, virtualisation),
-    kernelModules: kernelModulesFrom(keyValues(s.get("cpuinfo")).get("virt_flag")),
+    kernelModules: kernelModulesFrom(cpuKv.get("virt_flag")),
     provider: providerFrom(dmi("sys_vendor"), dmi("product_name"), [dmi("bios_vendor"), dmi("board_vendor"), dmi("chassis_vendor")]),
     operatorAddress: parseIp(operator) ? operator : null,
     access: {

@@ -9,6 +9,7 @@
 # (sh -s) is never eaten by a command that reads stdin.
 
 NNP_WARN=""
+clients=""
 warn() { NNP_WARN="$NNP_WARN$*
 "; }
 has() { command -v "$1" >/dev/null 2>&1; }
@@ -16,10 +17,13 @@ has() { command -v "$1" >/dev/null 2>&1; }
 t() { if has timeout; then timeout 5 "$@"; else "$@"; fi; }
 begin() { printf '@@section %s\n' "$1"; }
 end() { printf '@@end\n'; }
-catf() { if [ -r "$1" ]; then cat "$1" 2>/dev/null; printf '\n'; else warn "$2: cannot read $1"; fi; }
+catf() { if [ -r "$1" ]; then while IFS= read -r l || [ -n "$l" ]; do printf '%s\n' "$l"; done < "$1"; printf '\n'; else warn "$2: cannot read $1"; fi; }
 kv() { printf '%s=%s\n' "$1" "$2"; }
-# first line of a file without starting a process (read is a builtin)
-rd() { [ -r "$1" ] && IFS= read -r nnp_l < "$1" 2>/dev/null; printf '%s' "${nnp_l:-}"; nnp_l=""; }
+# First line of a file into $nnp_l without starting a process (read is a builtin): the probe
+# should cost few forks, since a loaded or tiny VPS pays tens of milliseconds for each.
+rdv() { nnp_l=""; [ -r "$1" ] && IFS= read -r nnp_l < "$1" 2>/dev/null; return 0; }
+# key=first line of file
+kvf() { rdv "$2"; kv "$1" "$nnp_l"; }
 linkname() { l=$(readlink "$1" 2>/dev/null) && printf '%s' "${l##*/}"; }
 
 nnp_main() {
@@ -28,15 +32,16 @@ nnp_main() {
   begin os-release; catf /etc/os-release os-release; end
 
   begin system
-  kv arch "$(uname -m 2>/dev/null)"
-  kv kernel "$(uname -r 2>/dev/null)"
-  kv hostname "$(cat /proc/sys/kernel/hostname 2>/dev/null || hostname 2>/dev/null)"
-  kv boot_id "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
-  kv nproc "$(nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo 2>/dev/null)"
-  kv uid "$(id -u 2>/dev/null)"
+  set -- $(uname -r -m 2>/dev/null)
+  kv arch "${2:-}"
+  kv kernel "${1:-}"
+  kvf hostname /proc/sys/kernel/hostname
+  kvf boot_id /proc/sys/kernel/random/boot_id
+  uid=$(id -u 2>/dev/null)
+  kv uid "$uid"
   kv user "$(id -un 2>/dev/null)"
   kv sudo_user "${SUDO_USER:-}"
-  if [ "$(id -u 2>/dev/null)" = 0 ]; then kv sudo root
+  if [ "$uid" = 0 ]; then kv sudo root
   elif ! has sudo; then kv sudo none
   elif t sudo -n true >/dev/null 2>&1; then kv sudo passwordless
   else kv sudo password; fi
@@ -62,28 +67,47 @@ nnp_main() {
   kv dockerenv "$([ -e /.dockerenv ] && echo yes || echo no)"
   kv containerenv "$([ -e /run/.containerenv ] && echo yes || echo no)"
   kv proc_xen "$([ -e /proc/xen ] && echo yes || echo no)"
-  kv xen_caps "$(rd /proc/xen/capabilities)"
-  kv hypervisor_type "$(rd /sys/hypervisor/type)"
-  kv xen_guest_type "$(rd /sys/hypervisor/guest_type)"
-  kv cpu_hypervisor_flag "$(grep -m 1 -c -w hypervisor /proc/cpuinfo 2>/dev/null)"
+  kvf xen_caps /proc/xen/capabilities
+  kvf hypervisor_type /sys/hypervisor/type
+  kvf xen_guest_type /sys/hypervisor/guest_type
   end
 
   begin firmware
   kv efi "$([ -d /sys/firmware/efi ] && echo yes || echo no)"
-  sb=$(ls /sys/firmware/efi/efivars/SecureBoot-* 2>/dev/null | head -n 1)
+  sbv=""
   # efivar layout: 4 attribute bytes, then the value byte (1 = Secure Boot on).
-  if [ -n "$sb" ]; then kv secureboot "$(od -An -tu1 -j4 -N1 "$sb" 2>/dev/null | tr -d ' ')"; else kv secureboot ""; fi
-  kv lockdown "$(rd /sys/kernel/security/lockdown)"
-  for f in sys_vendor product_name bios_vendor board_vendor chassis_vendor; do kv "dmi_$f" "$(rd /sys/class/dmi/id/$f)"; done
+  for sb in /sys/firmware/efi/efivars/SecureBoot-*; do [ -e "$sb" ] && sbv=$(od -An -tu1 -j4 -N1 "$sb" 2>/dev/null | tr -d ' '); done
+  kv secureboot "$sbv"
+  kvf lockdown /sys/kernel/security/lockdown
+  for f in sys_vendor product_name bios_vendor board_vendor chassis_vendor; do kvf "dmi_$f" "/sys/class/dmi/id/$f"; done
   end
 
-  begin meminfo; grep -E '^(MemTotal|SwapTotal):' /proc/meminfo 2>/dev/null || warn "memory: cannot read /proc/meminfo"; end
+  begin meminfo
+  if [ -r /proc/meminfo ]; then
+    while IFS= read -r l; do case "$l" in MemTotal:*|SwapTotal:*) printf '%s\n' "$l" ;; esac; done < /proc/meminfo
+  else warn "memory: cannot read /proc/meminfo"; fi
+  end
 
+  # One pass over /proc/cpuinfo (it has ~30 lines per core): vendor, model, cores, virtualisation flags.
   begin cpuinfo
-  grep -m 1 -E '^vendor_id' /proc/cpuinfo 2>/dev/null
-  grep -m 1 -E '^model name' /proc/cpuinfo 2>/dev/null
-  grep -m 1 -E '^CPU implementer' /proc/cpuinfo 2>/dev/null
-  kv virt_flag "$(grep -m 1 -o -w -E 'vmx|svm' /proc/cpuinfo 2>/dev/null | head -n 1)"
+  vendor=""; model=""; impl=""; ncpu=0; vflag=""; hyp=0
+  while IFS= read -r l; do
+    case "$l" in
+      processor*) ncpu=$((ncpu + 1)) ;;
+      vendor_id*) [ -z "$vendor" ] && vendor=$l ;;
+      "model name"*) [ -z "$model" ] && model=$l ;;
+      "CPU implementer"*) [ -z "$impl" ] && impl=$l ;;
+      flags*)
+        if [ -z "$vflag" ]; then
+          case " ${l#*:} " in *" vmx "*) vflag=vmx ;; *" svm "*) vflag=svm ;; esac
+          case " ${l#*:} " in *" hypervisor "*) hyp=1 ;; esac
+        fi ;;
+    esac
+  done < /proc/cpuinfo
+  [ -n "$vendor" ] && printf '%s\n' "$vendor"; [ -n "$model" ] && printf '%s\n' "$model"; [ -n "$impl" ] && printf '%s\n' "$impl"
+  kv virt_flag "$vflag"
+  kv cpu_hypervisor_flag "$hyp"
+  kv nproc "$(nproc 2>/dev/null || echo "$ncpu")"
   end
 
   begin lsblk
@@ -95,8 +119,9 @@ nnp_main() {
   begin sysblock
   for d in /sys/block/*; do
     case "${d##*/}" in loop*|ram*|zram*|"*") continue ;; esac
-    printf '%s\tsize=%s\tro=%s\trm=%s\trota=%s\tmodel=%s\tserial=%s\n' "${d##*/}" "$(rd "$d/size")" "$(rd "$d/ro")" "$(rd "$d/removable")" \
-      "$(rd "$d/queue/rotational")" "$(rd "$d/device/model")" "$(rd "$d/device/serial")"
+    rdv "$d/size"; sz=$nnp_l; rdv "$d/ro"; ro=$nnp_l; rdv "$d/removable"; rm=$nnp_l
+    rdv "$d/queue/rotational"; rota=$nnp_l; rdv "$d/device/model"; model=$nnp_l; rdv "$d/device/serial"; serial=$nnp_l
+    printf '%s\tsize=%s\tro=%s\trm=%s\trota=%s\tmodel=%s\tserial=%s\n' "${d##*/}" "$sz" "$ro" "$rm" "$rota" "$model" "$serial"
   done
   end
 
@@ -117,11 +142,12 @@ nnp_main() {
   begin netdev
   for n in /sys/class/net/*; do
     [ -e "$n" ] || continue
-    kind=""
+    kind=""; drv=""; mod=""
     [ -d "$n/bonding" ] && kind=bond; [ -d "$n/bridge" ] && kind=bridge; [ -d "$n/wireless" ] && kind=wlan
-    grep -q '^DEVTYPE=vlan' "$n/uevent" 2>/dev/null && kind=vlan
-    [ -z "$kind" ] && [ ! -e "$n/device" ] && kind=virtual
-    printf '%s mac=%s driver=%s module=%s kind=%s\n' "${n##*/}" "$(rd "$n/address")" "$(linkname "$n/device/driver")" "$(linkname "$n/device/driver/module")" "$kind"
+    while IFS= read -r l; do [ "$l" = DEVTYPE=vlan ] && kind=vlan; done < "$n/uevent" 2>/dev/null
+    if [ -e "$n/device" ]; then drv=$(linkname "$n/device/driver"); mod=$(linkname "$n/device/driver/module"); elif [ -z "$kind" ]; then kind=virtual; fi
+    rdv "$n/address"
+    printf '%s mac=%s driver=%s module=%s kind=%s\n' "${n##*/}" "$nnp_l" "$drv" "$mod" "$kind"
   done
   end
 
@@ -133,28 +159,35 @@ nnp_main() {
   for d in /var/lib/dhcp /var/lib/dhclient /run/systemd/netif/leases /var/lib/NetworkManager /var/lib/dhcpcd /run/dhcpcd; do
     [ -d "$d" ] && for f in "$d"/*; do [ -e "$f" ] && kv lease "$f"; done
   done
+  # which DHCP client runs (read is a builtin: no process per process)
   for c in /proc/[0-9]*/comm; do
-    case "$(cat "$c" 2>/dev/null)" in dhclient|dhcpcd|systemd-network*|NetworkManager|udhcpc) kv client "$(cat "$c" 2>/dev/null)" ;; esac
-  done | sort -u
+    rdv "$c"
+    case "$nnp_l" in dhclient|dhcpcd|systemd-network*|NetworkManager|udhcpc) case " $clients " in *" $nnp_l "*) ;; *) clients="$clients $nnp_l"; kv client "$nnp_l" ;; esac ;; esac
+  done
   end
 
   begin hardware
-  for d in /sys/bus/pci/devices/*; do
-    [ -e "$d/class" ] || continue
-    printf 'pci %s class=%s vendor=%s device=%s module=%s driver=%s\n' "${d##*/}" "$(rd "$d/class")" "$(rd "$d/vendor")" "$(rd "$d/device")" \
-      "$(linkname "$d/driver/module")" "$(linkname "$d/driver")"
+  # Walk the drivers, not the devices: bound devices are links under their driver, so no readlink per device.
+  for drv in /sys/bus/pci/drivers/*; do
+    [ -d "$drv" ] || continue
+    mod=""; [ -e "$drv/module" ] && mod=$(linkname "$drv/module")
+    for dev in "$drv"/[0-9a-f]*:*; do
+      [ -e "$dev/class" ] || continue
+      rdv "$dev/class"; cls=$nnp_l; rdv "$dev/vendor"; ven=$nnp_l; rdv "$dev/device"; dv=$nnp_l
+      printf 'pci %s class=%s vendor=%s device=%s module=%s driver=%s\n' "${dev##*/}" "$cls" "$ven" "$dv" "$mod" "${drv##*/}"
+    done
   done
-  for d in /sys/bus/virtio/devices/*; do
-    [ -e "$d" ] || continue
-    printf 'virtio %s device=%s module=%s driver=%s\n' "${d##*/}" "$(rd "$d/device")" "$(linkname "$d/driver/module")" "$(linkname "$d/driver")"
-  done
-  for d in /sys/block/*; do
-    [ -e "$d/device" ] || continue
-    printf 'block %s module=%s driver=%s\n' "${d##*/}" "$(linkname "$d/device/driver/module")" "$(linkname "$d/device/driver")"
+  for drv in /sys/bus/virtio/drivers/*; do
+    [ -d "$drv" ] || continue
+    for dev in "$drv"/virtio*; do
+      [ -e "$dev/device" ] || continue
+      rdv "$dev/device"
+      printf 'virtio %s device=%s module= driver=%s\n' "${dev##*/}" "$nnp_l" "${drv##*/}"
+    done
   done
   end
 
-  begin modules; cut -d ' ' -f 1 /proc/modules 2>/dev/null; end
+  begin modules; while read -r m rest; do printf '%s\n' "$m"; done < /proc/modules 2>/dev/null; end
 
   begin warnings; printf '%s' "$NNP_WARN"; end
   printf '@@done\n'

@@ -156,3 +156,20 @@ describe("ubuntu-vps-target-ssh.txt (a throwaway target, over SSH)", () => {
     expect(f.network.defaultGateway6).toBeNull();
   });
 });
+
+describe("the current probe script on this machine (run now, not a stored capture)", () => {
+  it("runs with sh and parses into valid facts that agree with the machine", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { PROBE_SCRIPT } = await import("../../../src/detect/probe-script");
+    const out = execFileSync("sh", ["-s"], { input: PROBE_SCRIPT, encoding: "utf8" });
+    const f = parseProbeOutput(out);
+    const os = await import("node:os");
+    expect(f.hostname).toBe(os.hostname());
+    expect(f.cpu.cores).toBe(os.availableParallelism());
+    expect(f.memory.totalBytes).toBe(os.totalmem());
+    expect(f.arch).toBe(os.arch() === "x64" ? "x86_64" : os.arch() === "arm64" ? "aarch64" : "other");
+    expect(f.os.kernel).toBe(os.release());
+    expect(f.access.isRoot).toBe(process.getuid?.() === 0);
+    expect(f.warnings.filter((w) => w.startsWith("probe:"))).toEqual([]);
+  });
+});
