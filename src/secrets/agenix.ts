@@ -195,12 +195,20 @@ export interface SecretStatus {
   encryptedTo: string[];
   /** The header's recipients are not exactly those secrets.nix wants: run `secrets rekey`. */
   stale: boolean;
+  /** Set when the file cannot be read as an age file (damaged, truncated). */
+  problem?: string;
 }
 
 export function secretStatus(ctx: SecretsContext, name: string): SecretStatus {
   const file = secretPath(ctx.flakeDir, name);
   const rel = `secrets/${name}.age`;
-  const h = readHeaderRecipients(readFileSync(file), rel);
+  let h: HeaderRecipients;
+  try {
+    h = readHeaderRecipients(readFileSync(file), rel);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { name, file: rel, encryptedTo: [], stale: true, problem: e.message };
+  }
   const known = [...ctx.operators, ...(ctx.host ? [ctx.host] : [])];
   const encryptedTo = h.sshTags.map((t) => known.find((k) => k.tag === t)?.binding ?? "unknown key");
   const others = h.types.filter((t) => t !== "ssh-ed25519" && t !== "ssh-rsa").length;

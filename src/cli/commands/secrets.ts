@@ -187,7 +187,7 @@ function list(ctx: CommandContext): void {
     "Keys:",
     ...keys.map((k) => `  ${k.binding.padEnd(10)} ${k.fingerprint}  ${k.line.split(/\s+/).slice(2).join(" ")}`),
     rows.length ? "Secrets:" : "No secrets yet: nixnode-install secrets add NAME --generate password",
-    ...rows.map((r) => `  ${r.name.padEnd(24)} ${r.encryptedTo.join(", ")}${r.stale ? "  (needs: secrets rekey)" : ""}`),
+    ...rows.map((r) => `  ${r.name.padEnd(24)} ${r.problem ? `DAMAGED: ${r.problem}` : `${r.encryptedTo.join(", ")}${r.stale ? "  (needs: secrets rekey)" : ""}`}`),
   ];
   ctx.out.result(human.join("\n"), {
     keys: keys.map((k) => ({ binding: k.binding, fingerprint: k.fingerprint })),

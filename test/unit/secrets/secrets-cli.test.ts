@@ -1,6 +1,6 @@
 // The `secrets` command end to end through the built CLI, checked with the reference age CLI and
 // nix-instantiate; afterwards no plaintext exists outside .age files, the log or the temp dirs.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -147,6 +147,11 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
     expect(decrypt(s.path("host_key"), "rpc-password")).toBe(EDITED);
     expect(decrypt(s.path("home/.ssh/id_ed25519"), "host-key")).toBe(hostKey.privateKey);
     expect(tryRun("age", ["-d", "-i", s.path("host_key"), join(flake, "secrets/host-key.age")]).status).not.toBe(0); // the host never decrypts itself
+    writeFileSync(join(flake, "secrets/broken.age"), "age-encryption.org/v1\n-> X25519 abc\n");
+    const l4 = await cli(["list"]);
+    expect(l4.code).toBe(0);
+    expect(l4.stdout).toMatch(/broken\s+DAMAGED: secrets\/broken.age: has a truncated age header/);
+    rmSync(join(flake, "secrets/broken.age"));
     const l3 = await cli(["list", "--json"]);
     const d3 = l3.events.find((e) => e.type === "result")!.data as { secrets: Array<{ stale: boolean }> };
     expect(d3.secrets.every((x) => !x.stale)).toBe(true);
