@@ -210,6 +210,12 @@ async function makeSshTarget(session: Session, opts: ConnectOptions, user: strin
   let viaSudo = false;
   if (user !== "root") {
     const probe = await raw("sudo -n true", { timeoutMs: 15_000 });
+    if (probe.code === 127 || /sudo: (command )?not found/.test(probe.stderr)) {
+      client.end();
+      throw new OperationError(`${description}: ${user} is not root and sudo is not installed`, {
+        hint: `log in as root (root@${opts.host}), or install sudo and allow ${user} passwordless sudo (NOPASSWD)`,
+      });
+    }
     if (probe.code !== 0) {
       client.end();
       throw new OperationError(`${description}: ${user} is not root and cannot use sudo without a password`, {

@@ -147,7 +147,7 @@ export async function startTarget(opts: TargetOptions = {}): Promise<TestTarget>
 
 async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarget, opts: TargetOptions): Promise<TestTarget> {
   const rootPassword = opts.rootPassword ?? randomBytes(12).toString("base64url");
-  let ports = opts.ports ?? [22];
+  const ports = opts.ports ?? [22];
   prepareDir(dir, opts, ports);
   writeFileSync(join(dir, "etc-upper", "shadow"), shadowWithRoot(await hashPassword(rootPassword)), { mode: 0o640 });
   await mustRun("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", join(dir, "etc-ssh", "ssh_host_ed25519_key")]);
@@ -212,11 +212,9 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
       if (next) {
         const conf = join(dir, "sshd_config");
         await writeFile(conf, withPorts(await readFile(conf, "utf8"), next));
-        ports = next;
-        t.port = next[0]!;
-        writeTargetInfo(t);
       }
       await mustExec(`'${dir}/start-sshd'`);
+      await syncPort();
     },
     async killSshd() {
       await mustExec(`[ -s '${dir}/sshd.pid' ] && kill "$(cat '${dir}/sshd.pid')" && rm -f '${dir}/sshd.pid' || true`);
@@ -225,6 +223,7 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
       await rebootPhase("--stop");
       if (beforeStart) await beforeStart();
       await rebootPhase("--start");
+      await syncPort();
     },
     bootId: async () => (await readFile(join(dir, "boot_id"), "utf8")).trim(),
     faults: {
@@ -271,6 +270,15 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
       destroySync(live);
     },
   };
+  /** Someone (a personality's shims, a reboot.d hook) may have moved sshd: t.port follows the config. */
+  async function syncPort() {
+    const m = /^\s*port\s+(\d+)/im.exec(await readFile(join(dir, "sshd_config"), "utf8"));
+    const port = m ? Number(m[1]) : 22;
+    if (port !== t.port) {
+      t.port = port;
+      writeTargetInfo(t);
+    }
+  }
   async function rebootPhase(phase: "--stop" | "--start") {
     const r = await exec(`exec '${dir}/reboot' ${phase}`); // exec: the calling sh would be stopped as part of the target
     if (r.code !== 0) {

@@ -263,14 +263,35 @@ describe.skipIf(!supported.ok)(`SSH layer against real targets${supported.ok ? "
     }
   });
 
-  it("a login user without root or sudo is told how to fix it", async () => {
+  it("a non-root login: no sudo or a sudo that wants a password is refused with the fix; passwordless sudo wraps every command", async () => {
     const add = await t.exec("useradd -m -s /bin/sh operator1 && echo 'operator1:op-pass-1' | chpasswd && ls -d /home/operator1");
     expect(add.code).toBe(0);
     expect(existsSync("/home/operator1")).toBe(false); // /etc and /home are the target's own
     const e = await connectSsh(base({ user: "operator1", password: "op-pass-1" })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OperationError);
-    expect((e as OperationError).message).toMatch(/operator1 is not root and cannot use sudo without a password/);
+    expect((e as OperationError).message).toMatch(/operator1 is not root and sudo is not installed/);
     expect((e as OperationError).hint).toMatch(/NOPASSWD/);
+    // sudo stand-ins (the real sudo is not installed here) in /usr/local/sbin, which a non-root
+    // login's PATH lacks: this server lets operator1 set PATH through ~/.ssh/environment
+    await t.exec(`echo 'PermitUserEnvironment yes' >> /etc/ssh/sshd_config && mkdir -p /home/operator1/.ssh && echo PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/bin > /home/operator1/.ssh/environment && chown -R operator1 /home/operator1/.ssh`);
+    await t.restartSshd();
+    // a sudo that refuses to run without a password
+    await t.exec(`printf '#!/bin/sh\\necho "sudo: a password is required" >&2\\nexit 1\\n' > /usr/local/sbin/sudo && chmod 755 /usr/local/sbin/sudo`);
+    try {
+      const e2 = await connectSsh(base({ user: "operator1", password: "op-pass-1" })).catch((x: unknown) => x);
+      expect((e2 as OperationError).message).toMatch(/operator1 is not root and cannot use sudo without a password/);
+      expect((e2 as OperationError).details.join()).toMatch(/a password is required/);
+      // a passwordless sudo (stand-in that records its arguments and runs them): every command goes through `sudo -n sh -c`
+      await t.exec(`printf '#!/bin/sh\\necho "$*" >> /home/operator1/sudo-calls\\n[ "$1" = -n ] && shift\\nexec "$@"\\n' > /usr/local/sbin/sudo`);
+      const s = await connectSsh(base({ user: "operator1", password: "op-pass-1" }));
+      expect(s.viaSudo).toBe(true);
+      expect((await s.run(`echo "it's" | tr a-z A-Z`)).stdout).toBe("IT'S\n");
+      await s.close();
+      expect((await t.exec("cat /home/operator1/sudo-calls")).stdout).toBe(`-n true\n-n sh -c echo "it's" | tr a-z A-Z\n`);
+    } finally {
+      await t.exec("rm -f /usr/local/sbin/sudo /home/operator1/sudo-calls && sed -i '/PermitUserEnvironment/d' /etc/ssh/sshd_config");
+      await t.restartSshd();
+    }
   });
 
   it("an unreadable key file is a UserError naming --identity", async () => {

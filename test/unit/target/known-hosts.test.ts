@@ -81,6 +81,13 @@ describe.skipIf(!hasKeygen)(`known_hosts${hasKeygen ? "" : " (skipped: ssh-keyge
     expect(checkKnownHost(e, "203.0.113.7", 22, a).status).toBe("other-type");
   });
 
+  it("a public key line is accepted as the key to add", () => {
+    const f = join(dir, "kh_line");
+    addKnownHost(f, "203.0.113.9", 22, a.line);
+    expect(checkKnownHost(parseKnownHosts(readFileSync(f, "utf8")), "203.0.113.9", 22, a).status).toBe("known");
+    expect(() => addKnownHost(f, "h", 22, "ssh-rsa " + a.blob.toString("base64"))).toThrow(/not ssh-rsa/);
+  });
+
   it("names", () => {
     expect(knownHostsName("h", 22)).toBe("h");
     expect(knownHostsName("2001:db8::1", 2222)).toBe("[2001:db8::1]:2222");
