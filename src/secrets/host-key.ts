@@ -3,7 +3,7 @@
 // keys/ssh_host_ed25519_key.pub, so a reinstall keeps the same fingerprint. For the install it is
 // decrypted into a private temp dir laid out for nixos-anywhere --extra-files, removed afterwards.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OperationError, UserError } from "../errors";
@@ -60,6 +60,7 @@ export async function writeEncryptedHostKey(flakeDir: string, key: HostKey, reci
     throw new UserError("no operator keys to encrypt the host key to", { field: "ssh.authorizedKeys", hint: "add at least one operator public key" });
   }
   const parsed = recipients.map((r, i) => parseRecipient(r, `ssh.authorizedKeys[${i}]`));
+  refuseToOrphanSecrets(flakeDir, key);
   const data = await ageEncrypt(key.privateKey, parsed, { armor: true });
   const agePath = join(flakeDir, HOST_KEY_AGE);
   const pubPath = join(flakeDir, HOST_KEY_PUB);
@@ -68,6 +69,22 @@ export async function writeEncryptedHostKey(flakeDir: string, key: HostKey, reci
   writeFileSync(agePath, data, { mode: 0o644 });
   writeFileSync(pubPath, `${key.publicKey}\n`, { mode: 0o644 });
   return { agePath, pubPath };
+}
+
+/**
+ * Replacing the host key would leave every service secret encrypted to the OLD key: the node could
+ * not decrypt them at boot. Refuse, and say how to keep the key instead.
+ */
+function refuseToOrphanSecrets(flakeDir: string, key: HostKey): void {
+  const existing = readHostPublicKey(flakeDir);
+  if (!existing || existing.fingerprint === key.fingerprint) return;
+  const dir = join(flakeDir, "secrets");
+  const secrets = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".age") && f !== "host-key.age") : [];
+  if (secrets.length === 0) return;
+  throw new OperationError(`the flake already has a host key (${existing.fingerprint}) and ${secrets.length} secret(s) encrypted to it; a new host key would lock the node out of them`, {
+    details: [`secrets: ${secrets.join(", ")}`],
+    hint: "reuse the flake's host key (decrypt secrets/host-key.age with an operator key), or rekey the secrets after replacing it",
+  });
 }
 
 /** Reads keys/ssh_host_ed25519_key.pub (null when the flake has no host key yet). */

@@ -7,7 +7,7 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readIdentityFile } from "../../../src/secrets/age";
 import { secretsForProfile } from "../../../src/secrets/generate-secret";
-import { HOST_KEY_PUB, ensureHostKey, loadHostKey, readHostPublicKey } from "../../../src/secrets/host-key";
+import { HOST_KEY_PUB, ensureHostKey, generateHostKey, loadHostKey, readHostPublicKey, writeEncryptedHostKey } from "../../../src/secrets/host-key";
 import { ensureProfileSecrets } from "../../../src/secrets/store";
 import { HAVE_AGE, HAVE_SSH_KEYGEN, run, scratch, sshKeygen } from "./tools";
 
@@ -58,6 +58,12 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("ensureProfileSecrets on a flake 
     expect(await ensureProfileSecrets(flake, "peer-observer")).toEqual({ created: [], hostKeyCreated: null });
     expect(await ensureHostKey(flake, [readFileSync(s.path("op.pub"), "utf8")], "x")).toEqual({ fingerprint: before, created: false });
     expect(readFileSync(join(flake, "secrets/wireguard.age"))).toEqual(wgBefore);
+  });
+
+  it("refuses to replace the host key once secrets are encrypted to it (they would be lost to the node)", async () => {
+    const before = readFileSync(join(flake, HOST_KEY_PUB), "utf8");
+    await expect(writeEncryptedHostKey(flake, generateHostKey(), [readFileSync(s.path("op.pub"), "utf8")])).rejects.toThrow(/already has a host key .* 1 secret\(s\) encrypted to it/);
+    expect(readFileSync(join(flake, HOST_KEY_PUB), "utf8")).toBe(before);
   });
 
   it("a profile that needs nothing adds nothing", async () => {
