@@ -18,6 +18,10 @@ const CONFIGURABLE_KINDS: ReadonlyArray<NetInterface["kind"]> = ["ethernet", "ot
 export function planNetwork(facts: Facts, notes: string[] = []): NetworkPlan {
   const candidates = facts.network.interfaces.filter((i) => i.mac && CONFIGURABLE_KINDS.includes(i.kind) && i.mac !== "00:00:00:00:00:00");
   const withGlobal = candidates.filter((i) => i.addresses.some(isGlobal));
+  // Bonds, bridges and VLANs are not generated (yet): say so loudly rather than drop them quietly.
+  for (const i of facts.network.interfaces.filter((x) => !CONFIGURABLE_KINDS.includes(x.kind) && x.kind !== "loopback" && x.addresses.some(isGlobal))) {
+    notes.push(`network: ${i.name} (${i.kind}) holds ${i.addresses.filter(isGlobal).map((a) => `${a.address}/${a.prefix}`).join(", ")}, but bonds, bridges and VLANs are not carried over; describe it in hosts/<host>/network.nix before installing, or the machine may not answer after the reboot`);
+  }
   let interfaces: NetInterfacePlan[];
   if (withGlobal.length > 0) {
     interfaces = withGlobal.map((i) => planInterface(i, facts));

@@ -187,4 +187,12 @@ describe("DHCP and the other shapes a probe reports", () => {
     const units = evalModule(NETWORK_NIX, { network }, "systemd.network.networks") as Record<string, { matchConfig: unknown }>;
     expect(units["10-ethernet"]!.matchConfig).toEqual({ Type: "ether" });
   });
+
+  it("an address on a bridge is not silently dropped: a note names it", () => {
+    const f = makeFacts();
+    f.network.interfaces.push({ name: "vmbr0", mac: "52:54:00:aa:bb:cc", driver: null, state: "up", mtu: 1500, kind: "bridge", addresses: [{ family: 4, address: "198.51.100.40", prefix: 24, scope: "global", dynamic: false }] });
+    const notes: string[] = [];
+    planNetwork(f, notes);
+    expect(notes.join("\n")).toMatch(/vmbr0 \(bridge\) holds 198\.51\.100\.40\/24, but bonds, bridges and VLANs are not carried over/);
+  });
 });
