@@ -27,6 +27,9 @@ const SYSTEM_MOUNTPOINTS = ["/", "/home", "/var", "/root", "/tmp", "/var/lib"];
 /** ...and anywhere inside these (/var/lib/bitcoind and /home/bitcoin are fine, /nix/store is not). */
 const SYSTEM_TREES = ["/nix", "/boot", "/boot-fallback", "/.swapvol", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/proc", "/sys", "/dev", "/run"];
 
+/** Space / keeps at the least after swap: a server's Nix store and a generation to roll back to. */
+const MIN_ROOT_MIB = 4 * 1024;
+
 /** A device path we are willing to write into Nix: absolute, under /dev, no shell or Nix specials. */
 const DEVICE_PATH = /^\/dev\/[A-Za-z0-9._:+@=,\/-]+$/;
 
@@ -92,6 +95,16 @@ function checkDisks(disk: DiskPlan, expected: number): void {
   const paths = disk.system.map((d) => d.path);
   if (new Set(paths).size !== paths.length) throw badField("disk.devices", `the same disk is listed twice (${paths.join(", ")})`, "a mirror needs two different disks");
   if (!Number.isInteger(disk.swapMiB) || disk.swapMiB < 0) throw new InternalError(`swapMiB must be a whole number >= 0, got ${disk.swapMiB}`);
+  // swap comes out of the system disk: / must keep room for the Nix store and a few generations
+  const smallest = Math.min(...disk.system.map((d) => d.sizeBytes));
+  const rootMiB = Math.floor(smallest / 2 ** 20) - 513 - disk.swapMiB;
+  if (disk.swapMiB > 0 && smallest > 0 && rootMiB < MIN_ROOT_MIB) {
+    throw badField(
+      "disk.swap",
+      `${swapSizeArg(disk.swapMiB)} of swap leaves ${Math.max(0, Math.floor(rootMiB / 1024))}G for / on a ${sizeLabel(smallest)} disk (at least ${MIN_ROOT_MIB / 1024}G needed)`,
+      'set disk.swap to a smaller size like "1G", or "none"',
+    );
+  }
   const data = disk.data;
   if (!data) return;
   if (!DEVICE_PATH.test(data.path)) throw badField("disk.data.device", `${JSON.stringify(data.path)} is not a device path under /dev`);

@@ -107,6 +107,7 @@ describe("renderDiskConfig refuses plans that would render a dangerous layout", 
     ["the same disk twice in a mirror", { ...ok, layout: "mirror-zfs", system: [nvme0, nvme0] }, "disk.devices", /listed twice/],
     ["the data disk is a system disk", { ...ok, data: { ...nvme0, mountpoint: "/data", filesystem: "ext4" } }, "disk.data.device", /also a system disk/],
     ["data mounted over /nix", { ...ok, data: { ...sda, mountpoint: "/nix", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
+    ["swap that leaves too little for /", { ...ok, system: [vda], swapMiB: 34 * 1024 }, "disk.swap", /34G of swap leaves 2G for \/ on a 37.3G disk \(at least 4G needed\)/],
     ["data mounted inside /nix", { ...ok, data: { ...sda, mountpoint: "/nix/store", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
     ["data mounted over /var/lib", { ...ok, data: { ...sda, mountpoint: "/var/lib", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
     ["data mounted over /", { ...ok, data: { ...sda, mountpoint: "/", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
@@ -127,6 +128,11 @@ describe("renderDiskConfig refuses plans that would render a dangerous layout", 
     expect(isNixnodeError(err) && err.kind).toBe("user");
     expect((err as { field?: string }).field).toBe(field);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it("renders the auto swap of a 2 GB VPS with a 10 GB disk", () => {
+    const swapMiB = swapMiBForRam(1967 * MiB, 10e9);
+    expect(renderDiskConfig({ ...ok, system: [{ ...vda, sizeBytes: 10e9 }], swapMiB, data: null })).toContain('swapSize = "1G";');
   });
 
   it("renders the plan the refusals were derived from, and data inside /var/lib or /home", () => {
