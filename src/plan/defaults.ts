@@ -96,7 +96,7 @@ function resolveDevice(facts: Facts, path: string, field: string): Disk {
 }
 
 export function gib(bytes: number): string {
-  return bytes >= 1024 ** 4 ? `${(bytes / 1024 ** 4).toFixed(1)}T` : `${(bytes / 1024 ** 3).toFixed(bytes >= 100 * 1024 ** 3 ? 0 : 1)}G`;
+  return bytes >= 1024 ** 4 ? `${(bytes / 1024 ** 4).toFixed(1)}T` : `${(bytes / 1024 ** 3).toFixed(1)}G`;
 }
 
 export interface ResolveOptions {
