@@ -54,6 +54,24 @@ describe.skipIf(!supported.ok)(`lockdown command${supported.ok ? "" : ` (skipped
     expect(await tryLogin({ host: lab.t.address, port: NEW_PORT, privateKeyPath: lab.key.privatePath, timeoutMs: 3000 })).toMatchObject({ ok: false });
   });
 
+  it("Ctrl-C inside the window: the rollback is requested and reported, exit 130", async () => {
+    lab = await startLab();
+    const before = readFileSync(lab.hostJsonPath, "utf8");
+    await lab.t.faults.blockPort(NEW_PORT);
+    const child = spawn(process.execPath, [BIN, ...cliArgs(lab, "--confirm-timeout", "60")], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", HOME: lab.work } });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.on("data", () => undefined);
+    const exited = new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    await waitForSupervisor(lab.t, "dual-port", "switched");
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/Interrupted\. lockdown stage 1 was rolled back: interrupted \(Ctrl-C\) during the confirmation; the previous configuration \(generation 1\) is active again; port 22 works/);
+    expect(await waitForSupervisor(lab.t, "dual-port", "rolled-back")).toMatch(/rolled-back operator: interrupted/);
+    await lab.t.faults.unblockPort(NEW_PORT);
+    await expectGeneration1(lab, before);
+  });
+
   it("a host key that is not the pinned one: aborts with both fingerprints, sends nothing, changes nothing", async () => {
     lab = await startLab();
     const impostor = await makeKeyPair(lab.work, { comment: "impostor-host-key" });

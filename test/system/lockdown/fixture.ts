@@ -69,17 +69,20 @@ export interface LockdownRun {
 }
 
 /** Runs the lockdown in-process the way the install's last phase does (primary = a password session). */
-export async function lockdown(lab: Lab, extra: Partial<LockdownDeps> & { identityFile?: string; route?: (p: number) => { host: string; port: number } } = {}): Promise<LockdownRun> {
+export async function lockdown(lab: Lab, extra: Partial<LockdownDeps> & { identityFile?: string; route?: (p: number) => { host: string; port: number }; via?: number } = {}): Promise<LockdownRun> {
   const stream = new PassThrough();
   let output = "";
   stream.on("data", (d: Buffer) => (output += d));
   const out = createOutput({ stdout: stream, stderr: stream, json: false, env: { NO_COLOR: "1" }, stdinIsTTY: false });
   const knownHosts = join(lab.work, "known_hosts");
-  const primary = await connectSsh({ host: lab.t.address, port: 22, password: lab.t.rootPassword, pinnedHostKey: lab.fingerprint });
+  // after an install: a password session on 22; a re-run after lockdown: a key session on `via`
+  const primary = extra.via
+    ? await connectSsh({ host: lab.t.address, port: extra.via, identityFiles: [lab.key.privatePath], pinnedHostKey: lab.fingerprint })
+    : await connectSsh({ host: lab.t.address, port: 22, password: lab.t.rootPassword, pinnedHostKey: lab.fingerprint });
   const connector = keyOnlyConnector({ base: { host: lab.t.address, user: "root", identityFiles: [extra.identityFile ?? lab.key.privatePath] }, pinnedHostKey: extra.hostKeyFingerprint ?? lab.fingerprint, route: extra.route });
   const run: LockdownRun = { output: "", knownHosts };
   try {
-    run.result = await runLockdown({ primary, currentPort: 22, connector, flakeDir: lab.flake, confirmTimeoutSec: 8, knownHostsFile: knownHosts, out, log: memoryLog(), ...extra });
+    run.result = await runLockdown({ primary, currentPort: extra.via ?? 22, connector, flakeDir: lab.flake, confirmTimeoutSec: 8, knownHostsFile: knownHosts, out, log: memoryLog(), ...extra });
   } catch (e) {
     run.error = e as LockdownRun["error"];
   } finally {

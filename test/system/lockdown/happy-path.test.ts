@@ -70,6 +70,13 @@ describe.skipIf(!supported.ok)(`lockdown happy path${supported.ok ? "" : ` (skip
     expect(await tryLogin({ host: t.address, port: NEW_PORT, privateKeyPath: key.privatePath })).toMatchObject({ ok: true });
   });
 
+  it("running it again on the new port only checks that the state holds", async () => {
+    const again = await lockdown(lab, { via: NEW_PORT });
+    expect(again.error?.message).toBeUndefined();
+    expect(again.output).toContain(`already locked down on port ${NEW_PORT}`);
+    expect((await nixosState(lab.t)).profileLink).toBe("system-3-link");
+  });
+
   it("records the hand-off: host.json, known_hosts, README notes, state.json, ssh config block", () => {
     const host = JSON.parse(readFileSync(lab.hostJsonPath, "utf8"));
     expect(host.ssh).toMatchObject({ ports: [NEW_PORT], passwordAuthentication: false, permitRootLogin: "prohibit-password" });

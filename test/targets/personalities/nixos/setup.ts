@@ -3,9 +3,12 @@
 // systemctl / nixos-version that apply host.json FOR REAL to the target's sshd, fail2ban and
 // firewall (nixos-shim.mjs, which runs inside the target). A reboot (dir/reboot) re-activates the
 // profile's boot default through dir/reboot.d/50-nixos-boot-default.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const NIXOS_SHIM = fileURLToPath(new URL("./nixos-shim.mjs", import.meta.url));
+// Next to this file; when the harness is bundled (bench/), relative to the repository root (cwd).
+export const NIXOS_SHIM = [fileURLToPath(new URL("./nixos-shim.mjs", import.meta.url)), join(process.cwd(), "test/targets/personalities/nixos/nixos-shim.mjs")].find((p) => existsSync(p)) ?? "nixos-shim.mjs (not found)";
 
 export interface PersonalityHost {
   dir: string;
