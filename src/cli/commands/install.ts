@@ -180,9 +180,13 @@ Examples:
 async function lockdownPhase(ctx: CommandContext, destination: string): Promise<InstallDeps["lockdown"]> {
   return async (flake) => {
     const lockdown = (await import("./lockdown")).default;
+    // --host-key named the OLD system's key; lockdown talks to the new one, pinned in host.json
+    const dropped = new Set(["host-key", "accept-new-host-key"]);
     const known = new Set(Object.keys(lockdown.options));
-    const options = Object.fromEntries(Object.entries(ctx.options).filter(([k]) => known.has(k)));
-    const code = await lockdown.run({ ...ctx, args: [destination], options: { ...options, flake: flake.dir } });
+    const options = Object.fromEntries(Object.entries(ctx.options).filter(([k]) => known.has(k) && !dropped.has(k)));
+    // one final result for the whole command: lockdown's own result becomes a progress line
+    const out = { ...ctx.out, result: (human: string, data: unknown) => ctx.out.info(human, data) };
+    const code = await lockdown.run({ ...ctx, out, args: [destination], options: { ...options, flake: flake.dir, host: flake.hostName } });
     if (typeof code === "number" && code !== 0) throw new OperationError(`lockdown ended with exit code ${code}`);
   };
 }

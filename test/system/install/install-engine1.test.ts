@@ -72,3 +72,23 @@ describe.skipIf(!supported.ok)(`install with nixos-anywhere ${supported.ok ? "" 
     expect(err.hint).toMatch(/re-run/);
   });
 });
+
+describe.skipIf(!supported.ok)(`install, then lockdown, then a re-run ${supported.ok ? "" : `(skipped: ${supported.reason})`}`, () => {
+  it("a re-run of a finished install only verifies, then hands over to lockdown", async () => {
+    f = await installFixture();
+    const r = await f.install();
+    expect(r.code, r.stdout).toBe(0);
+    const again = await f.install([], { lockdown: true });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const infos = again.events.filter((e) => e.type === "info").map((e) => e.message as string).join("\n");
+    expect(infos).toMatch(/already runs the installed system with the pinned host key/);
+    expect(again.events.filter((e) => e.type === "step" && e.status === "done" && e.phase === "kexec")).toEqual([]);
+    // after lockdown: 22 is closed, the key gets in on the new port (pinned key, strict checking)
+    const host = JSON.parse(readFileSync(join(f.flakeDir, "hosts", "node1", "host.json"), "utf8"));
+    const port = String(host.lockdown.port);
+    const args = strictSshArgs(f, "hostname");
+    const login = await run("ssh", ["-p", port, ...args]);
+    expect(login.stdout.trim()).toBe("node1");
+    await expect(run("ssh", ["-p", "22", ...args])).rejects.toThrow();
+  });
+});

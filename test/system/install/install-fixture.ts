@@ -22,7 +22,7 @@ export interface InstallFixture {
   originalFingerprint: string;
   env: Record<string, string>;
   /** In this process (main() from the sources); `child: true` runs the built CLI as a child process. */
-  install(extra?: string[], opts?: { env?: Record<string, string>; timeoutMs?: number; child?: boolean }): Promise<CliResult>;
+  install(extra?: string[], opts?: { env?: Record<string, string>; timeoutMs?: number; child?: boolean; lockdown?: boolean }): Promise<CliResult>;
   cleanup(): Promise<void>;
 }
 
@@ -52,7 +52,7 @@ export async function installFixture(o: { target?: TargetOptions; engine?: "nixo
     flakeDir: join(work, hostname),
     install(extra = [], io = {}) {
       const args = ["install", `root@${target.address}`, "--config", configFile, "--yes", "--json", "-i", key.privatePath,
-        "--host-key", originalFingerprint, "--known-hosts", knownHosts, "--no-lockdown", "--engine", engine, "--log-dir", join(work, "logs"), ...extra];
+        "--host-key", originalFingerprint, "--known-hosts", knownHosts, ...(io.lockdown ? [] : ["--no-lockdown"]), "--engine", engine, "--log-dir", join(work, "logs"), ...extra];
       if (io.child) return runCli(args, { cwd: work, env: { ...env, ...io.env }, timeoutMs: io.timeoutMs ?? 110_000 });
       return runInProcess(args, { cwd: work, env: { ...env, ...io.env } });
     },

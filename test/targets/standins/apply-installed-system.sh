@@ -24,6 +24,10 @@ cat "$mnt/root/.ssh/authorized_keys" > /root/.ssh/authorized_keys && chmod 600 /
 hostname "$(cat "$mnt/etc/hostname")"
 # the installer's tools are gone in the installed system (/usr/local/sbin is the target's shim dir)
 for f in /usr/local/sbin/*; do grep -q nixnode-standin-installer "$f" 2>/dev/null && rm -f "$f"; done
+# H6's nixos personality: generation 1 = the installed host.json (sshd settings, firewall, fail2ban)
+if [ -n "${NIXNODE_NIXOS_SHIM:-}" ] && [ -f "$NIXNODE_NIXOS_SHIM" ] && [ -f "$mnt/etc/nixnode-installed-host.json" ]; then
+  "$NIXNODE_NODE" "$NIXNODE_NIXOS_SHIM" "$dir" setup "$mnt/etc/nixnode-installed-host.json" || { echo "apply-installed-system: nixos personality setup failed" >&2; exit 1; }
+fi
 if [ "$fault" = never-returns ]; then
   for p in $(awk '$1 == "Port" { print $2 }' "$dir/sshd_config"); do iptables -I INPUT -p tcp --dport "$p" -j DROP; done
   grep -q '^Port' "$dir/sshd_config" || iptables -I INPUT -p tcp --dport 22 -j DROP

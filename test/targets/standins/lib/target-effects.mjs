@@ -12,6 +12,7 @@ import { writeInstalledFiles } from "./installed-files.mjs";
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ENTER = join(HERE, "../../enter.sh");
 export const APPLY_INSTALLED = join(HERE, "../apply-installed-system.sh");
+export const NIXOS_SHIM = join(HERE, "../../personalities/nixos/nixos-shim.mjs");
 
 /** Finds a target by address and port among target.json files: $NIXNODE_STANDIN_TARGETS lists target dirs or their parents. */
 export function findTarget(host, port) {
@@ -83,7 +84,10 @@ export function installRebootHook(t, mnt, fault) {
   const hooks = join(t.dir, "reboot.d");
   mkdirSync(hooks, { recursive: true });
   const hook = join(hooks, "10-nixnode-installed-system");
-  writeFileSync(hook, `#!/bin/sh\nexec /bin/sh ${JSON.stringify(APPLY_INSTALLED)} ${JSON.stringify(t.dir)} ${JSON.stringify(mnt)} ${JSON.stringify(fault ?? "")}\n`);
+  // the installed system gets H6's `nixos` personality (activation stand-ins applying host.json), so
+  // that lockdown can run against it as against a real NixOS
+  const env = `NIXNODE_NODE=${JSON.stringify(process.execPath)} NIXNODE_NIXOS_SHIM=${JSON.stringify(NIXOS_SHIM)}`;
+  writeFileSync(hook, `#!/bin/sh\n${env} exec /bin/sh ${JSON.stringify(APPLY_INSTALLED)} ${JSON.stringify(t.dir)} ${JSON.stringify(mnt)} ${JSON.stringify(fault ?? "")}\n`);
   chmodSync(hook, 0o755);
 }
 
