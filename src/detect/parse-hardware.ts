@@ -89,7 +89,7 @@ const VIRTIO_STORAGE: Record<string, string> = { "0x0002": "virtio_blk", "0x0008
  * drivers of PCI storage (class 01) and USB (0c03) controllers, virtio transport + storage, and
  * the SCSI disk layer. Built-in drivers have no module link, so the driver name stands in.
  */
-export function initrdModulesFrom(hardware: string, disks: Disk[], virt: Virtualisation): string[] {
+export function initrdModulesFrom(hardware: string, disks: Disk[], virt: Virtualisation, blockNames: string[] = []): string[] {
   const mods = new Set<string>();
   const moduleOf = (module: string, driver: string) => (module ? module : driver ? (DRIVER_MODULE[driver] ?? driver.replace(/-/g, "_")) : "");
   for (const line of hardware.split("\n")) {
@@ -115,6 +115,7 @@ export function initrdModulesFrom(hardware: string, disks: Disk[], virt: Virtual
   if (disks.some((d) => d.transport === "xen")) mods.add("xen_blkfront");
   if (disks.some((d) => d.transport === "usb")) mods.add("usb_storage");
   if (virt === "hyperv") mods.add("hv_storvsc");
+  if (blockNames.some((n) => /^sr\d+$/.test(n))) mods.add("sr_mod"); // a CD-ROM drive, as nixos-generate-config lists it
   return [...mods].filter(Boolean).sort();
 }
 

@@ -67,7 +67,7 @@ export function parseProbeOutput(text: string): Facts {
     cpu: cpuFrom(s.get("cpuinfo") ?? "", arch, sys.get("nproc") ?? cpuKv.get("nproc")),
     disks,
     network,
-    initrdModules: initrdModulesFrom(s.get("hardware") ?? "", disks, virtualisation),
+    initrdModules: initrdModulesFrom(s.get("hardware") ?? "", disks, virtualisation, (s.get("sysblock") ?? "").split("\n").map((l) => l.split("\t")[0]!)),
     kernelModules: kernelModulesFrom(cpuKv.get("virt_flag")),
     provider: providerFrom(dmi("sys_vendor"), dmi("product_name"), [dmi("bios_vendor"), dmi("board_vendor"), dmi("chassis_vendor")]),
     operatorAddress: parseIp(operator) ? operator : null,
