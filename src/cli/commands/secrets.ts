@@ -35,7 +35,18 @@ async function contextForChange(ctx: CommandContext): Promise<SecretsContext> {
   if (hostKeyCreated) {
     ctx.out.info(`Generated the node's SSH host key (${hostKeyCreated}): secrets/host-key.age, keys/ssh_host_ed25519_key.pub. The install uses this key.`);
   }
+  warnWithoutAgenix(ctx, s.flakeDir);
   return warnSkipped(ctx, s);
+}
+
+/** A text search, not Nix parsing: enough to tell the operator the node would not see the secret. */
+function warnWithoutAgenix(ctx: CommandContext, dir: string): void {
+  const flake = join(dir, "flake.nix");
+  if (!existsSync(flake) || /agenix/.test(readFileSync(flake, "utf8"))) return;
+  ctx.out.warn(
+    "flake.nix does not load agenix yet, so the node will not decrypt these secrets",
+    "add the agenix input and its module plus ./secrets/module.nix to the node's modules (docs/secrets.md, \"Wiring agenix by hand\")",
+  );
 }
 
 async function askPassphrase(ctx: CommandContext): Promise<AskPassphrase | undefined> {

@@ -161,8 +161,14 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
     const f = s.path("fresh");
     mkdirSync(f);
     writeFileSync(join(f, "nixnode.json"), JSON.stringify({ hostname: "beta", ssh: { authorizedKeys: [readFileSync(s.path("bob_rsa.pub"), "utf8").trim()] } }));
+    writeFileSync(join(f, "flake.nix"), "{ outputs = { ... }: { }; }\n");
     const r = await runCli(["secrets", "add", "token", "--from-file", "-", "--flake", f, "--log-dir", logDir], { env, input: "fresh-token-value-42" });
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/flake.nix does not load agenix yet/);
+    writeFileSync(join(f, "flake.nix"), "{ inputs.agenix.url = \"github:ryantm/agenix\"; outputs = { ... }: { }; }\n");
+    const again = await runCli(["secrets", "add", "token2", "--generate", "hex32", "--flake", f, "--log-dir", logDir], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/agenix/);
     const fp = /Generated the node's SSH host key \((SHA256:[A-Za-z0-9+/]+)\)/.exec(r.stdout)?.[1];
     expect(fp).toBeDefined();
     const hostPriv = run("age", ["-d", "-i", s.path("bob_rsa"), join(f, "secrets/host-key.age")]).toString();
