@@ -14,7 +14,7 @@ try {
 }
 
 describe("lockdown.nix", () => {
-  it.skipIf(!hasNix)("parses with nix-instantiate --parse (skipped: nix-bin not installed)", () => {
+  it.skipIf(!hasNix)(`parses with nix-instantiate --parse${hasNix ? "" : " (skipped: nix-bin is not installed)"}`, () => {
     const out = execFileSync("nix-instantiate", ["--parse", FILE], { encoding: "utf8" });
     expect(out).toContain("fromJSON");
   });
