@@ -79,9 +79,13 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     });
   }
   ctx.log(`built ${toplevel}`);
-  for (const s of ctx.sessions) {
-    await s.upload(`${STATE_ROOT}/supervisor.sh`, supervisorScript, 0o755).then(() => undefined, (e) => ctx.log(`upload failed on one session: ${(e as Error).message}`));
-    break;
+  await onAnySession(ctx, `mkdir -p ${STATE_ROOT}`);
+  try {
+    await ctx.sessions[0]!.upload(`${STATE_ROOT}/supervisor.sh`, supervisorScript, 0o755);
+  } catch {
+    await ctx.sessions[1]?.upload(`${STATE_ROOT}/supervisor.sh`, supervisorScript, 0o755).catch((e: Error) => {
+      throw new OperationError(`could not copy the activation supervisor to the target: ${e.message}; nothing was activated`);
+    });
   }
   if (ctx.signal?.aborted) throw new CancelledError("Interrupted before activation. Nothing was changed on the target.");
 
@@ -108,6 +112,11 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     }
     if (st.phase !== "switching" && st.phase !== "not-started") break;
     if (Date.now() - launchedAt > SWITCH_BUDGET_MS) break;
+    if (st.phase === "not-started" && Date.now() - launchedAt > 20_000) {
+      throw new OperationError("the activation supervisor never started on the target (no state after 20 s); nothing was activated", {
+        hint: `check systemd-run on the target: systemctl status nixnode-lockdown-${ctx.stage}; the reboot timer ${"nixnode-lockdown-reboot"} is still armed: cancel it with systemctl stop nixnode-lockdown-reboot.timer`,
+      });
+    }
     await sleep(250);
   }
   const switchedAt = Date.now();
