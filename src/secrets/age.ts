@@ -57,8 +57,18 @@ export function loadIdentities(text: string, field: string, ask?: AskPassphrase)
     }
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
       if (!isPemEncrypted(text)) return [sshIdentity(parsePemPrivateKey(text))];
-      // PEM hides the public key behind the encryption: ask now.
-      return [{ unwrapFileKey: async (st) => sshIdentity(parsePemPrivateKey(text, await askFor(ask, field))).unwrapFileKey(st) }];
+      // PEM hides the public key behind the encryption: ask at the first file, once.
+      let opened: Promise<Identity> | null = null;
+      const open = async () => {
+        try {
+          return sshIdentity(parsePemPrivateKey(text, await askFor(ask, field)));
+        } catch (e) {
+          opened = null; // a wrong passphrase may be retried by the next file
+          if (e instanceof KeyFormatError) throw badField(field, e.message);
+          throw e;
+        }
+      };
+      return [{ unwrapFileKey: async (st) => (await (opened ??= open())).unwrapFileKey(st) }];
     }
   } catch (e) {
     if (e instanceof KeyFormatError) throw badField(field, e.message);

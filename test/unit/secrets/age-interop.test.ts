@@ -15,6 +15,7 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("age interoperability (needs age,
     sshKeygen(s.path("id_rsa"), "rsa");
     sshKeygen(s.path("id_enc"), "ed25519", { passphrase: "sesame-42" });
     sshKeygen(s.path("id_rsa_pem"), "rsa", { pem: true });
+    sshKeygen(s.path("id_rsa_pem_enc"), "rsa", { pem: true, passphrase: "pem-sesame" });
     run("age-keygen", ["-o", s.path("age.key")]);
     writeFileSync(s.path("plain"), PLAINTEXT);
   });
@@ -73,6 +74,20 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("age interoperability (needs age,
     run("age", ["-e", "-R", s.path("id_enc.pub"), "-o", mine, s.path("plain")]);
     expect(Buffer.from(await ageDecrypt(readFileSync(mine), ids, mine)).toString()).toBe(PLAINTEXT);
     expect(asked).toEqual(["--identity"]);
+  });
+
+  it("a passphrase-protected PEM RSA key: asked for once across several files", async () => {
+    let asked = 0;
+    const ids = readIdentityFile(s.path("id_rsa_pem_enc"), "-i", async () => {
+      asked++;
+      return "pem-sesame";
+    });
+    for (const n of [1, 2, 3]) {
+      const f = s.path(`pem-enc-${n}.age`);
+      run("age", ["-e", "-R", s.path("id_rsa_pem_enc.pub"), "-o", f, s.path("plain")]);
+      expect(Buffer.from(await ageDecrypt(readFileSync(f), ids, f)).toString()).toBe(PLAINTEXT);
+    }
+    expect(asked).toBe(1);
   });
 
   it("a wrong passphrase for an encrypted ssh key is a clear error naming the key", async () => {
