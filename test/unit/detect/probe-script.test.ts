@@ -2,7 +2,7 @@
 // system where almost every tool is missing (PATH holding only the shell), where it must still
 // finish, report what it could, and say what it could not.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -43,5 +43,29 @@ describe("the probe on a system without tools", () => {
     expect(f.warnings).toEqual(expect.arrayContaining(["virt: systemd-detect-virt not found", "disks: lsblk -J failed or is missing", "network: ip addr failed or ip is missing"]));
     // disks still come from /sys/block: the same ones lsblk reports
     expect(f.disks.map((d) => [d.name, d.sizeBytes])).toEqual(parseProbeOutput(run(["sh"])).disks.map((d) => [d.name, d.sizeBytes]));
+  });
+});
+
+describe("the probe's view of who runs it", () => {
+  it("under sudo: SSH_CONNECTION is found in a parent process when sudo dropped it from the environment", () => {
+    // sh -c carries SSH_CONNECTION (as the login shell does); the probe below it runs without it and
+    // with SUDO_USER set, as `sudo -n sh -c 'sh -s'` leaves things. The address is only a string here.
+    const out = execFileSync("sh", ["-c", "env -u SSH_CONNECTION SUDO_USER=alice sh -s"], {
+      input: PROBE_SCRIPT,
+      encoding: "utf8",
+      env: { ...process.env, SSH_CONNECTION: "198.51.100.23 50312 203.0.113.7 22" },
+    });
+    const root = process.getuid?.() === 0;
+    expect(parseProbeOutput(out)).toMatchObject({ operatorAddress: "198.51.100.23", access: { user: "alice", isRoot: root } });
+    if (root) expect(parseProbeOutput(out).access.sudo).toBe("passwordless");
+  });
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+  it.skipIf(process.getuid?.() !== 0 || !setpriv)("as an unprivileged user: not root, and no sudo to become root", () => {
+    const out = execFileSync(setpriv!, ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-s"], { input: PROBE_SCRIPT, encoding: "utf8", cwd: "/" });
+    const f = parseProbeOutput(out);
+    expect(f.access.isRoot).toBe(false);
+    expect(f.access.user).toBe(execFileSync("id", ["-un", "65534"], { encoding: "utf8" }).trim());
+    expect(["none", "password"]).toContain(f.access.sudo);
+    expect(f.memory.totalBytes).toBeGreaterThan(0); // what any user may read still arrives
   });
 });
