@@ -211,6 +211,7 @@ describe.skipIf(!supported.ok)(`throwaway targets${supported.ok ? "" : ` (skippe
     const { writeFileSync } = await import("node:fs");
     writeFileSync(join(t.dir, "reboot.d", "10-mark"), `#!/bin/sh\necho restored > '${t.dir}/restored'\n`, { mode: 0o755 });
     const before = await t.bootId();
+    await t.exec("iptables -N TESTFW && iptables -A INPUT -p tcp --dport 9 -j TESTFW && iptables -P FORWARD DROP");
     const session = await connect(t, { password: t.rootPassword });
     let hookSawSshd = "";
     await t.simulateReboot(async () => {
@@ -224,6 +225,15 @@ describe.skipIf(!supported.ok)(`throwaway targets${supported.ok ? "" : ` (skippe
     const c = await connect(t, { password: t.rootPassword });
     expect((await c.exec("cat /proc/sys/kernel/random/boot_id")).trim()).toBe(after);
     c.client.end();
+    // the firewall starts empty; the harness's fault chains survive and still work
+    const rules = (await t.exec("iptables -S")).stdout;
+    expect(rules).not.toContain("TESTFW");
+    expect(rules).toContain("-P FORWARD ACCEPT");
+    expect(rules).toContain("-A INPUT -j NNT-IN");
+    expect(rules).toContain("-A NNT-IN -m conntrack --ctstate NEW");
+    await t.faults.blockPort(t.port);
+    expect(await tcpConnects(t.address, t.port)).toBe("timeout");
+    await t.faults.unblockPort(t.port);
   });
 
   it("stop() removes the namespace, the veth and the folder", async () => {
