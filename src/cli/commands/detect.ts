@@ -1,8 +1,9 @@
 // `nixnode-install detect [user@]host[:port]`: one login, one probe, a readable report and the
 // preflight verdict. It changes nothing, so it exits 0 even when the verdict is "cannot install":
 // the verdict is the answer. Exit 2/3 only when the probe itself could not be done.
+import { existsSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { detectFacts } from "../../detect/detect";
 import { formatFacts } from "../../detect/format-facts";
 import { formatVerdict, preflight } from "../../detect/preflight";
@@ -43,6 +44,9 @@ Examples:
     if (local && destination) throw new UserError(`--local and a target "${destination}" were both given`, { field: "--local", hint: "either probe this machine (--local) or a remote one (user@host)" });
     if (!local && !destination) throw new UserError("target: missing", { field: "target", hint: "usage: nixnode-install detect root@203.0.113.7 (or --local for this machine)" });
     const save = typeof ctx.options.save === "string" ? resolve(ctx.cwd, ctx.options.save) : null;
+    // Bad input is refused before the first packet goes out.
+    if (save && !existsSync(dirname(save))) throw new UserError(`--save: the folder ${dirname(save)} does not exist`, { field: "--save", hint: "create it first, or give a path in an existing folder" });
+    if (save && existsSync(save) && statSync(save).isDirectory()) throw new UserError(`--save: ${save} is a folder`, { field: "--save", hint: "give a file path such as ./facts.json" });
 
     const target: Target = local ? new LocalTarget() : await connectFromCli(ctx, destination!);
     const started = Date.now();

@@ -18,6 +18,8 @@ describe("detect: bad input", () => {
     { args: ["detect", "root@192.0.2.1", "--host-key", "MD5:aa"], field: "--host-key", text: /--host-key: "MD5:aa" is not a SHA256 fingerprint/ },
     { args: ["detect", "root@192.0.2.1", "--connect-timeout", "soon"], field: "--connect-timeout", text: /--connect-timeout: "soon"/ },
     { args: ["detect", "root@192.0.2.1", "--bogus"], field: "--bogus", text: /--bogus/ },
+    { args: ["detect", "root@192.0.2.1", "--save", "/nonexistent-dir/facts.json"], field: "--save", text: /--save: the folder \/nonexistent-dir does not exist/ },
+    { args: ["detect", "root@192.0.2.1", "--save", "/tmp"], field: "--save", text: /--save: \/tmp is a folder/ },
   ])("$args.1 $args.2 -> exit 2 naming $field", async ({ args, field, text }) => {
     const r = await runCli([...args, "--json"], { env: { HOME: dir } });
     expect(r.code).toBe(2);
