@@ -114,7 +114,9 @@ export function recipientsFor(ctx: SecretsContext, name: string): KeyEntry[] {
   return [...ctx.operators, ctx.host];
 }
 
-const nixString = (s: string) => JSON.stringify(s).replace(/\$\{/g, "\\${");
+/** A Nix string literal (escapes \\, ", ${ and control characters the way Nix reads them). */
+const nixString = (s: string) =>
+  `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\$\{/g, "\\${").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}"`;
 
 /** secrets/secrets.nix, agenix's format: per-file publicKeys, with let bindings. */
 export function renderSecretsNix(ctx: SecretsContext, names: string[]): string {
