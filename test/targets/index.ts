@@ -149,9 +149,13 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
   const rootPassword = opts.rootPassword ?? randomBytes(12).toString("base64url");
   const ports = opts.ports ?? [22];
   prepareDir(dir, opts, ports);
-  writeFileSync(join(dir, "etc-upper", "shadow"), shadowWithRoot(await hashPassword(rootPassword)), { mode: 0o640 });
-  await mustRun("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", join(dir, "etc-ssh", "ssh_host_ed25519_key")]);
-  await createNetwork(name, slot);
+  // independent steps side by side: start-up time is mostly process spawns
+  const [hash] = await Promise.all([
+    hashPassword(rootPassword),
+    mustRun("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", join(dir, "etc-ssh", "ssh_host_ed25519_key")]),
+    createNetwork(name, slot),
+  ]);
+  writeFileSync(join(dir, "etc-upper", "shadow"), shadowWithRoot(hash), { mode: 0o640 });
   const holderPid = await startHolder(name, dir, opts.hostname ?? name);
 
   const exec = (cmd: string, o: { input?: string } = {}) =>

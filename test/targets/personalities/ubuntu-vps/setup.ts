@@ -24,8 +24,10 @@ DISTRIB_DESCRIPTION="Ubuntu 24.04.1 LTS"
 `;
 
 export async function setupPersonality(t: PersonalityContext): Promise<void> {
-  await t.writeFile("/etc/os-release", OS_RELEASE);
-  await t.writeFile("/etc/lsb-release", LSB_RELEASE);
-  await t.writeFile("/etc/debian_version", "trixie/sid\n");
-  await t.writeFile("/etc/hostname", `${t.name}\n`);
+  await Promise.all([
+    t.writeFile("/etc/os-release", OS_RELEASE),
+    t.writeFile("/etc/lsb-release", LSB_RELEASE),
+    t.writeFile("/etc/debian_version", "trixie/sid\n"),
+    t.writeFile("/etc/hostname", `${t.name}\n`),
+  ]);
 }
