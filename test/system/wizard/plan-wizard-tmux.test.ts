@@ -140,4 +140,14 @@ describe.skipIf(!supported.ok || !hasTmux)(`the wizard at a real terminal${suppo
     const host = JSON.parse(readFileSync(join(out, "hosts", "vps-1234", "host.json"), "utf8"));
     expect(host.ssh.authorizedKeys).toEqual([key.publicKey]);
   });
+
+  it("--dry-run: probes, shows the plan, writes nothing", async () => {
+    const out = join(dir, "dry");
+    const r = await runCli(["plan", `root@${t.address}`, "--out", out, "--ssh-key", key.publicKey, "--dry-run", "--yes"], { env: { HOME: home, SSH_AUTH_SOCK: undefined } });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Planned node vps-1234 \(dry run, nothing written\)/);
+    expect(r.stdout).toMatch(/\/dev\/vda/);
+    expect(existsSync(out)).toBe(false);
+  });
 });
