@@ -74,4 +74,22 @@ describe.skipIf(!supported.ok)(`detect CLI against a real target${supported.ok ?
       await t.writeFile("/usr/local/sbin/systemd-detect-virt", "#!/bin/sh\necho kvm\n", 0o755);
     }
   });
+
+  it("a 900 MiB VPS (the target's /proc/meminfo says so): the memory check refuses, with its fix", async () => {
+    const small = await startTarget({ authorizedKeys: [key.publicKey], virt: "kvm", memoryMiB: 900 });
+    const smallHome = await operatorHome(small, key);
+    try {
+      await looksLikeKvmVps(small);
+      const r = await runCli(["detect", `root@${small.address}`, "--json"], { env: { HOME: smallHome, SSH_AUTH_SOCK: undefined } });
+      expect(r.code).toBe(0);
+      const data = r.events.find((e) => e.type === "result")!.data as { facts: { memory: { totalBytes: number } }; verdict: { ok: boolean; checks: Array<{ id: string; status: string; fix?: string }> } };
+      expect(data.facts.memory.totalBytes).toBe(900 * 1024 * 1024);
+      expect(data.verdict.ok).toBe(false);
+      expect(data.verdict.checks.filter((c) => c.status === "fail").map((c) => c.id)).toEqual(["memory"]);
+      expect(data.verdict.checks.find((c) => c.id === "memory")!.fix).toBeTruthy();
+    } finally {
+      await small.stop();
+      rmSync(smallHome, { recursive: true, force: true });
+    }
+  });
 });
