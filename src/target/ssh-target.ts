@@ -144,6 +144,12 @@ function openSession(opts: ConnectOptions, auth: (trace: AuthTrace, pause: <T>(p
     const entries = opts.pinnedHostKey ? [] : readKnownHosts(knownFiles);
     const preferred = knownKeyTypes(entries, opts.host, port);
     const hostVerifier = (blob: Buffer, verify: (ok: boolean) => void) => {
+      // a re-key later in the session presents the key again: the accepted one passes silently
+      if (hostKey) {
+        const same = hostKey.blob.equals(blob);
+        if (!same) log?.write(`ssh ${where}: the host key changed during the session (${fingerprintSha256(blob)}); disconnecting`);
+        return verify(same);
+      }
       const key = { type: keyTypeOf(blob), blob };
       hostKey = key;
       decideHostKey(opts, key, entries, port, where, pause)

@@ -123,6 +123,24 @@ describe.skipIf(!supported.ok)(`SSH layer against real targets${supported.ok ? "
     expect(readFileSync(kh2, "utf8")).toContain("ssh-ed25519");
   });
 
+  it("a re-key during the session does not ask about the host key again", async () => {
+    await t.exec("echo 'RekeyLimit 16K' >> /etc/ssh/sshd_config");
+    await t.restartSshd();
+    try {
+      let asked = 0;
+      const s = await connectSsh({ host: t.address, port: t.port, password: t.rootPassword, confirmHostKey: async () => (asked++, true) });
+      const r = await s.run("head -c 300000 /dev/zero | tr '\\0' x | wc -c");
+      expect(r.stdout.trim()).toBe("300000");
+      const big = await s.run("cat | wc -c", { stdin: "y".repeat(300_000) });
+      expect(big.stdout.trim()).toBe("300000");
+      await s.close();
+      expect(asked).toBe(1);
+    } finally {
+      await t.exec("sed -i '/RekeyLimit/d' /etc/ssh/sshd_config");
+      await t.restartSshd();
+    }
+  });
+
   it("a host key found in a HASHED known_hosts entry connects without asking", async () => {
     const kh = join(dir, "known_hosts_hashed");
     const s0 = await connectSsh(base({ password: t.rootPassword }));
