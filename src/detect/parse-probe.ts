@@ -26,7 +26,8 @@ export function parseProbeOutput(text: string): Facts {
   const virtualisation = virtualisationFrom(virtKv, dmi("product_name"), dmi("sys_vendor"));
 
   const [rootSource, rootFs] = (s.get("root-mount") ?? "").trim().split(/\s+/);
-  const disks = parseDisks(s, rootSource ?? null, warnings);
+  // findmnt shows a btrfs subvolume as /dev/sda2[/@]: the device is what holds /
+  const disks = parseDisks(s, rootSource ? rootSource.replace(/\[.*\]$/, "") : null, warnings);
   const network = parseNetwork(s, warnings);
   const tool = (n: string) => sys.get(`tool_${n}`) === "yes";
 
@@ -116,7 +117,10 @@ function parseDisks(s: Map<string, string>, rootSource: string | null, warnings:
     const [name, ...kvs] = line.split("\t");
     const f = Object.fromEntries(kvs.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
     const r = parseLsblkJson({ blockdevices: [{ name, type: "disk", size: Number(f.size ?? 0) * 512, rota: f.rota, rm: f.rm, ro: f.ro, model: f.model, serial: f.serial }] }, { byId, byPath, rootSource });
-    return r.disks[0];
+    const d = r.disks[0];
+    // /sys/block lists no partitions: / on /dev/vda1 or /dev/nvme0n1p2 still belongs to the disk
+    if (d && rootSource && new RegExp(`^/dev/${d.name}p?\\d+$`).test(rootSource)) d.holdsRoot = true;
+    return d;
   }).filter((d): d is Disk => !!d);
 }
 

@@ -106,6 +106,14 @@ describe("variants of a capture", () => {
     expect(f.network.defaultGateway6).toEqual({ address: "fe80::1", dev: "eth0", onLink: true });
     expect(f.network.routes.find((r) => r.destination === "172.31.1.1/32")).toMatchObject({ gateway: null, dev: "eth0" });
   });
+  it("/ on a btrfs subvolume (findmnt's /dev/vda[/@]) found through /sys/block when lsblk is missing", () => {
+    const t = withSection(withSection(LOCAL, "lsblk", ""), "root-mount", "/dev/vda[/@] btrfs");
+    expect(parseProbeOutput(t).disks.map((d) => [d.name, d.holdsRoot])).toEqual([["vda", true]]);
+    const part = withSection(withSection(LOCAL, "lsblk", ""), "root-mount", "/dev/vda1 ext4");
+    expect(parseProbeOutput(part).disks.map((d) => [d.name, d.holdsRoot])).toEqual([["vda", true]]);
+    const other = withSection(withSection(LOCAL, "lsblk", ""), "root-mount", "/dev/vdb[/@] btrfs");
+    expect(parseProbeOutput(other).disks.map((d) => [d.name, d.holdsRoot])).toEqual([["vda", false]]);
+  });
   it("systemd-resolved's stub is replaced by the upstream servers", () => {
     let t = withSection(LOCAL, "resolv", "nameserver 127.0.0.53\noptions edns0 trust-ad");
     t = withSection(t, "resolv-upstream", "nameserver 185.12.64.1\nnameserver 185.12.64.2");
