@@ -6,6 +6,8 @@ import { loadIdentity } from "./identity";
 import type { AuthTrace } from "./ssh-errors";
 import type { ConnectOptions } from "./ssh-target";
 
+const MAX_PASSWORD_PROMPTS = 3;
+
 type Attempt = Record<string, unknown> & { type: string };
 interface Step {
   /** the methods (as the server names them) this step can use; the first offered one is used */
@@ -34,10 +36,14 @@ export function makeAuthHandler(
     });
   }
   let password: string | undefined = opts.password;
-  steps.push({
+  let passwordPrompts = 0;
+  const passwordStep: Step = {
     methods: ["password", "keyboard-interactive"],
     make: async (method) => {
-      if (password === undefined && opts.askPassword) password = await pause(opts.askPassword());
+      if (password === undefined && opts.askPassword) {
+        passwordPrompts++;
+        password = await pause(opts.askPassword());
+      }
       if (password === undefined || password === "") return null;
       opts.log?.addSecret(password);
       trace.passwordTried = true;
@@ -51,7 +57,8 @@ export function makeAuthHandler(
           finish(prompts.map((p) => (/pass(word|phrase)?/i.test(p.prompt) ? answer : ""))),
       };
     },
-  });
+  };
+  steps.push(passwordStep);
   trace.hadCredentials = Boolean(opts.agentSocket || opts.identityFiles?.length || opts.password || opts.askPassword);
 
   let i = 0;
@@ -60,6 +67,11 @@ export function makeAuthHandler(
   const handler = (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (a: unknown) => void) => {
     if (methodsLeft) trace.offered = methodsLeft;
     if (last) trace.tried.push(last);
+    // a typed password that failed: ask again, as ssh does (3 tries in all)
+    if ((last === "password" || last === "keyboard-interactive") && opts.password === undefined && passwordPrompts > 0 && passwordPrompts < MAX_PASSWORD_PROMPTS) {
+      password = undefined;
+      i = steps.indexOf(passwordStep);
+    }
     if (!askedNone) {
       askedNone = true;
       return next({ type: "none", username: user });

@@ -95,6 +95,18 @@ describe.skipIf(!supported.ok)(`SSH layer against real targets${supported.ok ? "
     expect(log.lines.join("\n")).not.toContain(t.rootPassword);
   });
 
+  it("a mistyped password is asked again, up to three times", async () => {
+    const typed = ["typo-1", t.rootPassword];
+    let asked = 0;
+    const s = await connectSsh(base({ askPassword: async () => typed[asked++] }));
+    expect(asked).toBe(2);
+    await s.close();
+    let again = 0;
+    const e = await connectSsh(base({ askPassword: async () => (again++, "always-wrong") })).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OperationError);
+    expect(again).toBe(3);
+  });
+
   it("a wrong password is an OperationError saying the password was not accepted", async () => {
     const e = await connectSsh(base({ password: "not-the-password" })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OperationError);
