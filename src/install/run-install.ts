@@ -115,6 +115,8 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
     writeInstallState(flake.dir, state);
     d.out.info(`New host key for ${flake.hostName}: ${pinned} (pinned in hosts/${flake.hostName}/host.json)`);
 
+    if (engine === "nixos-anywhere") d.out.info(`Running nixos-anywhere; its full output goes to ${d.log.path ?? "the run log"}`);
+    else d.out.info(`Installing without local Nix (the target downloads the NixOS installer and builds itself); details go to ${d.log.path ?? "the run log"}`);
     const fallback = phases.includes("kexec") ? await openFallbackSession(() => d.connect({ purpose: "fallback" }), d.log) : null;
     const progress = d.out.interactive ? listrProgress([...phases, "verify"].map((p) => ({ phase: p, title: PHASE_TITLES[p as InstallPhase] }))) : lineProgress(d.out);
     let running: InstallPhase | null = null;
@@ -222,7 +224,6 @@ async function runEngine1(
     env.SSHPASS = d.password;
     d.log.addSecret(d.password);
   }
-  d.out.info(`Running nixos-anywhere; its full output goes to ${d.log.path ?? "the run log"}`);
   await runNixosAnywhere({
     command: d.which("nixos-anywhere")!,
     prefixArgs: [],

@@ -11,7 +11,7 @@ import type { Command, CommandContext } from "../command";
 import { int, oneOf } from "../../util/fields";
 import { parsePhases } from "../../install/phases";
 import { parseDestination } from "../../target/destination";
-import { SSH_CLI_OPTIONS, connectFromCli } from "../../target/cli-options";
+import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../../target/cli-options";
 import { runInstall } from "../../install/run-install";
 import { pinKnownHost } from "../../install/pin-known-host";
 import { obtainFlake } from "../../install/obtain-flake";
@@ -102,8 +102,12 @@ Examples:
     const destArg = ctx.args[0];
     if (!destArg) throw new UserError("target: missing", { field: "target", hint: "usage: nixnode-install root@203.0.113.7" });
     const destination = parseDestination(destArg, "target");
+    // every SSH flag is checked before the first packet (throws UserError naming the flag)
+    sshSettingsFromCli(ctx, destArg);
     const engine = oneOf(o.engine ?? "auto", "--engine", ENGINES);
-    const rebootTimeoutSec = o["reboot-timeout"] === undefined ? 600 : int(Number(o["reboot-timeout"]), "--reboot-timeout", 5, 86_400, "a number of seconds");
+    const rt = o["reboot-timeout"];
+    if (typeof rt === "string" && !/^\d+$/.test(rt)) throw new UserError(`--reboot-timeout: "${rt}" is not a number of seconds`, { field: "--reboot-timeout", hint: "e.g. --reboot-timeout 900 (15 minutes)" });
+    const rebootTimeoutSec = typeof rt === "string" ? int(Number(rt), "--reboot-timeout", 5, 86_400, "a number of seconds") : 600;
     const phases = typeof o.phases === "string" ? parsePhases(o.phases) : null;
     const yes = o.yes === true;
     const interactive = ctx.out.interactive && !yes;
