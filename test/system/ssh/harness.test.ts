@@ -190,6 +190,29 @@ describe.skipIf(!supported.ok)(`throwaway targets${supported.ok ? "" : ` (skippe
     }
   });
 
+  it("bandwidth limits the link (tbf) until cleared", async () => {
+    const c = await connect(t, { password: t.rootPassword });
+    await t.faults.bandwidth("1mbit");
+    try {
+      expect((await t.exec("tc qdisc show dev eth0")).stdout).toMatch(/tbf .*rate 1Mbit/);
+      expect((await run("tc", ["qdisc", "show", "dev", `nnt${t.name.split("-")[2]}h`])).stdout).toMatch(/tbf .*rate 1Mbit/);
+      const big = await new Promise<number>((resolve, reject) =>
+        c.client.exec("head -c 200000 /dev/zero", (err, ch) => {
+          if (err) return reject(err);
+          let n = 0;
+          ch.on("data", (d: Buffer) => (n += d.length)).on("close", () => resolve(n));
+        }),
+      );
+      expect(big).toBe(200000);
+      const stats = (await t.exec("tc -s qdisc show dev eth0")).stdout;
+      expect(Number(/Sent (\d+) bytes/.exec(stats)?.[1])).toBeGreaterThan(200000); // the data went through the shaper
+    } finally {
+      await t.faults.clearBandwidth();
+      c.client.end();
+    }
+    expect((await t.exec("tc qdisc show dev eth0")).stdout).not.toContain("tbf");
+  });
+
   it("enter.sh and target.json let an out-of-process tool act inside the target", async () => {
     const info = JSON.parse(readFileSync(join(t.dir, "target.json"), "utf8")) as { holderPid: number; address: string; dir: string; shimDir: string };
     expect(info).toMatchObject({ holderPid: t.holderPid, address: t.address, dir: t.dir, shimDir: t.shimDir });

@@ -55,6 +55,16 @@ describe.skipIf(!supported.ok)(`SSH layer against real targets${supported.ok ? "
     expect(acceptedLogins(await t.sshdLog()) - before).toBe(1);
   });
 
+  it("logs in with an RSA key (rsa-sha2 signatures)", async () => {
+    const rsa = await makeKeyPair(dir, { type: "rsa" });
+    await t.exec("cat >> /root/.ssh/authorized_keys", { input: rsa.publicKey + "\n" });
+    const s = await connectSsh(base({ identityFiles: [rsa.privatePath] }));
+    expect(s.authMethod).toBe("publickey");
+    await s.close();
+    expect(await t.sshdLog()).toContain(`Accepted publickey for root from ${t.operatorAddress}`);
+    expect(await t.sshdLog()).toMatch(new RegExp(`RSA ${rsa.fingerprint.replace(/[+/]/g, "\\$&")}`));
+  });
+
   it("uploads atomically with the requested mode", async () => {
     const s = await connectSsh(base({ identityFiles: [key.privatePath] }));
     await s.upload("/root/deep/dir/secret.txt", "s3cret\n", 0o600);
