@@ -62,6 +62,22 @@ describe.skipIf(!supported.ok)(`install with nixos-anywhere ${supported.ok ? "" 
     expect(existsSync(f.knownHosts) ? readFileSync(f.knownHosts, "utf8") : "").not.toContain("ssh-ed25519");
   });
 
+  it("a failure before kexec prints diagnostics gathered through the fallback session", async () => {
+    f = await installFixture();
+    const bootBefore = await f.target.bootId();
+    const r = await f.install([], { env: { NIXNODE_STANDIN_FAULT: "kexec-fails" } });
+    expect(r.code).toBe(3);
+    const err = r.events.find((e) => e.type === "error") as { message: string; data: { details: string[] } };
+    expect(err.message).toMatch(/nixos-anywhere failed \(exit 1\) during kexec/);
+    const details = err.data.details.join("\n");
+    expect(details).toMatch(/Kexec failed/);
+    expect(details).toMatch(/Diagnostics from the fallback session/);
+    expect(details).toMatch(/--- free -m\n(.|\n)*Mem:/);
+    expect(details).toMatch(/--- lsblk/);
+    expect(details).toMatch(/disks are untouched/);
+    expect(await f.target.bootId()).toBe(bootBefore);
+  });
+
   it("gives up after --reboot-timeout when the machine never answers, saying what to do", async () => {
     f = await installFixture();
     const r = await f.install(["--reboot-timeout", "6"], { env: { NIXNODE_STANDIN_FAULT: "never-returns" } });
