@@ -54,6 +54,8 @@ function setup(hostJsonPath) {
   mkdirSync(UNITS, { recursive: true });
   mkdirSync("/run/nixos", { recursive: true });
   if (!existsSync(join(DIR, "nixos-sshd_config.base"))) cpSync("/etc/ssh/sshd_config", join(DIR, "nixos-sshd_config.base"));
+  // rm first: on the host /etc/os-release is a symlink into /usr/lib, which the target does not own
+  rmSync("/etc/os-release", { force: true });
   writeFileSync("/etc/os-release", 'ANSI_COLOR="0;38;2;126;186;228"\nBUILD_ID="25.11.20251120.1a2b3c4"\nID=nixos\nNAME=NixOS\nPRETTY_NAME="NixOS 25.11 (Xantusia)"\nVERSION="25.11 (Xantusia)"\nVERSION_CODENAME=xantusia\nVERSION_ID="25.11"\n');
   writeFileSync("/etc/NIXOS", "");
   // A target has no route to a name server: let lookups fail at once on loopback instead of
