@@ -72,6 +72,8 @@ export interface TestTarget {
   rootPassword: string;
   holderPid: number;
   shimDir: string;
+  /** the host side of the veth (tc/iptables on the operator's side) */
+  hostInterface: string;
   hostKeyPath: string;
   hostKeyFingerprint(): Promise<string>;
   exec(cmd: string, opts?: { input?: string }): Promise<CommandResult>;
@@ -201,6 +203,7 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
     rootPassword,
     holderPid,
     shimDir,
+    hostInterface: slot.hostIf,
     hostKeyPath: join(dir, "etc-ssh", "ssh_host_ed25519_key"),
     async hostKeyFingerprint() {
       const out = await mustRun("ssh-keygen", ["-l", "-f", t.hostKeyPath]);

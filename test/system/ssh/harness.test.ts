@@ -195,7 +195,7 @@ describe.skipIf(!supported.ok)(`throwaway targets${supported.ok ? "" : ` (skippe
     await t.faults.bandwidth("1mbit");
     try {
       expect((await t.exec("tc qdisc show dev eth0")).stdout).toMatch(/tbf .*rate 1Mbit/);
-      expect((await run("tc", ["qdisc", "show", "dev", `nnt${t.name.split("-")[2]}h`])).stdout).toMatch(/tbf .*rate 1Mbit/);
+      expect((await run("tc", ["qdisc", "show", "dev", t.hostInterface])).stdout).toMatch(/tbf .*rate 1Mbit/);
       const big = await new Promise<number>((resolve, reject) =>
         c.client.exec("head -c 200000 /dev/zero", (err, ch) => {
           if (err) return reject(err);
