@@ -1,7 +1,8 @@
 // The one place that turns operator input (recipient lines, identity files, passphrases) into age
 // recipients/identities, and encrypts/decrypts files with them, armored or binary. Errors name the
 // file or key they concern and say what to do.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { Decrypter, Encrypter, armor, type Identity, type Recipient } from "age-encryption";
 import { UserError, badField } from "../errors";
 import { SshEd25519Identity, SshRsaIdentity, StanzaError, sshIdentity, sshRecipient, sshTag } from "./age-ssh";
@@ -111,6 +112,18 @@ export function readIdentityFile(path: string, field: string, ask?: AskPassphras
     throw badField(field, `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, "give a readable private key file with -i/--identity");
   }
   return loadIdentities(text, field, ask);
+}
+
+/**
+ * The operator's identities: the files given (-i/--identity, relative to cwd), or else
+ * ~/.ssh/id_ed25519 and ~/.ssh/id_rsa where they exist. `field` names the option in errors.
+ */
+export function loadOperatorIdentities(opts: { given: string[]; home: string; cwd: string; ask?: AskPassphrase; field?: string }): AgeIdentity[] {
+  const field = opts.field ?? "--identity";
+  if (opts.given.length) return opts.given.flatMap((p) => readIdentityFile(resolve(opts.cwd, p), `${field} ${p}`, opts.ask));
+  const found = ["id_ed25519", "id_rsa"].map((f) => join(opts.home, ".ssh", f)).filter((p) => existsSync(p));
+  if (!found.length) throw badField(field, "no private key given and none found at ~/.ssh/id_ed25519 or ~/.ssh/id_rsa", "pass the operator's SSH private key with -i PATH");
+  return found.flatMap((p) => readIdentityFile(p, `${field} ${p}`, opts.ask));
 }
 
 export interface EncryptOptions {

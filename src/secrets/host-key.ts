@@ -223,3 +223,18 @@ export async function ensureHostKey(flakeDir: string, operators: string[], comme
   await writeEncryptedHostKey(flakeDir, key, operators);
   return { fingerprint: key.fingerprint, created: true };
 }
+
+/**
+ * For the install: the flake's host key if it has one (decrypted with the operator's identities,
+ * asked for only then), else a new one stored encrypted to `operators`. Reusing it keeps the
+ * node's fingerprint across reinstalls and keeps secrets already encrypted to it readable.
+ */
+export async function obtainHostKey(
+  flakeDir: string,
+  opts: { operators: string[]; comment: string; identities: () => AgeIdentity[] | Promise<AgeIdentity[]> },
+): Promise<{ key: HostKey; created: boolean }> {
+  if (existsSync(join(flakeDir, HOST_KEY_AGE))) return { key: await decryptHostKey(flakeDir, await opts.identities()), created: false };
+  const key = generateHostKey(opts.comment);
+  await writeEncryptedHostKey(flakeDir, key, opts.operators);
+  return { key, created: true };
+}

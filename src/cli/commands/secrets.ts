@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CancelledError, OperationError, UserError, badField } from "../../errors";
 import type { Command, CommandContext } from "../command";
-import { readIdentityFile, type AgeIdentity, type AskPassphrase } from "../../secrets/age";
+import { loadOperatorIdentities, type AgeIdentity, type AskPassphrase } from "../../secrets/age";
 import { HOST_KEY_SECRET, listSecretNames, loadSecretsContext, recipientsFor, secretName, secretPath, secretStatus, type SecretsContext } from "../../secrets/agenix";
 import { GENERATORS, generateSecret, type GeneratorKind } from "../../secrets/generate-secret";
 import { createSecretTempDir } from "../../secrets/host-key";
@@ -63,12 +63,7 @@ async function askPassphrase(ctx: CommandContext): Promise<AskPassphrase | undef
 /** -i/--identity files, or ~/.ssh/id_ed25519 and ~/.ssh/id_rsa when they exist. */
 async function identities(ctx: CommandContext): Promise<AgeIdentity[]> {
   const given = (ctx.options.identity as string[] | undefined) ?? [];
-  const ask = await askPassphrase(ctx);
-  if (given.length) return given.flatMap((p) => readIdentityFile(resolve(ctx.cwd, p), `--identity ${p}`, ask));
-  const home = ctx.env.HOME ?? "";
-  const found = ["id_ed25519", "id_rsa"].map((f) => join(home, ".ssh", f)).filter((p) => existsSync(p));
-  if (!found.length) throw badField("--identity", "no private key given and none found at ~/.ssh/id_ed25519 or ~/.ssh/id_rsa", "pass the operator's SSH private key with -i PATH");
-  return found.flatMap((p) => readIdentityFile(p, `--identity ${p}`, ask));
+  return loadOperatorIdentities({ given, home: ctx.env.HOME ?? "", cwd: ctx.cwd, ask: await askPassphrase(ctx) });
 }
 
 async function readStdin(ctx: CommandContext): Promise<Uint8Array> {

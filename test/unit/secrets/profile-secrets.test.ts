@@ -7,7 +7,7 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readIdentityFile } from "../../../src/secrets/age";
 import { secretsForProfile } from "../../../src/secrets/generate-secret";
-import { HOST_KEY_PUB, ensureHostKey, generateHostKey, loadHostKey, readHostPublicKey, writeEncryptedHostKey } from "../../../src/secrets/host-key";
+import { HOST_KEY_PUB, ensureHostKey, generateHostKey, loadHostKey, obtainHostKey, readHostPublicKey, writeEncryptedHostKey } from "../../../src/secrets/host-key";
 import { ensureProfileSecrets } from "../../../src/secrets/store";
 import { HAVE_AGE, HAVE_SSH_KEYGEN, run, scratch, sshKeygen } from "./tools";
 
@@ -58,6 +58,25 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("ensureProfileSecrets on a flake 
     expect(await ensureProfileSecrets(flake, "peer-observer")).toEqual({ created: [], hostKeyCreated: null });
     expect(await ensureHostKey(flake, [readFileSync(s.path("op.pub"), "utf8")], "x")).toEqual({ fingerprint: before, created: false });
     expect(readFileSync(join(flake, "secrets/wireguard.age"))).toEqual(wgBefore);
+  });
+
+  it("obtainHostKey (the install's call) reuses the flake's key, asking for identities only then", async () => {
+    let asked = 0;
+    const ids = () => {
+      asked++;
+      return readIdentityFile(s.path("op"), "-i");
+    };
+    const r = await obtainHostKey(flake, { operators: [readFileSync(s.path("op.pub"), "utf8")], comment: "root@observer1", identities: ids });
+    expect(r.created).toBe(false);
+    expect(r.key.fingerprint).toBe(readHostPublicKey(flake)!.fingerprint);
+    expect(r.key.privateKey).toBe(readFileSync(s.path("host"), "utf8"));
+    expect(asked).toBe(1);
+    const empty = s.path("empty");
+    mkdirSync(empty);
+    const n = await obtainHostKey(empty, { operators: [readFileSync(s.path("op.pub"), "utf8")], comment: "root@new", identities: ids });
+    expect(n.created).toBe(true);
+    expect(asked).toBe(1);
+    expect(readHostPublicKey(empty)!.fingerprint).toBe(n.key.fingerprint);
   });
 
   it("refuses to replace the host key once secrets are encrypted to it (they would be lost to the node)", async () => {
