@@ -322,5 +322,5 @@ function timeoutHints(flake: FlakeInfo): string[] {
 
 function done(d: InstallDeps, flake: FlakeInfo, state: Omit<InstallState, "updatedAt">, warnings: string[], resumedFrom: string | null): InstallOutcome {
   for (const w of warnings) d.out.warn(w);
-  return { hostName: flake.hostName, fingerprint: state.pinnedHostKey ?? flake.host.ssh.hostKeyFingerprint ?? "", knownHostsFile: null, warnings, resumedFrom };
+  return { hostName: flake.hostName, flakeDir: flake.dir, fingerprint: state.pinnedHostKey ?? flake.host.ssh.hostKeyFingerprint ?? "", knownHostsFile: null, warnings, resumedFrom };
 }

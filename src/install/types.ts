@@ -75,6 +75,7 @@ export interface InstallDeps {
 
 export interface InstallOutcome {
   hostName: string;
+  flakeDir: string;
   fingerprint: string;
   knownHostsFile: string | null;
   warnings: string[];

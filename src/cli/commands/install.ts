@@ -1,7 +1,7 @@
 // `nixnode-install [install] [user@]host[:port]`: detect, plan (wizard or --config), confirm the
 // erase, install NixOS with a pinned host key, verify it, lock it down. Every question is asked
 // before the task list starts; scripted runs (--yes) never prompt.
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
@@ -170,9 +170,9 @@ Examples:
     const outcome = await runInstall(deps);
     const human = [
       `✔ ${outcome.hostName} runs NixOS; its host key ${outcome.fingerprint} is pinned in ${knownHosts}.`,
-      o["no-lockdown"] ? `Next: nixnode-install lockdown ${destArg}` : "",
+      o["no-lockdown"] ? `Next: nixnode-install lockdown ${destArg} --flake ${relative(ctx.cwd, outcome.flakeDir) || "."}` : "",
     ].filter(Boolean);
-    ctx.out.result(human.join("\n"), { hostName: outcome.hostName, hostKeyFingerprint: outcome.fingerprint, knownHosts, warnings: outcome.warnings, resumedFrom: outcome.resumedFrom, lockdown: !o["no-lockdown"] });
+    ctx.out.result(human.join("\n"), { hostName: outcome.hostName, flakeDir: outcome.flakeDir, hostKeyFingerprint: outcome.fingerprint, knownHosts, warnings: outcome.warnings, resumedFrom: outcome.resumedFrom, lockdown: !o["no-lockdown"] });
     return 0;
   },
 };
