@@ -1,8 +1,7 @@
 // Throwaway SSH targets: a real sshd in its own network, mount and UTS namespaces, looking like a
 // fresh server from the network. See test/targets/README.md for the folder layout and scripts.
-import { spawn } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { claimSlot, STATE_ROOT, type Slot } from "./address-slots";
@@ -10,7 +9,11 @@ import { cleanupStale } from "./cleanup-stale";
 import { startLatencyProxy } from "./latency-proxy";
 import { destroySync, registerLive, type LiveTarget } from "./live-targets";
 import { mustRun, runCommand, type CommandResult } from "./run-command";
-import { renderHolderScript, renderReboot, renderSshdConfig, renderStartSshd, withPorts } from "./target-scripts";
+import { renderReboot, renderStartSshd, withPorts } from "./target-scripts";
+import { makeFaults } from "./target-faults";
+import { createNetwork, hashPassword, prepareDir, shadowWithRoot, shellQuote, startHolder } from "./target-namespaces";
+
+export { shellQuote } from "./target-namespaces";
 
 export type { CommandResult } from "./run-command";
 
@@ -233,37 +236,7 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
       await syncPort();
     },
     bootId: async () => (await readFile(join(dir, "boot_id"), "utf8")).trim(),
-    faults: {
-      blockPort: (p) => inNet("iptables", ["-I", "NNT-IN", "1", "-p", "tcp", "--dport", String(p), "--syn", "-j", "DROP"]).then(() => undefined),
-      async unblockPort(p) {
-        const rule = ["NNT-IN", "-p", "tcp", "--dport", String(p), "--syn", "-j", "DROP"];
-        while ((await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "iptables", "-D", ...rule])).code === 0);
-      },
-      async blackholeAll() {
-        await inNet("iptables", ["-A", "NNT-IN", "!", "-i", "lo", "-j", "DROP"]);
-        await inNet("iptables", ["-A", "NNT-OUT", "!", "-o", "lo", "-j", "DROP"]);
-      },
-      async restoreAll() {
-        for (const [chain, dirFlag] of [["NNT-IN", "-i"], ["NNT-OUT", "-o"]] as const) {
-          const rule = [chain, "!", dirFlag, "lo", "-j", "DROP"];
-          while ((await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "iptables", "-D", ...rule])).code === 0);
-        }
-      },
-      linkDown: () => inNet("ip", ["link", "set", "eth0", "down"]).then(() => undefined),
-      async linkUp() {
-        await inNet("ip", ["link", "set", "eth0", "up"]);
-        await inNet("ip", ["route", "replace", "default", "via", slot.hostAddress, "dev", "eth0"]);
-      },
-      async bandwidth(rate) {
-        const tbf = ["root", "tbf", "rate", rate, "burst", "32kbit", "latency", "400ms"];
-        await mustRun("tc", ["qdisc", "replace", "dev", slot.hostIf, ...tbf]);
-        await inNet("tc", ["qdisc", "replace", "dev", "eth0", ...tbf]);
-      },
-      async clearBandwidth() {
-        await runCommand("tc", ["qdisc", "del", "dev", slot.hostIf, "root"]);
-        await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "tc", "qdisc", "del", "dev", "eth0", "root"]);
-      },
-    },
+    faults: makeFaults(holderPid, slot),
     async addClientAddress() {
       // A second operator address on the host side of the same veth: the target answers it through
       // its default route, so it works whatever the host's rp_filter says.
@@ -313,82 +286,6 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
   }, opts.personalityOptions);
   await mustExec(`'${dir}/start-sshd'`);
   return t;
-}
-
-function prepareDir(dir: string, opts: TargetOptions, ports: number[]): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const d of ["etc-upper", "etc-work", "etc-ssh", "home", "var-log", "run", "shims", "reboot.d"]) mkdirSync(join(dir, d), { mode: 0o755 });
-  mkdirSync(join(dir, "run", "sshd"), { mode: 0o755 });
-  mkdirSync(join(dir, "root", ".ssh"), { recursive: true, mode: 0o700 });
-  chmodSync(join(dir, "root"), 0o700);
-  writeFileSync(join(dir, "root", ".bashrc"), "");
-  writeFileSync(join(dir, "root", ".profile"), "");
-  writeFileSync(join(dir, "root", ".ssh", "authorized_keys"), (opts.authorizedKeys ?? []).map((k) => k.trim() + "\n").join(""), { mode: 0o600 });
-  const config = renderSshdConfig({
-    ports,
-    permitRootLogin: opts.permitRootLogin ?? "yes",
-    passwordAuthentication: opts.passwordAuthentication ?? true,
-    usePam: opts.usePam ?? false,
-  });
-  writeFileSync(join(dir, "etc-ssh", "sshd_config"), config);
-  symlinkSync("etc-ssh/sshd_config", join(dir, "sshd_config"));
-  writeFileSync(join(dir, "boot_id"), randomUUID() + "\n");
-  writeFileSync(join(dir, "sshd.log"), "");
-  writeFileSync(
-    join(dir, "iptables.rules"),
-    // NNT-IN/NNT-OUT hold the harness's faults; the no-op conntrack rule makes conntrack track from
-    // the start, so a stateful firewall added later does not see established sessions as NEW.
-    "*filter\n:NNT-IN - [0:0]\n:NNT-OUT - [0:0]\n-I INPUT 1 -j NNT-IN\n-I OUTPUT 1 -j NNT-OUT\n-A NNT-IN -m conntrack --ctstate NEW\nCOMMIT\n",
-  );
-}
-
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-async function hashPassword(password: string): Promise<string> {
-  return (await mustRun("openssl", ["passwd", "-6", "-stdin"], { input: password + "\n" })).trim();
-}
-
-function shadowWithRoot(hash: string): string {
-  const lines = readFileSync("/etc/shadow", "utf8").split("\n").filter((l) => l && !l.startsWith("root:"));
-  return [`root:${hash}:19700:0:99999:7:::`, ...lines].join("\n") + "\n";
-}
-
-async function createNetwork(ns: string, slot: Slot): Promise<void> {
-  await mustRun("ip", ["netns", "add", ns]);
-  await mustRun("ip", ["link", "add", slot.hostIf, "type", "veth", "peer", "name", slot.peerIf, "netns", ns]);
-  await mustRun("ip", ["addr", "add", `${slot.hostAddress}/30`, "dev", slot.hostIf]);
-  await mustRun("ip", ["link", "set", slot.hostIf, "up"]);
-  const batch = [
-    `link set ${slot.peerIf} name eth0`,
-    `addr add ${slot.targetAddress}/30 dev eth0`,
-    "link set eth0 up",
-    `route add default via ${slot.hostAddress} dev eth0`,
-  ].join("\n");
-  await mustRun("ip", ["-n", ns, "-batch", "-"], { input: batch + "\n" });
-}
-
-/** The namespace anchor: `sleep infinity` with the target's private mounts and hostname. */
-function startHolder(ns: string, dir: string, hostname: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const script = renderHolderScript(dir, hostname);
-    const child = spawn("ip", ["netns", "exec", ns, "unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script], {
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      if (!d.includes("ready")) return;
-      child.stdout.destroy();
-      child.stderr.destroy();
-      child.unref();
-      resolve(child.pid!);
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => reject(new Error(`target ${ns}: namespace holder exited ${code}: ${stderr.trim()}`)));
-  });
 }
 
 type PersonalityModule = { setupPersonality?: (t: PersonalityContext, opts?: Record<string, unknown>) => Promise<void> };
