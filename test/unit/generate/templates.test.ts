@@ -1,6 +1,7 @@
 // The template files are real Nix on their own, and the placeholder scheme cannot drift from them:
 // a placeholder without a value, or a value without a placeholder, is a bug caught at render time.
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -19,6 +20,14 @@ describe("flake-templates", () => {
     const files = nixFiles(TEMPLATES);
     expect(files.length).toBeGreaterThanOrEqual(8);
     expect(parseNixFiles(files)).toEqual([]);
+  });
+
+  it.skipIf(!NIX_INSTANTIATE)("the parse check names a file that does not parse, among good ones", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nixnode-parse-"));
+    writeFileSync(join(dir, "bad.nix"), "{ x = ; }\n");
+    const files = [...nixFiles(TEMPLATES), join(dir, "bad.nix")];
+    expect(parseNixFiles(files).map((f) => f.file)).toEqual([join(dir, "bad.nix")]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it.skipIf(!NIX_INSTANTIATE)("the peer-observer profile keeps WireGuard off until it is configured, and says so", () => {

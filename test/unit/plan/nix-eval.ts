@@ -37,14 +37,22 @@ export function evalModule(moduleFile: string, hostJson: unknown, attr: string):
   }
 }
 
-/** Runs `nix-instantiate --parse` on each file; returns the files that failed, with the error. */
+/** Runs `nix-instantiate --parse` on the files (in batches; per file only to name a failure). */
 export function parseNixFiles(files: string[]): Array<{ file: string; error: string }> {
   const failed: Array<{ file: string; error: string }> = [];
-  for (const file of files) {
+  const parse = (batch: string[]) => execFileSync("nix-instantiate", ["--parse", ...batch], { stdio: ["ignore", "ignore", "pipe"] });
+  for (let i = 0; i < files.length; i += 40) {
+    const batch = files.slice(i, i + 40);
     try {
-      execFileSync("nix-instantiate", ["--parse", file], { stdio: ["ignore", "ignore", "pipe"] });
-    } catch (e) {
-      failed.push({ file, error: String((e as { stderr?: Buffer }).stderr ?? e) });
+      parse(batch);
+    } catch {
+      for (const file of batch) {
+        try {
+          parse([file]);
+        } catch (e) {
+          failed.push({ file, error: String((e as { stderr?: Buffer }).stderr ?? e) });
+        }
+      }
     }
   }
   return failed;
