@@ -61,6 +61,9 @@ export function writeInstallState(flakeDir: string, state: Omit<InstallState, "u
   const all = readAll(flakeDir);
   const full: InstallState = { ...state, updatedAt: new Date().toISOString() };
   all.install = full;
+  // the plan's own summary fields (src/generate writes them): keep them in step
+  if (full.pinnedHostKey) all.hostKeyFingerprint = full.pinnedHostKey;
+  all.phases = { ...(isObject(all.phases) ? all.phases : {}), install: full.verified ? "done" : "started" };
   const dir = join(flakeDir, ".nixnode");
   mkdirSync(dir, { recursive: true });
   const p = join(flakeDir, STATE_PATH);

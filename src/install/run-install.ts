@@ -275,7 +275,7 @@ async function finishAndVerify(d: InstallDeps, f: FinishInput): Promise<void> {
         port: d.destination.port,
         pinned,
         previous: f.state.previousHostKey ? [f.state.previousHostKey] : [],
-        timeoutMs: d.rebootTimeoutMs,
+        timeoutMs: d.rebootTimeoutMs ?? (f.flake.plan?.config.install.rebootTimeoutSec ?? 600) * 1000,
         signal: d.signal,
         timeoutHints: timeoutHints(f.flake),
       });
@@ -289,7 +289,10 @@ async function finishAndVerify(d: InstallDeps, f: FinishInput): Promise<void> {
     }
     const known = await d.trustHostKey(readPub(f.flake));
     d.log.write(`known_hosts updated: ${known}`);
-    if (d.copyFlakeToEtc) await copyFlakeToEtc(session, f.flake.dir);
+    if (d.copyFlakeToEtc || f.flake.plan?.config.install.copyFlakeToEtc) {
+      await copyFlakeToEtc(session, f.flake.dir);
+      d.log.write("the flake was copied to /etc/nixos on the target");
+    }
     f.progress.done("verify", `${f.flake.hostName} runs NixOS ${f.flake.host.stateVersion}`);
     await f.progress.close();
     writeInstallState(f.flake.dir, { ...f.state, phasesDone: [...INSTALL_PHASES], phaseRunning: null, verified: true });

@@ -59,7 +59,9 @@ export interface InstallDeps {
   which(name: string): string | null;
   /** --phases given by the operator (otherwise resume from state). */
   phases: InstallPhase[] | null;
-  rebootTimeoutMs: number;
+  /** --reboot-timeout; null: the flake's install.rebootTimeoutSec, else 10 minutes. */
+  rebootTimeoutMs: number | null;
+  /** --copy-flake-to-etc; the flake's install.copyFlakeToEtc answer counts too. */
   copyFlakeToEtc: boolean;
   /** The operator's key file (-i), passed to nixos-anywhere; null when the agent or a password is used. */
   identityFile: string | null;

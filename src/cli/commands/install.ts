@@ -107,7 +107,7 @@ Examples:
     const engine = oneOf(o.engine ?? "auto", "--engine", ENGINES);
     const rt = o["reboot-timeout"];
     if (typeof rt === "string" && !/^\d+$/.test(rt)) throw new UserError(`--reboot-timeout: "${rt}" is not a number of seconds`, { field: "--reboot-timeout", hint: "e.g. --reboot-timeout 900 (15 minutes)" });
-    const rebootTimeoutSec = typeof rt === "string" ? int(Number(rt), "--reboot-timeout", 5, 86_400, "a number of seconds") : 600;
+    const rebootTimeoutSec = typeof rt === "string" ? int(Number(rt), "--reboot-timeout", 5, 86_400, "a number of seconds") : null;
     const phases = typeof o.phases === "string" ? parsePhases(o.phases) : null;
     const yes = o.yes === true;
     const interactive = ctx.out.interactive && !yes;
@@ -156,7 +156,7 @@ Examples:
       engine,
       which: (name) => which(name, env),
       phases,
-      rebootTimeoutMs: rebootTimeoutSec * 1000,
+      rebootTimeoutMs: rebootTimeoutSec === null ? null : rebootTimeoutSec * 1000,
       copyFlakeToEtc: o["copy-flake-to-etc"] === true,
       identityFile: identities[0] ?? null,
       operatorPublicKeys: operatorKeys,

@@ -24,7 +24,7 @@ describe.skipIf(!supported.ok)(`install with the built-in engine ${supported.ok 
     f = await installFixture({ engine: "builtin" });
     const { downloadsLog } = addKexecPersonality(f.target);
     const bootBefore = await f.target.bootId();
-    const r = await f.install();
+    const r = await f.install(["--copy-flake-to-etc"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const pinned = (r.events.find((e) => e.type === "result") as { data: { hostKeyFingerprint: string } }).data.hostKeyFingerprint;
     // the target fetched the x86_64 installer of the planned release itself
@@ -39,6 +39,8 @@ describe.skipIf(!supported.ok)(`install with the built-in engine ${supported.ok 
     expect(login.stdout).not.toMatch(/VARIANT_ID=installer/);
     expect(login.stdout).toMatch(/^node1$/m);
     expect(login.stdout.split("\n").filter((l) => l.startsWith("ssh-"))).toEqual(host.ssh.authorizedKeys);
+    // --copy-flake-to-etc: the machine holds its own flake
+    expect((await f.target.exec("cat /etc/nixos/hosts/node1/host.json")).stdout).toBe(readFileSync(join(f.flakeDir, "hosts", "node1", "host.json"), "utf8"));
     const done = r.events.filter((e) => e.type === "step" && e.status === "done").map((e) => e.phase);
     expect(done).toEqual(["kexec", "disko", "install", "reboot", "verify"]);
   });
