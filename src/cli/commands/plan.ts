@@ -64,6 +64,9 @@ async function planOffline(ctx: CommandContext): Promise<number> {
   if (out === undefined && !dryRun) throw new UserError("--out: missing; where should the flake go?", { field: "--out", hint: "add --out ./my-node (a new or empty folder), or --dry-run to only look" });
   if (out !== undefined && out.trim() === "") throw new UserError("--out: is empty", { field: "--out", hint: "give a folder path such as ./my-node" });
 
+  const sshFlags = Object.keys(SSH_CLI_OPTIONS).filter((k) => o[k] !== undefined);
+  if (sshFlags.length) ctx.out.warn(`${sshFlags.map((k) => `--${k}`).join(", ")}: ignored, no host to log in to`, "these flags are for planning from a live machine: nixnode-install plan root@HOST ...");
+
   // Everything is read and validated before anything is written.
   const loaded = factsPath !== undefined ? await withFactsHint(loadFactsFile(resolve(ctx.cwd, factsPath))) : { facts: loadExample(example!), facterReport: null };
   const partial: PartialConfig = typeof o.config === "string" ? await loadConfigFile(resolve(ctx.cwd, o.config)) : {};
