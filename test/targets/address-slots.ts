@@ -18,6 +18,9 @@ export interface Slot {
   hostIf: string;
   /** Target-side veth name before it is moved and renamed inside the namespace. */
   peerIf: string;
+  /** IPv6 (opt-in per target): a ULA /64 per slot, host ::1, target ::2 */
+  hostAddress6: string;
+  targetAddress6: string;
 }
 
 export function slotAddresses(index: number): Slot {
@@ -30,6 +33,8 @@ export function slotAddresses(index: number): Slot {
     targetAddress: `10.231.${third}.${fourth + 2}`,
     hostIf: `nnt${index}h`,
     peerIf: `nnt${index}t`,
+    hostAddress6: `fd4e:6e74:0:${index.toString(16)}::1`,
+    targetAddress6: `fd4e:6e74:0:${index.toString(16)}::2`,
   };
 }
 

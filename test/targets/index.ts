@@ -41,6 +41,8 @@ export interface TargetOptions {
   hostname?: string;
   /** default [22] */
   ports?: number[];
+  /** also give the target an IPv6 address (a ULA /64 per target): target.address6 */
+  ipv6?: boolean;
   /** passed as the second argument of the personality's setupPersonality (e.g. nixos: { hostJson }) */
   personalityOptions?: Record<string, unknown>;
 }
@@ -71,6 +73,9 @@ export interface TestTarget {
   dir: string;
   address: string;
   operatorAddress: string;
+  /** with ipv6: true, the target's and the operator side's IPv6 addresses */
+  address6?: string;
+  operatorAddress6?: string;
   port: number;
   rootPassword: string;
   holderPid: number;
@@ -158,7 +163,7 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
   const [hash] = await Promise.all([
     hashPassword(rootPassword),
     mustRun("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", join(dir, "etc-ssh", "ssh_host_ed25519_key")]),
-    createNetwork(name, slot),
+    createNetwork(name, slot, opts.ipv6),
   ]);
   writeFileSync(join(dir, "etc-upper", "shadow"), shadowWithRoot(hash), { mode: 0o640 });
   const holderPid = await startHolder(name, dir, opts.hostname ?? name);
@@ -202,6 +207,8 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
     dir,
     address: slot.targetAddress,
     operatorAddress: slot.hostAddress,
+    address6: opts.ipv6 ? slot.targetAddress6 : undefined,
+    operatorAddress6: opts.ipv6 ? slot.hostAddress6 : undefined,
     port: ports[0]!,
     rootPassword,
     holderPid,
@@ -236,7 +243,7 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
       await syncPort();
     },
     bootId: async () => (await readFile(join(dir, "boot_id"), "utf8")).trim(),
-    faults: makeFaults(holderPid, slot),
+    faults: makeFaults(holderPid, slot, opts.ipv6),
     async addClientAddress() {
       // A second operator address on the host side of the same veth: the target answers it through
       // its default route, so it works whatever the host's rp_filter says.
@@ -268,7 +275,7 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
   }
 
   writeFileSync(join(dir, "start-sshd"), renderStartSshd(dir), { mode: 0o755 });
-  writeFileSync(join(dir, "reboot"), renderReboot(dir, holderPid, slot.hostAddress), { mode: 0o755 });
+  writeFileSync(join(dir, "reboot"), renderReboot(dir, holderPid, slot.hostAddress, opts.ipv6 ? slot.hostAddress6 : undefined), { mode: 0o755 });
   writeTargetInfo(t);
   if (opts.virt !== undefined) writeFileSync(join(shimDir, "systemd-detect-virt"), `#!/bin/sh\necho '${opts.virt}'\n[ '${opts.virt}' != none ]\n`, { mode: 0o755 });
   await setupPersonality(opts.personality ?? "ubuntu-vps", {

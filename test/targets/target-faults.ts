@@ -4,7 +4,7 @@ import type { Slot } from "./address-slots";
 import { mustRun, runCommand } from "./run-command";
 import type { TestTarget } from "./index";
 
-export function makeFaults(holderPid: number, slot: Slot): TestTarget["faults"] {
+export function makeFaults(holderPid: number, slot: Slot, ipv6 = false): TestTarget["faults"] {
   const inNet = (file: string, args: string[]) => mustRun("nsenter", ["-t", String(holderPid), "-n", "--", file, ...args]);
   return {
     blockPort: (p: number) => inNet("iptables", ["-I", "NNT-IN", "1", "-p", "tcp", "--dport", String(p), "--syn", "-j", "DROP"]).then(() => undefined),
@@ -26,6 +26,7 @@ export function makeFaults(holderPid: number, slot: Slot): TestTarget["faults"] 
     async linkUp() {
       await inNet("ip", ["link", "set", "eth0", "up"]);
       await inNet("ip", ["route", "replace", "default", "via", slot.hostAddress, "dev", "eth0"]);
+      if (ipv6) await inNet("ip", ["-6", "route", "replace", "default", "via", slot.hostAddress6, "dev", "eth0"]);
     },
     async bandwidth(rate: string) {
       const tbf = ["root", "tbf", "rate", rate, "burst", "32kbit", "latency", "400ms"];

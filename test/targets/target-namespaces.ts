@@ -49,17 +49,22 @@ export function shadowWithRoot(hash: string): string {
   return [`root:${hash}:19700:0:99999:7:::`, ...lines].join("\n") + "\n";
 }
 
-export async function createNetwork(ns: string, slot: Slot): Promise<void> {
+export async function createNetwork(ns: string, slot: Slot, ipv6 = false): Promise<void> {
   await mustRun("ip", ["netns", "add", ns]);
   await mustRun("ip", ["link", "add", slot.hostIf, "type", "veth", "peer", "name", slot.peerIf, "netns", ns]);
   await mustRun("ip", ["addr", "add", `${slot.hostAddress}/30`, "dev", slot.hostIf]);
+  if (ipv6) await mustRun("ip", ["-6", "addr", "add", `${slot.hostAddress6}/64`, "dev", slot.hostIf, "nodad"]);
   await mustRun("ip", ["link", "set", slot.hostIf, "up"]);
   const batch = [
     `link set ${slot.peerIf} name eth0`,
     `addr add ${slot.targetAddress}/30 dev eth0`,
+    ...(ipv6 ? [`addr add ${slot.targetAddress6}/64 dev eth0 nodad`] : []),
     "link set eth0 up",
     `route add default via ${slot.hostAddress} dev eth0`,
+    ...(ipv6 ? [`route add ::/0 via ${slot.hostAddress6} dev eth0`] : []),
   ].join("\n");
+  // IPv6 addresses would be flushed by a link-down (faults, reboot) without keep_addr_on_down
+  if (ipv6) await mustRun("ip", ["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.keep_addr_on_down=1"]);
   await mustRun("ip", ["-n", ns, "-batch", "-"], { input: batch + "\n" });
 }
 

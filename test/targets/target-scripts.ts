@@ -106,7 +106,7 @@ done
 }
 
 /** dir/reboot: what a reboot looks like from the network and from a fresh login. */
-export function renderReboot(dir: string, holderPid: number, gateway: string): string {
+export function renderReboot(dir: string, holderPid: number, gateway: string, gateway6?: string): string {
   return `#!/bin/sh
 # Runs INSIDE the target. Like a reboot: every process of the target stops (all ssh sessions drop),
 # the link goes down briefly, the firewall starts empty (the harness's NNT-* fault chains stay),
@@ -154,7 +154,8 @@ for f in "$D"/reboot.d/*; do
 done
 ip link set eth0 up
 ip route replace default via "$GATEWAY" dev eth0
-"$D/start-sshd" || status=1
+${gateway6 ? `ip -6 route replace default via '${gateway6}' dev eth0
+` : ""}"$D/start-sshd" || status=1
 echo "reboot done (status $status)"
 exit $status
 `;

@@ -1,5 +1,5 @@
 // connectFromCli end to end: an ssh config alias and flags, as a command would use them.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -27,7 +27,7 @@ describe.skipIf(!supported.ok)(`connectFromCli${supported.ok ? "" : ` (skipped: 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), "nnt-cli-"));
     key = await makeKeyPair(home);
-    t = await startTarget({ authorizedKeys: [key.publicKey], ports: [2022] });
+    t = await startTarget({ authorizedKeys: [key.publicKey], ports: [2022], ipv6: true });
   });
   afterAll(async () => {
     await t?.stop();
@@ -57,6 +57,23 @@ describe.skipIf(!supported.ok)(`connectFromCli${supported.ok ? "" : ` (skipped: 
     // the key accepted on first use is now known: a second run needs no flag
     const again = await connectFromCli(context({ "password-file": pw, "known-hosts": kh }, { HOME: join(home, "empty-home") }), `root@${t.address}:${t.port}`);
     await again.close();
+  });
+
+  it("an IPv6 literal destination connects, is remembered as [addr]:port, and survives a link flap and a reboot", async () => {
+    const kh = join(home, "known_hosts6");
+    const dest = `root@[${t.address6}]:${t.port}`;
+    const first = await connectFromCli(context({ identity: [key.privatePath], "known-hosts": kh, "accept-new-host-key": true }, { HOME: home }), dest);
+    expect(first.remoteAddress).toBe(t.address6);
+    expect((await first.run("echo $SSH_CONNECTION")).stdout.split(" ")[0]).toBe(t.operatorAddress6);
+    await first.close();
+    expect(readFileSync(kh, "utf8")).toContain(`[${t.address6}]:${t.port} ssh-ed25519 `);
+    await t.faults.linkDown();
+    await t.faults.linkUp();
+    const again = await connectFromCli(context({ identity: [key.privatePath], "known-hosts": kh }, { HOME: home }), dest);
+    await again.close();
+    await t.simulateReboot();
+    const afterReboot = await connectFromCli(context({ identity: [key.privatePath], "known-hosts": kh }, { HOME: home }), dest);
+    await afterReboot.close();
   });
 
   it("non-interactive, unknown host, no flag: refused before any login attempt", async () => {
