@@ -5,29 +5,18 @@
 // pinned key skips straight to verification and lockdown.
 import { CancelledError, OperationError, UserError, isNixnodeError, type NixnodeError } from "../errors";
 import { formatVerdict, preflight } from "../detect/preflight";
-import type { Facts } from "../facts/types";
 import { describeErasure } from "./erase-summary";
 import { runBuiltinEngine } from "./engine-builtin";
-import { runNixosAnywhere, type NixosAnywhereFailure } from "./engine-nixos-anywhere";
-import { openFallbackSession, type FallbackSession } from "./fallback-session";
+import type { NixosAnywhereFailure } from "./engine-nixos-anywhere";
+import { runEngine1 } from "./run-engine1";
+import { finishAndVerify, PHASE_TITLES } from "./finish-install";
+import { openFallbackSession } from "./fallback-session";
 import { prepareHostKey, refuseWithoutOperatorKey, type StagedHostKey } from "./flake-host";
 import { freshInstallState, readInstallState, writeInstallState, type InstallState } from "./install-state";
-import { buildNixosAnywhereArgs } from "./nixos-anywhere-args";
-import { lineProgress, listrProgress, type PhaseProgress } from "./phase-progress";
+import { lineProgress, listrProgress } from "./phase-progress";
 import { INSTALL_PHASES, remainingPhases, targetStateDuring, type InstallPhase } from "./phases";
 import type { FlakeInfo, InstallDeps, InstallOutcome, InstallSession } from "./types";
-import { copyFlakeToEtc, verifyInstalled } from "./verify-step";
-import { probeHostKey, waitForPinnedHostKey } from "./wait-for-pinned-host-key";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-
-const PHASE_TITLES: Record<InstallPhase | "verify", string> = {
-  kexec: "kexec into the NixOS installer",
-  disko: "partition and format the disks",
-  install: "install NixOS",
-  reboot: "reboot into NixOS",
-  verify: "verify the new system with its pinned host key",
-};
+import { probeHostKey } from "./wait-for-pinned-host-key";
 
 export function destinationLabel(d: InstallDeps["destination"]): string {
   return `${d.user}@${d.host.includes(":") ? `[${d.host}]` : d.host}:${d.port}`;
@@ -193,59 +182,6 @@ function pickEngine(d: InstallDeps): "nixos-anywhere" | "builtin" {
   return na ? "nixos-anywhere" : "builtin";
 }
 
-async function runEngine1(
-  d: InstallDeps,
-  flake: FlakeInfo,
-  facts: Facts,
-  staged: StagedHostKey | null,
-  phases: InstallPhase[],
-  enterPhase: (p: InstallPhase) => void,
-  progress: PhaseProgress,
-  current: () => InstallPhase | null,
-) {
-  const hostDir = join(flake.dir, "hosts", flake.hostName);
-  const hasHardware = ["facter.json", "hardware.nix", "hardware-configuration.nix"].some((f) => existsSync(join(hostDir, f)));
-  const args = buildNixosAnywhereArgs({
-    flakeDir: flake.dir,
-    hostName: flake.hostName,
-    user: d.destination.user,
-    host: d.destination.host,
-    port: d.destination.port,
-    identityFile: d.identityFile,
-    extraFilesDir: staged?.extraFilesDir ?? emptyExtraFiles(),
-    generateFacterReportTo: hasHardware ? null : join(hostDir, "facter.json"),
-    facts,
-    operator: { platform: process.platform, arch: process.arch },
-    phases,
-    usePasswordFromEnv: !d.identityFile && d.password !== null,
-  });
-  const env: NodeJS.ProcessEnv = { ...d.env };
-  if (d.password !== null) {
-    env.SSHPASS = d.password;
-    d.log.addSecret(d.password);
-  }
-  await runNixosAnywhere({
-    command: d.which("nixos-anywhere")!,
-    prefixArgs: [],
-    args,
-    env,
-    log: d.log,
-    signal: d.signal,
-    onPhase: (p) => {
-      // phases nixos-anywhere does not announce (e.g. kexec skipped inside an installer) are passed over
-      enterPhase(p);
-    },
-    onStep: (s) => {
-      const c = current();
-      if (c) progress.detail(c, s);
-    },
-  });
-}
-
-function emptyExtraFiles(): string {
-  throw new UserError("--phases: the install phase needs the host key; run it together with the install phase", { field: "--phases" });
-}
-
 function explain(err: NixnodeError, phase: InstallPhase | null, diagnostics: string[], d: InstallDeps): NixnodeError {
   const where = targetStateDuring(phase ?? "before");
   const details = [...err.details, where, ...diagnostics, ...(d.log.path ? [`Full log: ${d.log.path}`] : [])];
@@ -253,74 +189,6 @@ function explain(err: NixnodeError, phase: InstallPhase | null, diagnostics: str
   if (err instanceof CancelledError) return new CancelledError(`Interrupted${phase ? ` during ${phase}` : ""}.`, { details, hint: "run the same command again to resume" });
   if (err instanceof UserError) return new UserError(err.message, { field: err.field, details, hint });
   return new OperationError(err.message, { details, hint, cause: err });
-}
-
-interface FinishInput {
-  session: InstallSession | null;
-  flake: FlakeInfo;
-  state: Omit<InstallState, "updatedAt">;
-  progress: PhaseProgress;
-  warnings: string[];
-}
-
-/** Waits for the pinned key (unless a verified session is handed in), verifies, trusts, copies, locks down. */
-async function finishAndVerify(d: InstallDeps, f: FinishInput): Promise<void> {
-  const pinned = f.flake.host.ssh.hostKeyFingerprint!;
-  f.progress.start("verify", PHASE_TITLES.verify);
-  let session = f.session;
-  try {
-    if (!session) {
-      const wait = await waitForPinnedHostKey({
-        host: d.destination.host,
-        port: d.destination.port,
-        pinned,
-        previous: f.state.previousHostKey ? [f.state.previousHostKey] : [],
-        timeoutMs: d.rebootTimeoutMs ?? (f.flake.plan?.config.install.rebootTimeoutSec ?? 600) * 1000,
-        signal: d.signal,
-        timeoutHints: timeoutHints(f.flake),
-      });
-      d.log.write(`pinned host key answered after ${wait.elapsedMs} ms (${wait.attempts} attempts)`);
-      session = await d.connect({ purpose: "verify", pinnedHostKey: pinned });
-    }
-    const verdict = await verifyInstalled(session, f.flake, f.state.bootIdBefore);
-    f.warnings.push(...verdict.warnings);
-    if (verdict.problems.length) {
-      throw new OperationError(`the installed system is not the planned one`, { details: verdict.problems, hint: "check it from the provider's console; re-running the install starts over from the installer" });
-    }
-    const known = await d.trustHostKey(readPub(f.flake));
-    d.log.write(`known_hosts updated: ${known}`);
-    if (d.copyFlakeToEtc || f.flake.plan?.config.install.copyFlakeToEtc) {
-      await copyFlakeToEtc(session, f.flake.dir);
-      d.log.write("the flake was copied to /etc/nixos on the target");
-    }
-    f.progress.done("verify", `${f.flake.hostName} runs NixOS ${f.flake.host.stateVersion}`);
-    await f.progress.close();
-    writeInstallState(f.flake.dir, { ...f.state, phasesDone: [...INSTALL_PHASES], phaseRunning: null, verified: true });
-  } catch (e) {
-    f.progress.fail("verify", (e as Error).message);
-    await f.progress.close();
-    if (e instanceof CancelledError) throw new CancelledError("Interrupted while waiting for the installed system.", { details: [targetStateDuring("verify")], hint: "run the same command again to resume" });
-    throw e;
-  } finally {
-    await session?.close().catch(() => undefined);
-  }
-  if (d.lockdown) await d.lockdown(f.flake);
-}
-
-function readPub(flake: FlakeInfo): string {
-  // the public key line written next to the encrypted private key
-  return readFileSync(join(flake.dir, "keys", "ssh_host_ed25519_key.pub"), "utf8").trim();
-}
-
-function timeoutHints(flake: FlakeInfo): string[] {
-  const net = flake.host.network;
-  const lines = ["What to do:", "- open the provider's rescue or VNC console and look at the boot messages;"];
-  if (net?.interfaces?.length) {
-    lines.push("- the network the installed system was configured with (hosts/" + flake.hostName + "/network.nix):");
-    for (const i of net.interfaces) lines.push(`    ${i.name} (${i.mac}): ${i.dhcp4 ? "DHCP" : "static"} ${i.addresses.join(", ")} ${i.routes.map((r) => `via ${r.gateway}${r.onLink ? " (on-link)" : ""}`).join(", ")}`);
-  }
-  lines.push("- when it answers again, run the same command: it verifies and continues with lockdown.");
-  return lines;
 }
 
 function done(d: InstallDeps, flake: FlakeInfo, state: Omit<InstallState, "updatedAt">, warnings: string[], resumedFrom: string | null): InstallOutcome {
