@@ -25,6 +25,9 @@ export function buildPlan(config: NodeConfig, facts: Facts, opts: { facterReport
     ? { kind: "facter", report: opts.facterReport }
     : { kind: "modules", initrdModules: facts.initrdModules, kernelModules: facts.kernelModules, cpuVendor: facts.cpu.vendor, guest: guestOf(facts) };
   if (disk.bootMode === "unknown") notes.push("boot mode unknown: the hybrid BIOS+UEFI layout boots either way");
+  if (config.profile === "nix-bitcoin") {
+    notes.push(`profile nix-bitcoin: nixpkgs follows nix-bitcoin's pinned nixpkgs (nixos ${config.nixos} only sets system.stateVersion); nix-bitcoin's upstream was archived in 2026, see flake.nix`);
+  }
   return { config, facts, disk, network, host, hardware, notes };
 }
 
