@@ -139,6 +139,24 @@ describe.skipIf(!supported.ok)(`throwaway targets${supported.ok ? "" : ` (skippe
     expect(await tcpConnects(t.address, t.port)).toBe("open");
   });
 
+  it("a config sshd rejects: restartSshd fails with sshd's reason and no listener runs; a good config brings it back", async () => {
+    const session = await connect(t, { password: t.rootPassword });
+    const conf = join(t.dir, "sshd_config");
+    const good = readFileSync(conf, "utf8");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(conf, good + "NoSuchOption yes\n");
+    try {
+      await expect(t.restartSshd()).rejects.toThrow(/Bad configuration option: NoSuchOption|NoSuchOption/);
+      expect(await tcpConnects(t.address, t.port)).toBe("refused");
+      expect((await session.exec("echo alive")).trim()).toBe("alive"); // like a real failed restart: sessions live on
+    } finally {
+      writeFileSync(conf, good);
+    }
+    await t.restartSshd();
+    expect(await tcpConnects(t.address, t.port)).toBe("open");
+    session.client.end();
+  });
+
   it("blockPort drops new connections but not the established session; unblockPort restores", async () => {
     const session = await connect(t, { password: t.rootPassword });
     await t.faults.blockPort(t.port);
