@@ -3,6 +3,7 @@
 // missing answer: non-interactive runs never guess who may log in.
 import { UserError, badField } from "../errors";
 import type { Disk, Facts } from "../facts/types";
+import { checkDataDiskFacts } from "../generate/disk-config";
 import type { PartialConfig } from "./config";
 import type { NodeConfig } from "./types";
 
@@ -141,6 +142,9 @@ export function resolveConfig(partial: PartialConfig, facts: Facts, opts: Resolv
   if (data) {
     const dd = resolveDevice(facts, data.device, "disk.data.device");
     if (disks.includes(dd)) throw badField("disk.data.device", `${data.device} is also a system disk`, "the data disk must be a separate disk that the install does not repartition");
+    // a partitioned data disk would be neither formatted nor mounted by disko: the install would
+    // stop after the system disk was already erased, so refuse it now
+    checkDataDiskFacts(dd);
     data = { ...data, device: stablePath(dd) };
   }
 

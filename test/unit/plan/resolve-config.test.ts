@@ -36,6 +36,29 @@ describe("resolveConfig", () => {
     expect(c.disk.data).toEqual({ device: "/dev/disk/by-id/test-sda", mountpoint: "/data", filesystem: "xfs" });
   });
 
+  it("refuses a partitioned data disk before anything is written: disko would neither format nor mount it", () => {
+    const used = disk("sdb", 4000, {
+      rotational: true,
+      transport: "sata",
+      partitions: [{ name: "sdb1", path: "/dev/sdb1", sizeBytes: 4000 * 2 ** 30, fstype: "ntfs", label: "backup", uuid: null, mountpoints: [] }],
+    });
+    const facts = makeFacts({ disks: [disk("vda", 80, { holdsRoot: true }), used] });
+    const data = { device: "/dev/sdb", mountpoint: "/var/lib/bitcoind", filesystem: "ext4" as const };
+    let err: unknown;
+    try {
+      resolveConfig({ ...keys, disk: { data } }, facts);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).field).toBe("disk.data.device");
+    expect((err as UserError).message).toContain("/dev/sdb1 (ntfs");
+    expect((err as UserError).hint).toContain("wipefs");
+    // the same disk, blank, is accepted
+    const blank = makeFacts({ disks: [disk("vda", 80, { holdsRoot: true }), disk("sdb", 4000)] });
+    expect(resolveConfig({ ...keys, disk: { data } }, blank).disk.data?.device).toBe("/dev/disk/by-id/test-sdb");
+  });
+
   it("refuses mirror disks of different sizes, naming disk.devices", () => {
     const facts = makeFacts({ disks: [disk("nvme0n1", 1000), disk("nvme1n1", 2000)] });
     expect(() => resolveConfig({ ...keys, disk: { layout: "mirror-mdadm", devices: ["/dev/nvme0n1", "/dev/nvme1n1"] } }, facts)).toThrow(/differ in size/);

@@ -13,7 +13,8 @@
     nix-bitcoin.url = "github:fort-nix/nix-bitcoin/138af7f592e54f16e491ba89f8aed8b33adf7984";
     nixpkgs.follows = "nix-bitcoin/nixpkgs";
     disko = {
-      url = "github:nix-community/disko";
+      # v1.12 introduced `destroy = false`, which keeps the data disk on reinstall
+      url = "github:nix-community/disko/v1.13.0";
       inputs.nixpkgs.follows = "nixpkgs";
     };
   };

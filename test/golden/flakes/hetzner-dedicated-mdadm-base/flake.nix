@@ -7,7 +7,8 @@
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
     disko = {
-      url = "github:nix-community/disko";
+      # v1.12 introduced `destroy = false`, which keeps the data disk on reinstall
+      url = "github:nix-community/disko/v1.13.0";
       inputs.nixpkgs.follows = "nixpkgs";
     };
   };
