@@ -9,6 +9,7 @@ import { runCli } from "../../helpers/cli";
 const rows: Array<[string, string[], string]> = [
   ["no target", ["install", "--yes"], "target"],
   ["a bad port in the target", ["install", "root@127.0.0.1:22x", "--yes"], "target"],
+  ["the default command (no `install` word)", ["root@127.0.0.1:9", "--yes", "--engine", "docker"], "--engine"],
   ["an unknown engine", ["install", "root@127.0.0.1:9", "--yes", "--engine", "docker"], "--engine"],
   ["an unknown phase", ["install", "root@127.0.0.1:9", "--yes", "--phases", "kexec,format"], "--phases"],
   ["a reboot timeout with a unit", ["install", "root@127.0.0.1:9", "--yes", "--reboot-timeout", "10m"], "--reboot-timeout"],
