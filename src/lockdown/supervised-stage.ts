@@ -205,7 +205,8 @@ async function failAndRestore(ctx: StageContext, observed: string, details: stri
       : st?.phase === "rollback-failed"
         ? `the target could NOT switch back (${st.reason ?? "see /run/nixnode-lockdown"}); a reboot in a few minutes returns it to the boot default${gen}`
         : `the target's own timer rolls back to the previous configuration${gen}; its last resort is a reboot into the boot default`;
-  const access = works ? `port ${ctx.oldPorts.join(" and ")} works with your key` : `no new login on port ${ctx.oldPorts.join("/")} succeeded from here yet`;
+  const ports = ctx.oldPorts.length > 1 ? `ports ${ctx.oldPorts.join(" and ")}` : `port ${ctx.oldPorts[0]}`;
+  const access = works ? `${ports} ${ctx.oldPorts.length > 1 ? "work" : "works"} with your key` : `no new login on ${ports} succeeded from here yet`;
   return new OperationError(`lockdown ${ctx.stage === "dual-port" ? "stage 1" : "stage 2"} was rolled back: ${observed}; ${active}; ${access}`, {
     details,
     hint: hintFor(observed, ctx.port),
