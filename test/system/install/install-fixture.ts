@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { makeKeyPair, type KeyPair } from "../../helpers/ssh-keys";
 import { runCli, type CliResult } from "../../helpers/cli";
 import { runInProcess } from "./run-in-process";
+import { addKexecPersonality } from "../../targets/standins/kexec-personality";
 import { startTarget, type TargetOptions, type TestTarget } from "../../targets/index";
 
 export const STANDIN_BIN = fileURLToPath(new URL("../../targets/standins/bin", import.meta.url));
@@ -21,6 +22,8 @@ export interface InstallFixture {
   flakeDir: string;
   originalFingerprint: string;
   env: Record<string, string>;
+  /** Built-in engine: the URLs the target's curl/wget were asked for (the kexec stand-ins log them). */
+  downloadsLog: string | null;
   /** In this process (main() from the sources); `child: true` runs the built CLI as a child process. */
   install(extra?: string[], opts?: { env?: Record<string, string>; timeoutMs?: number; child?: boolean; lockdown?: boolean }): Promise<CliResult>;
   cleanup(): Promise<void>;
@@ -41,6 +44,8 @@ export async function installFixture(o: { target?: TargetOptions; engine?: "nixo
   const knownHosts = join(home, ".ssh", "known_hosts");
   const originalFingerprint = await target.hostKeyFingerprint();
   const engine = o.engine ?? "nixos-anywhere";
+  // the built-in engine downloads on the target: its curl/wget MUST be the stand-ins (no network)
+  const downloadsLog = engine === "builtin" ? addKexecPersonality(target).downloadsLog : null;
   const env: Record<string, string> = {
     HOME: home,
     SSH_AUTH_SOCK: "",
@@ -48,7 +53,7 @@ export async function installFixture(o: { target?: TargetOptions; engine?: "nixo
     NIXNODE_STANDIN_TARGETS: target.dir,
   };
   const f: InstallFixture = {
-    target, key, work, home, knownHosts, configFile, env, originalFingerprint,
+    target, key, work, home, knownHosts, configFile, env, originalFingerprint, downloadsLog,
     flakeDir: join(work, hostname),
     install(extra = [], io = {}) {
       const args = ["install", `root@${target.address}`, "--config", configFile, "--yes", "--json", "-i", key.privatePath,

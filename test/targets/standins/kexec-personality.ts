@@ -26,6 +26,7 @@ export function addKexecPersonality(t: TestTarget, standinsDir = HERE): { downlo
 url=""
 for a in "$@"; do case "$a" in -*) ;; *) url="$a" ;; esac; done
 echo "$url" >> ${JSON.stringify(downloadsLog)}
+if [ "$(cat ${JSON.stringify(join(t.dir, "standin-fault"))} 2>/dev/null)" = download-fails ]; then echo "${name}: (22) The requested URL returned error: 503" >&2; exit 22; fi
 if printf '%s' "$url" | grep -Eq '${KEXEC_URL_PATTERN}'; then exec cat ${JSON.stringify(tarball)}; fi
 echo "${notFound}" >&2
 exit ${name === "curl" ? 6 : 4}
