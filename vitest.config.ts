@@ -8,7 +8,8 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 },
+        // unit first, then system: projects with different worker counts must run in separate groups
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
@@ -19,6 +20,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // targets are cheap but the machine has 2 cores; keep parallelism modest
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
