@@ -37,8 +37,10 @@ if [ "$code" -ne 0 ]; then
   roll_back "switch-to-configuration test exited $code"
   exit 1
 fi
-deadline=$(( $(date +%s) + TIMEOUT ))
-note switched "$deadline"
+# one clock reading for both: the window is exactly TIMEOUT seconds from the end of the switch
+now=$(date +%s)
+deadline=$((now + TIMEOUT))
+echo "$now switched $deadline" >>"$STATE"
 
 while :; do
   if [ -e "$STATE_DIR/ack" ]; then
