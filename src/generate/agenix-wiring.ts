@@ -1,6 +1,6 @@
 // Loads agenix in a rendered flake.nix: the agenix input, its NixOS module, and secrets/module.nix
 // (which declares every secrets/*.age to agenix) once `nixnode-install secrets` has written it.
-// Applied to profiles whose modules read secrets (secretsForProfile). Text insertion at anchors
+// Applied to every profile's flake. Text insertion at anchors
 // of the templates in flake-templates/; a template that lost an anchor fails loudly here.
 import { InternalError } from "../errors";
 

@@ -11,7 +11,6 @@ import nixBitcoinProfile from "../../flake-templates/nix-bitcoin/profile.nix?raw
 import peerObserverFlake from "../../flake-templates/peer-observer/flake.nix?raw";
 import peerObserverProfile from "../../flake-templates/peer-observer/profile.nix?raw";
 import type { InstallPlan, Profile } from "../plan/types";
-import { secretsForProfile } from "../secrets/generate-secret";
 import { withAgenix } from "./agenix-wiring";
 import { bootLoaderFor, renderDiskConfig } from "./disk-config";
 import { fillTemplate, nixStr } from "./fill-template";
@@ -33,8 +32,9 @@ export function renderFlake(plan: InstallPlan): FlakeFiles {
   const files: FlakeFiles = {};
 
   files["flake.nix"] = fillTemplate(profile.flake, `flake-templates/${config.profile}/flake.nix`, { hostname: h, ...(config.profile === "nix-bitcoin" ? {} : { nixos: config.nixos }) });
-  // Profiles whose modules read secrets get agenix (and secrets/module.nix once secrets exist).
-  if (secretsForProfile(config.profile).length > 0) files["flake.nix"] = withAgenix(files["flake.nix"], `flake-templates/${config.profile}/flake.nix`);
+  // Every flake loads agenix: `nixnode-install secrets add` may give any node secrets later, and its
+  // secrets/module.nix is imported only once it exists, so a node without secrets is unchanged.
+  files["flake.nix"] = withAgenix(files["flake.nix"], `flake-templates/${config.profile}/flake.nix`);
   if (profile.module) files[`profiles/${config.profile}.nix`] = profile.module;
   files["nixnode.json"] = json(config);
   files[`${dir}/host.json`] = json(host);

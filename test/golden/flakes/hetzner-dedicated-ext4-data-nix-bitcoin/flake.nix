@@ -17,15 +17,23 @@
       url = "github:nix-community/disko/v1.13.0";
       inputs.nixpkgs.follows = "nixpkgs";
     };
+    # age-encrypted secrets (secrets/*.age), decrypted on the node at boot with its host key
+    agenix = {
+      url = "github:ryantm/agenix";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
   };
 
   outputs =
-    { nixpkgs, disko, ... }@inputs:
+    { nixpkgs, disko, agenix, ... }@inputs:
     {
       nixosConfigurations."btc2" = nixpkgs.lib.nixosSystem {
         specialArgs = { inherit inputs; };
         modules = [
           disko.nixosModules.disko
+          agenix.nixosModules.default
+          # secrets/*.age as age.secrets.<name>, once `nixnode-install secrets` has written secrets/module.nix
+          (if builtins.pathExists ./secrets/module.nix then ./secrets/module.nix else { })
           ./profiles/nix-bitcoin.nix
           (./hosts + "/btc2")
         ];
