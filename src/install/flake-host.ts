@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFile
 import { join } from "node:path";
 import { UserError } from "../errors";
 import type { HostData } from "../plan/types";
-import { createSecretTempDir, generateHostKey, writeEncryptedHostKey, type HostKey, type SecretTempDir } from "../secrets/host-key";
+import type { AgeIdentity } from "../secrets/age";
+import { HOST_KEY_AGE, createSecretTempDir, generateHostKey, obtainHostKey, type HostKey, type SecretTempDir } from "../secrets/host-key";
 import { isObject } from "../util/fields";
 
 export function hostJsonPath(flakeDir: string, hostName: string): string {
@@ -57,21 +58,34 @@ export interface StagedHostKey {
   temp: SecretTempDir;
   /** False when no operator key could be an age recipient: the private key then lives only for this run. */
   storedEncrypted: boolean;
+  /** True when the flake already held the key (secrets/host-key.age): a reinstall keeps the node's identity. */
+  reused: boolean;
 }
 
 /**
- * Generates the new system's host key on the operator's side, pins its fingerprint in host.json,
- * stores it age-encrypted to the operators' keys in the flake (so a reinstall keeps it), and
- * stages it in a 0700 temp dir for --extra-files.
+ * The new system's host key, staged in a 0700 temp dir for --extra-files and pinned in host.json.
+ * A flake that already holds one (secrets/host-key.age) keeps it: decrypted with the operator's
+ * identities (asked for only then), so a reinstall keeps the fingerprint and every secret encrypted
+ * to the node stays readable. Otherwise it is generated here and stored encrypted to the operators'
+ * keys.
  */
-export async function prepareHostKey(flakeDir: string, hostName: string, host: HostData): Promise<{ staged: StagedHostKey; host: HostData }> {
-  const key = generateHostKey(`root@${hostName}`);
+export async function prepareHostKey(
+  flakeDir: string,
+  hostName: string,
+  host: HostData,
+  identities: () => AgeIdentity[] | Promise<AgeIdentity[]> = () => [],
+): Promise<{ staged: StagedHostKey; host: HostData }> {
   const recipients = host.ssh.authorizedKeys.filter((k) => /^(ssh-ed25519|ssh-rsa) /.test(k.trim()));
-  let storedEncrypted = false;
-  if (recipients.length) {
-    await writeEncryptedHostKey(flakeDir, key, recipients);
-    storedEncrypted = true;
+  let key: HostKey;
+  let reused = false;
+  let storedEncrypted = true;
+  if (recipients.length || existsSync(join(flakeDir, HOST_KEY_AGE))) {
+    const got = await obtainHostKey(flakeDir, { operators: recipients, comment: `root@${hostName}`, identities });
+    key = got.key;
+    reused = !got.created;
   } else {
+    key = generateHostKey(`root@${hostName}`);
+    storedEncrypted = false;
     mkdirSync(join(flakeDir, "keys"), { recursive: true });
     writeFileSync(join(flakeDir, "keys", "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`);
   }
@@ -83,7 +97,7 @@ export async function prepareHostKey(flakeDir: string, hostName: string, host: H
   mkdirSync(sshDir, { recursive: true, mode: 0o755 });
   writeFileSync(join(sshDir, "ssh_host_ed25519_key"), key.privateKey, { mode: 0o600 });
   writeFileSync(join(sshDir, "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`, { mode: 0o644 });
-  return { staged: { key, extraFilesDir, temp, storedEncrypted }, host: updated };
+  return { staged: { key, extraFilesDir, temp, storedEncrypted, reused }, host: updated };
 }
 
 /** The key line without its comment: "ssh-ed25519 AAAA...". */

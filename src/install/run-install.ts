@@ -3,6 +3,7 @@
 // hand over to lockdown. Progress is written to .nixnode/state.json so a re-run resumes:
 // a target already in the installer skips kexec; one already running the planned system with the
 // pinned key skips straight to verification and lockdown.
+import { stageInFlakeGit } from "../generate/write-flake";
 import { CancelledError, OperationError, UserError, isNixnodeError, type NixnodeError } from "../errors";
 import { formatVerdict, preflight } from "../detect/preflight";
 import { describeErasure } from "./erase-summary";
@@ -86,8 +87,10 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
     let staged: StagedHostKey | null = null;
     const needsKey = phases.includes("install");
     if (needsKey) {
-      const prepared = await prepareHostKey(flake.dir, flake.hostName, flake.host);
+      const prepared = await prepareHostKey(flake.dir, flake.hostName, flake.host, d.operatorIdentities);
       staged = prepared.staged;
+      await stageInFlakeGit(flake.dir, ["secrets", "keys", `hosts/${flake.hostName}`], (m, h) => d.out.warn(m, h));
+      if (staged.reused) d.out.info(`Keeping the node's host key from secrets/host-key.age (${staged.key.fingerprint}).`);
       flake = { ...flake, host: prepared.host };
       d.log.addSecret(staged.key.privateKey);
       if (!staged.storedEncrypted) warnings.push("the host key could not be stored encrypted in the flake (no ssh-ed25519/ssh-rsa operator key): a reinstall will get a new fingerprint");

@@ -1,5 +1,6 @@
 // What the install phase is handed. It reaches SSH, processes, prompts and the clock only through
 // these, so the same code runs in the CLI and against throwaway targets in tests.
+import type { AgeIdentity } from "../secrets/age";
 import type { Facts } from "../facts/types";
 import type { HostData, InstallPlan } from "../plan/types";
 import type { Log } from "../ui/log";
@@ -65,6 +66,8 @@ export interface InstallDeps {
   copyFlakeToEtc: boolean;
   /** The operator's key file (-i), passed to nixos-anywhere; null when the agent or a password is used. */
   identityFile: string | null;
+  /** The operator's private keys as age identities, to reuse a host key stored in the flake. Loaded only when needed. */
+  operatorIdentities(): Promise<AgeIdentity[]>;
   /** Public keys the operator can log in with (agent, -i .pub): one must be authorised (#294). */
   operatorPublicKeys: string[];
   /** Password for nixos-anywhere's ssh-copy-id (goes to $SSHPASS, never argv). */

@@ -19,6 +19,7 @@ import { operatorPublicKeys } from "../../install/operator-keys";
 import { detectFacts } from "../../detect/detect";
 import { createPrompter } from "../../wizard/prompter";
 import type { InstallDeps } from "../../install/types";
+import { operatorIdentitiesFromCli } from "../operator-identities";
 
 const ENGINES = ["auto", "nixos-anywhere", "builtin"] as const;
 
@@ -160,6 +161,7 @@ Examples:
       copyFlakeToEtc: o["copy-flake-to-etc"] === true,
       identityFile: identities[0] ?? null,
       operatorPublicKeys: operatorKeys,
+      operatorIdentities: () => operatorIdentitiesFromCli(ctx, identities),
       password,
       async trustHostKey(publicKey) {
         pinKnownHost(knownHosts, destination.host, destination.port ?? 22, publicKey);

@@ -1,12 +1,14 @@
 // `nixnode-install secrets add|edit|rekey|list`: the flake's agenix secrets, encrypted to the
 // operators' SSH keys and the node's host key. Plaintext never reaches argv, stdout or the log;
 // `edit` keeps it only in a 0600 file inside a 0700 temp dir that is removed afterwards.
+import { stageInFlakeGit } from "../../generate/write-flake";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CancelledError, OperationError, UserError, badField } from "../../errors";
 import type { Command, CommandContext } from "../command";
-import { loadOperatorIdentities, type AgeIdentity, type AskPassphrase } from "../../secrets/age";
+import type { AgeIdentity } from "../../secrets/age";
+import { operatorIdentitiesFromCli } from "../operator-identities";
 import { HOST_KEY_SECRET, listSecretNames, loadSecretsContext, recipientsFor, secretName, secretPath, secretStatus, type SecretsContext } from "../../secrets/agenix";
 import { GENERATORS, generateSecret, type GeneratorKind } from "../../secrets/generate-secret";
 import { createSecretTempDir } from "../../secrets/host-key";
@@ -49,21 +51,9 @@ function warnWithoutAgenix(ctx: CommandContext, dir: string): void {
   );
 }
 
-async function askPassphrase(ctx: CommandContext): Promise<AskPassphrase | undefined> {
-  if (!ctx.out.interactive) return undefined;
-  const prompts = (await import("prompts")).default;
-  return async (what) => {
-    const r = await prompts({ type: "password", name: "p", message: `Passphrase for ${what}` }, { onCancel: () => { throw new CancelledError("Cancelled. Nothing was changed."); } });
-    if (typeof r.p !== "string") throw new CancelledError("Cancelled. Nothing was changed.");
-    ctx.log.addSecret(r.p);
-    return r.p;
-  };
-}
-
 /** -i/--identity files, or ~/.ssh/id_ed25519 and ~/.ssh/id_rsa when they exist. */
 async function identities(ctx: CommandContext): Promise<AgeIdentity[]> {
-  const given = (ctx.options.identity as string[] | undefined) ?? [];
-  return loadOperatorIdentities({ given, home: ctx.env.HOME ?? "", cwd: ctx.cwd, ask: await askPassphrase(ctx) });
+  return operatorIdentitiesFromCli(ctx, (ctx.options.identity as string[] | undefined) ?? []);
 }
 
 async function readStdin(ctx: CommandContext): Promise<Uint8Array> {
@@ -237,10 +227,12 @@ Examples:
       throw new UserError(sub ? `"${sub}" is not a secrets command` : "missing secrets command", { field: sub ?? "COMMAND", hint: `use one of: ${SUBCOMMANDS.join(", ")}` });
     }
     if ((sub === "rekey" || sub === "list") && name) throw new UserError(`unexpected argument "${name}"`, { field: name, hint: `usage: nixnode-install secrets ${sub}` });
+    if (sub === "list") return list(ctx);
     if (sub === "add") await add(ctx, name);
     else if (sub === "edit") await edit(ctx, name);
-    else if (sub === "rekey") await rekey(ctx);
-    else list(ctx);
+    else await rekey(ctx);
+    // Nix sees only tracked files of a flake in git: new .age files and secrets/module.nix too
+    await stageInFlakeGit(flakeDir(ctx), ["secrets", "keys"], (m, h) => ctx.out.warn(m, h));
   },
 };
 export default command;

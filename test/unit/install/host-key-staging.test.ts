@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors";
 import { prepareHostKey, readHostData, refuseWithoutOperatorKey } from "../../../src/install/flake-host";
 import type { HostData } from "../../../src/plan/types";
+import { readIdentityFile } from "../../../src/secrets/age";
 
 function operatorKey(dir: string): string {
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "op", "-f", join(dir, "op")]);
@@ -49,6 +50,50 @@ describe("staging the pre-generated host key", () => {
     expect(plain).toBe(readFileSync(priv, "utf8"));
     staged.temp.cleanup();
     expect(existsSync(staged.temp.path)).toBe(false);
+  });
+});
+
+describe("reinstalling from the same flake", () => {
+  it("keeps the node's host key: decrypted from secrets/host-key.age with the operator's key, same fingerprint", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nn-reuse-"));
+    const key = operatorKey(dir);
+    const flake = join(dir, "flake");
+    mkdirSync(join(flake, "hosts", "node1"), { recursive: true });
+    writeFileSync(join(flake, "hosts", "node1", "host.json"), JSON.stringify(hostData([key])));
+    const first = await prepareHostKey(flake, "node1", readHostData(flake, "node1"));
+    const firstPrivate = readFileSync(join(first.staged.extraFilesDir, "etc/ssh/ssh_host_ed25519_key"), "utf8");
+    first.staged.temp.cleanup();
+    expect(first.staged.reused).toBe(false);
+
+    let asked = 0;
+    const again = await prepareHostKey(flake, "node1", readHostData(flake, "node1"), () => {
+      asked++;
+      return readIdentityFile(join(dir, "op"), "-i");
+    });
+    expect(asked).toBe(1);
+    expect(again.staged.reused).toBe(true);
+    expect(again.host.ssh.hostKeyFingerprint).toBe(first.host.ssh.hostKeyFingerprint);
+    const staged = join(again.staged.extraFilesDir, "etc/ssh/ssh_host_ed25519_key");
+    expect(readFileSync(staged, "utf8")).toBe(firstPrivate);
+    // what sshd will present is the pinned fingerprint
+    expect(execFileSync("ssh-keygen", ["-l", "-f", staged], { encoding: "utf8" })).toContain(first.host.ssh.hostKeyFingerprint!);
+    again.staged.temp.cleanup();
+    expect(existsSync(again.staged.temp.path)).toBe(false);
+  });
+
+  it("refuses with a clear error when the operator's key cannot decrypt the stored host key", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nn-reuse-wrong-"));
+    const key = operatorKey(dir);
+    const flake = join(dir, "flake");
+    mkdirSync(join(flake, "hosts", "node1"), { recursive: true });
+    writeFileSync(join(flake, "hosts", "node1", "host.json"), JSON.stringify(hostData([key])));
+    (await prepareHostKey(flake, "node1", readHostData(flake, "node1"))).staged.temp.cleanup();
+    const stranger = mkdtempSync(join(tmpdir(), "nn-stranger-"));
+    operatorKey(stranger);
+    const before = readFileSync(join(flake, "secrets", "host-key.age"));
+    await expect(prepareHostKey(flake, "node1", readHostData(flake, "node1"), () => readIdentityFile(join(stranger, "op"), "-i"))).rejects.toThrow(/host-key\.age/);
+    // the stored key is untouched: the node's identity is not replaced
+    expect(readFileSync(join(flake, "secrets", "host-key.age"))).toEqual(before);
   });
 });
 
