@@ -2,6 +2,7 @@
 // already holds files unless told to (--force), writes through a temporary sibling folder so that
 // a failure half-way leaves nothing behind, and initialises git so the operator starts versioned.
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -96,4 +97,23 @@ async function gitInit(dir: string, files: string[], warn?: WriteFlakeOptions["w
   // Flakes only see tracked files: add (not commit) them, the operator commits with their identity.
   await run("git", ["-C", dir, "add", "--", ...files]);
   return "initialised";
+}
+
+/**
+ * Stages files the tool wrote into an existing flake (secrets, keys, lockdown.nix, host.json) in
+ * its git index. Nix evaluates a flake in a git repository from TRACKED files only: an untracked
+ * secrets/module.nix or lockdown.nix would be silently ignored by nixos-anywhere and by the
+ * operator's next `nixos-rebuild --flake` (reopening port 22). Does nothing outside a git repository.
+ */
+export async function stageInFlakeGit(dir: string, paths: string[], warn?: WriteFlakeOptions["warn"]): Promise<boolean> {
+  if (!existsSync(join(dir, ".git"))) return false;
+  const present = paths.filter((p) => existsSync(join(dir, p)));
+  if (!present.length) return false;
+  try {
+    await run("git", ["-C", dir, "add", "--all", "--", ...present]);
+    return true;
+  } catch (e) {
+    warn?.(`could not stage ${present.join(", ")} in ${dir}'s git: ${(e as Error).message.split("\n")[0]}`, `run \`git -C ${dir} add ${present.join(" ")}\`: Nix flakes only see files that git tracks`);
+    return false;
+  }
 }

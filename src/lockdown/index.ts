@@ -2,6 +2,8 @@
 // stages ([22, P] then [P]), the check that 22 is closed, and the hand-off. Exported for the
 // install (its final phase) and the `lockdown` command. Exit 0 only when the final state is
 // confirmed; every failure leaves a way in and says which.
+import { relative } from "node:path";
+import { stageInFlakeGit } from "../generate/write-flake";
 import { CancelledError, OperationError, UserError, badField } from "../errors";
 import { checkLockdownData, stageHostData, type LockdownStage } from "./host-stages";
 import { locateFlakeHost, stagedTarball, writeHostData } from "./flake-files";
@@ -79,6 +81,8 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
         });
         lastSession = sessions[sessions.length - 1] ?? fallback;
         writeHostData(f, next); // confirmed and the boot default: now the flake says so
+        // tracked, or the operator's next `nixos-rebuild --flake` would not see lockdown.nix
+        await stageInFlakeGit(f.flakeDir, [relative(f.flakeDir, f.hostDir)], (m, h) => d.out.warn(m, h));
         timings.push(outcome.timing);
         oldToplevel = outcome.toplevel;
         oldGeneration = outcome.generation;
