@@ -2,6 +2,7 @@
 // re-planned against the facts just detected, so a flake made for another machine (a disk by-id
 // that is not here) is refused before anything is erased. Otherwise the wizard (or --config with
 // --yes) answers, the plan is built and the flake is written, all before the task list starts.
+import { generateDeclaredSecrets } from "../secrets/store";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors";
@@ -63,5 +64,7 @@ export async function obtainFlake(i: ObtainFlakeInput): Promise<FlakeInfo> {
   refuseWithoutOperatorKey(plan.host, i.operatorPublicKeys, config.hostname);
   await writeFlake(renderFlake(plan), dir, { warn: (m, h) => i.out.warn(m, h) });
   i.out.info(`Wrote the flake for ${config.hostname} to ${dir}`);
+  const secrets = await generateDeclaredSecrets(dir, config.profile, config.ssh.authorizedKeys);
+  if (secrets) i.out.info(secrets);
   return { dir, hostName: config.hostname, host: plan.host, plan };
 }

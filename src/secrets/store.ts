@@ -9,6 +9,7 @@ import { ageDecrypt, ageEncrypt, type AgeIdentity } from "./age";
 import { HOST_KEY_SECRET, SECRETS_MODULE_NIX, listSecretNames, loadSecretsContext, recipientsFor, renderSecretsNix, secretPath, type SecretsContext } from "./agenix";
 import { generateSecret, secretsForProfile } from "./generate-secret";
 import { ensureHostKey } from "./host-key";
+import { stageInFlakeGit } from "../generate/write-flake";
 
 function writeAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -106,4 +107,23 @@ export async function secretsContextWithHostKey(flakeDir: string): Promise<{ ctx
   if (first.host) return { ctx: first, hostKeyCreated: null };
   const r = await ensureHostKey(flakeDir, first.operators.map((o) => o.line), `root@${first.hostname ?? "nixnode"}`);
   return { ctx: loadSecretsContext(flakeDir), hostKeyCreated: r.created ? r.fingerprint : null };
+}
+
+/**
+ * After the wizard wrote a flake: generates the secrets its profile declares (secretsForProfile),
+ * encrypted to the node's host key (made now, so that the install pins the same one) and to the
+ * operators' keys, and stages them in the flake's git. Returns a line for the operator, or null
+ * when the profile declares none. Without an ssh-ed25519/ssh-rsa operator key nothing can be
+ * encrypted yet: it says how to do it later instead.
+ */
+export async function generateDeclaredSecrets(flakeDir: string, profile: Profile, operatorKeys: string[]): Promise<string | null> {
+  const wanted = secretsForProfile(profile);
+  if (!wanted.length) return null;
+  const names = wanted.map((s) => s.name).join(", ");
+  if (!operatorKeys.some((k) => /^(ssh-ed25519|ssh-rsa) /.test(k.trim()))) {
+    return `the ${profile} profile needs ${names}: add an ssh-ed25519 or ssh-rsa operator key, then run \`nixnode-install secrets add NAME --generate KIND --flake ${flakeDir}\``;
+  }
+  const r = await ensureProfileSecrets(flakeDir, profile);
+  await stageInFlakeGit(flakeDir, ["secrets", "keys"]);
+  return r.created.length ? `generated ${r.created.join(", ")} for the ${profile} profile, encrypted in secrets/ to the node and its operators` : null;
 }

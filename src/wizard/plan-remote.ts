@@ -2,6 +2,7 @@
 // machine cannot be installed, ask what the facts and --config leave open, then write the flake.
 // The SSH session is closed before the first question: nothing runs on the target while the
 // operator thinks, and Ctrl-C at any question leaves the target exactly as it was.
+import { generateDeclaredSecrets } from "../secrets/store";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { CommandContext } from "../cli/command";
@@ -66,6 +67,8 @@ export async function planRemote(ctx: CommandContext): Promise<number> {
   if (!dryRun) {
     const written = await writeFlake(files, resolve(ctx.cwd, out!), { force: o.force === true, warn: (m, h) => ctx.out.warn(m, h) });
     ctx.log.write(`plan: wrote ${written.files.length} files to ${written.dir} (git: ${written.git})`);
+    const secrets = await generateDeclaredSecrets(written.dir, plan.config.profile, plan.config.ssh.authorizedKeys);
+    if (secrets) summary.notes.push(secrets);
     where = `in ${out}`;
   }
   const human = [

@@ -1,6 +1,7 @@
 // `nixnode-install plan`: facts (a file, a bundled example, or a live target via the wizard) +
 // answers -> a flake folder. Offline unless a host is given. Every input is validated before the
 // first file is written; --dry-run writes nothing and shows what would be.
+import { generateDeclaredSecrets } from "../../secrets/store";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UserError } from "../../errors";
@@ -87,7 +88,9 @@ async function planOffline(ctx: CommandContext): Promise<number> {
   }
   const written = await writeFlake(files, resolve(ctx.cwd, out!), { force: o.force === true, warn: (m, h) => ctx.out.warn(m, h) });
   ctx.log.write(`plan: wrote ${written.files.length} files to ${written.dir} (git: ${written.git})`);
-  ctx.out.result(humanSummary(plan, diskLines, files, out, false, next, loaded.facts), { ...summary, git: written.git });
+  const secrets = await generateDeclaredSecrets(written.dir, plan.config.profile, plan.config.ssh.authorizedKeys);
+  if (secrets) plan.notes.push(secrets);
+  ctx.out.result(humanSummary(plan, diskLines, files, out, false, next, loaded.facts), { ...summary, git: written.git, secrets });
   return 0;
 }
 
