@@ -2,7 +2,7 @@
 // routes. Pure. The text parsers turn text into the JSON shape first so one mapper serves both.
 import type { Address, NetInterface, Route } from "../facts/types";
 import { isObject } from "../util/fields";
-import { inPrefix, isLinkLocal6 } from "./ip-address";
+import { inPrefix, isLinkLocal6 } from "../util/ip";
 
 type Obj = Record<string, unknown>;
 const FOREVER = 4294967295;

@@ -2,7 +2,7 @@
 // gives the same Facts, so captured outputs (test/fixtures/probe) replay real machines.
 import { FACTS_SCHEMA_VERSION, type Disk, type Facts, type NetInterface } from "../facts/types";
 import { validateFacts } from "../facts/validate";
-import { isLoopback, parseIp } from "./ip-address";
+import { ipToBigInt as parseIp, isLoopback } from "../util/ip";
 import { parseDiskLinks } from "./parse-disk-links";
 import { archFrom, cpuFrom, initrdModulesFrom, kernelModulesFrom, providerFrom, virtualisationFrom } from "./parse-hardware";
 import { defaultGateway, markOnLink, parseIpAddrJson, parseIpAddrText, parseIpRouteJson, parseIpRouteText, type NetDevInfo } from "./parse-ip";

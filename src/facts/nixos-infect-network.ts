@@ -3,7 +3,7 @@
 // shape. Used to build the bundled Hetzner Cloud example from a real capture; it understands the
 // generator's output and its nixfmt-formatted variants, not arbitrary Nix.
 import { badField } from "../errors";
-import { gatewayIsOnLink, isIpv4, isIpv6, isLinkLocal6 } from "./ip-address";
+import { gatewayIsOnLink, isIpv4, isIpv6, isLinkLocal6 } from "../util/ip";
 import type { Address, NetInterface, Network, Route } from "./types";
 
 const ENTRY = /address\s*=\s*"([^"]+)"\s*;\s*prefixLength\s*=\s*(\d+)\s*;/g;

@@ -2,7 +2,7 @@
 // byte counts, IP addresses. Each failure names the field path.
 import { badField } from "../errors";
 import { describe, noUnknownKeys, obj, str } from "../util/fields";
-import { isIpv4, isIpv6 } from "./ip-address";
+import { isIpv4, isIpv6 } from "../util/ip";
 
 /**
  * Device and interface names as the kernel reports them (sda, nvme0n1, enp1s0, eth0.100,

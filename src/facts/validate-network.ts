@@ -2,7 +2,7 @@
 // routes and default gateways whose device must be one of the listed interfaces.
 import { badField } from "../errors";
 import { arr, bool, describe, int, oneOf, str } from "../util/fields";
-import { isIpv4, isIpv6 } from "./ip-address";
+import { isIpv4, isIpv6 } from "../util/ip";
 import type { Address, NetInterface, Network, Route } from "./types";
 import { count, DEV_NAME, ip, ipOf, nullable, section, unique } from "./validate-helpers";
 

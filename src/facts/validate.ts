@@ -9,7 +9,7 @@ import { FACTS_SCHEMA_VERSION } from "./types";
 import { count, DEV_NAME, ip, nullable, section, unique } from "./validate-helpers";
 import { validateNetwork } from "./validate-network";
 
-export { isIpv4, isIpv6 } from "./ip-address";
+export { isIpv4, isIpv6 } from "../util/ip";
 
 const ARCHES = ["x86_64", "aarch64", "i686", "armv7l", "riscv64", "other"] as const;
 const VIRT = [

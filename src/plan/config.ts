@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { UserError, badField } from "../errors";
 import { arr, bool, describe, int, noUnknownKeys, obj, oneOf, port, str } from "../util/fields";
-import { parseIpOrCidr } from "./ip";
+import { parseIpOrCidr } from "../util/ip";
 import { parsePublicKey } from "./ssh-public-key";
 import { DISK_LAYOUTS, PROFILES, type NodeConfig } from "./types";
 

@@ -4,7 +4,7 @@
 // Rule: per interface (matched by MAC), keep DHCP where the target used DHCP, and write the exact
 // static addresses and routes where it did not, gateways outside the prefix marked on-link.
 import type { Address, Facts, NetInterface, Route } from "../facts/types";
-import { inPrefix, isLinkLocal, isLoopback } from "./ip";
+import { inPrefix, isLinkLocal, isLoopback } from "../util/ip";
 import type { NetInterfacePlan, NetworkPlan } from "./types";
 
 /** Used only when the network is static and no usable resolver was captured (Quad9, Cloudflare). */

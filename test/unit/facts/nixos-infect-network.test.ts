@@ -1,7 +1,7 @@
 // The three real nixos-infect captures from Hetzner Cloud parse into the static network they
 // describe: /32 IPv4 with the on-link gateway 172.31.1.1, /64 IPv6 with fe80::1, MAC and DNS.
 import { describe, expect, it } from "vitest";
-import { gatewayIsOnLink, inPrefix } from "../../../src/facts/ip-address";
+import { gatewayIsOnLink, inPrefix } from "../../../src/util/ip";
 import { parseNixosInfectNetwork } from "../../../src/facts/nixos-infect-network";
 import { corpusFiles, readCorpus } from "./corpus";
 
