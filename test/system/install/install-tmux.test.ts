@@ -7,28 +7,14 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { tmuxServer } from "../../helpers/tmux";
 import { BIN } from "../../helpers/cli";
 import { targetsSupported } from "../../targets/index";
 import { installFixture, type InstallFixture } from "./install-fixture";
 
 const run = promisify(execFile);
 const supported = targetsSupported();
-const hasTmux = existsSync("/usr/bin/tmux");
-const SOCKET = `nnt-install-${process.pid}`;
-const tmux = (...args: string[]) => run("tmux", ["-L", SOCKET, ...args]);
-const screen = async (s: string) => (await tmux("capture-pane", "-p", "-J", "-S", "-300", "-t", s)).stdout;
-const keys = (s: string, ...k: string[]) => tmux("send-keys", "-t", s, ...k);
-
-async function waitFor(s: string, re: RegExp, timeoutMs = 90_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < until) {
-    last = await screen(s);
-    if (re.test(last)) return last;
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${re} on the screen:\n${last}`);
-}
+const { available: hasTmux, tmux, screen, waitFor, keys } = tmuxServer("nnt-install", { scrollback: 300, timeoutMs: 90000 });
 
 let f: InstallFixture | null = null;
 afterEach(async () => {

@@ -6,26 +6,13 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tmuxServer } from "../../helpers/tmux";
 import { BIN } from "../../helpers/cli";
 import { secretsContextWithHostKey, writeSecret } from "../../../src/secrets/store";
 import { HAVE_AGE, HAVE_SSH_KEYGEN, runWithTty, scratch, sshKeygen } from "../../unit/secrets/tools";
 
 const run = promisify(execFile);
-const hasTmux = existsSync("/usr/bin/tmux");
-const SOCKET = `nnt-secrets-${process.pid}`;
-const tmux = (...args: string[]) => run("tmux", ["-L", SOCKET, ...args]);
-const screen = async (s: string) => (await tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", s)).stdout;
-
-async function waitFor(s: string, re: RegExp, timeoutMs = 60_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < until) {
-    last = await screen(s);
-    if (re.test(last)) return last;
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${re} on the screen:\n${last}`);
-}
+const { available: hasTmux, tmux, screen, waitFor } = tmuxServer("nnt-secrets");
 
 const PASSPHRASE = "typed-passphrase-7781";
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tmuxServer } from "../../helpers/tmux";
 import { BIN, runCli } from "../../helpers/cli";
 import { makeKeyPair, type KeyPair } from "../../helpers/ssh-keys";
 import { startTarget, targetsSupported, type TestTarget } from "../../targets/index";
@@ -16,25 +17,9 @@ import { looksLikeKvmVps, operatorHome } from "../detect/operator-home";
 
 const run = promisify(execFile);
 const supported = targetsSupported();
-const hasTmux = existsSync("/usr/bin/tmux");
-const SOCKET = `nnt-wizard-${process.pid}`;
+const { available: hasTmux, tmux, screen, waitFor, keys } = tmuxServer("nnt-wizard");
 const count = (log: string, re: RegExp) => log.split("\n").filter((l) => re.test(l)).length;
 
-const tmux = (...args: string[]) => run("tmux", ["-L", SOCKET, ...args]);
-const screen = async (s: string) => (await tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", s)).stdout;
-const keys = (s: string, ...k: string[]) => tmux("send-keys", "-t", s, ...k);
-
-/** Bounded wait for text on the screen; fails with the screen as it was. */
-async function waitFor(s: string, re: RegExp, timeoutMs = 60_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < until) {
-    last = await screen(s);
-    if (re.test(last)) return last;
-    await sleep(150);
-  }
-  throw new Error(`timed out waiting for ${re} on the screen:\n${last}`);
-}
 
 describe.skipIf(!supported.ok || !hasTmux)(`the wizard at a real terminal${supported.ok ? (hasTmux ? "" : " (skipped: tmux is missing)") : ` (skipped: ${supported.reason})`}`, () => {
   let dir: string;
