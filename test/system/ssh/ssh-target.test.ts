@@ -307,14 +307,17 @@ describe.skipIf(!supported.ok)(`SSH layer against real targets${supported.ok ? "
     const add = await t.exec("useradd -m -s /bin/sh operator1 && echo 'operator1:op-pass-1' | chpasswd && ls -d /home/operator1");
     expect(add.code).toBe(0);
     expect(existsSync("/home/operator1")).toBe(false); // /etc and /home are the target's own
+    // This server lets operator1 set PATH through ~/.ssh/environment. First a PATH with no sudo on
+    // it (the real sudo may be installed on this machine, in /usr/bin): "sudo is not installed".
+    await t.exec(`echo 'PermitUserEnvironment yes' >> /etc/ssh/sshd_config && mkdir -p /home/operator1/.ssh && echo PATH=/usr/local/sbin > /home/operator1/.ssh/environment && chown -R operator1 /home/operator1/.ssh`);
+    await t.restartSshd();
     const e = await connectSsh(base({ user: "operator1", password: "op-pass-1" })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OperationError);
     expect((e as OperationError).message).toMatch(/operator1 is not root and sudo is not installed/);
     expect((e as OperationError).hint).toMatch(/NOPASSWD/);
-    // sudo stand-ins (the real sudo is not installed here) in /usr/local/sbin, which a non-root
-    // login's PATH lacks: this server lets operator1 set PATH through ~/.ssh/environment
-    await t.exec(`echo 'PermitUserEnvironment yes' >> /etc/ssh/sshd_config && mkdir -p /home/operator1/.ssh && echo PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/bin > /home/operator1/.ssh/environment && chown -R operator1 /home/operator1/.ssh`);
-    await t.restartSshd();
+    // then sudo stand-ins in /usr/local/sbin, ahead of any real sudo on the usual PATH
+    // (test/system/ssh/real-sudo.test.ts covers Debian's real sudo)
+    await t.exec(`echo PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/bin > /home/operator1/.ssh/environment`);
     // a sudo that refuses to run without a password
     await t.exec(`printf '#!/bin/sh\\necho "sudo: a password is required" >&2\\nexit 1\\n' > /usr/local/sbin/sudo && chmod 755 /usr/local/sbin/sudo`);
     try {
