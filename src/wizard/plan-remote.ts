@@ -2,6 +2,7 @@
 // machine cannot be installed, ask what the facts and --config leave open, then write the flake.
 // The SSH session is closed before the first question: nothing runs on the target while the
 // operator thinks, and Ctrl-C at any question leaves the target exactly as it was.
+import { readSshKeyArgs } from "../cli/ssh-key-args";
 import { generateDeclaredSecrets } from "../secrets/store";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -32,7 +33,7 @@ export async function planRemote(ctx: CommandContext): Promise<number> {
   if (out === undefined && !dryRun) throw new UserError("--out: missing; where should the flake go?", { field: "--out", hint: `nixnode-install plan ${destination} --out ./my-node (a new or empty folder)` });
   if (out !== undefined && out.trim() === "") throw new UserError("--out: is empty", { field: "--out", hint: "give a folder path such as ./my-node" });
   const partial: PartialConfig = typeof o.config === "string" ? await loadConfigFile(resolve(ctx.cwd, o.config)) : {};
-  const keys = await readKeyArgs(ctx, o["ssh-key"]);
+  const keys = await readSshKeyArgs(ctx, o["ssh-key"]);
   if (keys.length) partial.ssh = { ...partial.ssh, authorizedKeys: parseAuthorizedKeys([...(partial.ssh?.authorizedKeys ?? []), ...keys], "ssh.authorizedKeys") };
   if (out !== undefined) await checkOutDir(resolve(ctx.cwd, out), o.force === true);
   const interactive = ctx.out.interactive && o.yes !== true && o.config === undefined;
@@ -89,19 +90,3 @@ export async function planRemote(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-/** --ssh-key: a key line as it is, or a .pub file. */
-async function readKeyArgs(ctx: CommandContext, values: unknown): Promise<string[]> {
-  const list = Array.isArray(values) ? (values as string[]) : typeof values === "string" ? [values] : [];
-  const keys: string[] = [];
-  for (const v of list) {
-    if (/^(ssh-|ecdsa-|sk-)/.test(v.trim())) {
-      keys.push(v.trim());
-      continue;
-    }
-    const text = await readFile(resolve(ctx.cwd, v.replace(/^~(?=\/)/, ctx.env.HOME ?? "~")), "utf8").catch((e: NodeJS.ErrnoException) => {
-      throw new UserError(`--ssh-key: ${v} cannot be read (${e.code ?? e.message})`, { field: "--ssh-key", hint: "give a public key file such as ~/.ssh/id_ed25519.pub, or the key line in quotes" });
-    });
-    keys.push(...text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")));
-  }
-  return keys;
-}

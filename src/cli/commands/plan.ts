@@ -1,6 +1,7 @@
 // `nixnode-install plan`: facts (a file, a bundled example, or a live target via the wizard) +
 // answers -> a flake folder. Offline unless a host is given. Every input is validated before the
 // first file is written; --dry-run writes nothing and shows what would be.
+import { readSshKeyArgs } from "../ssh-key-args";
 import { generateDeclaredSecrets } from "../../secrets/store";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -71,7 +72,7 @@ async function planOffline(ctx: CommandContext): Promise<number> {
   // Everything is read and validated before anything is written.
   const loaded = factsPath !== undefined ? await withFactsHint(loadFactsFile(resolve(ctx.cwd, factsPath))) : { facts: loadExample(example!), facterReport: null };
   const partial: PartialConfig = typeof o.config === "string" ? await loadConfigFile(resolve(ctx.cwd, o.config)) : {};
-  const extraKeys = await readSshKeys(ctx, o["ssh-key"]);
+  const extraKeys = await readSshKeyArgs(ctx, o["ssh-key"]);
   if (extraKeys.length) partial.ssh = { ...partial.ssh, authorizedKeys: parseAuthorizedKeys([...(partial.ssh?.authorizedKeys ?? []), ...extraKeys], "ssh.authorizedKeys") };
   const exampleWithoutKey = example !== undefined && !(partial.ssh?.authorizedKeys?.length);
   if (out !== undefined) await checkOutDir(resolve(ctx.cwd, out), o.force === true);
@@ -102,28 +103,6 @@ async function withFactsHint<T>(p: Promise<T>): Promise<T> {
     if (e instanceof UserError && !e.hint) throw new UserError(e.message, { field: e.field, hint: "write it again with `nixnode-install detect root@HOST --json > facts.json`, or use a nixos-facter report", cause: e.cause });
     throw e;
   }
-}
-
-/** --ssh-key values: a key line as is, otherwise a path to a .pub file. */
-async function readSshKeys(ctx: CommandContext, values: unknown): Promise<string[]> {
-  const list = Array.isArray(values) ? (values as string[]) : typeof values === "string" ? [values] : [];
-  const keys: string[] = [];
-  for (const v of list) {
-    if (/^(ssh-|ecdsa-|sk-)/.test(v.trim())) {
-      keys.push(v.trim());
-      continue;
-    }
-    const path = resolve(ctx.cwd, v.replace(/^~(?=\/)/, ctx.env.HOME ?? "~"));
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (e) {
-      throw new UserError(`--ssh-key: ${v} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, { field: "--ssh-key", hint: "give a public key file such as ~/.ssh/id_ed25519.pub, or the key line itself in quotes" });
-    }
-    if (/PRIVATE KEY/.test(text)) throw new UserError(`--ssh-key: ${v} is a PRIVATE key`, { field: "--ssh-key", hint: `give the public half: ${v}.pub` });
-    keys.push(...text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")));
-  }
-  return keys;
 }
 
 function nextSteps(plan: InstallPlan, out: string | undefined, example: string | undefined): string[] {
