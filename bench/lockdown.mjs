@@ -4,32 +4,14 @@
 // upstream) time to detect the failed confirmation and to restore and verify access.
 // Medians of --runs N (default 3). Needs root (network namespaces).
 // Usage: node bench/lockdown.mjs [--runs N] [--json]
-// The bench and the harness are TypeScript: bundled once with esbuild into a temporary file.
-import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { importBench, root, runsArg } from "./import-bench.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
+const runs = runsArg(3, 3);
 process.chdir(root); // the bundled harness finds the target shims relative to the repository
-const runs = Math.max(3, Number(process.argv[process.argv.indexOf("--runs") + 1]) || 3);
-const work = mkdtempSync(join(root, ".nixnode-test-bench-lockdown-"));
+const { module, cleanup } = await importBench("lockdown");
 try {
-  const out = join(work, "lockdown-bench.mjs");
-  await build({
-    entryPoints: [join(root, "bench/lockdown-bench.ts")],
-    outfile: out,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20.19",
-    external: ["cpu-features", "*.node"],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));" },
-    loader: { ".sh": "text", ".nix": "text" },
-    plugins: [{ name: "raw", setup(b) { b.onResolve({ filter: /\?raw$/ }, (a) => ({ path: join(a.resolveDir, a.path.slice(0, -4)) })); } }],
-    logLevel: "warning",
-  });
-  const { benchLockdown } = await import(pathToFileURL(out).href);
+  const { benchLockdown } = module;
   const result = await benchLockdown({ runs, oneWayMs: 50 });
   if (process.argv.includes("--json")) console.log(JSON.stringify(result));
   else {
@@ -38,5 +20,5 @@ try {
     console.table([result.blockedPort]);
   }
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  cleanup();
 }
