@@ -1,8 +1,12 @@
 // Known answers: the age specification's CCTV test vectors (X25519, scrypt, armor, header, HMAC,
 // STREAM cases) through the tool's decrypt path, and ssh-ed25519/ssh-rsa files made by the
 // reference age CLI (test/fixtures/age/SOURCE.md). Failures must be errors that name the file.
+// The CCTV vectors are upstream data and are not kept in this repository: point NIXNODE_AGE_CCTV at
+// the age/testdata folder of a C2SP/CCTV checkout unpacked OUTSIDE the project (like the nix-lab's
+// disko sources); without it those tests report as skipped with the reason.
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors";
@@ -11,7 +15,8 @@ import { Stanza } from "age-encryption";
 import { SshEd25519Identity } from "../../../src/secrets/age-ssh";
 import { parseOpensshContainer } from "../../../src/secrets/ssh-keys";
 
-const CCTV = new URL("../../fixtures/age/cctv/", import.meta.url);
+const CCTV = process.env.NIXNODE_AGE_CCTV ?? "";
+const haveCctv = CCTV !== "" && existsSync(CCTV);
 const SSH = new URL("../../fixtures/age/ssh/", import.meta.url);
 
 interface Vector {
@@ -43,9 +48,14 @@ function parseVector(name: string, raw: Buffer): Vector {
   return v;
 }
 
-const vectors = readdirSync(CCTV).map((n) => parseVector(n, readFileSync(new URL(n, CCTV))));
+const vectors = haveCctv
+  ? readdirSync(CCTV)
+      .filter((n) => !n.startsWith("hybrid")) // post-quantum recipients: not offered by this tool
+      .map((n) => parseVector(n, readFileSync(join(CCTV, n))))
+  : [];
+const cctvSkip = haveCctv ? "" : " (skipped: set NIXNODE_AGE_CCTV to the age/testdata folder of a C2SP/CCTV checkout outside the project)";
 
-describe("the age spec's CCTV vectors (X25519, scrypt, armor, header, HMAC, STREAM)", () => {
+describe.skipIf(!haveCctv)(`the age spec's CCTV vectors (X25519, scrypt, armor, header, HMAC, STREAM)${cctvSkip}`, () => {
   it("has the vectors on disk", () => {
     expect(vectors.length).toBeGreaterThan(100);
   });
