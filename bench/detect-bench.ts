@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { detectFacts } from "../src/detect/detect";
-import { connectSsh } from "../src/target/ssh-target";
+import { connectSsh } from "../src/remote/ssh-target";
 import { memoryLog } from "../src/ui/log";
 import { makeKeyPair } from "../test/helpers/ssh-keys";
 import { looksLikeKvmVps, operatorHome } from "../test/system/detect/operator-home";

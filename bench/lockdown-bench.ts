@@ -7,7 +7,7 @@
 import { PassThrough } from "node:stream";
 import { runLockdown } from "../src/lockdown";
 import { keyOnlyConnector, probeTcp } from "../src/lockdown/ssh-connector";
-import { connectSsh } from "../src/target/ssh-target";
+import { connectSsh } from "../src/remote/ssh-target";
 import { memoryLog } from "../src/ui/log";
 import { createOutput } from "../src/ui/output";
 import { startLatencyProxy } from "../test/targets/latency-proxy";

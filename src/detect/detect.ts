@@ -2,7 +2,7 @@
 // changes nothing on the target. nixos-anywhere logs in for every fact; we use one round trip.
 import { OperationError } from "../errors";
 import type { Facts } from "../facts/types";
-import type { Target } from "../target/types";
+import type { Target } from "../remote/types";
 import type { Log } from "../ui/log";
 import { parseProbeOutput } from "./parse-probe";
 import { PROBE_COMMAND, PROBE_HEADER, PROBE_SCRIPT } from "./probe-script";

@@ -13,12 +13,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** One authenticated SSH connection (src/target's SshTarget satisfies it). */
+/** One authenticated SSH connection (src/remote's SshTarget satisfies it). */
 export interface InstallSession {
   run(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number; signal?: AbortSignal }): Promise<RunResult>;
   upload(path: string, data: string | Buffer, mode: number): Promise<void>;
   close(): Promise<void>;
-  /** Set by SSH sessions (src/target SshTarget): the key presented, and where the connection went. */
+  /** Set by SSH sessions (src/remote SshTarget): the key presented, and where the connection went. */
   readonly hostKeyFingerprint?: string;
   readonly host?: string;
   readonly port?: number;

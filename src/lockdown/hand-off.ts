@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError } from "../errors";
-import { addKnownHost, checkKnownHost, fingerprintSha256, keyTypeOf, parseKnownHosts } from "../target/known-hosts";
+import { addKnownHost, checkKnownHost, fingerprintSha256, keyTypeOf, parseKnownHosts } from "../remote/known-hosts";
 import { isObject } from "../util/fields";
 import { SYSTEM_PROFILE } from "./remote-commands";
 import type { LockdownResult, RemoteSession } from "./types";

@@ -1,9 +1,9 @@
-// The lockdown's view of SSH, built on src/target: NEW key-only connections that accept only the
+// The lockdown's view of SSH, built on src/remote: NEW key-only connections that accept only the
 // pinned host key, auth-method queries, and a plain TCP probe (to tell "refused" from "never
 // answered", which point at different fixes). `route` lets a caller reach a port through
 // something in between (the benchmark's latency proxy); by default it is the port itself.
 import net from "node:net";
-import { connectSsh, listAuthMethods, type ConnectOptions } from "../target/ssh-target";
+import { connectSsh, listAuthMethods, type ConnectOptions } from "../remote/ssh-target";
 import type { LockdownConnector, PortProbe, RemoteSession } from "./types";
 
 export interface KeyConnectorOptions {

@@ -1,10 +1,10 @@
 // What the lockdown is handed (ARCHITECTURE.md: phases reach SSH, files and the clock only through
-// their deps). The CLI builds these from src/target; the install phase passes its own session;
+// their deps). The CLI builds these from src/remote; the install phase passes its own session;
 // tests and the benchmark can route ports through a latency proxy.
 import type { Log } from "../ui/log";
 import type { Output } from "../ui/output";
 
-/** One authenticated SSH connection (structurally the same as src/target's Target). */
+/** One authenticated SSH connection (structurally the same as src/remote's Target). */
 export interface RemoteSession {
   run(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
   upload(path: string, data: string | Buffer, mode: number): Promise<void>;

@@ -16,7 +16,7 @@ import { checkOutDir, writeFlake } from "../generate/write-flake";
 import { refuseUninstallable } from "../plan/build-plan";
 import { loadConfigFile, parseAuthorizedKeys, type PartialConfig } from "../plan/config";
 import { planFromFacts } from "../plan/index";
-import { connectFromCli } from "../target/cli-options";
+import { connectFromCli } from "../cli/target-options";
 import { askAnswers } from "./ask-answers";
 import { findOperatorKeys, systemKeySources } from "./operator-keys";
 import { createPrompter } from "./prompter";

@@ -8,9 +8,9 @@ import { detectFacts } from "../../detect/detect";
 import { formatFacts } from "../../detect/format-facts";
 import { formatVerdict, preflight } from "../../detect/preflight";
 import { UserError } from "../../errors";
-import { SSH_CLI_OPTIONS, connectFromCli } from "../../target/cli-options";
-import { LocalTarget } from "../../target/local-target";
-import type { Target } from "../../target/types";
+import { SSH_CLI_OPTIONS, connectFromCli } from "../target-options";
+import { LocalTarget } from "../../remote/local-target";
+import type { Target } from "../../remote/types";
 import type { Command } from "../command";
 
 const command: Command = {

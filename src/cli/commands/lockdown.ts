@@ -6,7 +6,7 @@ import { UserError, badField } from "../../errors";
 import { DEFAULT_CONFIRM_TIMEOUT_SEC, runLockdown } from "../../lockdown";
 import { locateFlakeHost } from "../../lockdown/flake-files";
 import { keyOnlyConnector } from "../../lockdown/ssh-connector";
-import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../../target/cli-options";
+import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../target-options";
 import { port as portField } from "../../util/fields";
 import type { Command } from "../command";
 

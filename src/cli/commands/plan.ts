@@ -15,7 +15,7 @@ import { checkOutDir, writeFlake } from "../../generate/write-flake";
 import { loadConfigFile, parseAuthorizedKeys, type PartialConfig } from "../../plan/config";
 import { planFromFacts } from "../../plan/index";
 import type { InstallPlan } from "../../plan/types";
-import { SSH_CLI_OPTIONS } from "../../target/cli-options";
+import { SSH_CLI_OPTIONS } from "../target-options";
 import type { Command, CommandContext } from "../command";
 
 const command: Command = {

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectFacts, runProbe } from "../../../src/detect/detect";
 import { parseProbeOutput } from "../../../src/detect/parse-probe";
-import { connectSsh, type SshTarget } from "../../../src/target/ssh-target";
+import { connectSsh, type SshTarget } from "../../../src/remote/ssh-target";
 import { memoryLog } from "../../../src/ui/log";
 import { makeKeyPair, type KeyPair } from "../../helpers/ssh-keys";
 import { startTarget, targetsSupported, type TestTarget } from "../../targets/index";

@@ -9,7 +9,7 @@ import { runLockdown, type LockdownResult } from "../../../src/lockdown";
 import { keyOnlyConnector } from "../../../src/lockdown/ssh-connector";
 import type { LockdownDeps } from "../../../src/lockdown/types";
 import type { HostData } from "../../../src/plan/types";
-import { connectSsh } from "../../../src/target/ssh-target";
+import { connectSsh } from "../../../src/remote/ssh-target";
 import { memoryLog } from "../../../src/ui/log";
 import { createOutput } from "../../../src/ui/output";
 import { makeKeyPair, type KeyPair } from "../../helpers/ssh-keys";

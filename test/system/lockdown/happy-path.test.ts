@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseKnownHosts } from "../../../src/target/known-hosts";
+import { parseKnownHosts } from "../../../src/remote/known-hosts";
 import { targetsSupported } from "../../targets";
 import { nixosState } from "../../targets/personalities/nixos/setup";
 import { NEW_PORT, lockdown, startLab, type Lab, type LockdownRun } from "./fixture";

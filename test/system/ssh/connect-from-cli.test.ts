@@ -6,7 +6,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandContext } from "../../../src/cli/command";
 import { OperationError } from "../../../src/errors";
-import { connectFromCli } from "../../../src/target/cli-options";
+import { connectFromCli } from "../../../src/cli/target-options";
 import { createOutput } from "../../../src/ui/output";
 import { memoryLog } from "../../../src/ui/log";
 import { makeKeyPair, type KeyPair } from "../../helpers/ssh-keys";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OperationError } from "../../../src/errors";
 import { detectFacts } from "../../../src/detect/detect";
-import { connectSsh, type ConnectOptions } from "../../../src/target/ssh-target";
+import { connectSsh, type ConnectOptions } from "../../../src/remote/ssh-target";
 import { makeKeyPair, type KeyPair } from "../../helpers/ssh-keys";
 import { startTarget, targetsSupported, type TestTarget } from "../../targets/index";
 

@@ -1,12 +1,12 @@
-// The SSH layer (src/target) against real sshd targets: every way in, every host-key decision,
+// The SSH layer (src/remote) against real sshd targets: every way in, every host-key decision,
 // and every way a connection fails, each with the error kind an operator would see.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancelledError, OperationError, UserError } from "../../../src/errors";
-import { addKnownHost, fingerprintSha256, parseKnownHosts } from "../../../src/target/known-hosts";
-import { connectSsh, listAuthMethods, type ConnectOptions } from "../../../src/target/ssh-target";
+import { addKnownHost, fingerprintSha256, parseKnownHosts } from "../../../src/remote/known-hosts";
+import { connectSsh, listAuthMethods, type ConnectOptions } from "../../../src/remote/ssh-target";
 import { memoryLog } from "../../../src/ui/log";
 import { makeKeyPair, startAgent, type KeyPair } from "../../helpers/ssh-keys";
 import { startTarget, targetsSupported, type TestTarget } from "../../targets/index";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors";
-import { sshSettingsFromCli } from "../../../src/target/cli-options";
+import { sshSettingsFromCli } from "../../../src/cli/target-options";
 
 const home = mkdtempSync(join(tmpdir(), "nnt-clihome-"));
 mkdirSync(join(home, ".ssh"), { mode: 0o700 });

@@ -3,11 +3,11 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import prompts from "prompts";
-import type { CommandContext, OptionSpec } from "../cli/command";
+import type { CommandContext, OptionSpec } from "./command";
 import { CancelledError, UserError, badField } from "../errors";
-import { parseDestination } from "./destination";
-import { resolveSshConfigFile } from "./ssh-config";
-import { connectSsh, type ConnectOptions, type HostKeyQuestion, type SshTarget } from "./ssh-target";
+import { parseDestination } from "../remote/destination";
+import { resolveSshConfigFile } from "../remote/ssh-config";
+import { connectSsh, type ConnectOptions, type HostKeyQuestion, type SshTarget } from "../remote/ssh-target";
 
 export const SSH_CLI_OPTIONS: Record<string, OptionSpec> = {
   identity: { type: "string", short: "i", multiple: true, value: "FILE", help: "private key to log in with (repeatable; the agent and ~/.ssh/id_* are tried too)" },

@@ -1,7 +1,7 @@
 // Error wording for failures the system tests cannot produce without leaving the sandbox (DNS).
 import { describe, expect, it } from "vitest";
 import { OperationError, UserError } from "../../../src/errors";
-import { describeAuthFailure, describeConnectError, type AuthTrace } from "../../../src/target/ssh-errors";
+import { describeAuthFailure, describeConnectError, type AuthTrace } from "../../../src/remote/ssh-errors";
 
 const err = (code: string) => Object.assign(new Error(code), { code }) as NodeJS.ErrnoException;
 const trace = (t: Partial<AuthTrace>): AuthTrace => ({ user: "root", where: "root@h:22", tried: [], offered: null, keyAcceptedThenRefused: false, passwordTried: false, hadCredentials: true, ...t });

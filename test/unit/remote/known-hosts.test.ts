@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { addKnownHost, checkKnownHost, fingerprintSha256, keyTypeOf, knownHostsName, parseKnownHosts } from "../../../src/target/known-hosts";
+import { addKnownHost, checkKnownHost, fingerprintSha256, keyTypeOf, knownHostsName, parseKnownHosts } from "../../../src/remote/known-hosts";
 
 const dir = mkdtempSync(join(tmpdir(), "nnt-kh-"));
 function realKey(name: string): { type: string; blob: Buffer; line: string } {

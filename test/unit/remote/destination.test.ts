@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors";
-import { formatDestination, parseDestination } from "../../../src/target/destination";
+import { formatDestination, parseDestination } from "../../../src/remote/destination";
 
 describe("parseDestination", () => {
   it.each([

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { matchHostPatterns, resolveSshConfig, resolveSshConfigFile } from "../../../src/target/ssh-config";
+import { matchHostPatterns, resolveSshConfig, resolveSshConfigFile } from "../../../src/remote/ssh-config";
 
 const CONFIG = `
 # global defaults come first only if written first

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, statSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LocalTarget } from "../../../src/target/local-target";
-import { shellQuote, uploadCommand, wrapForSudo } from "../../../src/target/ssh-exec";
+import { LocalTarget } from "../../../src/remote/local-target";
+import { shellQuote, uploadCommand, wrapForSudo } from "../../../src/remote/ssh-exec";
 
 describe("command builders", () => {
   it("shellQuote survives every awkward character through a real sh", () => {
