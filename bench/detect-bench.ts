@@ -36,7 +36,8 @@ function turnCounter(toHost: string, toPort: number) {
     upstream.on("error", () => client.destroy());
   });
   return {
-    listen: () => new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as net.AddressInfo).port))),
+    listen: () =>
+      new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as net.AddressInfo).port))),
     turns: () => turns,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -67,8 +68,17 @@ export async function benchDetect(opts: { runs: number; bin: string }) {
   };
   const rows: Array<Record<string, number | string>> = [];
   try {
-    for (const [label, delayed] of [["direct", false], ["+100 ms RTT", true]] as const) {
-      const lib = { connect: [] as number[], probe: [] as number[], turnsAuth: [] as number[], turnsAfter: [] as number[], logins: [] as number[] };
+    for (const [label, delayed] of [
+      ["direct", false],
+      ["+100 ms RTT", true],
+    ] as const) {
+      const lib = {
+        connect: [] as number[],
+        probe: [] as number[],
+        turnsAuth: [] as number[],
+        turnsAfter: [] as number[],
+        logins: [] as number[],
+      };
       const cli = { wall: [] as number[], logins: [] as number[] };
       for (let i = 0; i < opts.runs; i++) {
         // In-process: connect + detectFacts through the turn-counting proxy.
@@ -77,7 +87,14 @@ export async function benchDetect(opts: { runs: number; bin: string }) {
         const cport = await counter.listen();
         const before = accepted(await t.sshdLog());
         const t0 = performance.now();
-        const ssh = await connectSsh({ host: "127.0.0.1", port: cport, user: "root", identityFiles: [key.privatePath], pinnedHostKey, log: memoryLog() });
+        const ssh = await connectSsh({
+          host: "127.0.0.1",
+          port: cport,
+          user: "root",
+          identityFiles: [key.privatePath],
+          pinnedHostKey,
+          log: memoryLog(),
+        });
         const t1 = performance.now();
         const turnsAuth = counter.turns();
         await detectFacts(ssh);
@@ -96,8 +113,12 @@ export async function benchDetect(opts: { runs: number; bin: string }) {
         const c0 = performance.now();
         // async: the delaying proxy lives in this process and must keep forwarding meanwhile
         const r = await new Promise<{ code: number; out: string }>((resolve) =>
-          execFile(process.execPath, [opts.bin, "detect", `root@${delayed ? `127.0.0.1:${e2.port}` : e2.host}`, "--json"], { env: { ...process.env, HOME: home, SSH_AUTH_SOCK: "" } }, (err, stdout, stderr) =>
-            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+          execFile(
+            process.execPath,
+            [opts.bin, "detect", `root@${delayed ? `127.0.0.1:${e2.port}` : e2.host}`, "--json"],
+            { env: { ...process.env, HOME: home, SSH_AUTH_SOCK: "" } },
+            (err, stdout, stderr) =>
+              resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
           ),
         );
         cli.wall.push(performance.now() - c0);

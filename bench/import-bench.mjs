@@ -30,12 +30,24 @@ export async function importBench(name) {
       target: "node20.19",
       external: ["cpu-features", "*.node"],
       // bundled CommonJS (ssh2) expects require, __filename and __dirname
-      banner: { js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));" },
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+      },
       loader: { ".sh": "text", ".nix": "text" },
-      plugins: [{ name: "raw", setup(b) { b.onResolve({ filter: /\?raw$/ }, (a) => ({ path: join(a.resolveDir, a.path.slice(0, -4)) })); } }],
+      plugins: [
+        {
+          name: "raw",
+          setup(b) {
+            b.onResolve({ filter: /\?raw$/ }, (a) => ({ path: join(a.resolveDir, a.path.slice(0, -4)) }));
+          },
+        },
+      ],
       logLevel: "warning",
     });
-    return { module: await import(pathToFileURL(out).href), cleanup: () => rmSync(work, { recursive: true, force: true }) };
+    return {
+      module: await import(pathToFileURL(out).href),
+      cleanup: () => rmSync(work, { recursive: true, force: true }),
+    };
   } catch (e) {
     rmSync(work, { recursive: true, force: true });
     throw e;

@@ -29,17 +29,51 @@ async function oneInstall(bin: string, standinBin: string, engine: "nixos-anywhe
   try {
     if (!existsSync("/usr/bin/cpio")) await t.writeFile("/usr/local/sbin/cpio", "#!/bin/sh\n", 0o755);
     if (engine === "builtin") addKexecPersonality(t, join(standinBin, ".."));
-    writeFileSync(join(work, "nixnode.json"), JSON.stringify({ hostname: "node1", ssh: { authorizedKeys: [key.publicKey] } }));
+    writeFileSync(
+      join(work, "nixnode.json"),
+      JSON.stringify({ hostname: "node1", ssh: { authorizedKeys: [key.publicKey] } }),
+    );
     const standinLog = join(work, "standin-logins");
-    const args = [bin, "install", `root@${t.address}`, "--config", join(work, "nixnode.json"), "--yes", "--json", "-i", key.privatePath,
-      "--host-key", await t.hostKeyFingerprint(), "--known-hosts", join(home, ".ssh", "known_hosts"), "--no-lockdown", "--engine", engine, "--log-dir", join(work, "logs")];
+    const args = [
+      bin,
+      "install",
+      `root@${t.address}`,
+      "--config",
+      join(work, "nixnode.json"),
+      "--yes",
+      "--json",
+      "-i",
+      key.privatePath,
+      "--host-key",
+      await t.hostKeyFingerprint(),
+      "--known-hosts",
+      join(home, ".ssh", "known_hosts"),
+      "--no-lockdown",
+      "--engine",
+      engine,
+      "--log-dir",
+      join(work, "logs"),
+    ];
     const t0 = performance.now();
     const r = await new Promise<{ code: number; out: string }>((resolve) =>
-      execFile(process.execPath, args, {
-        cwd: work,
-        env: { ...process.env, HOME: home, SSH_AUTH_SOCK: "", NIXNODE_STANDIN_TARGETS: t.dir, NIXNODE_STANDIN_LOG: standinLog, PATH: `${engine === "nixos-anywhere" ? `${standinBin}:` : ""}${process.env.PATH}` },
-        maxBuffer: 64 * 1024 * 1024,
-      }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr })),
+      execFile(
+        process.execPath,
+        args,
+        {
+          cwd: work,
+          env: {
+            ...process.env,
+            HOME: home,
+            SSH_AUTH_SOCK: "",
+            NIXNODE_STANDIN_TARGETS: t.dir,
+            NIXNODE_STANDIN_LOG: standinLog,
+            PATH: `${engine === "nixos-anywhere" ? `${standinBin}:` : ""}${process.env.PATH}`,
+          },
+          maxBuffer: 64 * 1024 * 1024,
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+      ),
     );
     const wallMs = performance.now() - t0;
     if (r.code !== 0) throw new Error(`install (${engine}) exited ${r.code}: ${r.out.slice(-2000)}`);
@@ -64,7 +98,9 @@ async function noticeDelay(t: TestTarget, mode: "refused" | "link-down", downMs:
   await t.killSshd();
   if (mode === "link-down") await t.faults.linkDown();
   let noticedAt = 0;
-  const waiting = waitForPinnedHostKey({ host: t.address, port: t.port, pinned, previous: [], timeoutMs: 60_000 }).then(() => (noticedAt = performance.now()));
+  const waiting = waitForPinnedHostKey({ host: t.address, port: t.port, pinned, previous: [], timeoutMs: 60_000 }).then(
+    () => (noticedAt = performance.now()),
+  );
   await sleep(downMs);
   if (mode === "link-down") await t.faults.linkUp();
   const restartStart = performance.now();
@@ -98,7 +134,12 @@ export async function benchInstall(opts: { runs: number; bin: string; standinBin
     for (const mode of ["refused", "link-down"] as const) {
       const xs: number[] = [];
       for (let i = 0; i < Math.max(5, opts.runs); i++) xs.push(await noticeDelay(t, mode, 3000));
-      notice.push({ "while down": mode === "refused" ? "sshd not listening (refused)" : "link down (packets lost)", "median ms": Math.round(median(xs)), "max ms": Math.round(Math.max(...xs)), runs: xs.length });
+      notice.push({
+        "while down": mode === "refused" ? "sshd not listening (refused)" : "link down (packets lost)",
+        "median ms": Math.round(median(xs)),
+        "max ms": Math.round(Math.max(...xs)),
+        runs: xs.length,
+      });
     }
   } finally {
     await t.stop();

@@ -9,7 +9,11 @@ const runs = runsArg(3);
 const { module, cleanup } = await importBench("install");
 try {
   const { benchInstall } = module;
-  const result = await benchInstall({ runs, bin: join(root, "dist/nixnode-install.mjs"), standinBin: join(root, "test/targets/standins/bin") });
+  const result = await benchInstall({
+    runs,
+    bin: join(root, "dist/nixnode-install.mjs"),
+    standinBin: join(root, "test/targets/standins/bin"),
+  });
   if (process.argv.includes("--json")) console.log(JSON.stringify(result));
   else {
     console.log(`install: ${result.runs} installs per engine`);

@@ -24,17 +24,47 @@ async function once(lab: Lab, oneWayMs: number, confirmTimeoutSec: number) {
   const route = (p: number) => ({ host: "127.0.0.1", port: p === 22 ? p22.port : p === NEW_PORT ? pNew.port : p });
   const marks: Array<{ at: number; text: string }> = [];
   const stream = new PassThrough();
-  stream.on("data", (d: Buffer) => d.toString().split("\n").filter(Boolean).forEach((text) => marks.push({ at: Date.now(), text })));
+  stream.on("data", (d: Buffer) =>
+    d
+      .toString()
+      .split("\n")
+      .filter(Boolean)
+      .forEach((text) => marks.push({ at: Date.now(), text })),
+  );
   const out = createOutput({ stdout: stream, stderr: stream, json: false, env: { NO_COLOR: "1" }, stdinIsTTY: false });
   const started = Date.now();
-  const primary = await connectSsh({ host: "127.0.0.1", port: p22.port, password: lab.t.rootPassword, pinnedHostKey: lab.fingerprint });
-  const base = keyOnlyConnector({ base: { host: lab.t.address, user: "root", identityFiles: [lab.key.privatePath] }, pinnedHostKey: lab.fingerprint, route });
+  const primary = await connectSsh({
+    host: "127.0.0.1",
+    port: p22.port,
+    password: lab.t.rootPassword,
+    pinnedHostKey: lab.fingerprint,
+  });
+  const base = keyOnlyConnector({
+    base: { host: lab.t.address, user: "root", identityFiles: [lab.key.privatePath] },
+    pinnedHostKey: lab.fingerprint,
+    route,
+  });
   const connector = { ...base, probe: (p: number, ms: number) => probeTcp({ host: lab.t.address, port: p }, ms) };
   try {
-    const result = await runLockdown({ primary, currentPort: 22, connector, flakeDir: lab.flake, confirmTimeoutSec, knownHostsFile: null, out, log: memoryLog() });
+    const result = await runLockdown({
+      primary,
+      currentPort: 22,
+      connector,
+      flakeDir: lab.flake,
+      confirmTimeoutSec,
+      knownHostsFile: null,
+      out,
+      log: memoryLog(),
+    });
     return { ok: true as const, totalMs: Date.now() - started, result, marks };
   } catch (e) {
-    return { ok: false as const, totalMs: Date.now() - started, error: (e as Error).message, endedAt: Date.now(), marks };
+    return {
+      ok: false as const,
+      totalMs: Date.now() - started,
+      error: (e as Error).message,
+      endedAt: Date.now(),
+      marks,
+    };
   } finally {
     await primary.close().catch(() => undefined);
     await p22.close();
@@ -53,8 +83,12 @@ export async function benchLockdown(opts: { runs: number; oneWayMs: number }) {
       const [s1, s2] = r.result.timings;
       ok.push({
         totalMs: r.totalMs,
-        stage1ActivationMs: s1!.activationMs, stage1ConfirmationMs: s1!.confirmationMs, stage1AcknowledgementMs: s1!.acknowledgementMs,
-        stage2ActivationMs: s2!.activationMs, stage2ConfirmationMs: s2!.confirmationMs, stage2AcknowledgementMs: s2!.acknowledgementMs,
+        stage1ActivationMs: s1!.activationMs,
+        stage1ConfirmationMs: s1!.confirmationMs,
+        stage1AcknowledgementMs: s1!.acknowledgementMs,
+        stage2ActivationMs: s2!.activationMs,
+        stage2ConfirmationMs: s2!.confirmationMs,
+        stage2AcknowledgementMs: s2!.acknowledgementMs,
       });
     } finally {
       await lab.stop();
@@ -68,11 +102,23 @@ export async function benchLockdown(opts: { runs: number; oneWayMs: number }) {
       if (r.ok) throw new Error("the blocked-port run succeeded: it must not");
       const confirming = r.marks.find((m) => /confirming with a new key-only login/.test(m.text))!;
       const rolling = r.marks.find((m) => /rolling back$/.test(m.text))!;
-      failed.push({ detectMs: rolling.at - confirming.at, restoreAndVerifyMs: r.endedAt - rolling.at, totalMs: r.totalMs });
+      failed.push({
+        detectMs: rolling.at - confirming.at,
+        restoreAndVerifyMs: r.endedAt - rolling.at,
+        totalMs: r.totalMs,
+      });
     } finally {
       await lab.stop();
     }
   }
-  const med = (rows: Array<Record<string, number>>) => Object.fromEntries(Object.keys(rows[0] ?? {}).map((k) => [k, median(rows.map((r) => r[k]!))]));
-  return { runs: opts.runs, addedRttMs: 2 * opts.oneWayMs, confirmTimeoutSec: 120, confirmed: med(ok), blockedPort: med(failed), raw: { ok, failed } };
+  const med = (rows: Array<Record<string, number>>) =>
+    Object.fromEntries(Object.keys(rows[0] ?? {}).map((k) => [k, median(rows.map((r) => r[k]!))]));
+  return {
+    runs: opts.runs,
+    addedRttMs: 2 * opts.oneWayMs,
+    confirmTimeoutSec: 120,
+    confirmed: med(ok),
+    blockedPort: med(failed),
+    raw: { ok, failed },
+  };
 }

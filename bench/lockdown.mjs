@@ -15,7 +15,9 @@ try {
   const result = await benchLockdown({ runs, oneWayMs: 50 });
   if (process.argv.includes("--json")) console.log(JSON.stringify(result));
   else {
-    console.log(`lockdown: medians of ${result.runs} runs, +${result.addedRttMs} ms RTT, confirm timeout ${result.confirmTimeoutSec} s`);
+    console.log(
+      `lockdown: medians of ${result.runs} runs, +${result.addedRttMs} ms RTT, confirm timeout ${result.confirmTimeoutSec} s`,
+    );
     console.table([result.confirmed]);
     console.table([result.blockedPort]);
   }

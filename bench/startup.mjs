@@ -23,7 +23,16 @@ const variants = {
 const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 for (let i = 0; i < runs; i++) {
   for (const [name, argv] of Object.entries(variants)) {
-    const cmd = argv ?? [process.execPath, bin, "plan", "--example", "hetzner-cloud", "--out", join(work, `p${i}`), "--yes"];
+    const cmd = argv ?? [
+      process.execPath,
+      bin,
+      "plan",
+      "--example",
+      "hetzner-cloud",
+      "--out",
+      join(work, `p${i}`),
+      "--yes",
+    ];
     const t0 = performance.now();
     const r = spawnSync(cmd[0], cmd.slice(1), { stdio: "ignore" });
     const dt = performance.now() - t0;
@@ -36,14 +45,27 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const base = median(samples["node -e 0"]);
-const rows = Object.entries(samples).map(([name, xs]) => ({ name, medianMs: +median(xs).toFixed(1), ratio: +(median(xs) / base).toFixed(2) }));
+const rows = Object.entries(samples).map(([name, xs]) => ({
+  name,
+  medianMs: +median(xs).toFixed(1),
+  ratio: +(median(xs) / base).toFixed(2),
+}));
 
 // the published package: pack, install into an empty folder, measure what landed
 const packDir = join(work, "pack");
-const pack = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }))[0];
+const pack = JSON.parse(
+  execFileSync("npm", ["pack", "--json", "--pack-destination", work], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  }),
+)[0];
 execFileSync("mkdir", ["-p", packDir]);
 writeFileSync(join(packDir, "package.json"), '{"name":"empty","version":"1.0.0","private":true}');
-execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", join(work, pack.filename)], { cwd: packDir, stdio: "ignore" });
+execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", join(work, pack.filename)], {
+  cwd: packDir,
+  stdio: "ignore",
+});
 let bytes = 0;
 let files = 0;
 const walk = (d) => {
@@ -64,6 +86,9 @@ const result = { node: process.version, runs, startup: rows, package: pkg };
 if (process.argv.includes("--json")) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`node ${process.version}, ${runs} interleaved runs each, medians:`);
-  for (const r of rows) console.log(`  ${r.name.padEnd(32)} ${String(r.medianMs).padStart(7)} ms   ${r.ratio}x bare node`);
-  console.log(`package: tarball ${(pkg.tarballBytes / 1024).toFixed(0)} KiB, installed ${(pkg.installedBytes / 1024).toFixed(0)} KiB in ${pkg.installedFiles} files (bundle ${(pkg.bundleBytes / 1024).toFixed(0)} KiB)`);
+  for (const r of rows)
+    console.log(`  ${r.name.padEnd(32)} ${String(r.medianMs).padStart(7)} ms   ${r.ratio}x bare node`);
+  console.log(
+    `package: tarball ${(pkg.tarballBytes / 1024).toFixed(0)} KiB, installed ${(pkg.installedBytes / 1024).toFixed(0)} KiB in ${pkg.installedFiles} files (bundle ${(pkg.bundleBytes / 1024).toFixed(0)} KiB)`,
+  );
 }

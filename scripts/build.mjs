@@ -19,7 +19,10 @@ const minify = !process.argv.includes("--no-minify");
 const rawText = {
   name: "raw-text",
   setup(b) {
-    b.onResolve({ filter: /\?raw$/ }, (a) => ({ path: resolve(dirname(a.importer), a.path.slice(0, -4)), namespace: "raw" }));
+    b.onResolve({ filter: /\?raw$/ }, (a) => ({
+      path: resolve(dirname(a.importer), a.path.slice(0, -4)),
+      namespace: "raw",
+    }));
     b.onLoad({ filter: /.*/, namespace: "raw" }, (a) => ({ contents: readFileSync(a.path, "utf8"), loader: "text" }));
   },
 };
@@ -48,7 +51,9 @@ const heavy = await build({
 });
 // compressed: the shell scans a 0.37 MB base64 string at start-up instead of 1.1 MB of source, and
 // the package installs smaller; decompressing costs ~10 ms, only when a command runs
-const heavySource = brotliCompressSync(Buffer.from(heavy.outputFiles[0].text), { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).toString("base64");
+const heavySource = brotliCompressSync(Buffer.from(heavy.outputFiles[0].text), {
+  params: { [zlib.BROTLI_PARAM_QUALITY]: 11 },
+}).toString("base64");
 
 // pass 2: the light shell, with load-commands.ts replaced by a loader of the embedded string
 const embed = {

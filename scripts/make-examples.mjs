@@ -13,7 +13,14 @@ const corpus = resolve(process.argv[2] ?? join(repo, "..", "shared", "corpus"));
 const tmp = mkdtempSync(join(tmpdir(), "nixnode-examples-"));
 try {
   const out = join(tmp, "example-sources.mjs");
-  await build({ entryPoints: [join(repo, "src/facts/example-sources.ts")], bundle: true, platform: "node", format: "esm", outfile: out, logLevel: "warning" });
+  await build({
+    entryPoints: [join(repo, "src/facts/example-sources.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: out,
+    logLevel: "warning",
+  });
   const { EXAMPLE_SOURCES, buildExampleFacts } = await import(pathToFileURL(out).href);
   for (const name of Object.keys(EXAMPLE_SOURCES)) {
     const facts = buildExampleFacts(name, (p) => readFileSync(join(corpus, p), "utf8"));

@@ -67,10 +67,13 @@ function parse(cmd: Command, argv: string[]) {
     if (!String((e as { code?: string }).code ?? "").startsWith("ERR_PARSE_ARGS")) throw e;
     const msg = (e as Error).message;
     const flag = /'(-{1,2}[^' ]+)/.exec(msg)?.[1];
-    throw new UserError(flag ? `${flag}: ${msg.replace(/^Option '[^']+' /, "").replace(/\. To specify.*$/s, "")}` : msg, {
-      field: flag,
-      hint: `see: nixnode-install ${cmd.name} --help`,
-    });
+    throw new UserError(
+      flag ? `${flag}: ${msg.replace(/^Option '[^']+' /, "").replace(/\. To specify.*$/s, "")}` : msg,
+      {
+        field: flag,
+        hint: `see: nixnode-install ${cmd.name} --help`,
+      },
+    );
   }
 }
 
@@ -78,7 +81,13 @@ function parse(cmd: Command, argv: string[]) {
 export async function main(io: MainIO): Promise<number> {
   const argv = io.argv;
   const wantsJson = argv.includes("--json");
-  let out: Output = createOutput({ stdout: io.stdout, stderr: io.stderr, json: wantsJson, env: io.env, stdinIsTTY: !!io.stdin.isTTY });
+  let out: Output = createOutput({
+    stdout: io.stdout,
+    stderr: io.stderr,
+    json: wantsJson,
+    env: io.env,
+    stdinIsTTY: !!io.stdin.isTTY,
+  });
   let log: Log = memoryLog();
   const abort = new AbortController();
   const onSignal = () => abort.abort(new CancelledError("Interrupted."));
@@ -89,9 +98,12 @@ export async function main(io: MainIO): Promise<number> {
       const named = argv[0] === "help" ? argv[1] : undefined;
       if (named && named in COMMANDS) {
         const cmd = await COMMANDS[named as CommandName].load();
-        out.result(commandHelp(cmd), { command: cmd.name, usage: cmd.usage, options: Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }) });
-      }
-      else if (wantsJson) out.result("", { version: VERSION, commands: Object.keys(COMMANDS) });
+        out.result(commandHelp(cmd), {
+          command: cmd.name,
+          usage: cmd.usage,
+          options: Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }),
+        });
+      } else if (wantsJson) out.result("", { version: VERSION, commands: Object.keys(COMMANDS) });
       else out.text(topHelp());
       return 0;
     }
@@ -106,7 +118,10 @@ export async function main(io: MainIO): Promise<number> {
       name = first as CommandName;
       rest = argv.slice(1);
     } else if (first.startsWith("-") && first !== "--local") {
-      throw new UserError(`${first}: unknown option before a command`, { field: first, hint: "run nixnode-install --help" });
+      throw new UserError(`${first}: unknown option before a command`, {
+        field: first,
+        hint: "run nixnode-install --help",
+      });
     } else {
       name = DEFAULT_COMMAND;
       rest = argv;
@@ -114,7 +129,11 @@ export async function main(io: MainIO): Promise<number> {
     const cmd = await COMMANDS[name].load();
     const parsed = parse(cmd, rest);
     if (parsed.values.help) {
-      out.result(commandHelp(cmd), { command: cmd.name, usage: cmd.usage, options: Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }) });
+      out.result(commandHelp(cmd), {
+        command: cmd.name,
+        usage: cmd.usage,
+        options: Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }),
+      });
       return 0;
     }
     if (cmd.maxArgs !== undefined && parsed.positionals.length > cmd.maxArgs) {
@@ -140,10 +159,13 @@ export async function main(io: MainIO): Promise<number> {
       ? e
       : new InternalError(`internal error: ${(e as Error)?.message ?? String(e)}`, {
           cause: e,
-          hint: log.path ? `this is a bug; the log has details: ${log.path}` : "this is a bug; please report it with the command you ran",
+          hint: log.path
+            ? `this is a bug; the log has details: ${log.path}`
+            : "this is a bug; please report it with the command you ran",
         });
     log.write(`error (${err.name}, exit ${err.exitCode}): ${err.message}\n${(e as Error)?.stack ?? ""}`);
-    if (err.kind === "internal" && log.path && !err.hint) (err as { hint?: string }).hint = `the log has details: ${log.path}`;
+    if (err.kind === "internal" && log.path && !err.hint)
+      (err as { hint?: string }).hint = `the log has details: ${log.path}`;
     out.error({ message: err.message, field: err.field, hint: err.hint, details: err.details, exitCode: err.exitCode });
     return err.exitCode;
   } finally {
@@ -155,7 +177,14 @@ export async function main(io: MainIO): Promise<number> {
 // Run when executed (the bundle's entry), not when imported by tests.
 const isEntry = typeof __NIXNODE_VERSION__ === "string";
 if (isEntry) {
-  main({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then(
+  main({
+    argv: process.argv.slice(2),
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+  }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -14,5 +14,8 @@ export type CommandName = keyof typeof summaries;
 export const DEFAULT_COMMAND: CommandName = "install";
 
 export const COMMANDS = Object.fromEntries(
-  (Object.keys(summaries) as CommandName[]).map((name) => [name, { summary: summaries[name], load: async (): Promise<Command> => (await loadCommands())[name] }]),
+  (Object.keys(summaries) as CommandName[]).map((name) => [
+    name,
+    { summary: summaries[name], load: async (): Promise<Command> => (await loadCommands())[name] },
+  ]),
 ) as Record<CommandName, { summary: string; load: () => Promise<Command> }>;

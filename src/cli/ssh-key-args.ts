@@ -19,10 +19,22 @@ export async function readSshKeyArgs(ctx: CommandContext, values: unknown): Prom
     try {
       text = await readFile(path, "utf8");
     } catch (e) {
-      throw new UserError(`--ssh-key: ${v} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, { field: "--ssh-key", hint: "give a public key file such as ~/.ssh/id_ed25519.pub, or the key line itself in quotes" });
+      throw new UserError(`--ssh-key: ${v} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, {
+        field: "--ssh-key",
+        hint: "give a public key file such as ~/.ssh/id_ed25519.pub, or the key line itself in quotes",
+      });
     }
-    if (/PRIVATE KEY/.test(text)) throw new UserError(`--ssh-key: ${v} is a PRIVATE key`, { field: "--ssh-key", hint: `give the public half: ${v}.pub` });
-    keys.push(...text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")));
+    if (/PRIVATE KEY/.test(text))
+      throw new UserError(`--ssh-key: ${v} is a PRIVATE key`, {
+        field: "--ssh-key",
+        hint: `give the public half: ${v}.pub`,
+      });
+    keys.push(
+      ...text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith("#")),
+    );
   }
   return keys;
 }

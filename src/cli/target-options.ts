@@ -10,11 +10,32 @@ import { resolveSshConfigFile } from "../remote/ssh-config";
 import { connectSsh, type ConnectOptions, type HostKeyQuestion, type SshTarget } from "../remote/ssh-target";
 
 export const SSH_CLI_OPTIONS: Record<string, OptionSpec> = {
-  identity: { type: "string", short: "i", multiple: true, value: "FILE", help: "private key to log in with (repeatable; the agent and ~/.ssh/id_* are tried too)" },
-  "password-file": { type: "string", value: "FILE", help: "read the login password from FILE (or set NIXNODE_SSH_PASSWORD); never pass it in argv" },
-  "host-key": { type: "string", value: "SHA256:...", help: "accept only this host key fingerprint (as ssh-keygen -lf prints it)" },
-  "accept-new-host-key": { type: "boolean", help: "trust a host key the first time this host is seen (a CHANGED key is still refused)" },
-  "known-hosts": { type: "string", value: "FILE", help: "known_hosts file to check and update (default ~/.ssh/known_hosts)" },
+  identity: {
+    type: "string",
+    short: "i",
+    multiple: true,
+    value: "FILE",
+    help: "private key to log in with (repeatable; the agent and ~/.ssh/id_* are tried too)",
+  },
+  "password-file": {
+    type: "string",
+    value: "FILE",
+    help: "read the login password from FILE (or set NIXNODE_SSH_PASSWORD); never pass it in argv",
+  },
+  "host-key": {
+    type: "string",
+    value: "SHA256:...",
+    help: "accept only this host key fingerprint (as ssh-keygen -lf prints it)",
+  },
+  "accept-new-host-key": {
+    type: "boolean",
+    help: "trust a host key the first time this host is seen (a CHANGED key is still refused)",
+  },
+  "known-hosts": {
+    type: "string",
+    value: "FILE",
+    help: "known_hosts file to check and update (default ~/.ssh/known_hosts)",
+  },
   "connect-timeout": { type: "string", value: "SECONDS", help: "give up connecting after SECONDS (default 15)" },
   "ssh-config": { type: "string", value: "FILE", help: "ssh config file for Host aliases (default ~/.ssh/config)" },
 };
@@ -36,30 +57,54 @@ function expandHome(p: string, home: string): string {
 }
 
 /** Everything but the prompts and the connection: pure enough to test without a terminal. */
-export function sshSettingsFromCli(ctx: Pick<CommandContext, "options" | "env" | "cwd">, destination: string): SshCliSettings {
+export function sshSettingsFromCli(
+  ctx: Pick<CommandContext, "options" | "env" | "cwd">,
+  destination: string,
+): SshCliSettings {
   const home = ctx.env.HOME ?? "/root";
   const dest = parseDestination(destination, "target");
   const configFile = opt(ctx, "ssh-config");
   if (configFile !== undefined && !existsSync(expandHome(configFile, home))) {
-    throw badField("--ssh-config", `${configFile} does not exist`, "give the path of an ssh config file, or leave the flag out");
+    throw badField(
+      "--ssh-config",
+      `${configFile} does not exist`,
+      "give the path of an ssh config file, or leave the flag out",
+    );
   }
-  const cfg = resolveSshConfigFile(dest.host, configFile && expandHome(configFile, home), { home, remoteUser: dest.user });
+  const cfg = resolveSshConfigFile(dest.host, configFile && expandHome(configFile, home), {
+    home,
+    remoteUser: dest.user,
+  });
 
   const hostKey = opt(ctx, "host-key");
   if (hostKey !== undefined && !FINGERPRINT.test(hostKey)) {
-    throw badField("--host-key", `"${hostKey}" is not a SHA256 fingerprint`, "copy it as ssh-keygen -lf prints it: SHA256: followed by 43 characters");
+    throw badField(
+      "--host-key",
+      `"${hostKey}" is not a SHA256 fingerprint`,
+      "copy it as ssh-keygen -lf prints it: SHA256: followed by 43 characters",
+    );
   }
   const timeoutText = opt(ctx, "connect-timeout");
   let connectTimeoutMs: number | undefined;
   if (timeoutText !== undefined) {
     if (!/^\d+$/.test(timeoutText) || Number(timeoutText) < 1 || Number(timeoutText) > 3600) {
-      throw badField("--connect-timeout", `"${timeoutText}" is not a number of seconds (1-3600)`, "e.g. --connect-timeout 30");
+      throw badField(
+        "--connect-timeout",
+        `"${timeoutText}" is not a number of seconds (1-3600)`,
+        "e.g. --connect-timeout 30",
+      );
     }
     connectTimeoutMs = Number(timeoutText) * 1000;
   }
 
   const given = ((ctx.options.identity as string[] | undefined) ?? []).map((f) => expandHome(f, home));
-  for (const f of given) if (!existsSync(f)) throw badField("--identity", `${f} does not exist`, "give the path of your private key, e.g. -i ~/.ssh/id_ed25519");
+  for (const f of given)
+    if (!existsSync(f))
+      throw badField(
+        "--identity",
+        `${f} does not exist`,
+        "give the path of your private key, e.g. -i ~/.ssh/id_ed25519",
+      );
   const defaults = ["id_ed25519", "id_ecdsa", "id_rsa"].map((n) => join(home, ".ssh", n)).filter((f) => existsSync(f));
   const fromConfig = cfg.identityFiles.filter((f) => existsSync(f));
   const identityFiles = [...new Set([...given, ...fromConfig, ...(given.length || fromConfig.length ? [] : defaults)])];
@@ -71,18 +116,25 @@ export function sshSettingsFromCli(ctx: Pick<CommandContext, "options" | "env" |
     try {
       password = readFileSync(file, "utf8").replace(/\r?\n$/, "");
     } catch (e) {
-      throw badField("--password-file", `cannot read ${passwordFile} (${(e as NodeJS.ErrnoException).code ?? e})`, "create the file (chmod 600) with the password on its first line");
+      throw badField(
+        "--password-file",
+        `cannot read ${passwordFile} (${(e as NodeJS.ErrnoException).code ?? e})`,
+        "create the file (chmod 600) with the password on its first line",
+      );
     }
-    if (password === "") throw badField("--password-file", `${passwordFile} is empty`, "put the password on the first line");
-    if ((statSync(file).mode & 0o077) !== 0) throw badField("--password-file", `${passwordFile} can be read by other users`, `chmod 600 ${passwordFile}`);
+    if (password === "")
+      throw badField("--password-file", `${passwordFile} is empty`, "put the password on the first line");
+    if ((statSync(file).mode & 0o077) !== 0)
+      throw badField("--password-file", `${passwordFile} can be read by other users`, `chmod 600 ${passwordFile}`);
   } else if (ctx.env.NIXNODE_SSH_PASSWORD) {
     password = ctx.env.NIXNODE_SSH_PASSWORD;
   }
 
   const knownHosts = opt(ctx, "known-hosts");
-  const knownHostsFiles = knownHosts !== undefined
-    ? [expandHome(knownHosts, home)]
-    : cfg.userKnownHostsFiles ?? [join(home, ".ssh", "known_hosts"), join(home, ".ssh", "known_hosts2")];
+  const knownHostsFiles =
+    knownHosts !== undefined
+      ? [expandHome(knownHosts, home)]
+      : (cfg.userKnownHostsFiles ?? [join(home, ".ssh", "known_hosts"), join(home, ".ssh", "known_hosts2")]);
 
   return {
     host: cfg.hostName,
@@ -101,22 +153,38 @@ export function sshSettingsFromCli(ctx: Pick<CommandContext, "options" | "env" |
 
 async function ask<T>(question: Omit<prompts.PromptObject, "name">, stdin: NodeJS.ReadStream): Promise<T | undefined> {
   let cancelled = false;
-  const answer = await prompts({ ...question, name: "v", stdin, stdout: process.stderr }, { onCancel: () => (cancelled = true) });
+  const answer = await prompts(
+    { ...question, name: "v", stdin, stdout: process.stderr },
+    { onCancel: () => (cancelled = true) },
+  );
   if (cancelled) throw new CancelledError("Cancelled at a prompt. Nothing was changed on the target.");
   return answer.v as T | undefined;
 }
 
-export async function connectFromCli(ctx: CommandContext, destination: string, extra: Partial<ConnectOptions> = {}): Promise<SshTarget> {
+export async function connectFromCli(
+  ctx: CommandContext,
+  destination: string,
+  extra: Partial<ConnectOptions> = {},
+): Promise<SshTarget> {
   const s = sshSettingsFromCli(ctx, destination);
-  for (const k of s.ignoredConfig) ctx.out.warn(`~/.ssh/config: ${k} for this host is not applied by nixnode-install`, "connect directly, or use an address the machine answers on");
+  for (const k of s.ignoredConfig)
+    ctx.out.warn(
+      `~/.ssh/config: ${k} for this host is not applied by nixnode-install`,
+      "connect directly, or use an address the machine answers on",
+    );
   const interactive = ctx.out.interactive;
   const where = `${s.user}@${s.host}:${s.port}`;
   const opts: ConnectOptions = {
     ...s,
     log: ctx.log,
     signal: ctx.signal,
-    askPassword: interactive && s.password === undefined ? () => ask<string>({ type: "password", message: `Password for ${where}` }, ctx.stdin) : undefined,
-    askPassphrase: interactive ? (file) => ask<string>({ type: "password", message: `Passphrase for ${file}` }, ctx.stdin) : undefined,
+    askPassword:
+      interactive && s.password === undefined
+        ? () => ask<string>({ type: "password", message: `Password for ${where}` }, ctx.stdin)
+        : undefined,
+    askPassphrase: interactive
+      ? (file) => ask<string>({ type: "password", message: `Passphrase for ${file}` }, ctx.stdin)
+      : undefined,
     confirmHostKey: interactive
       ? async (q: HostKeyQuestion) =>
           (await ask<boolean>(
@@ -133,7 +201,9 @@ export async function connectFromCli(ctx: CommandContext, destination: string, e
     ...extra,
   };
   if (s.password) ctx.log.addSecret(s.password);
-  ctx.log.write(`ssh: connecting to ${where} (agent: ${opts.agentSocket ? "yes" : "no"}, keys: ${opts.identityFiles?.length ?? 0}, password: ${s.password ? "given" : interactive ? "prompt" : "none"})`);
+  ctx.log.write(
+    `ssh: connecting to ${where} (agent: ${opts.agentSocket ? "yes" : "no"}, keys: ${opts.identityFiles?.length ?? 0}, password: ${s.password ? "given" : interactive ? "prompt" : "none"})`,
+  );
   if (!s.password && !opts.askPassword && !opts.agentSocket && !opts.identityFiles?.length) {
     throw new UserError(`${where}: no way to log in: no SSH agent, no key file and no password`, {
       field: "--identity",

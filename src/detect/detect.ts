@@ -18,13 +18,22 @@ export const PROBE_TIMEOUT_MS = 60_000;
 
 /** Runs the probe and returns its raw output (what test/fixtures/probe holds). */
 export async function runProbe(target: Target, opts: DetectOptions = {}): Promise<string> {
-  const r = await target.run(PROBE_COMMAND, { stdin: PROBE_SCRIPT, timeoutMs: opts.timeoutMs ?? PROBE_TIMEOUT_MS, signal: opts.signal });
-  opts.log?.write(`probe on ${target.description}: exit ${r.code ?? r.signal}, ${r.stdout.length} bytes\n${r.stdout}\n--- stderr ---\n${r.stderr}`);
+  const r = await target.run(PROBE_COMMAND, {
+    stdin: PROBE_SCRIPT,
+    timeoutMs: opts.timeoutMs ?? PROBE_TIMEOUT_MS,
+    signal: opts.signal,
+  });
+  opts.log?.write(
+    `probe on ${target.description}: exit ${r.code ?? r.signal}, ${r.stdout.length} bytes\n${r.stdout}\n--- stderr ---\n${r.stderr}`,
+  );
   if (!r.stdout.includes(PROBE_HEADER)) {
-    throw new OperationError(`detecting ${target.description} failed: the probe did not run (exit ${r.code ?? `signal ${r.signal}`})`, {
-      details: r.stderr.trim() ? r.stderr.trim().split("\n").slice(-5) : ["no output on stderr"],
-      hint: "the probe needs a POSIX sh on the target; when logging in as a non-root user, passwordless sudo (sudo -n) is needed",
-    });
+    throw new OperationError(
+      `detecting ${target.description} failed: the probe did not run (exit ${r.code ?? `signal ${r.signal}`})`,
+      {
+        details: r.stderr.trim() ? r.stderr.trim().split("\n").slice(-5) : ["no output on stderr"],
+        hint: "the probe needs a POSIX sh on the target; when logging in as a non-root user, passwordless sudo (sudo -n) is needed",
+      },
+    );
   }
   return r.stdout;
 }

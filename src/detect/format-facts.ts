@@ -11,16 +11,32 @@ export function formatFacts(f: Facts): string[] {
   const lockdown = fw.kernelLockdown && fw.kernelLockdown !== "none" ? `, kernel lockdown ${fw.kernelLockdown}` : "";
   const lines = [
     row("Host", `${f.hostname ?? "(no host name)"} · ${os}${installer} · kernel ${f.os.kernel ?? "?"}`),
-    row("Machine", `${f.arch} · ${f.virtualisation === "none" ? "bare metal" : f.virtualisation} · ${fw.mode === "unknown" ? "firmware unknown" : fw.mode.toUpperCase()}${sb}${lockdown}${fw.vendor ? ` (${fw.vendor})` : ""}`),
-    row("CPU/RAM", `${f.cpu.model ?? f.cpu.vendor}${f.cpu.cores ? `, ${f.cpu.cores} cores` : ""} · ${formatBytes(f.memory.totalBytes)} RAM${f.memory.swapBytes ? `, ${formatBytes(f.memory.swapBytes)} swap` : ""}`),
-    row("Provider", [f.provider.hint, [f.provider.vendor, f.provider.product].filter(Boolean).join(" ")].filter(Boolean).join(" · ") || "unknown"),
-    row("Access", `${f.access.user ?? "?"}${f.access.isRoot ? "" : " (not root)"}, sudo: ${f.access.sudo} · you connect from ${f.operatorAddress ?? "(unknown)"}`),
+    row(
+      "Machine",
+      `${f.arch} · ${f.virtualisation === "none" ? "bare metal" : f.virtualisation} · ${fw.mode === "unknown" ? "firmware unknown" : fw.mode.toUpperCase()}${sb}${lockdown}${fw.vendor ? ` (${fw.vendor})` : ""}`,
+    ),
+    row(
+      "CPU/RAM",
+      `${f.cpu.model ?? f.cpu.vendor}${f.cpu.cores ? `, ${f.cpu.cores} cores` : ""} · ${formatBytes(f.memory.totalBytes)} RAM${f.memory.swapBytes ? `, ${formatBytes(f.memory.swapBytes)} swap` : ""}`,
+    ),
+    row(
+      "Provider",
+      [f.provider.hint, [f.provider.vendor, f.provider.product].filter(Boolean).join(" ")]
+        .filter(Boolean)
+        .join(" · ") || "unknown",
+    ),
+    row(
+      "Access",
+      `${f.access.user ?? "?"}${f.access.isRoot ? "" : " (not root)"}, sudo: ${f.access.sudo} · you connect from ${f.operatorAddress ?? "(unknown)"}`,
+    ),
     "",
     "Disks",
     ...diskTable(f.disks),
     "",
     "Network",
-    ...f.network.interfaces.filter((i) => i.kind !== "loopback" && (i.addresses.length > 0 || i.state === "up")).map(iface),
+    ...f.network.interfaces
+      .filter((i) => i.kind !== "loopback" && (i.addresses.length > 0 || i.state === "up"))
+      .map(iface),
     ...gateways(f),
     `  DNS ${f.network.dns.join(" ") || "(none found)"} · IPv4 ${f.network.dhcp4 ? "by DHCP" : "static"}`,
     "",
@@ -51,13 +67,18 @@ function diskTable(disks: Disk[]): string[] {
 }
 
 function iface(i: NetInterface): string {
-  const addrs = i.addresses.filter((a) => a.scope !== "link").map((a) => `${a.address}/${a.prefix}${a.dynamic ? " (dynamic)" : ""}`);
+  const addrs = i.addresses
+    .filter((a) => a.scope !== "link")
+    .map((a) => `${a.address}/${a.prefix}${a.dynamic ? " (dynamic)" : ""}`);
   return `  ${i.name} ${i.mac ?? ""} ${i.state}${i.driver ? ` ${i.driver}` : ""}: ${addrs.join(", ") || "no global address"}`;
 }
 
 function gateways(f: Facts): string[] {
   const out: string[] = [];
-  for (const [v, g] of [["IPv4", f.network.defaultGateway4], ["IPv6", f.network.defaultGateway6]] as const) {
+  for (const [v, g] of [
+    ["IPv4", f.network.defaultGateway4],
+    ["IPv6", f.network.defaultGateway6],
+  ] as const) {
     if (g) out.push(`  ${v} default via ${g.address} dev ${g.dev}${g.onLink ? " (on-link)" : ""}`);
   }
   return out.length ? out : ["  no default route"];

@@ -42,7 +42,10 @@ export function parseDiskLinks(listing: string, dir: "by-id" | "by-path"): DiskL
   for (const [kernel, list] of found) {
     // Within a rank the shorter name wins: nvme-MODEL_SERIAL before nvme-MODEL_SERIAL_1.
     list.sort((a, b) => a.rank - b.rank || a.name.length - b.name.length || a.name.localeCompare(b.name));
-    out.set(kernel, list.map((l) => `/dev/disk/${dir}/${l.name}`));
+    out.set(
+      kernel,
+      list.map((l) => `/dev/disk/${dir}/${l.name}`),
+    );
   }
   return out;
 }

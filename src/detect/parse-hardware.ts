@@ -23,9 +23,16 @@ const DETECT_VIRT: Record<string, Virtualisation> = {
   wsl: "wsl",
 };
 
-export function virtualisationFrom(v: Map<string, string>, dmiProduct: string | null, dmiVendor: string | null): Virtualisation {
+export function virtualisationFrom(
+  v: Map<string, string>,
+  dmiProduct: string | null,
+  dmiVendor: string | null,
+): Virtualisation {
   const detected = v.get("detect_virt") ?? "";
-  let kind: Virtualisation | null = detected ? (DETECT_VIRT[detected] ?? (["rkt", "proot", "pouch", "container-other"].includes(detected) ? "other-container" : "other-vm")) : null;
+  let kind: Virtualisation | null = detected
+    ? (DETECT_VIRT[detected] ??
+      (["rkt", "proot", "pouch", "container-other"].includes(detected) ? "other-container" : "other-vm"))
+    : null;
   // Fallbacks for systems without systemd (and the NixOS installer's minimal tools).
   if (!kind) {
     const env = v.get("container_env") ?? "";
@@ -46,7 +53,8 @@ export function virtualisationFrom(v: Map<string, string>, dmiProduct: string | 
   if (kind === "xen") {
     const guest = (v.get("xen_guest_type") ?? "").toUpperCase();
     if (guest === "PV") return "xen-pv";
-    if (!guest && v.get("proc_xen") === "yes" && !(v.get("xen_caps") ?? "").includes("control_d") && !dmiProduct) return "xen-pv";
+    if (!guest && v.get("proc_xen") === "yes" && !(v.get("xen_caps") ?? "").includes("control_d") && !dmiProduct)
+      return "xen-pv";
   }
   return kind;
 }
@@ -75,13 +83,27 @@ export function archFrom(uname: string | undefined): Arch {
 export function cpuFrom(cpuinfo: string, arch: Arch, nproc: string | undefined): Facts["cpu"] {
   const field = (k: string) => new RegExp(`^${k}\\s*:\\s*(.+)$`, "m").exec(cpuinfo)?.[1]?.trim() ?? null;
   const vendorId = field("vendor_id");
-  const vendor = vendorId === "GenuineIntel" ? "intel" : vendorId === "AuthenticAMD" ? "amd" : arch === "aarch64" || arch === "armv7l" || field("CPU implementer") ? "arm" : "other";
+  const vendor =
+    vendorId === "GenuineIntel"
+      ? "intel"
+      : vendorId === "AuthenticAMD"
+        ? "amd"
+        : arch === "aarch64" || arch === "armv7l" || field("CPU implementer")
+          ? "arm"
+          : "other";
   const cores = Number(nproc);
   return { vendor, model: field("model name"), cores: Number.isInteger(cores) && cores > 0 ? cores : null };
 }
 
 /** Module names for drivers that are built under a different name (sysfs shows the driver). */
-const DRIVER_MODULE: Record<string, string> = { xhci_hcd: "xhci_pci", "ehci-pci": "ehci_pci", "ohci-pci": "ohci_pci", sd: "sd_mod", sr: "sr_mod", vbd: "xen_blkfront" };
+const DRIVER_MODULE: Record<string, string> = {
+  xhci_hcd: "xhci_pci",
+  "ehci-pci": "ehci_pci",
+  "ohci-pci": "ohci_pci",
+  sd: "sd_mod",
+  sr: "sr_mod",
+  vbd: "xen_blkfront",
+};
 const VIRTIO_STORAGE: Record<string, string> = { "0x0002": "virtio_blk", "0x0008": "virtio_scsi" };
 
 /**
@@ -89,11 +111,22 @@ const VIRTIO_STORAGE: Record<string, string> = { "0x0002": "virtio_blk", "0x0008
  * drivers of PCI storage (class 01) and USB (0c03) controllers, virtio transport + storage, and
  * the SCSI disk layer. Built-in drivers have no module link, so the driver name stands in.
  */
-export function initrdModulesFrom(hardware: string, disks: Disk[], virt: Virtualisation, blockNames: string[] = []): string[] {
+export function initrdModulesFrom(
+  hardware: string,
+  disks: Disk[],
+  virt: Virtualisation,
+  blockNames: string[] = [],
+): string[] {
   const mods = new Set<string>();
-  const moduleOf = (module: string, driver: string) => (module ? module : driver ? (DRIVER_MODULE[driver] ?? driver.replace(/-/g, "_")) : "");
+  const moduleOf = (module: string, driver: string) =>
+    module ? module : driver ? (DRIVER_MODULE[driver] ?? driver.replace(/-/g, "_")) : "";
   for (const line of hardware.split("\n")) {
-    const f = Object.fromEntries(line.split(" ").slice(2).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    const f = Object.fromEntries(
+      line
+        .split(" ")
+        .slice(2)
+        .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+    );
     if (line.startsWith("pci ")) {
       const cls = f.class ?? "";
       if (f.vendor === "0x1af4") mods.add("virtio_pci");
@@ -141,7 +174,11 @@ const PROVIDERS: Array<[RegExp, string]> = [
   [/^microsoft corporation.*virtual machine/i, "azure-or-hyperv"],
 ];
 
-export function providerFrom(vendor: string | null, product: string | null, others: Array<string | null>): Facts["provider"] {
+export function providerFrom(
+  vendor: string | null,
+  product: string | null,
+  others: Array<string | null>,
+): Facts["provider"] {
   const all = [vendor, product, ...others].filter(Boolean).join(" ");
   const hint = PROVIDERS.find(([re]) => re.test(`${vendor ?? ""} ${product ?? ""}`) || re.test(all))?.[1] ?? null;
   return { vendor, product, hint };

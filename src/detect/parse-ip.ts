@@ -19,16 +19,29 @@ export function parseIpAddrJson(json: unknown, devs: Map<string, NetDevInfo> = n
     const name = String(l.ifname ?? "?");
     const flags = Array.isArray(l.flags) ? l.flags.map(String) : [];
     const linkType = typeof l.link_type === "string" ? l.link_type : null;
-    const mac = typeof l.address === "string" && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(l.address) && linkType !== "loopback" ? l.address.toLowerCase() : null;
+    const mac =
+      typeof l.address === "string" && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(l.address) && linkType !== "loopback"
+        ? l.address.toLowerCase()
+        : null;
     const op = String(l.operstate ?? "").toUpperCase();
     const dev = devs.get(name);
     return {
       name,
       mac,
       driver: dev?.driver ?? null,
-      state: op === "UP" ? "up" : op === "DOWN" || op === "LOWERLAYERDOWN" ? "down" : flags.includes("LOWER_UP") && op !== "UNKNOWN" ? "up" : "unknown",
+      state:
+        op === "UP"
+          ? "up"
+          : op === "DOWN" || op === "LOWERLAYERDOWN"
+            ? "down"
+            : flags.includes("LOWER_UP") && op !== "UNKNOWN"
+              ? "up"
+              : "unknown",
       mtu: typeof l.mtu === "number" ? l.mtu : null,
-      kind: linkType === "loopback" || flags.includes("LOOPBACK") ? "loopback" : (dev?.kind ?? (linkType === "ether" ? "ethernet" : "other")),
+      kind:
+        linkType === "loopback" || flags.includes("LOOPBACK")
+          ? "loopback"
+          : (dev?.kind ?? (linkType === "ether" ? "ethernet" : "other")),
       addresses: (Array.isArray(l.addr_info) ? l.addr_info.filter(isObject) : []).flatMap(address),
     } satisfies NetInterface;
   });
@@ -81,7 +94,8 @@ export function parseIpAddrText(text: string): Obj[] {
     }
     const lft = /^\s+valid_lft (\S+)/.exec(line);
     const infos = cur.addr_info as Obj[];
-    if (lft && infos.length) infos[infos.length - 1]!.valid_life_time = lft[1] === "forever" ? FOREVER : parseInt(lft[1]!, 10);
+    if (lft && infos.length)
+      infos[infos.length - 1]!.valid_life_time = lft[1] === "forever" ? FOREVER : parseInt(lft[1]!, 10);
   }
   return links;
 }
@@ -94,7 +108,20 @@ export function parseIpRouteText(text: string): Obj[] {
     if (!words.length) continue;
     const r: Obj = { flags: [] as string[] };
     let i = 0;
-    if (["local", "broadcast", "unreachable", "blackhole", "prohibit", "throw", "anycast", "multicast", "unicast"].includes(words[0]!)) r.type = words[i++];
+    if (
+      [
+        "local",
+        "broadcast",
+        "unreachable",
+        "blackhole",
+        "prohibit",
+        "throw",
+        "anycast",
+        "multicast",
+        "unicast",
+      ].includes(words[0]!)
+    )
+      r.type = words[i++];
     r.dst = words[i++];
     for (; i < words.length; i++) {
       const w = words[i]!;
@@ -151,7 +178,10 @@ export function markOnLink(routes: Route[], interfaces: NetInterface[]): Route[]
 }
 
 /** The default route with the lowest metric, or null. */
-export function defaultGateway(routes: Route[], family: 4 | 6): { address: string; dev: string; onLink: boolean } | null {
+export function defaultGateway(
+  routes: Route[],
+  family: 4 | 6,
+): { address: string; dev: string; onLink: boolean } | null {
   const d = routes
     .filter((r) => r.family === family && r.destination === "default" && r.gateway)
     .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0];

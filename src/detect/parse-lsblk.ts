@@ -34,7 +34,11 @@ export function parseLsblkJson(json: unknown, opts: LsblkOptions = {}): { disks:
     const isPart = (c: Node) => (text(c.type) ?? (text(c.name)?.startsWith(name) ? "part" : null)) === "part";
     const partitions: Partition[] = children.filter(isPart).map((c) => partition(c));
     const mountpoints = unique(subtree(raw).flatMap(mounts));
-    const sources = subtree(raw).flatMap((n) => [text(n.path), text(n.name) ? `/dev/${text(n.name)}` : null, text(n.name) ? `/dev/mapper/${text(n.name)}` : null]);
+    const sources = subtree(raw).flatMap((n) => [
+      text(n.path),
+      text(n.name) ? `/dev/${text(n.name)}` : null,
+      text(n.name) ? `/dev/mapper/${text(n.name)}` : null,
+    ]);
     disks.push({
       name,
       path: text(raw.path) ?? `/dev/${name}`,

@@ -4,14 +4,32 @@ import { FACTS_SCHEMA_VERSION, type Disk, type Facts, type NetInterface } from "
 import { validateFacts } from "../facts/validate";
 import { ipToBigInt as parseIp, isLoopback } from "../util/ip";
 import { parseDiskLinks } from "./parse-disk-links";
-import { archFrom, cpuFrom, initrdModulesFrom, kernelModulesFrom, providerFrom, virtualisationFrom } from "./parse-hardware";
-import { defaultGateway, markOnLink, parseIpAddrJson, parseIpAddrText, parseIpRouteJson, parseIpRouteText, type NetDevInfo } from "./parse-ip";
+import {
+  archFrom,
+  cpuFrom,
+  initrdModulesFrom,
+  kernelModulesFrom,
+  providerFrom,
+  virtualisationFrom,
+} from "./parse-hardware";
+import {
+  defaultGateway,
+  markOnLink,
+  parseIpAddrJson,
+  parseIpAddrText,
+  parseIpRouteJson,
+  parseIpRouteText,
+  type NetDevInfo,
+} from "./parse-ip";
 import { parseLsblkJson } from "./parse-lsblk";
 import { keyValues, parseSections } from "./parse-sections";
 
 export function parseProbeOutput(text: string): Facts {
   const { sections: s, complete } = parseSections(text);
-  const warnings = (s.get("warnings") ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const warnings = (s.get("warnings") ?? "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (!complete) warnings.push("probe: the output ended early; facts after the last complete section are missing");
   const sys = keyValues(s.get("system"));
   const fw = keyValues(s.get("firmware"));
@@ -22,7 +40,8 @@ export function parseProbeOutput(text: string): Facts {
   // cpu_hypervisor_flag and nproc moved into "cpuinfo" (one pass over /proc/cpuinfo); older captures have them elsewhere.
   const cpuKv = keyValues(s.get("cpuinfo"));
   const virtKv = keyValues(s.get("virt"));
-  if (!virtKv.has("cpu_hypervisor_flag") && cpuKv.has("cpu_hypervisor_flag")) virtKv.set("cpu_hypervisor_flag", cpuKv.get("cpu_hypervisor_flag")!);
+  if (!virtKv.has("cpu_hypervisor_flag") && cpuKv.has("cpu_hypervisor_flag"))
+    virtKv.set("cpu_hypervisor_flag", cpuKv.get("cpu_hypervisor_flag")!);
   const virtualisation = virtualisationFrom(virtKv, dmi("product_name"), dmi("sys_vendor"));
 
   const [rootSource, rootFs] = (s.get("root-mount") ?? "").trim().split(/\s+/);
@@ -41,7 +60,8 @@ export function parseProbeOutput(text: string): Facts {
   const isRoot = uid === "0";
   const sudo = sys.get("sudo");
   const sb = fw.get("secureboot");
-  const lockdown = /\[(none|integrity|confidentiality)\]/.exec(fw.get("lockdown") ?? "")?.[1] as Facts["firmware"]["kernelLockdown"] | undefined;
+  const lockdown = /\[(none|integrity|confidentiality)\]/.exec(fw.get("lockdown") ?? "")?.[1] as
+    Facts["firmware"]["kernelLockdown"] | undefined;
   const operator = (sys.get("ssh_connection") ?? "").split(/\s+/)[0] ?? "";
 
   const facts: Facts = {
@@ -53,7 +73,9 @@ export function parseProbeOutput(text: string): Facts {
       versionId: osr.VERSION_ID ?? null,
       prettyName: osr.PRETTY_NAME ?? null,
       isNixos: osr.ID === "nixos",
-      isNixosInstaller: osr.ID === "nixos" && (osr.VARIANT_ID === "installer" || (tool("nixos-install") && (rootFs === "tmpfs" || rootFs === "rootfs"))),
+      isNixosInstaller:
+        osr.ID === "nixos" &&
+        (osr.VARIANT_ID === "installer" || (tool("nixos-install") && (rootFs === "tmpfs" || rootFs === "rootfs"))),
       kernel: none(sys.get("kernel")),
     },
     arch,
@@ -68,17 +90,39 @@ export function parseProbeOutput(text: string): Facts {
     cpu: cpuFrom(s.get("cpuinfo") ?? "", arch, sys.get("nproc") ?? cpuKv.get("nproc")),
     disks,
     network,
-    initrdModules: initrdModulesFrom(s.get("hardware") ?? "", disks, virtualisation, (s.get("sysblock") ?? "").split("\n").map((l) => l.split("\t")[0]!)),
+    initrdModules: initrdModulesFrom(
+      s.get("hardware") ?? "",
+      disks,
+      virtualisation,
+      (s.get("sysblock") ?? "").split("\n").map((l) => l.split("\t")[0]!),
+    ),
     kernelModules: kernelModulesFrom(cpuKv.get("virt_flag")),
-    provider: providerFrom(dmi("sys_vendor"), dmi("product_name"), [dmi("bios_vendor"), dmi("board_vendor"), dmi("chassis_vendor")]),
+    provider: providerFrom(dmi("sys_vendor"), dmi("product_name"), [
+      dmi("bios_vendor"),
+      dmi("board_vendor"),
+      dmi("chassis_vendor"),
+    ]),
     operatorAddress: parseIp(operator) ? operator : null,
     access: {
       user: sudoUser ?? none(sys.get("user")),
       isRoot,
       // Root reached through `sudo -n` means passwordless sudo works for the login user.
-      sudo: isRoot ? (sudoUser ? "passwordless" : "root") : sudo === "passwordless" || sudo === "password" || sudo === "none" ? sudo : "unknown",
+      sudo: isRoot
+        ? sudoUser
+          ? "passwordless"
+          : "root"
+        : sudo === "passwordless" || sudo === "password" || sudo === "none"
+          ? sudo
+          : "unknown",
     },
-    tools: { tar: tool("tar"), cpio: tool("cpio"), setsid: tool("setsid"), curl: tool("curl"), wget: tool("wget"), kexec: tool("kexec") },
+    tools: {
+      tar: tool("tar"),
+      cpio: tool("cpio"),
+      setsid: tool("setsid"),
+      curl: tool("curl"),
+      wget: tool("wget"),
+      kexec: tool("kexec"),
+    },
     bootId: none(sys.get("boot_id")),
     warnings,
   };
@@ -113,15 +157,33 @@ function parseDisks(s: Map<string, string>, rootSource: string | null, warnings:
   }
   // No usable lsblk: /sys/block gives sizes and flags, without partitions or mounts.
   const rows = (s.get("sysblock") ?? "").split("\n").filter(Boolean);
-  return rows.map((line) => {
-    const [name, ...kvs] = line.split("\t");
-    const f = Object.fromEntries(kvs.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
-    const r = parseLsblkJson({ blockdevices: [{ name, type: "disk", size: Number(f.size ?? 0) * 512, rota: f.rota, rm: f.rm, ro: f.ro, model: f.model, serial: f.serial }] }, { byId, byPath, rootSource });
-    const d = r.disks[0];
-    // /sys/block lists no partitions: / on /dev/vda1 or /dev/nvme0n1p2 still belongs to the disk
-    if (d && rootSource && new RegExp(`^/dev/${d.name}p?\\d+$`).test(rootSource)) d.holdsRoot = true;
-    return d;
-  }).filter((d): d is Disk => !!d);
+  return rows
+    .map((line) => {
+      const [name, ...kvs] = line.split("\t");
+      const f = Object.fromEntries(kvs.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+      const r = parseLsblkJson(
+        {
+          blockdevices: [
+            {
+              name,
+              type: "disk",
+              size: Number(f.size ?? 0) * 512,
+              rota: f.rota,
+              rm: f.rm,
+              ro: f.ro,
+              model: f.model,
+              serial: f.serial,
+            },
+          ],
+        },
+        { byId, byPath, rootSource },
+      );
+      const d = r.disks[0];
+      // /sys/block lists no partitions: / on /dev/vda1 or /dev/nvme0n1p2 still belongs to the disk
+      if (d && rootSource && new RegExp(`^/dev/${d.name}p?\\d+$`).test(rootSource)) d.holdsRoot = true;
+      return d;
+    })
+    .filter((d): d is Disk => !!d);
 }
 
 function parseNetwork(s: Map<string, string>, warnings: string[]): Facts["network"] {
@@ -145,7 +207,13 @@ function parseNetwork(s: Map<string, string>, warnings: string[]): Facts["networ
     }
   };
   const interfaces = parseIpAddrJson(jsonOrText("ip-addr", parseIpAddrText), devs);
-  const routes = markOnLink([...parseIpRouteJson(jsonOrText("ip-route4", parseIpRouteText), 4), ...parseIpRouteJson(jsonOrText("ip-route6", parseIpRouteText), 6)], interfaces);
+  const routes = markOnLink(
+    [
+      ...parseIpRouteJson(jsonOrText("ip-route4", parseIpRouteText), 4),
+      ...parseIpRouteJson(jsonOrText("ip-route6", parseIpRouteText), 6),
+    ],
+    interfaces,
+  );
   const defaultGateway4 = defaultGateway(routes, 4);
   const dhcp4 =
     interfaces.some((i) => i.addresses.some((a) => a.family === 4 && a.scope === "global" && a.dynamic)) ||
@@ -157,7 +225,10 @@ function parseNetwork(s: Map<string, string>, warnings: string[]): Facts["networ
 export function dnsServers(s: Map<string, string>): string[] {
   const nameservers = (t: string | undefined) => [...(t ?? "").matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!);
   // resolvectl dns: "Global: 1.1.1.1" / "Link 2 (eth0): 9.9.9.9 2620:fe::fe"
-  const fromResolvectl = (s.get("resolvectl") ?? "").split(/\s+/).map((w) => w.split("%")[0]!).filter((w) => parseIp(w));
+  const fromResolvectl = (s.get("resolvectl") ?? "")
+    .split(/\s+/)
+    .map((w) => w.split("%")[0]!)
+    .filter((w) => parseIp(w));
   const candidates = [...nameservers(s.get("resolv")), ...nameservers(s.get("resolv-upstream")), ...fromResolvectl];
   return [...new Set(candidates.filter((a) => parseIp(a) && !isLoopback(a)))];
 }

@@ -24,23 +24,28 @@ export const EXAMPLE_SOURCES: Record<string, ExampleSource> = {
     network: "network-nixos-infect/hetzner-cloud-ipv4-32-ipv6-64_tahoe-lafs-webforge.nix",
   },
   "hetzner-dedicated": {
-    description: "Hetzner dedicated server (ASRockRack B450D4U, AMD, 128 GB, 2 NVMe) from a real nixos-facter report; network assumed DHCP",
+    description:
+      "Hetzner dedicated server (ASRockRack B450D4U, AMD, 128 GB, 2 NVMe) from a real nixos-facter report; network assumed DHCP",
     facter: "facter/hetzner-robot-b450d4u-2nvme-128gb_mic92-eve.json",
   },
   "netcup-vps": {
-    description: "netcup KVM server (4 GB, SeaBIOS, one virtio disk without a serial) from a real nixos-facter report; network assumed DHCP",
+    description:
+      "netcup KVM server (4 GB, SeaBIOS, one virtio disk without a serial) from a real nixos-facter report; network assumed DHCP",
     facter: "facter/netcup-kvm-4gb_zmberber-supersmash.json",
   },
   "proxmox-2disks": {
-    description: "Proxmox VM (4 GB, SeaBIOS, 16 GiB system disk + 1 GiB second disk on virtio-scsi) from a real nixos-facter report",
+    description:
+      "Proxmox VM (4 GB, SeaBIOS, 16 GiB system disk + 1 GiB second disk on virtio-scsi) from a real nixos-facter report",
     facter: "facter/proxmox-vm-2disks_thecowboyai.json",
   },
   "oracle-micro-1gb": {
-    description: "Oracle Cloud E2.1.Micro (960 MiB RAM, UEFI): preflight refuses it, the kexec installer needs 1 GiB. From a real nixos-facter report",
+    description:
+      "Oracle Cloud E2.1.Micro (960 MiB RAM, UEFI): preflight refuses it, the kexec installer needs 1 GiB. From a real nixos-facter report",
     facter: "facter/oracle-cloud-x86-micro-1gb_christoph00-oc1.json",
   },
   "latitude-baremetal": {
-    description: "Latitude.sh bare metal (Supermicro, Intel, 32 GB, one SATA SSD, 2 igb NICs) from a real nixos-facter report",
+    description:
+      "Latitude.sh bare metal (Supermicro, Intel, 32 GB, one SATA SSD, 2 igb NICs) from a real nixos-facter report",
     facter: "facter/latitude-sh-supermicro-x11sce-1sata_latitudesh-examples.json",
   },
 };
@@ -58,9 +63,13 @@ export function buildExampleFacts(name: string, read: (corpusPath: string) => st
     net.interfaces = net.interfaces.map((i) => ({ ...i, driver: nic?.driver ?? null }));
     const lo = facts.network.interfaces.filter((i) => i.kind === "loopback");
     facts.network = { ...net, interfaces: [...lo, ...net.interfaces] };
-    facts.warnings = facts.warnings.map((w) =>
-      w.includes("no addresses, routes or DNS") ? `network from ${src.network}: static addresses, routes and DNS as nixos-infect captured them` : w,
-    ).filter((w) => !w.includes("MAC addresses are not recorded"));
+    facts.warnings = facts.warnings
+      .map((w) =>
+        w.includes("no addresses, routes or DNS")
+          ? `network from ${src.network}: static addresses, routes and DNS as nixos-infect captured them`
+          : w,
+      )
+      .filter((w) => !w.includes("MAC addresses are not recorded"));
   }
   return validateFacts(facts);
 }

@@ -26,11 +26,19 @@ export function looksLikeFacterReport(v: unknown): boolean {
 
 export function importFacterReport(json: unknown, field = "facter report"): Facts {
   if (!looksLikeFacterReport(json)) {
-    throw badField(field, "is not a nixos-facter report (no version, system and hardware sections)", "generate one with `nix run nixpkgs#nixos-facter -- -o facter.json` on the machine");
+    throw badField(
+      field,
+      "is not a nixos-facter report (no version, system and hardware sections)",
+      "generate one with `nix run nixpkgs#nixos-facter -- -o facter.json` on the machine",
+    );
   }
   const report = json as Obj;
   if (!(FACTER_VERSIONS as readonly unknown[]).includes(report.version)) {
-    throw badField(`${field}.version`, `${JSON.stringify(report.version)} is not a report version this tool reads (1 or 2)`, "update nixnode-install, or regenerate the report with a nixos-facter release that writes version 1 or 2");
+    throw badField(
+      `${field}.version`,
+      `${JSON.stringify(report.version)} is not a report version this tool reads (1 or 2)`,
+      "update nixnode-install, or regenerate the report with a nixos-facter release that writes version 1 or 2",
+    );
   }
   const hw = report.hardware as Obj;
   const smbios = isObject(report.smbios) ? report.smbios : {};
@@ -56,17 +64,33 @@ export function importFacterReport(json: unknown, field = "facter report"): Fact
     os: { id: null, versionId: null, prettyName: null, isNixos: false, isNixosInstaller: false, kernel: null },
     arch,
     virtualisation,
-    firmware: { mode: firmwareMode(report, dmi.biosVendor, warnings), secureBoot: null, kernelLockdown: null, vendor: dmi.biosVendor },
+    firmware: {
+      mode: firmwareMode(report, dmi.biosVendor, warnings),
+      secureBoot: null,
+      kernelLockdown: null,
+      vendor: dmi.biosVendor,
+    },
     memory: { totalBytes: memoryOf(hw, smbios, field, warnings), swapBytes: null },
     cpu: cpuOf(hw, arch),
     disks,
-    network: { interfaces: interfacesOf(hw), routes: [], defaultGateway4: null, defaultGateway6: null, dns: [], dhcp4: true },
+    network: {
+      interfaces: interfacesOf(hw),
+      routes: [],
+      defaultGateway4: null,
+      defaultGateway6: null,
+      dns: [],
+      dhcp4: true,
+    },
     initrdModules: initrdModulesOf(hw, disks),
     kernelModules: kvmModulesOf(hw),
     provider: {
       vendor: dmi.systemVendor,
       product: dmi.systemProduct,
-      hint: providerHint({ ...dmi, diskModels: disks.map((d) => d.model ?? ""), virtualised: virtualisation !== "none" }),
+      hint: providerHint({
+        ...dmi,
+        diskModels: disks.map((d) => d.model ?? ""),
+        virtualised: virtualisation !== "none",
+      }),
     },
     operatorAddress: null,
     access: { user: null, isRoot: false, sudo: "unknown" },
@@ -87,15 +111,35 @@ function archOf(system: unknown, field: string): Arch {
   const cpu = typeof system === "string" ? system.split("-")[0] : undefined;
   if (cpu === "x86_64" || cpu === "aarch64" || cpu === "i686" || cpu === "riscv64") return cpu;
   if (cpu === "armv7l" || cpu === "armv7") return "armv7l";
-  if (typeof system !== "string") throw badField(`${field}.system`, "is missing", "the report's \"system\" should look like \"x86_64-linux\"");
+  if (typeof system !== "string")
+    throw badField(`${field}.system`, "is missing", 'the report\'s "system" should look like "x86_64-linux"');
   return "other";
 }
 
 const VIRT_MAP: Record<string, Virtualisation> = {
-  none: "none", kvm: "kvm", qemu: "qemu", bochs: "qemu", xen: "xen", vmware: "vmware", microsoft: "hyperv",
-  oracle: "virtualbox", bhyve: "bhyve", amazon: "kvm", google: "kvm", parallels: "other-vm", zvm: "other-vm",
-  lxc: "lxc", "lxc-libvirt": "lxc", openvz: "openvz", docker: "docker", podman: "podman",
-  "systemd-nspawn": "systemd-nspawn", wsl: "wsl", rkt: "other-container", proot: "other-container", pouch: "other-container",
+  none: "none",
+  kvm: "kvm",
+  qemu: "qemu",
+  bochs: "qemu",
+  xen: "xen",
+  vmware: "vmware",
+  microsoft: "hyperv",
+  oracle: "virtualbox",
+  bhyve: "bhyve",
+  amazon: "kvm",
+  google: "kvm",
+  parallels: "other-vm",
+  zvm: "other-vm",
+  lxc: "lxc",
+  "lxc-libvirt": "lxc",
+  openvz: "openvz",
+  docker: "docker",
+  podman: "podman",
+  "systemd-nspawn": "systemd-nspawn",
+  wsl: "wsl",
+  rkt: "other-container",
+  proot: "other-container",
+  pouch: "other-container",
 };
 
 function virtualisationOf(v: unknown, hw: Obj, warnings: string[]): Virtualisation {
@@ -104,7 +148,9 @@ function virtualisationOf(v: unknown, hw: Obj, warnings: string[]): Virtualisati
   // Vultr (and other KVM clouds) expose Hyper-V enlightenments, so the CPUID check says
   // "microsoft"; virtio devices prove the hypervisor is really KVM/QEMU.
   if (mapped === "hyperv" && hasVirtio(hw)) {
-    warnings.push('the report says the hypervisor is "microsoft" (Hyper-V enlightenments) but the machine has virtio devices: treated as KVM');
+    warnings.push(
+      'the report says the hypervisor is "microsoft" (Hyper-V enlightenments) but the machine has virtio devices: treated as KVM',
+    );
     return "kvm";
   }
   if (mapped === "unknown" && raw !== "unknown") warnings.push(`unrecognised virtualisation "${raw}" in the report`);
@@ -112,22 +158,34 @@ function virtualisationOf(v: unknown, hw: Obj, warnings: string[]): Virtualisati
 }
 
 function hasVirtio(hw: Obj): boolean {
-  return Object.values(hw).some((entries) => list(entries).some((e) => {
-    const vendor = e.vendor;
-    return (isObject(vendor) && vendor.value === 0x1af4) || vendor === "Virtio" || strings(e.driver_modules).some((m) => m.startsWith("virtio"));
-  }));
+  return Object.values(hw).some((entries) =>
+    list(entries).some((e) => {
+      const vendor = e.vendor;
+      return (
+        (isObject(vendor) && vendor.value === 0x1af4) ||
+        vendor === "Virtio" ||
+        strings(e.driver_modules).some((m) => m.startsWith("virtio"))
+      );
+    }),
+  );
 }
 
 function firmwareMode(report: Obj, biosVendor: string | null, warnings: string[]): Facts["firmware"]["mode"] {
   if (isObject(report.uefi) && report.uefi.supported === true) return "uefi";
   if (biosVendor && /EDK ?II|OVMF|\bEFI\b/i.test(biosVendor)) return "uefi";
   if (biosVendor && /SeaBIOS/i.test(biosVendor)) return "bios";
-  warnings.push(`boot mode (UEFI or BIOS) is not recorded in this report${biosVendor ? ` and firmware "${biosVendor}" does not tell` : ""}; the hybrid layout boots either way`);
+  warnings.push(
+    `boot mode (UEFI or BIOS) is not recorded in this report${biosVendor ? ` and firmware "${biosVendor}" does not tell` : ""}; the hybrid layout boots either way`,
+  );
   return "unknown";
 }
 
 function memoryOf(hw: Obj, smbios: Obj, field: string, warnings: string[]): number {
-  const ranges = (type: string) => list(hw.memory).flatMap((m) => list(m.resources)).filter((r) => r.type === type).map((r) => r.range);
+  const ranges = (type: string) =>
+    list(hw.memory)
+      .flatMap((m) => list(m.resources))
+      .filter((r) => r.type === type)
+      .map((r) => r.range);
   const sum = (xs: unknown[]) => xs.reduce<number>((a, x) => a + (typeof x === "number" && x > 0 ? x : 0), 0);
   const phys = sum(ranges("phys_mem"));
   if (phys > 0) return phys;
@@ -139,14 +197,25 @@ function memoryOf(hw: Obj, smbios: Obj, field: string, warnings: string[]): numb
     warnings.push("memory size taken from the SMBIOS DIMM table (the report has no memory resource)");
     return dimms;
   }
-  throw badField(`${field}.hardware.memory`, "the report records no memory size", "regenerate the report on the machine with a current nixos-facter");
+  throw badField(
+    `${field}.hardware.memory`,
+    "the report records no memory size",
+    "regenerate the report on the machine with a current nixos-facter",
+  );
 }
 
 function cpuOf(hw: Obj, arch: Arch): Facts["cpu"] {
   const cpus = list(hw.cpu);
   const first = cpus[0] ?? {};
   const vendorName = text(first.vendor_name) ?? "";
-  const vendor = arch === "aarch64" || arch === "armv7l" ? "arm" : /GenuineIntel/.test(vendorName) ? "intel" : /AuthenticAMD/.test(vendorName) ? "amd" : "other";
+  const vendor =
+    arch === "aarch64" || arch === "armv7l"
+      ? "arm"
+      : /GenuineIntel/.test(vendorName)
+        ? "intel"
+        : /AuthenticAMD/.test(vendorName)
+          ? "amd"
+          : "other";
   // One entry per socket; sum the cores of each.
   const perSocket = new Map<unknown, number>();
   for (const c of cpus) if (typeof c.cores === "number") perSocket.set(c.physical_id ?? perSocket.size, c.cores);
@@ -175,7 +244,8 @@ function disksOf(hw: Obj): Disk[] {
     if (!name || NOT_A_DISK.test(name)) continue;
     const links = strings(d.unix_device_names);
     const size = list(d.resources).find((r) => r.type === "size" && r.unit === "sectors");
-    const sizeBytes = size && typeof size.value_1 === "number" && typeof size.value_2 === "number" ? size.value_1 * size.value_2 : 0;
+    const sizeBytes =
+      size && typeof size.value_1 === "number" && typeof size.value_2 === "number" ? size.value_1 * size.value_2 : 0;
     // A card reader or drive without a medium: nothing to install to.
     if (sizeBytes === 0 || (isObject(d.is) && d.is.not_ready === true)) continue;
     const usb = strings(d.class_list).includes("usb") || strings(d.driver_modules).includes("usb_storage");
@@ -209,7 +279,10 @@ export function rankById(links: string[]): string[] {
     if (/_\d+$/.test(base)) return 1;
     return 0;
   };
-  return links.map((l, i) => ({ l, i, r: rank(l) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.l);
+  return links
+    .map((l, i) => ({ l, i, r: rank(l) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.l);
 }
 
 function transportOf(d: Obj, name: string, usb: boolean): DiskTransport {
@@ -230,7 +303,15 @@ function interfacesOf(hw: Obj): NetInterface[] {
   for (const n of list(hw.network_interface)) {
     const name = deviceName(n, "net");
     if (!name || out.some((o) => o.name === name)) continue;
-    out.push({ name, mac: null, driver: strings(n.driver_modules)[0] ?? text(n.driver_module), state: "unknown", mtu: null, kind: interfaceKind(name, idName(n.sub_class)), addresses: [] });
+    out.push({
+      name,
+      mac: null,
+      driver: strings(n.driver_modules)[0] ?? text(n.driver_module),
+      state: "unknown",
+      mtu: null,
+      kind: interfaceKind(name, idName(n.sub_class)),
+      addresses: [],
+    });
   }
   return out;
 }
@@ -252,12 +333,22 @@ function initrdModulesOf(hw: Obj, disks: Disk[]): string[] {
   const mods = new Set<string>();
   const add = (entries: unknown) => list(entries).forEach((e) => strings(e.driver_modules).forEach((m) => mods.add(m)));
   ["storage_controller", "usb_controller", "firewire_controller", "disk", "cdrom"].forEach((k) => add(hw[k]));
-  const ethernet = list(hw.network_interface).filter((n) => interfaceKind(deviceName(n, "net") ?? "", idName(n.sub_class)) === "ethernet" && !strings(n.class_list).includes("usb"));
+  const ethernet = list(hw.network_interface).filter(
+    (n) =>
+      interfaceKind(deviceName(n, "net") ?? "", idName(n.sub_class)) === "ethernet" &&
+      !strings(n.class_list).includes("usb"),
+  );
   ethernet.forEach((n) => strings(n.driver_modules).forEach((m) => mods.add(m)));
   for (const d of disks) {
     if (d.transport === "nvme") mods.add("nvme");
-    if (d.transport === "virtio") { mods.add("virtio_pci"); mods.add("virtio_blk"); }
-    if (d.transport === "usb") { mods.add("usb_storage"); mods.add("sd_mod"); }
+    if (d.transport === "virtio") {
+      mods.add("virtio_pci");
+      mods.add("virtio_blk");
+    }
+    if (d.transport === "usb") {
+      mods.add("usb_storage");
+      mods.add("sd_mod");
+    }
   }
   mods.delete("floppy");
   return [...mods].sort();

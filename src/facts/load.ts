@@ -37,10 +37,17 @@ export async function loadFactsFile(path: string, field = "--facts"): Promise<Lo
 
 /** The same recognition for JSON already in memory (stdin, an HTTP body, a test). */
 export function factsFromJson(json: unknown, what: string, field: string): LoadedFacts {
-  if (isObject(json) && "schema" in json) return { facts: withField(() => validateFacts(json), field), facterReport: null };
-  if (looksLikeFacterReport(json)) return { facts: withField(() => importFacterReport(json), field), facterReport: json };
-  const seen = isObject(json) ? `an object with keys ${Object.keys(json).slice(0, 6).join(", ") || "(none)"}` : describe(json);
-  throw new UserError(`${field}: ${what} is neither nixnode facts ("schema": 1) nor a nixos-facter report; it holds ${seen}`, { field, hint: NEITHER_HINT });
+  if (isObject(json) && "schema" in json)
+    return { facts: withField(() => validateFacts(json), field), facterReport: null };
+  if (looksLikeFacterReport(json))
+    return { facts: withField(() => importFacterReport(json), field), facterReport: json };
+  const seen = isObject(json)
+    ? `an object with keys ${Object.keys(json).slice(0, 6).join(", ") || "(none)"}`
+    : describe(json);
+  throw new UserError(
+    `${field}: ${what} is neither nixnode facts ("schema": 1) nor a nixos-facter report; it holds ${seen}`,
+    { field, hint: NEITHER_HINT },
+  );
 }
 
 /** Field errors inside the file keep their path (facts.disks[0].sizeBytes) and gain the option's name. */
@@ -58,10 +65,18 @@ function withField<T>(load: () => T, field: string): T {
 function readError(e: unknown, path: string, field: string): UserError {
   const code = isObject(e) && typeof e.code === "string" ? e.code : "";
   const why =
-    code === "ENOENT" ? "does not exist"
-    : code === "EACCES" || code === "EPERM" ? "cannot be read (permission denied)"
-    : code === "EISDIR" ? "is a directory, not a file"
-    : `cannot be read (${e instanceof Error ? e.message : String(e)})`;
-  const hint = code === "ENOENT" ? `check the path; ${NEITHER_HINT}` : code === "EISDIR" ? "name the JSON file inside it" : NEITHER_HINT;
+    code === "ENOENT"
+      ? "does not exist"
+      : code === "EACCES" || code === "EPERM"
+        ? "cannot be read (permission denied)"
+        : code === "EISDIR"
+          ? "is a directory, not a file"
+          : `cannot be read (${e instanceof Error ? e.message : String(e)})`;
+  const hint =
+    code === "ENOENT"
+      ? `check the path; ${NEITHER_HINT}`
+      : code === "EISDIR"
+        ? "name the JSON file inside it"
+        : NEITHER_HINT;
   return new UserError(`${field}: ${path} ${why}`, { field, hint, cause: e });
 }

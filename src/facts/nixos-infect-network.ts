@@ -16,7 +16,10 @@ function listIn(segment: string, key: string): string | undefined {
   return segment.match(new RegExp(`${key.replace(".", "\\.")}\\s*=\\s*\\[([\\s\\S]*?)\\];`))?.[1];
 }
 
-function gatewayOf(text: string, key: "defaultGateway" | "defaultGateway6"): { address: string; dev: string | null } | null {
+function gatewayOf(
+  text: string,
+  key: "defaultGateway" | "defaultGateway6",
+): { address: string; dev: string | null } | null {
   const plain = text.match(new RegExp(`\\b${key}\\s*=\\s*"([^"]+)"\\s*;`));
   if (plain) return { address: plain[1]!, dev: null };
   const set = text.match(new RegExp(`\\b${key}\\s*=\\s*\\{([\\s\\S]*?)\\}\\s*;`));
@@ -26,29 +29,71 @@ function gatewayOf(text: string, key: "defaultGateway" | "defaultGateway6"): { a
 }
 
 export function parseNixosInfectNetwork(text: string, field = "networking.nix"): Network {
-  const macs = new Map([...text.matchAll(/ATTR\{address\}=="([0-9a-fA-F:]{17})",\s*NAME="([^"]+)"/g)].map((m) => [m[2]!, m[1]!.toLowerCase()]));
+  const macs = new Map(
+    [...text.matchAll(/ATTR\{address\}=="([0-9a-fA-F:]{17})",\s*NAME="([^"]+)"/g)].map((m) => [
+      m[2]!,
+      m[1]!.toLowerCase(),
+    ]),
+  );
   const headers = [...text.matchAll(/(?:interfaces\.)?([A-Za-z][\w-]*)\s*=\s*\{(?=\s*ipv[46]\.)/g)];
-  if (headers.length === 0) throw badField(field, "no interface with ipv4/ipv6 addresses found", "give a networking.nix written by nixos-infect");
+  if (headers.length === 0)
+    throw badField(
+      field,
+      "no interface with ipv4/ipv6 addresses found",
+      "give a networking.nix written by nixos-infect",
+    );
   const interfaces: NetInterface[] = [];
   const routes: Route[] = [];
   headers.forEach((h, i) => {
     const name = h[1]!;
     const segment = text.slice(h.index!, headers[i + 1]?.index ?? text.length);
     const addresses: Address[] = [
-      ...entries(listIn(segment, "ipv4.addresses")).map((a) => ({ family: 4 as const, address: a.address, prefix: a.prefix, scope: "global" as const, dynamic: false })),
-      ...entries(listIn(segment, "ipv6.addresses")).map((a) => ({ family: 6 as const, address: a.address, prefix: a.prefix, scope: isLinkLocal6(a.address) ? ("link" as const) : ("global" as const), dynamic: false })),
+      ...entries(listIn(segment, "ipv4.addresses")).map((a) => ({
+        family: 4 as const,
+        address: a.address,
+        prefix: a.prefix,
+        scope: "global" as const,
+        dynamic: false,
+      })),
+      ...entries(listIn(segment, "ipv6.addresses")).map((a) => ({
+        family: 6 as const,
+        address: a.address,
+        prefix: a.prefix,
+        scope: isLinkLocal6(a.address) ? ("link" as const) : ("global" as const),
+        dynamic: false,
+      })),
     ];
-    for (const [family, key] of [[4, "ipv4.routes"], [6, "ipv6.routes"]] as const) {
+    for (const [family, key] of [
+      [4, "ipv4.routes"],
+      [6, "ipv6.routes"],
+    ] as const) {
       for (const r of entries(listIn(segment, key))) {
-        routes.push({ family, destination: `${r.address}/${r.prefix}`, gateway: null, dev: name, onLink: false, protocol: "static", metric: null });
+        routes.push({
+          family,
+          destination: `${r.address}/${r.prefix}`,
+          gateway: null,
+          dev: name,
+          onLink: false,
+          protocol: "static",
+          metric: null,
+        });
       }
     }
-    interfaces.push({ name, mac: macs.get(name) ?? null, driver: null, state: "up", mtu: null, kind: "ethernet", addresses });
+    interfaces.push({
+      name,
+      mac: macs.get(name) ?? null,
+      driver: null,
+      state: "up",
+      mtu: null,
+      kind: "ethernet",
+      addresses,
+    });
   });
   const gw = (key: "defaultGateway" | "defaultGateway6", family: 4 | 6) => {
     const g = gatewayOf(text, key);
     if (!g) return null;
-    if (family === 4 ? !isIpv4(g.address) : !isIpv6(g.address)) throw badField(`${field}: ${key}`, `"${g.address}" is not an IPv${family} address`);
+    if (family === 4 ? !isIpv4(g.address) : !isIpv6(g.address))
+      throw badField(`${field}: ${key}`, `"${g.address}" is not an IPv${family} address`);
     const dev = g.dev ?? interfaces[0]!.name;
     const onLink = gatewayIsOnLink(g.address, interfaces.find((x) => x.name === dev)?.addresses ?? []);
     routes.push({ family, destination: "default", gateway: g.address, dev, onLink, protocol: "static", metric: null });

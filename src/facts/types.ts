@@ -28,7 +28,15 @@ export type Virtualisation =
   | "other-container"
   | "unknown";
 
-export const CONTAINER_KINDS: readonly Virtualisation[] = ["lxc", "openvz", "docker", "podman", "systemd-nspawn", "wsl", "other-container"];
+export const CONTAINER_KINDS: readonly Virtualisation[] = [
+  "lxc",
+  "openvz",
+  "docker",
+  "podman",
+  "systemd-nspawn",
+  "wsl",
+  "other-container",
+];
 
 export type DiskTransport = "nvme" | "sata" | "virtio" | "scsi" | "usb" | "mmc" | "xen" | "unknown";
 

@@ -27,14 +27,16 @@ export function section(v: unknown, field: string, keys: readonly string[]): Rec
 
 /** Byte counts and other non-negative integers; JSON numbers are exact up to 2^53. */
 export function count(v: unknown, field: string, what = "a whole number"): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw badField(field, `${describe(v)} is not ${what} (0 or more)`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+    throw badField(field, `${describe(v)} is not ${what} (0 or more)`);
   return v;
 }
 
 export function unique(values: string[], fieldAt: (i: number) => string, what: string): void {
   const seen = new Set<string>();
   values.forEach((v, i) => {
-    if (seen.has(v)) throw badField(fieldAt(i), `${JSON.stringify(v)} appears twice`, `each ${what} must be listed once`);
+    if (seen.has(v))
+      throw badField(fieldAt(i), `${JSON.stringify(v)} appears twice`, `each ${what} must be listed once`);
     seen.add(v);
   });
 }
@@ -47,6 +49,7 @@ export function ip(v: unknown, field: string): string {
 
 export function ipOf(family: 4 | 6, v: unknown, field: string): string {
   const s = str(v, field);
-  if (family === 4 ? !isIpv4(s) : !isIpv6(s)) throw badField(field, `${describe(v)} is not an IPv${family} address`, `the entry says family ${family}`);
+  if (family === 4 ? !isIpv4(s) : !isIpv6(s))
+    throw badField(field, `${describe(v)} is not an IPv${family} address`, `the entry says family ${family}`);
   return s;
 }

@@ -31,7 +31,9 @@ function netInterface(v: unknown, field: string): NetInterface {
   const o = section(v, field, ["name", "mac", "driver", "state", "mtu", "kind", "addresses"]);
   return {
     name: str(o.name, `${field}.name`, { pattern: DEV_NAME, what: "an interface name like eth0" }),
-    mac: nullable(o.mac, `${field}.mac`, (x, p) => str(x, p, { pattern: MAC, what: "a lower-case MAC address like 96:00:01:aa:bb:cc" })),
+    mac: nullable(o.mac, `${field}.mac`, (x, p) =>
+      str(x, p, { pattern: MAC, what: "a lower-case MAC address like 96:00:01:aa:bb:cc" }),
+    ),
     driver: nullable(o.driver, `${field}.driver`, (x, p) => str(x, p)),
     state: oneOf(o.state, `${field}.state`, ["up", "down", "unknown"] as const),
     mtu: nullable(o.mtu, `${field}.mtu`, (x, p) => int(x, p, 68, 65536, "an MTU")),
@@ -50,7 +52,11 @@ function route(v: unknown, field: string, devs: Set<string>): Route {
     const okAddr = addr !== undefined && (family === 4 ? isIpv4(addr) : isIpv6(addr));
     const okPrefix = prefix !== undefined && /^\d{1,3}$/.test(prefix) && Number(prefix) <= max;
     if (!okAddr || !okPrefix || extra !== undefined) {
-      throw badField(`${field}.destination`, `${describe(destination)} is not "default" or an IPv${family} CIDR`, family === 4 ? 'write e.g. "10.0.0.0/24"' : 'write e.g. "2001:db8::/64"');
+      throw badField(
+        `${field}.destination`,
+        `${describe(destination)} is not "default" or an IPv${family} CIDR`,
+        family === 4 ? 'write e.g. "10.0.0.0/24"' : 'write e.g. "2001:db8::/64"',
+      );
     }
   }
   return {
@@ -66,21 +72,36 @@ function route(v: unknown, field: string, devs: Set<string>): Route {
 
 function linkedDev(v: unknown, field: string, devs: Set<string>): string {
   const dev = str(v, field, { nonEmpty: true });
-  if (!devs.has(dev)) throw badField(field, `${describe(dev)} is not one of the listed interfaces`, `list it in facts.network.interfaces or fix the name (known: ${[...devs].join(", ") || "none"})`);
+  if (!devs.has(dev))
+    throw badField(
+      field,
+      `${describe(dev)} is not one of the listed interfaces`,
+      `list it in facts.network.interfaces or fix the name (known: ${[...devs].join(", ") || "none"})`,
+    );
   return dev;
 }
 
 function gateway(v: unknown, field: string, family: 4 | 6, devs: Set<string>): Network["defaultGateway4"] {
   return nullable(v, field, (x, p) => {
     const o = section(x, p, ["address", "dev", "onLink"]);
-    return { address: ipOf(family, o.address, `${p}.address`), dev: linkedDev(o.dev, `${p}.dev`, devs), onLink: bool(o.onLink, `${p}.onLink`) };
+    return {
+      address: ipOf(family, o.address, `${p}.address`),
+      dev: linkedDev(o.dev, `${p}.dev`, devs),
+      onLink: bool(o.onLink, `${p}.onLink`),
+    };
   });
 }
 
 export function validateNetwork(v: unknown): Network {
   const o = section(v, "facts.network", ["interfaces", "routes", "defaultGateway4", "defaultGateway6", "dns", "dhcp4"]);
-  const interfaces = arr(o.interfaces, "facts.network.interfaces").map((x, i) => netInterface(x, `facts.network.interfaces[${i}]`));
-  unique(interfaces.map((x) => x.name), (i) => `facts.network.interfaces[${i}].name`, "interface");
+  const interfaces = arr(o.interfaces, "facts.network.interfaces").map((x, i) =>
+    netInterface(x, `facts.network.interfaces[${i}]`),
+  );
+  unique(
+    interfaces.map((x) => x.name),
+    (i) => `facts.network.interfaces[${i}].name`,
+    "interface",
+  );
   const devs = new Set(interfaces.map((x) => x.name));
   return {
     interfaces,

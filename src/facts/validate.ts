@@ -13,26 +13,51 @@ export { isIpv4, isIpv6 } from "../util/ip";
 
 const ARCHES = ["x86_64", "aarch64", "i686", "armv7l", "riscv64", "other"] as const;
 const VIRT = [
-  "none", "kvm", "qemu", "xen", "xen-pv", "vmware", "hyperv", "virtualbox", "bhyve", "other-vm",
-  "lxc", "openvz", "docker", "podman", "systemd-nspawn", "wsl", "other-container", "unknown",
+  "none",
+  "kvm",
+  "qemu",
+  "xen",
+  "xen-pv",
+  "vmware",
+  "hyperv",
+  "virtualbox",
+  "bhyve",
+  "other-vm",
+  "lxc",
+  "openvz",
+  "docker",
+  "podman",
+  "systemd-nspawn",
+  "wsl",
+  "other-container",
+  "unknown",
 ] as const;
 const TRANSPORTS = ["nvme", "sata", "virtio", "scsi", "usb", "mmc", "xen", "unknown"] as const;
-
 
 /** Validates parsed JSON as Facts and returns a clean copy (unknown keys are refused, not kept). */
 export function validateFacts(json: unknown): Facts {
   const f = obj(json, "facts");
   noUnknownKeys(f, "facts", FACT_KEYS);
   if (f.schema !== FACTS_SCHEMA_VERSION) {
-    throw badField("facts.schema", `${describe(f.schema)} is not a supported schema version`, `this version of nixnode-install reads schema ${FACTS_SCHEMA_VERSION}; re-run detect to produce current facts`);
+    throw badField(
+      "facts.schema",
+      `${describe(f.schema)} is not a supported schema version`,
+      `this version of nixnode-install reads schema ${FACTS_SCHEMA_VERSION}; re-run detect to produce current facts`,
+    );
   }
   const disks = arr(f.disks, "facts.disks").map((d, i) => disk(d, `facts.disks[${i}]`));
-  unique(disks.map((d) => d.name), (i) => `facts.disks[${i}].name`, "disk name");
+  unique(
+    disks.map((d) => d.name),
+    (i) => `facts.disks[${i}].name`,
+    "disk name",
+  );
   return {
     schema: FACTS_SCHEMA_VERSION,
     source: oneOf(f.source, "facts.source", ["probe", "facter", "example"] as const),
     // The CURRENT hostname, whatever the old OS allowed (underscores too); the new one is checked by the planner.
-    hostname: nullable(f.hostname, "facts.hostname", (v, p) => str(v, p, { pattern: /^\S{1,253}$/, what: "a hostname (no spaces)" })),
+    hostname: nullable(f.hostname, "facts.hostname", (v, p) =>
+      str(v, p, { pattern: /^\S{1,253}$/, what: "a hostname (no spaces)" }),
+    ),
     os: os(f.os),
     arch: oneOf(f.arch, "facts.arch", ARCHES),
     virtualisation: oneOf(f.virtualisation, "facts.virtualisation", VIRT),
@@ -53,15 +78,34 @@ export function validateFacts(json: unknown): Facts {
 }
 
 const FACT_KEYS = [
-  "schema", "source", "hostname", "os", "arch", "virtualisation", "firmware", "memory", "cpu", "disks", "network",
-  "initrdModules", "kernelModules", "provider", "operatorAddress", "access", "tools", "bootId", "warnings",
+  "schema",
+  "source",
+  "hostname",
+  "os",
+  "arch",
+  "virtualisation",
+  "firmware",
+  "memory",
+  "cpu",
+  "disks",
+  "network",
+  "initrdModules",
+  "kernelModules",
+  "provider",
+  "operatorAddress",
+  "access",
+  "tools",
+  "bootId",
+  "warnings",
 ] as const;
 
 function os(v: unknown): Facts["os"] {
   const o = section(v, "facts.os", ["id", "versionId", "prettyName", "isNixos", "isNixosInstaller", "kernel"]);
   const s = (k: string) => nullable(o[k], `facts.os.${k}`, (x, p) => str(x, p));
   return {
-    id: s("id"), versionId: s("versionId"), prettyName: s("prettyName"),
+    id: s("id"),
+    versionId: s("versionId"),
+    prettyName: s("prettyName"),
     isNixos: bool(o.isNixos, "facts.os.isNixos"),
     isNixosInstaller: bool(o.isNixosInstaller, "facts.os.isNixosInstaller"),
     kernel: s("kernel"),
@@ -73,7 +117,9 @@ function firmware(v: unknown): Facts["firmware"] {
   return {
     mode: oneOf(o.mode, "facts.firmware.mode", ["uefi", "bios", "unknown"] as const),
     secureBoot: nullable(o.secureBoot, "facts.firmware.secureBoot", bool),
-    kernelLockdown: nullable(o.kernelLockdown, "facts.firmware.kernelLockdown", (x, p) => oneOf(x, p, ["none", "integrity", "confidentiality"] as const)),
+    kernelLockdown: nullable(o.kernelLockdown, "facts.firmware.kernelLockdown", (x, p) =>
+      oneOf(x, p, ["none", "integrity", "confidentiality"] as const),
+    ),
     vendor: nullable(o.vendor, "facts.firmware.vendor", (x, p) => str(x, p)),
   };
 }
@@ -81,8 +127,16 @@ function firmware(v: unknown): Facts["firmware"] {
 function memory(v: unknown): Facts["memory"] {
   const o = section(v, "facts.memory", ["totalBytes", "swapBytes"]);
   const totalBytes = count(o.totalBytes, "facts.memory.totalBytes", "a whole number of bytes");
-  if (totalBytes === 0) throw badField("facts.memory.totalBytes", "0 is not a memory size", "write the machine's RAM in bytes, e.g. 4294967296 for 4 GiB");
-  return { totalBytes, swapBytes: nullable(o.swapBytes, "facts.memory.swapBytes", (x, p) => count(x, p, "a whole number of bytes")) };
+  if (totalBytes === 0)
+    throw badField(
+      "facts.memory.totalBytes",
+      "0 is not a memory size",
+      "write the machine's RAM in bytes, e.g. 4294967296 for 4 GiB",
+    );
+  return {
+    totalBytes,
+    swapBytes: nullable(o.swapBytes, "facts.memory.swapBytes", (x, p) => count(x, p, "a whole number of bytes")),
+  };
 }
 
 function cpu(v: unknown): Facts["cpu"] {
@@ -95,11 +149,16 @@ function cpu(v: unknown): Facts["cpu"] {
 }
 
 function devPath(v: unknown, field: string, prefix: string): string {
-  return str(v, field, { pattern: new RegExp(`^${prefix.replace(/\//g, "\\/")}[^\\s/][^\\s]*$`), what: `a path under ${prefix}` });
+  return str(v, field, {
+    pattern: new RegExp(`^${prefix.replace(/\//g, "\\/")}[^\\s/][^\\s]*$`),
+    what: `a path under ${prefix}`,
+  });
 }
 
 function mountpoints(v: unknown, field: string): string[] {
-  return arr(v, field).map((m, i) => str(m, `${field}[${i}]`, { pattern: /^(\/.*|\[SWAP\])$/, what: "an absolute mountpoint or [SWAP]" }));
+  return arr(v, field).map((m, i) =>
+    str(m, `${field}[${i}]`, { pattern: /^(\/.*|\[SWAP\])$/, what: "an absolute mountpoint or [SWAP]" }),
+  );
 }
 
 function partition(v: unknown, field: string): Partition {
@@ -109,7 +168,9 @@ function partition(v: unknown, field: string): Partition {
     name: str(o.name, `${field}.name`, { pattern: DEV_NAME, what: "a device name like sda1" }),
     path: devPath(o.path, `${field}.path`, "/dev/"),
     sizeBytes: count(o.sizeBytes, `${field}.sizeBytes`),
-    fstype: s("fstype"), label: s("label"), uuid: s("uuid"),
+    fstype: s("fstype"),
+    label: s("label"),
+    uuid: s("uuid"),
     mountpoints: mountpoints(o.mountpoints, `${field}.mountpoints`),
   };
 }
@@ -136,12 +197,26 @@ function disk(v: unknown, field: string): Disk {
 }
 
 const DISK_KEYS = [
-  "name", "path", "sizeBytes", "model", "serial", "byId", "byPath", "transport", "rotational", "removable", "readOnly",
-  "partitions", "mountpoints", "holdsRoot",
+  "name",
+  "path",
+  "sizeBytes",
+  "model",
+  "serial",
+  "byId",
+  "byPath",
+  "transport",
+  "rotational",
+  "removable",
+  "readOnly",
+  "partitions",
+  "mountpoints",
+  "holdsRoot",
 ] as const;
 
 function moduleList(v: unknown, field: string): string[] {
-  return arr(v, field).map((m, i) => str(m, `${field}[${i}]`, { pattern: /^[A-Za-z0-9_-]+$/, what: "a kernel module name like virtio_pci" }));
+  return arr(v, field).map((m, i) =>
+    str(m, `${field}[${i}]`, { pattern: /^[A-Za-z0-9_-]+$/, what: "a kernel module name like virtio_pci" }),
+  );
 }
 
 function provider(v: unknown): Facts["provider"] {

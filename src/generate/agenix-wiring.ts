@@ -14,7 +14,11 @@ const INPUT = [
 
 const STEPS: Array<{ what: string; anchor: RegExp; edit: (match: string, indent: string) => string }> = [
   { what: "the end of inputs", anchor: /^( {2})\};\n\n {2}outputs =/m, edit: (m) => `${INPUT.join("\n")}\n${m}` },
-  { what: "the outputs arguments", anchor: /\{ nixpkgs, disko, \.\.\. \}@inputs:/, edit: () => "{ nixpkgs, disko, agenix, ... }@inputs:" },
+  {
+    what: "the outputs arguments",
+    anchor: /\{ nixpkgs, disko, \.\.\. \}@inputs:/,
+    edit: () => "{ nixpkgs, disko, agenix, ... }@inputs:",
+  },
   {
     what: "the disko module line",
     anchor: /^( *)disko\.nixosModules\.disko\n/m,
@@ -26,8 +30,11 @@ const STEPS: Array<{ what: string; anchor: RegExp; edit: (match: string, indent:
 export function withAgenix(flakeNix: string, file: string): string {
   let out = flakeNix;
   for (const step of STEPS) {
-    if (!step.anchor.test(out)) throw new InternalError(`${file}: cannot wire agenix in: ${step.what} is not where expected`);
-    out = out.replace(step.anchor, (m: string, indent?: string) => step.edit(m, typeof indent === "string" ? indent : ""));
+    if (!step.anchor.test(out))
+      throw new InternalError(`${file}: cannot wire agenix in: ${step.what} is not where expected`);
+    out = out.replace(step.anchor, (m: string, indent?: string) =>
+      step.edit(m, typeof indent === "string" ? indent : ""),
+    );
   }
   return out;
 }

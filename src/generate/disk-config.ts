@@ -25,7 +25,22 @@ const HEADER = /^\{\n(?:  .*\n|\n)*?\}:\nlet\n/m;
 /** Where a data disk would hide or replace the system: these exact places... */
 const SYSTEM_MOUNTPOINTS = ["/", "/home", "/var", "/root", "/tmp", "/var/lib"];
 /** ...and anywhere inside these (/var/lib/bitcoind and /home/bitcoin are fine, /nix/store is not). */
-const SYSTEM_TREES = ["/nix", "/boot", "/boot-fallback", "/.swapvol", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/proc", "/sys", "/dev", "/run"];
+const SYSTEM_TREES = [
+  "/nix",
+  "/boot",
+  "/boot-fallback",
+  "/.swapvol",
+  "/etc",
+  "/usr",
+  "/bin",
+  "/sbin",
+  "/lib",
+  "/lib64",
+  "/proc",
+  "/sys",
+  "/dev",
+  "/run",
+];
 
 /** Space / keeps at the least after swap: a server's Nix store and a generation to roll back to. */
 const MIN_ROOT_MIB = 4 * 1024;
@@ -43,7 +58,8 @@ export function renderDiskConfig(disk: DiskPlan): string {
   if (!t) throw new InternalError(`no disk layout template for ${JSON.stringify(disk.layout)}`);
   checkDisks(disk, t.disks);
   const header = HEADER.exec(t.text);
-  if (!header) throw new InternalError(`${t.file}: the argument list is not in the expected form (\`{ ... }:\` then \`let\`)`);
+  if (!header)
+    throw new InternalError(`${t.file}: the argument list is not in the expected form (\`{ ... }:\` then \`let\`)`);
   const intro = t.text.slice(0, header.index).replace(/^# Evaluates on its own.*\n/m, "");
   const bindings = [
     "  disks = [",
@@ -69,7 +85,8 @@ export function renderDiskConfig(disk: DiskPlan): string {
 function byIdNote(disk: DiskPlan): string {
   const all = [...disk.system, ...(disk.data ? [disk.data] : [])];
   const other = all.filter((d) => !d.path.startsWith("/dev/disk/by-id/"));
-  if (other.length === 0) return "# Disks are named by /dev/disk/by-id so that they cannot swap places across reboots or kexec.\n";
+  if (other.length === 0)
+    return "# Disks are named by /dev/disk/by-id so that they cannot swap places across reboots or kexec.\n";
   return `# ${other.map((d) => d.path).join(", ")}: no /dev/disk/by-id link on this machine, so this name is used.\n`;
 }
 
@@ -90,11 +107,18 @@ function checkDisks(disk: DiskPlan, expected: number): void {
     );
   }
   disk.system.forEach((d, i) => {
-    if (!DEVICE_PATH.test(d.path)) throw badField(`disk.devices[${i}]`, `${JSON.stringify(d.path)} is not a device path under /dev`);
+    if (!DEVICE_PATH.test(d.path))
+      throw badField(`disk.devices[${i}]`, `${JSON.stringify(d.path)} is not a device path under /dev`);
   });
   const paths = disk.system.map((d) => d.path);
-  if (new Set(paths).size !== paths.length) throw badField("disk.devices", `the same disk is listed twice (${paths.join(", ")})`, "a mirror needs two different disks");
-  if (!Number.isInteger(disk.swapMiB) || disk.swapMiB < 0) throw new InternalError(`swapMiB must be a whole number >= 0, got ${disk.swapMiB}`);
+  if (new Set(paths).size !== paths.length)
+    throw badField(
+      "disk.devices",
+      `the same disk is listed twice (${paths.join(", ")})`,
+      "a mirror needs two different disks",
+    );
+  if (!Number.isInteger(disk.swapMiB) || disk.swapMiB < 0)
+    throw new InternalError(`swapMiB must be a whole number >= 0, got ${disk.swapMiB}`);
   // swap comes out of the system disk: / must keep room for the Nix store and a few generations
   const smallest = Math.min(...disk.system.map((d) => d.sizeBytes));
   const rootMiB = Math.floor(smallest / 2 ** 20) - 513 - disk.swapMiB;
@@ -107,17 +131,32 @@ function checkDisks(disk: DiskPlan, expected: number): void {
   }
   const data = disk.data;
   if (!data) return;
-  if (!DEVICE_PATH.test(data.path)) throw badField("disk.data.device", `${JSON.stringify(data.path)} is not a device path under /dev`);
+  if (!DEVICE_PATH.test(data.path))
+    throw badField("disk.data.device", `${JSON.stringify(data.path)} is not a device path under /dev`);
   if (paths.includes(data.path)) {
-    throw badField("disk.data.device", `${data.path} is also a system disk`, "choose a disk that is not in disk.devices, or set disk.data to null");
+    throw badField(
+      "disk.data.device",
+      `${data.path} is also a system disk`,
+      "choose a disk that is not in disk.devices, or set disk.data to null",
+    );
   }
-  if (!["ext4", "xfs", "btrfs"].includes(data.filesystem)) throw badField("disk.data.filesystem", `${JSON.stringify(data.filesystem)} is not one of "ext4", "xfs", "btrfs"`);
+  if (!["ext4", "xfs", "btrfs"].includes(data.filesystem))
+    throw badField("disk.data.filesystem", `${JSON.stringify(data.filesystem)} is not one of "ext4", "xfs", "btrfs"`);
   const mp = data.mountpoint;
-  if (!/^\/[A-Za-z0-9._\/-]*$/.test(mp) || mp.includes("//") || /(^|\/)\.\.?(\/|$)/.test(mp) || (mp.length > 1 && mp.endsWith("/"))) {
+  if (
+    !/^\/[A-Za-z0-9._\/-]*$/.test(mp) ||
+    mp.includes("//") ||
+    /(^|\/)\.\.?(\/|$)/.test(mp) ||
+    (mp.length > 1 && mp.endsWith("/"))
+  ) {
     throw badField("disk.data.mountpoint", `${JSON.stringify(mp)} is not an absolute path like "/data"`);
   }
   if (SYSTEM_MOUNTPOINTS.includes(mp) || SYSTEM_TREES.some((t) => mp === t || mp.startsWith(`${t}/`))) {
-    throw badField("disk.data.mountpoint", `${mp} belongs to the system`, 'mount the data disk somewhere of its own, e.g. "/data" or "/var/lib/bitcoind"');
+    throw badField(
+      "disk.data.mountpoint",
+      `${mp} belongs to the system`,
+      'mount the data disk somewhere of its own, e.g. "/data" or "/var/lib/bitcoind"',
+    );
   }
 }
 
@@ -130,7 +169,9 @@ function checkDisks(disk: DiskPlan, expected: number): void {
  */
 export function checkDataDiskFacts(disk: Disk, field = "disk.data.device"): void {
   if (disk.partitions.length === 0) return;
-  const parts = disk.partitions.map((p) => `${p.path}${p.fstype ? ` (${p.fstype}${p.label ? ` "${p.label}"` : ""})` : ""}`).join(", ");
+  const parts = disk.partitions
+    .map((p) => `${p.path}${p.fstype ? ` (${p.fstype}${p.label ? ` "${p.label}"` : ""})` : ""}`)
+    .join(", ");
   throw badField(
     field,
     `${disk.path} has partitions (${parts}); the data disk must be blank or hold one filesystem on the whole disk, which the install then keeps`,
@@ -147,7 +188,8 @@ export function checkDataDiskFacts(disk: Disk, field = "disk.data.device"): void
  * is also capped at a tenth of the disk (at least 1 GiB), so a 20 GB disk keeps its space.
  */
 export function swapMiBForRam(ramBytes: number, diskBytes?: number): number {
-  if (!Number.isFinite(ramBytes) || ramBytes <= 0) throw new InternalError(`swapMiBForRam: RAM size must be > 0 bytes, got ${ramBytes}`);
+  if (!Number.isFinite(ramBytes) || ramBytes <= 0)
+    throw new InternalError(`swapMiBForRam: RAM size must be > 0 bytes, got ${ramBytes}`);
   const GiB = 1024 ** 3;
   const r = ramBytes / GiB;
   const g = Math.ceil(r - 1e-9);
@@ -176,7 +218,9 @@ export function bootLoaderFor(disk: DiskPlan, system: "x86_64-linux" | "aarch64-
     `# Boot loader for the ${disk.layout} disk layout (hybrid GPT: BIOS boot partition + ESP), from nixnode-install.`,
     efiOnly
       ? "# aarch64 has no BIOS: GRUB boots through UEFI only."
-      : "# The firmware is currently " + (disk.bootMode === "unknown" ? "unknown" : disk.bootMode.toUpperCase()) + "; GRUB is installed for BIOS and UEFI either way.",
+      : "# The firmware is currently " +
+        (disk.bootMode === "unknown" ? "unknown" : disk.bootMode.toUpperCase()) +
+        "; GRUB is installed for BIOS and UEFI either way.",
     `{ ${[...args, "..."].join(", ")} }:`,
     "{",
     "  boot.loader.grub = {",
@@ -190,7 +234,8 @@ export function bootLoaderFor(disk: DiskPlan, system: "x86_64-linux" | "aarch64-
   if (disk.layout === "mirror-zfs") {
     const dev = (d: DiskDevicePlan) => (efiOnly ? '"nodev"' : nixString(d.path));
     const [a, b] = disk.system;
-    if (!a || !b) throw badField("disk.devices", `the mirror-zfs layout needs exactly 2 disks, got ${disk.system.length}`);
+    if (!a || !b)
+      throw badField("disk.devices", `the mirror-zfs layout needs exactly 2 disks, got ${disk.system.length}`);
     lines.push(
       "    # one ESP per disk, each with its own GRUB: the machine boots from whichever disk is left",
       "    devices = lib.mkForce [ ];",
@@ -205,7 +250,11 @@ export function bootLoaderFor(disk: DiskPlan, system: "x86_64-linux" | "aarch64-
       `  networking.hostId = ${nixString(zfsHostId(disk))};`,
     );
   } else {
-    if (efiOnly) lines.push('    # disko lists the disks with an EF02 partition; there is no BIOS GRUB on aarch64', '    devices = lib.mkForce [ "nodev" ];');
+    if (efiOnly)
+      lines.push(
+        "    # disko lists the disks with an EF02 partition; there is no BIOS GRUB on aarch64",
+        '    devices = lib.mkForce [ "nodev" ];',
+      );
     else lines.push("    # devices: set by disko to every disk with an EF02 partition (both disks of a mirror)");
     lines.push("  };", "  boot.loader.efi.canTouchEfiVariables = false;");
   }
@@ -228,7 +277,8 @@ export function bootLoaderFor(disk: DiskPlan, system: "x86_64-linux" | "aarch64-
  */
 export function describeDiskLayout(disk: DiskPlan): string[] {
   const swap = disk.swapMiB > 0 ? swapSizeArg(disk.swapMiB) : null;
-  const line = (d: DiskDevicePlan, parts: string[]) => `${d.path} ${sizeLabel(d.sizeBytes)}: ${parts.map((p) => `[${p}]`).join("")}  (${deviceNote(d, false)})`;
+  const line = (d: DiskDevicePlan, parts: string[]) =>
+    `${d.path} ${sizeLabel(d.sizeBytes)}: ${parts.map((p) => `[${p}]`).join("")}  (${deviceNote(d, false)})`;
   const lines: string[] = [];
   disk.system.forEach((d, i) => {
     const parts = ["1M bios"];
@@ -237,24 +287,39 @@ export function describeDiskLayout(disk: DiskPlan): string[] {
         parts.push("512M ESP /boot", ...(swap ? [`${swap} swap`] : []), "rest ext4 /");
         break;
       case "btrfs":
-        parts.push("512M ESP /boot", `rest btrfs: @root /, @home /home, @nix /nix${swap ? `, @swap ${swap} swapfile` : ""}`);
+        parts.push(
+          "512M ESP /boot",
+          `rest btrfs: @root /, @home /home, @nix /nix${swap ? `, @swap ${swap} swapfile` : ""}`,
+        );
         break;
       case "mirror-mdadm":
         parts.push("512M ESP, RAID1 /boot", ...(swap ? [`${swap} swap, RAID1`] : []), "rest RAID1 ext4 /");
         break;
       case "mirror-zfs":
-        parts.push(`512M ESP ${i === 0 ? "/boot" : "/boot-fallback"}`, ...(swap ? [`${swap} swap, RAID1`] : []), "rest zfs mirror rpool: / /nix /home");
+        parts.push(
+          `512M ESP ${i === 0 ? "/boot" : "/boot-fallback"}`,
+          ...(swap ? [`${swap} swap, RAID1`] : []),
+          "rest zfs mirror rpool: / /nix /home",
+        );
         break;
     }
     lines.push(line(d, parts));
   });
-  if (disk.data) lines.push(line(disk.data, [`whole disk ${disk.data.filesystem} ${disk.data.mountpoint}, formatted only if blank, kept on reinstall`]));
+  if (disk.data)
+    lines.push(
+      line(disk.data, [
+        `whole disk ${disk.data.filesystem} ${disk.data.mountpoint}, formatted only if blank, kept on reinstall`,
+      ]),
+    );
   return lines;
 }
 
 /** A Nix string literal: escapes what Nix would otherwise interpret. */
 function nixString(s: string): string {
-  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\$\{/g, "\\${").replace(/\n/g, "\\n")}"`;
+  return `"${s
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/\$\{/g, "\\${")
+    .replace(/\n/g, "\\n")}"`;
 }
 
 /** 1.8T, 476.9G, 20G: binary units like lsblk, one decimal when it matters. */
@@ -278,6 +343,8 @@ function swapSizeArg(mib: number): string {
 
 /** 8 hex digits, stable for the same disks, never all zeroes (which ZFS treats as "no host id"). */
 function zfsHostId(disk: DiskPlan): string {
-  const h = createHash("sha256").update(disk.system.map((d) => d.path).join("\n")).digest("hex");
+  const h = createHash("sha256")
+    .update(disk.system.map((d) => d.path).join("\n"))
+    .digest("hex");
   return h.slice(0, 8) === "00000000" ? h.slice(8, 16) : h.slice(0, 8);
 }

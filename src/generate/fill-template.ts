@@ -27,7 +27,8 @@ export function fillTemplate(template: string, file: string, values: TemplateVal
       return v;
     });
   const unused = Object.keys(values).filter((k) => !used.has(k));
-  if (unused.length) throw new InternalError(`${file}: values given for placeholders it does not have: ${unused.join(", ")}`);
+  if (unused.length)
+    throw new InternalError(`${file}: values given for placeholders it does not have: ${unused.join(", ")}`);
   // an empty block leaves its blank neighbours behind: keep at most one blank line
   return out.replace(/\n{3,}/g, "\n\n");
 }

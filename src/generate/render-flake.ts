@@ -20,8 +20,18 @@ export type FlakeFiles = Record<string, string>;
 
 const PROFILES: Record<Profile, { flake: string; module: string | null; inputs: string; about: string }> = {
   base: { flake: baseFlake, module: null, inputs: "", about: "" },
-  "nix-bitcoin": { flake: nixBitcoinFlake, module: nixBitcoinProfile, inputs: ", nix-bitcoin (pinned; upstream archived in 2026)", about: "bitcoind and Core Lightning via nix-bitcoin" },
-  "peer-observer": { flake: peerObserverFlake, module: peerObserverProfile, inputs: "", about: "bitcoind with tracepoints, NATS on localhost, WireGuard to the monitoring host" },
+  "nix-bitcoin": {
+    flake: nixBitcoinFlake,
+    module: nixBitcoinProfile,
+    inputs: ", nix-bitcoin (pinned; upstream archived in 2026)",
+    about: "bitcoind and Core Lightning via nix-bitcoin",
+  },
+  "peer-observer": {
+    flake: peerObserverFlake,
+    module: peerObserverProfile,
+    inputs: "",
+    about: "bitcoind with tracepoints, NATS on localhost, WireGuard to the monitoring host",
+  },
 };
 
 export function renderFlake(plan: InstallPlan): FlakeFiles {
@@ -31,14 +41,21 @@ export function renderFlake(plan: InstallPlan): FlakeFiles {
   const profile = PROFILES[config.profile];
   const files: FlakeFiles = {};
 
-  files["flake.nix"] = fillTemplate(profile.flake, `flake-templates/${config.profile}/flake.nix`, { hostname: h, ...(config.profile === "nix-bitcoin" ? {} : { nixos: config.nixos }) });
+  files["flake.nix"] = fillTemplate(profile.flake, `flake-templates/${config.profile}/flake.nix`, {
+    hostname: h,
+    ...(config.profile === "nix-bitcoin" ? {} : { nixos: config.nixos }),
+  });
   // Every flake loads agenix: `nixnode-install secrets add` may give any node secrets later, and its
   // secrets/module.nix is imported only once it exists, so a node without secrets is unchanged.
   files["flake.nix"] = withAgenix(files["flake.nix"], `flake-templates/${config.profile}/flake.nix`);
   if (profile.module) files[`profiles/${config.profile}.nix`] = profile.module;
   files["nixnode.json"] = json(config);
   files[`${dir}/host.json`] = json(host);
-  files[`${dir}/default.nix`] = fillTemplate(defaultNix, "flake-templates/base/hosts/default.nix", { hostname: h, imports: hostImports(plan), settings: hostSettings(plan) });
+  files[`${dir}/default.nix`] = fillTemplate(defaultNix, "flake-templates/base/hosts/default.nix", {
+    hostname: h,
+    imports: hostImports(plan),
+    settings: hostSettings(plan),
+  });
   files[`${dir}/nixnode.nix`] = nixnodeNix;
   files[`${dir}/network.nix`] = networkNix;
   files[`${dir}/disk-config.nix`] = renderDiskConfig(plan.disk);
@@ -47,7 +64,14 @@ export function renderFlake(plan: InstallPlan): FlakeFiles {
   else files[`${dir}/hardware.nix`] = renderHardwareNix(plan.hardware, host.system);
   config.ssh.authorizedKeys.forEach((k, i) => (files[`keys/operator-${i + 1}.pub`] = `${k}\n`));
   files[".nixnode/state.json"] = json({ schema: 1, hostname: h, phases: { plan: "done" }, hostKeyFingerprint: null });
-  files[".gitignore"] = ["# build results", "result", "result-*", "# decrypted secrets must never be committed; only secrets/*.age", "*.decrypted", ""].join("\n");
+  files[".gitignore"] = [
+    "# build results",
+    "result",
+    "result-*",
+    "# decrypted secrets must never be committed; only secrets/*.age",
+    "*.decrypted",
+    "",
+  ].join("\n");
   files["README.md"] = fillTemplate(readme, "flake-templates/base/README.md", {
     hostname: h,
     profile: config.profile,
@@ -58,7 +82,9 @@ export function renderFlake(plan: InstallPlan): FlakeFiles {
       plan.hardware.kind === "facter"
         ? `| \`hosts/${h}/facter.json\` | the nixos-facter hardware report (hardware.facter.reportPath) | you, by re-running nixos-facter |`
         : `| \`hosts/${h}/hardware.nix\` | drivers and CPU settings from the detected hardware | you |`,
-    profileRow: profile.module ? [`| \`profiles/${config.profile}.nix\` | the ${config.profile} profile: ${profile.about} | you |`] : [],
+    profileRow: profile.module
+      ? [`| \`profiles/${config.profile}.nix\` | the ${config.profile} profile: ${profile.about} | you |`]
+      : [],
   });
   return sortKeys(files);
 }
@@ -80,8 +106,13 @@ function hostSettings(plan: InstallPlan): string[] {
   }
   const data = plan.disk.data;
   if (data && plan.config.profile !== "base") {
-    const bitcoind = plan.config.profile === "nix-bitcoin" ? "services.bitcoind.dataDir" : "services.bitcoind.mainnet.dataDir";
-    lines.push(...(lines.length ? [""] : []), `# The blockchain lives on the data disk (${data.path}), which a reinstall keeps.`, `${bitcoind} = ${nixStr(`${data.mountpoint}/bitcoind`)};`);
+    const bitcoind =
+      plan.config.profile === "nix-bitcoin" ? "services.bitcoind.dataDir" : "services.bitcoind.mainnet.dataDir";
+    lines.push(
+      ...(lines.length ? [""] : []),
+      `# The blockchain lives on the data disk (${data.path}), which a reinstall keeps.`,
+      `${bitcoind} = ${nixStr(`${data.mountpoint}/bitcoind`)};`,
+    );
   }
   return lines;
 }

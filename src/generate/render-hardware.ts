@@ -11,12 +11,17 @@ const GUEST: Record<ModulesHardware["guest"], { imports: string[]; settings: str
   hyperv: { imports: [], settings: ["virtualisation.hypervGuest.enable = true;"], note: "a Hyper-V virtual machine" },
   vmware: { imports: [], settings: ["virtualisation.vmware.guest.enable = true;"], note: "a VMware virtual machine" },
   xen: { imports: [], settings: [], note: "a Xen (HVM) virtual machine" },
-  none: { imports: ['(modulesPath + "/installer/scan/not-detected.nix")'], settings: ["hardware.enableRedistributableFirmware = lib.mkDefault true;"], note: "bare metal" },
+  none: {
+    imports: ['(modulesPath + "/installer/scan/not-detected.nix")'],
+    settings: ["hardware.enableRedistributableFirmware = lib.mkDefault true;"],
+    note: "bare metal",
+  },
 };
 
 export function renderHardwareNix(hw: ModulesHardware, system: string): string {
   const g = GUEST[hw.guest];
-  const list = (xs: string[]) => (xs.length ? `[\n${[...new Set(xs)].map((x) => `    ${nixStr(x)}\n`).join("")}  ]` : "[ ]");
+  const list = (xs: string[]) =>
+    xs.length ? `[\n${[...new Set(xs)].map((x) => `    ${nixStr(x)}\n`).join("")}  ]` : "[ ]";
   const lines = [
     "# Hardware of this machine, from the facts nixnode-install detected (what nixos-generate-config",
     `# would write): ${g.note}. Regenerate with \`nixnode-install plan\`, or replace it with a`,
@@ -30,7 +35,9 @@ export function renderHardwareNix(hw: ModulesHardware, system: string): string {
     `  boot.kernelModules = ${list(hw.kernelModules)};`,
   ];
   if (hw.cpuVendor === "intel" || hw.cpuVendor === "amd") {
-    lines.push(`  hardware.cpu.${hw.cpuVendor}.updateMicrocode = lib.mkDefault config.hardware.enableRedistributableFirmware;`);
+    lines.push(
+      `  hardware.cpu.${hw.cpuVendor}.updateMicrocode = lib.mkDefault config.hardware.enableRedistributableFirmware;`,
+    );
   }
   for (const s of g.settings) lines.push(`  ${s}`);
   lines.push(`  nixpkgs.hostPlatform = lib.mkDefault ${nixStr(system)};`, "}", "");

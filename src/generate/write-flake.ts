@@ -30,12 +30,19 @@ export async function checkOutDir(outDir: string, force = false): Promise<void> 
   let entries: string[];
   try {
     const st = await stat(dir);
-    if (!st.isDirectory()) throw new UserError(`--out: ${outDir} exists and is not a folder`, { field: "--out", hint: "give the path of a new or empty folder" });
+    if (!st.isDirectory())
+      throw new UserError(`--out: ${outDir} exists and is not a folder`, {
+        field: "--out",
+        hint: "give the path of a new or empty folder",
+      });
     entries = await readdir(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
     if (e instanceof UserError) throw e;
-    throw new UserError(`--out: ${outDir} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, { field: "--out", hint: "give a folder you can write to" });
+    throw new UserError(`--out: ${outDir} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, {
+      field: "--out",
+      hint: "give a folder you can write to",
+    });
   }
   if (entries.length > 0 && !force) {
     throw new UserError(`--out: ${outDir} is not empty (${entries.length} entr${entries.length === 1 ? "y" : "ies"})`, {
@@ -50,13 +57,23 @@ function modeFor(path: string): number {
   return path.startsWith(".nixnode/") ? 0o600 : 0o644;
 }
 
-export async function writeFlake(files: FlakeFiles, outDir: string, opts: WriteFlakeOptions = {}): Promise<WriteFlakeResult> {
+export async function writeFlake(
+  files: FlakeFiles,
+  outDir: string,
+  opts: WriteFlakeOptions = {},
+): Promise<WriteFlakeResult> {
   await checkOutDir(outDir, opts.force);
   const dir = resolve(outDir);
   await mkdir(dirname(dir), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
-    throw new UserError(`--out: cannot create ${dirname(dir)} (${e.code ?? e.message})`, { field: "--out", hint: "give a folder you can write to" });
+    throw new UserError(`--out: cannot create ${dirname(dir)} (${e.code ?? e.message})`, {
+      field: "--out",
+      hint: "give a folder you can write to",
+    });
   });
-  const existed = await stat(dir).then(() => true, () => false);
+  const existed = await stat(dir).then(
+    () => true,
+    () => false,
+  );
   // Stage into a sibling so a failure leaves no half-written flake behind.
   const stage = await mkdtemp(join(dirname(dir), `.${basename(dir)}.nixnode-`));
   try {
@@ -78,18 +95,28 @@ export async function writeFlake(files: FlakeFiles, outDir: string, opts: WriteF
     }
   } catch (e) {
     await rm(stage, { recursive: true, force: true });
-    throw new OperationError(`could not write the flake to ${outDir}: ${(e as Error).message}`, { cause: e, hint: "check free space and permissions; nothing was left half-written" });
+    throw new OperationError(`could not write the flake to ${outDir}: ${(e as Error).message}`, {
+      cause: e,
+      hint: "check free space and permissions; nothing was left half-written",
+    });
   }
   const git = opts.git === false ? "skipped" : await gitInit(dir, Object.keys(files), opts.warn);
   return { dir, files: Object.keys(files), git };
 }
 
-async function gitInit(dir: string, files: string[], warn?: WriteFlakeOptions["warn"]): Promise<WriteFlakeResult["git"]> {
+async function gitInit(
+  dir: string,
+  files: string[],
+  warn?: WriteFlakeOptions["warn"],
+): Promise<WriteFlakeResult["git"]> {
   try {
     await run("git", ["init", "--quiet", dir]);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      warn?.("git is not installed: the flake folder is not a git repository", "install git and run `git init && git add -A` there; Nix flakes only see files that git tracks");
+      warn?.(
+        "git is not installed: the flake folder is not a git repository",
+        "install git and run `git init && git add -A` there; Nix flakes only see files that git tracks",
+      );
       return "missing";
     }
     throw new OperationError(`git init in ${dir} failed: ${(e as Error).message}`, { cause: e });
@@ -105,7 +132,11 @@ async function gitInit(dir: string, files: string[], warn?: WriteFlakeOptions["w
  * secrets/module.nix or lockdown.nix would be silently ignored by nixos-anywhere and by the
  * operator's next `nixos-rebuild --flake` (reopening port 22). Does nothing outside a git repository.
  */
-export async function stageInFlakeGit(dir: string, paths: string[], warn?: WriteFlakeOptions["warn"]): Promise<boolean> {
+export async function stageInFlakeGit(
+  dir: string,
+  paths: string[],
+  warn?: WriteFlakeOptions["warn"],
+): Promise<boolean> {
   if (!existsSync(join(dir, ".git"))) return false;
   const present = paths.filter((p) => existsSync(join(dir, p)));
   if (!present.length) return false;
@@ -113,7 +144,10 @@ export async function stageInFlakeGit(dir: string, paths: string[], warn?: Write
     await run("git", ["-C", dir, "add", "--all", "--", ...present]);
     return true;
   } catch (e) {
-    warn?.(`could not stage ${present.join(", ")} in ${dir}'s git: ${(e as Error).message.split("\n")[0]}`, `run \`git -C ${dir} add ${present.join(" ")}\`: Nix flakes only see files that git tracks`);
+    warn?.(
+      `could not stage ${present.join(", ")} in ${dir}'s git: ${(e as Error).message.split("\n")[0]}`,
+      `run \`git -C ${dir} add ${present.join(" ")}\`: Nix flakes only see files that git tracks`,
+    );
     return false;
   }
 }

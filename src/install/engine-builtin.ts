@@ -44,7 +44,8 @@ export interface BuiltinEngineInput {
 /** A tarball of the flake (without .git) made by the operator's own tar. */
 export function tarFlake(flakeDir: string): Buffer {
   const r = spawnSync("tar", ["-C", flakeDir, "--exclude=./.git", "-cf", "-", "."], { maxBuffer: 256 * 1024 * 1024 });
-  if (r.status !== 0) throw new OperationError(`could not pack the flake with tar: ${r.stderr?.toString().trim() || r.error?.message}`);
+  if (r.status !== 0)
+    throw new OperationError(`could not pack the flake with tar: ${r.stderr?.toString().trim() || r.error?.message}`);
   return r.stdout;
 }
 
@@ -55,7 +56,11 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
     const r = await s.run(cmd, { timeoutMs, signal: i.signal });
     i.log.write(`${r.stdout}${r.stderr}`.trimEnd());
     if (r.code !== 0) {
-      const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-8).map((l) => `| ${l}`);
+      const tail = `${r.stdout}\n${r.stderr}`
+        .trim()
+        .split("\n")
+        .slice(-8)
+        .map((l) => `| ${l}`);
       throw new OperationError(`${what} failed on the target (exit ${r.code})`, { details: tail });
     }
     return r.stdout;
@@ -66,7 +71,8 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
     const url = kexecTarballUrl(i.facts.arch, i.release, { ipv6Only: isIpv6Only(i.facts.network) });
     i.onStep(`downloading ${url.split("/").pop()} on the target`);
     const out = await run(kexecStartScript(url), "starting the kexec installer", 15 * 60_000);
-    if (!out.includes("nixnode-kexec: started")) throw new OperationError("the kexec installer did not start", { details: out.split("\n").slice(-5) });
+    if (!out.includes("nixnode-kexec: started"))
+      throw new OperationError("the kexec installer did not start", { details: out.split("\n").slice(-5) });
     await i.beforeKexec();
     await s.close().catch(() => undefined);
     i.onStep("waiting for the target to go down");
@@ -75,14 +81,29 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
     for (;;) {
       const p = await probeHostKey(i.destination.host, i.destination.port, 1000);
       if (p.kind !== "key") break;
-      if (Date.now() > downBy) throw new OperationError(`the target still answers ${Math.round(limit / 1000)} s after kexec was started: kexec did not happen`, { hint: "look at /root/kexec/kexec.log on the target" });
+      if (Date.now() > downBy)
+        throw new OperationError(
+          `the target still answers ${Math.round(limit / 1000)} s after kexec was started: kexec did not happen`,
+          { hint: "look at /root/kexec/kexec.log on the target" },
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
     i.onStep("waiting for the NixOS installer to answer");
-    await waitForPinnedHostKey({ host: i.destination.host, port: i.destination.port, pinned: i.currentHostKey, previous: [], timeoutMs: limit, signal: i.signal });
+    await waitForPinnedHostKey({
+      host: i.destination.host,
+      port: i.destination.port,
+      pinned: i.currentHostKey,
+      previous: [],
+      timeoutMs: limit,
+      signal: i.signal,
+    });
     s = await i.connectInstaller(i.currentHostKey);
     const os = parseOsRelease(await run("cat /etc/os-release", "reading os-release"));
-    if (os.ID !== "nixos") throw new OperationError(`after kexec the target runs ${os.PRETTY_NAME ?? os.ID ?? "an unknown OS"}, not the NixOS installer`, { hint: "the kexec image did not boot; reboot from the provider's console to get the old system back" });
+    if (os.ID !== "nixos")
+      throw new OperationError(
+        `after kexec the target runs ${os.PRETTY_NAME ?? os.ID ?? "an unknown OS"}, not the NixOS installer`,
+        { hint: "the kexec image did not boot; reboot from the provider's console to get the old system back" },
+      );
   }
 
   const needsFlake = i.phases.includes("disko") || i.phases.includes("install");
@@ -90,12 +111,23 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
   if (needsFlake) {
     i.onStep("uploading the flake");
     await s.upload("/root/nixnode-flake.tar", tarFlake(i.flakeDir), 0o600);
-    await run(`rm -rf ${REMOTE_FLAKE_DIR} && mkdir -p ${REMOTE_FLAKE_DIR} && tar -xf /root/nixnode-flake.tar -C ${REMOTE_FLAKE_DIR} && rm -f /root/nixnode-flake.tar`, "unpacking the flake");
+    await run(
+      `rm -rf ${REMOTE_FLAKE_DIR} && mkdir -p ${REMOTE_FLAKE_DIR} && tar -xf /root/nixnode-flake.tar -C ${REMOTE_FLAKE_DIR} && rm -f /root/nixnode-flake.tar`,
+      "unpacking the flake",
+    );
   }
   if (i.phases.includes("disko")) {
     i.onPhase("disko");
     i.onStep("building the disko script on the target");
-    const script = (await run(`${NIX} build --no-link --print-out-paths '${REMOTE_FLAKE_DIR}#nixosConfigurations."${i.hostName}".config.system.build.diskoScript'`, "building the disk layout")).trim().split("\n").pop()!;
+    const script = (
+      await run(
+        `${NIX} build --no-link --print-out-paths '${REMOTE_FLAKE_DIR}#nixosConfigurations."${i.hostName}".config.system.build.diskoScript'`,
+        "building the disk layout",
+      )
+    )
+      .trim()
+      .split("\n")
+      .pop()!;
     if (!script.startsWith("/")) throw new OperationError(`building the disk layout printed no store path: ${script}`);
     i.onStep("formatting the disks with disko");
     await run(`'${script.replace(/'/g, "")}'`, "disko (partitioning and formatting)");

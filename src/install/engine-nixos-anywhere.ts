@@ -55,14 +55,28 @@ export function runNixosAnywhere(r: NixosAnywhereRun): Promise<void> {
     });
     child.on("error", (e) => {
       r.signal.removeEventListener("abort", onAbort);
-      reject({ phase, error: new OperationError(`could not start ${r.command}: ${e.message}`, { hint: "install nixos-anywhere, or use --engine builtin" }) } satisfies NixosAnywhereFailure);
+      reject({
+        phase,
+        error: new OperationError(`could not start ${r.command}: ${e.message}`, {
+          hint: "install nixos-anywhere, or use --engine builtin",
+        }),
+      } satisfies NixosAnywhereFailure);
     });
     child.on("close", (code, sig) => {
       r.signal.removeEventListener("abort", onAbort);
-      if (r.signal.aborted) return reject({ phase, error: new CancelledError("Interrupted during the install.") } satisfies NixosAnywhereFailure);
+      if (r.signal.aborted)
+        return reject({
+          phase,
+          error: new CancelledError("Interrupted during the install."),
+        } satisfies NixosAnywhereFailure);
       if (code === 0) return resolve();
-      const message = abortReason ? `nixos-anywhere refused: ${abortReason}` : `nixos-anywhere failed (exit ${code ?? sig})${phase ? ` during ${phase}` : ""}`;
-      reject({ phase, error: new OperationError(message, { details: abortReason ? [] : tail.map((l) => `| ${l}`) }) } satisfies NixosAnywhereFailure);
+      const message = abortReason
+        ? `nixos-anywhere refused: ${abortReason}`
+        : `nixos-anywhere failed (exit ${code ?? sig})${phase ? ` during ${phase}` : ""}`;
+      reject({
+        phase,
+        error: new OperationError(message, { details: abortReason ? [] : tail.map((l) => `| ${l}`) }),
+      } satisfies NixosAnywhereFailure);
     });
   });
 }

@@ -15,12 +15,17 @@ export function formatBytes(n: number): string {
 }
 
 function findDisk(facts: Facts, dev: DiskDevicePlan): Disk | undefined {
-  return facts.disks.find((d) => d.path === dev.kernelPath || d.byId.includes(dev.path) || d.byPath.includes(dev.path) || d.path === dev.path);
+  return facts.disks.find(
+    (d) => d.path === dev.kernelPath || d.byId.includes(dev.path) || d.byPath.includes(dev.path) || d.path === dev.path,
+  );
 }
 
 function diskLines(facts: Facts, dev: DiskDevicePlan, role: string): string[] {
   const d = findDisk(facts, dev);
-  const lines = [`${role}: ${dev.path}`, `  ${dev.kernelPath}, ${dev.model ?? d?.model ?? "unknown model"}, ${formatBytes(dev.sizeBytes)}`];
+  const lines = [
+    `${role}: ${dev.path}`,
+    `  ${dev.kernelPath}, ${dev.model ?? d?.model ?? "unknown model"}, ${formatBytes(dev.sizeBytes)}`,
+  ];
   if (!d || d.partitions.length === 0) {
     lines.push(`  no partitions${d?.mountpoints.length ? `; mounted at ${d.mountpoints.join(", ")}` : ""}`);
     return lines;
@@ -37,7 +42,9 @@ function diskLines(facts: Facts, dev: DiskDevicePlan, role: string): string[] {
 /** Lines describing every disk the layout formats. The data disk is listed as kept. */
 export function describeErasure(facts: Facts, disk: DiskPlan): string[] {
   const lines = ["These disks will be ERASED:"];
-  disk.system.forEach((dev, i) => lines.push(...diskLines(facts, dev, disk.system.length > 1 ? `disk ${i + 1}` : "disk")));
+  disk.system.forEach((dev, i) =>
+    lines.push(...diskLines(facts, dev, disk.system.length > 1 ? `disk ${i + 1}` : "disk")),
+  );
   if (disk.data) lines.push(`Kept (data disk, mounted at ${disk.data.mountpoint}): ${disk.data.path}`);
   return lines;
 }

@@ -49,7 +49,10 @@ export async function finishAndVerify(d: InstallDeps, f: FinishInput): Promise<v
     const verdict = await verifyInstalled(session, f.flake, f.state.bootIdBefore);
     f.warnings.push(...verdict.warnings);
     if (verdict.problems.length) {
-      throw new OperationError(`the installed system is not the planned one`, { details: verdict.problems, hint: "check it from the provider's console; re-running the install starts over from the installer" });
+      throw new OperationError(`the installed system is not the planned one`, {
+        details: verdict.problems,
+        hint: "check it from the provider's console; re-running the install starts over from the installer",
+      });
     }
     const known = await d.trustHostKey(readPub(f.flake));
     d.log.write(`known_hosts updated: ${known}`);
@@ -63,7 +66,11 @@ export async function finishAndVerify(d: InstallDeps, f: FinishInput): Promise<v
   } catch (e) {
     f.progress.fail("verify", (e as Error).message);
     await f.progress.close();
-    if (e instanceof CancelledError) throw new CancelledError("Interrupted while waiting for the installed system.", { details: [targetStateDuring("verify")], hint: "run the same command again to resume" });
+    if (e instanceof CancelledError)
+      throw new CancelledError("Interrupted while waiting for the installed system.", {
+        details: [targetStateDuring("verify")],
+        hint: "run the same command again to resume",
+      });
     throw e;
   } finally {
     await session?.close().catch(() => undefined);
@@ -81,9 +88,11 @@ function timeoutHints(flake: FlakeInfo): string[] {
   const lines = ["What to do:", "- open the provider's rescue or VNC console and look at the boot messages;"];
   if (net?.interfaces?.length) {
     lines.push("- the network the installed system was configured with (hosts/" + flake.hostName + "/network.nix):");
-    for (const i of net.interfaces) lines.push(`    ${i.name} (${i.mac}): ${i.dhcp4 ? "DHCP" : "static"} ${i.addresses.join(", ")} ${i.routes.map((r) => `via ${r.gateway}${r.onLink ? " (on-link)" : ""}`).join(", ")}`);
+    for (const i of net.interfaces)
+      lines.push(
+        `    ${i.name} (${i.mac}): ${i.dhcp4 ? "DHCP" : "static"} ${i.addresses.join(", ")} ${i.routes.map((r) => `via ${r.gateway}${r.onLink ? " (on-link)" : ""}`).join(", ")}`,
+      );
   }
   lines.push("- when it answers again, run the same command: it verifies and continues with lockdown.");
   return lines;
 }
-

@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { UserError } from "../errors";
 import type { HostData } from "../plan/types";
 import type { AgeIdentity } from "../secrets/age";
-import { HOST_KEY_AGE, createSecretTempDir, generateHostKey, obtainHostKey, type HostKey, type SecretTempDir } from "../secrets/host-key";
+import {
+  HOST_KEY_AGE,
+  createSecretTempDir,
+  generateHostKey,
+  obtainHostKey,
+  type HostKey,
+  type SecretTempDir,
+} from "../secrets/host-key";
 import { isObject } from "../util/fields";
 
 export function hostJsonPath(flakeDir: string, hostName: string): string {
@@ -15,17 +22,29 @@ export function hostJsonPath(flakeDir: string, hostName: string): string {
 /** The one host of a generated flake: nixnode.json's hostname, else the only folder under hosts/. */
 export function findFlakeHost(flakeDir: string, field = "--flake"): string {
   if (!existsSync(join(flakeDir, "flake.nix"))) {
-    throw new UserError(`${field}: ${flakeDir} has no flake.nix`, { field, hint: "point --flake at a folder made by `nixnode-install plan`, or leave --flake out to generate one" });
+    throw new UserError(`${field}: ${flakeDir} has no flake.nix`, {
+      field,
+      hint: "point --flake at a folder made by `nixnode-install plan`, or leave --flake out to generate one",
+    });
   }
   try {
     const cfg = JSON.parse(readFileSync(join(flakeDir, "nixnode.json"), "utf8")) as { hostname?: unknown };
     if (typeof cfg.hostname === "string" && existsSync(hostJsonPath(flakeDir, cfg.hostname))) return cfg.hostname;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new UserError(`${field}: ${join(flakeDir, "nixnode.json")} is not valid JSON`, { field, hint: "restore it from git" });
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new UserError(`${field}: ${join(flakeDir, "nixnode.json")} is not valid JSON`, {
+        field,
+        hint: "restore it from git",
+      });
   }
-  const hosts = existsSync(join(flakeDir, "hosts")) ? readdirSync(join(flakeDir, "hosts")).filter((h) => existsSync(hostJsonPath(flakeDir, h))) : [];
+  const hosts = existsSync(join(flakeDir, "hosts"))
+    ? readdirSync(join(flakeDir, "hosts")).filter((h) => existsSync(hostJsonPath(flakeDir, h)))
+    : [];
   if (hosts.length !== 1) {
-    throw new UserError(`${field}: expected exactly one hosts/<name>/host.json in ${flakeDir}, found ${hosts.length}`, { field, hint: "give the flake made for this machine" });
+    throw new UserError(`${field}: expected exactly one hosts/<name>/host.json in ${flakeDir}, found ${hosts.length}`, {
+      field,
+      hint: "give the flake made for this machine",
+    });
   }
   return hosts[0]!;
 }
@@ -36,10 +55,16 @@ export function readHostData(flakeDir: string, hostName: string): HostData {
   try {
     data = JSON.parse(readFileSync(p, "utf8"));
   } catch (e) {
-    throw new UserError(`hosts/${hostName}/host.json: cannot be read (${(e as Error).message})`, { field: `hosts/${hostName}/host.json`, hint: "regenerate the flake with `nixnode-install plan`" });
+    throw new UserError(`hosts/${hostName}/host.json: cannot be read (${(e as Error).message})`, {
+      field: `hosts/${hostName}/host.json`,
+      hint: "regenerate the flake with `nixnode-install plan`",
+    });
   }
   if (!isObject(data) || !isObject(data.ssh) || !Array.isArray(data.ssh.authorizedKeys)) {
-    throw new UserError(`hosts/${hostName}/host.json: ssh.authorizedKeys missing`, { field: `hosts/${hostName}/host.json`, hint: "regenerate the flake with `nixnode-install plan`" });
+    throw new UserError(`hosts/${hostName}/host.json: ssh.authorizedKeys missing`, {
+      field: `hosts/${hostName}/host.json`,
+      hint: "regenerate the flake with `nixnode-install plan`",
+    });
   }
   return data as unknown as HostData;
 }
@@ -115,18 +140,28 @@ export function refuseWithoutOperatorKey(host: HostData, operatorKeys: string[],
   const field = "ssh.authorizedKeys";
   const authorised = host.ssh.authorizedKeys.map(keyIdentity).filter((k) => /^\S+ [A-Za-z0-9+/=]{40,}$/.test(k));
   if (authorised.length === 0) {
-    throw new UserError(`${field}: no operator key would be authorised on ${hostName}; after the install nobody could log in`, {
-      field,
-      hint: "add your public key (e.g. the line in ~/.ssh/id_ed25519.pub) to ssh.authorizedKeys in nixnode.json and run again",
-    });
+    throw new UserError(
+      `${field}: no operator key would be authorised on ${hostName}; after the install nobody could log in`,
+      {
+        field,
+        hint: "add your public key (e.g. the line in ~/.ssh/id_ed25519.pub) to ssh.authorizedKeys in nixnode.json and run again",
+      },
+    );
   }
   // The new system has no root password (nixos-install --no-root-passwd): only a key gets in.
   const mine = new Set(operatorKeys.map(keyIdentity));
   if (!authorised.some((k) => mine.has(k))) {
-    throw new UserError(`${field}: none of the keys you log in with is authorised on ${hostName}; after the install you would be locked out`, {
-      field,
-      details: [mine.size ? `your keys: ${[...mine].map((k) => k.slice(0, 40) + "…").join(", ")}` : "no SSH key was found on this machine (agent, -i, ~/.ssh/id_*.pub)"],
-      hint: "add one of your public keys to ssh.authorizedKeys, or log in with a key that is listed (-i FILE)",
-    });
+    throw new UserError(
+      `${field}: none of the keys you log in with is authorised on ${hostName}; after the install you would be locked out`,
+      {
+        field,
+        details: [
+          mine.size
+            ? `your keys: ${[...mine].map((k) => k.slice(0, 40) + "…").join(", ")}`
+            : "no SSH key was found on this machine (agent, -i, ~/.ssh/id_*.pub)",
+        ],
+        hint: "add one of your public keys to ssh.authorizedKeys, or log in with a key that is listed (-i FILE)",
+      },
+    );
   }
 }

@@ -33,16 +33,22 @@ function readAll(flakeDir: string): Record<string, unknown> {
   try {
     data = JSON.parse(readFileSync(p, "utf8"));
   } catch (e) {
-    throw new UserError(`${STATE_PATH}: not valid JSON (${(e as Error).message})`, { field: STATE_PATH, hint: "restore it from git, or delete it to start the install over" });
+    throw new UserError(`${STATE_PATH}: not valid JSON (${(e as Error).message})`, {
+      field: STATE_PATH,
+      hint: "restore it from git, or delete it to start the install over",
+    });
   }
-  if (!isObject(data)) throw new UserError(`${STATE_PATH}: not a JSON object`, { field: STATE_PATH, hint: "restore it from git" });
+  if (!isObject(data))
+    throw new UserError(`${STATE_PATH}: not a JSON object`, { field: STATE_PATH, hint: "restore it from git" });
   return data;
 }
 
 export function readInstallState(flakeDir: string): InstallState | null {
   const s = readAll(flakeDir).install;
   if (!isObject(s)) return null;
-  const phasesDone = Array.isArray(s.phasesDone) ? (s.phasesDone.filter((p) => (INSTALL_PHASES as readonly unknown[]).includes(p)) as InstallPhase[]) : [];
+  const phasesDone = Array.isArray(s.phasesDone)
+    ? (s.phasesDone.filter((p) => (INSTALL_PHASES as readonly unknown[]).includes(p)) as InstallPhase[])
+    : [];
   const str = (v: unknown) => (typeof v === "string" ? v : null);
   return {
     target: str(s.target) ?? "",
@@ -51,7 +57,9 @@ export function readInstallState(flakeDir: string): InstallState | null {
     pinnedHostKey: str(s.pinnedHostKey),
     bootIdBefore: str(s.bootIdBefore),
     phasesDone,
-    phaseRunning: (INSTALL_PHASES as readonly unknown[]).includes(s.phaseRunning) ? (s.phaseRunning as InstallPhase) : null,
+    phaseRunning: (INSTALL_PHASES as readonly unknown[]).includes(s.phaseRunning)
+      ? (s.phaseRunning as InstallPhase)
+      : null,
     verified: s.verified === true,
     updatedAt: str(s.updatedAt) ?? "",
   };
@@ -74,5 +82,14 @@ export function writeInstallState(flakeDir: string, state: Omit<InstallState, "u
 }
 
 export function freshInstallState(target: string): Omit<InstallState, "updatedAt"> {
-  return { target, engine: null, previousHostKey: null, pinnedHostKey: null, bootIdBefore: null, phasesDone: [], phaseRunning: null, verified: false };
+  return {
+    target,
+    engine: null,
+    previousHostKey: null,
+    pinnedHostKey: null,
+    bootIdBefore: null,
+    phasesDone: [],
+    phaseRunning: null,
+    verified: false,
+  };
 }

@@ -48,7 +48,8 @@ export function sshDestination(user: string, host: string): string {
 }
 
 export function buildNixosAnywhereArgs(i: NixosAnywhereArgsInput): string[] {
-  if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(i.hostName)) throw new InternalError(`not a nixosConfigurations name: ${JSON.stringify(i.hostName)}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(i.hostName))
+    throw new InternalError(`not a nixosConfigurations name: ${JSON.stringify(i.hostName)}`);
   if (i.flakeDir.includes("#")) throw new InternalError(`a flake path cannot contain '#': ${i.flakeDir}`);
   const args: string[] = ["--flake", `${i.flakeDir}#${i.hostName}`];
   if (i.identityFile) args.push("-i", i.identityFile);

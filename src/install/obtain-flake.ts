@@ -39,7 +39,10 @@ function existingFlake(dir: string, facts: Facts): FlakeInfo {
     config = parseConfig(JSON.parse(readFileSync(join(dir, "nixnode.json"), "utf8")), "nixnode.json");
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`--flake: ${join(dir, "nixnode.json")} cannot be read (${(e as Error).message})`, { field: "--flake", hint: "give a flake made by nixnode-install plan" });
+    throw new UserError(`--flake: ${join(dir, "nixnode.json")} cannot be read (${(e as Error).message})`, {
+      field: "--flake",
+      hint: "give a flake made by nixnode-install plan",
+    });
   }
   // Re-planning proves the flake fits THIS machine (its disks exist here) and gives the erase summary.
   const plan = planFromFacts({ facts, config, interactive: false });
@@ -54,7 +57,13 @@ export async function obtainFlake(i: ObtainFlakeInput): Promise<FlakeInfo> {
   const partial = i.configFile ? await loadConfigFile(i.configFile) : {};
   const keysFound = await findOperatorKeys(systemKeySources(i.env));
   if (i.interactive && !i.prompter) throw new UserError("--yes: needed without a terminal", { field: "--yes" });
-  const config = await askAnswers({ facts: i.facts, partial, prompter: i.prompter!, interactive: i.interactive, keysFound });
+  const config = await askAnswers({
+    facts: i.facts,
+    partial,
+    prompter: i.prompter!,
+    interactive: i.interactive,
+    keysFound,
+  });
   const dir = i.flakeOption ?? resolve(i.cwd, config.hostname);
   if (existsSync(join(dir, "flake.nix"))) {
     i.out.info(`Using the flake written by an earlier run: ${dir}`);

@@ -9,13 +9,18 @@ function publicKeyOf(identityFile: string, env: NodeJS.ProcessEnv): Promise<stri
   if (existsSync(`${identityFile}.pub`)) return Promise.resolve(readFileSync(`${identityFile}.pub`, "utf8").trim());
   // -P '' makes ssh-keygen fail instead of prompting for an encrypted key's passphrase
   return new Promise((resolve) =>
-    execFile("ssh-keygen", ["-y", "-P", "", "-f", identityFile], { env, timeout: 5000 }, (err, stdout) => resolve(err ? null : stdout.trim())),
+    execFile("ssh-keygen", ["-y", "-P", "", "-f", identityFile], { env, timeout: 5000 }, (err, stdout) =>
+      resolve(err ? null : stdout.trim()),
+    ),
   );
 }
 
 export async function operatorPublicKeys(env: NodeJS.ProcessEnv, identityFiles: string[]): Promise<string[]> {
   const fromFiles = (await Promise.all(identityFiles.map((f) => publicKeyOf(f, env)))).filter((k): k is string => !!k);
   const sources = systemKeySources(env);
-  const found = await findOperatorKeys({ agentKeys: sources.agentKeys, pubFiles: async () => [...fromFiles, ...(await sources.pubFiles())] });
+  const found = await findOperatorKeys({
+    agentKeys: sources.agentKeys,
+    pubFiles: async () => [...fromFiles, ...(await sources.pubFiles())],
+  });
   return found;
 }

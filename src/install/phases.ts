@@ -14,10 +14,13 @@ export function parsePhases(list: string, field = "--phases"): InstallPhase[] {
   const names = list.split(",").map((s) => s.trim());
   const bad = names.filter((n) => !isInstallPhase(n));
   if (names.length === 0 || bad.length > 0) {
-    throw new UserError(`${field}: ${bad.length ? `unknown phase ${bad.map((b) => JSON.stringify(b)).join(", ")}` : "empty list"}`, {
-      field,
-      hint: `use a comma-separated subset of ${INSTALL_PHASES.join(",")}, e.g. --phases disko,install,reboot`,
-    });
+    throw new UserError(
+      `${field}: ${bad.length ? `unknown phase ${bad.map((b) => JSON.stringify(b)).join(", ")}` : "empty list"}`,
+      {
+        field,
+        hint: `use a comma-separated subset of ${INSTALL_PHASES.join(",")}, e.g. --phases disko,install,reboot`,
+      },
+    );
   }
   return INSTALL_PHASES.filter((p) => names.includes(p));
 }

@@ -22,7 +22,9 @@ export async function runEngine1(
   current: () => InstallPhase | null,
 ) {
   const hostDir = join(flake.dir, "hosts", flake.hostName);
-  const hasHardware = ["facter.json", "hardware.nix", "hardware-configuration.nix"].some((f) => existsSync(join(hostDir, f)));
+  const hasHardware = ["facter.json", "hardware.nix", "hardware-configuration.nix"].some((f) =>
+    existsSync(join(hostDir, f)),
+  );
   const args = buildNixosAnywhereArgs({
     flakeDir: flake.dir,
     hostName: flake.hostName,
@@ -61,6 +63,7 @@ export async function runEngine1(
 }
 
 function emptyExtraFiles(): string {
-  throw new UserError("--phases: the install phase needs the host key; run it together with the install phase", { field: "--phases" });
+  throw new UserError("--phases: the install phase needs the host key; run it together with the install phase", {
+    field: "--phases",
+  });
 }
-

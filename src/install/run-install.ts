@@ -31,7 +31,14 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
   const pinnedGuess = now.kind === "key" && now.fingerprint === deps.knownPinnedHostKey ? now.fingerprint : undefined;
   let primary: InstallSession | null = await deps.connect({ purpose: "primary", pinnedHostKey: pinnedGuess });
   // ssh config aliases resolve inside connect: waits and probes use where the connection went
-  const d: InstallDeps = { ...deps, destination: { ...deps.destination, host: primary.host ?? deps.destination.host, port: primary.port ?? deps.destination.port } };
+  const d: InstallDeps = {
+    ...deps,
+    destination: {
+      ...deps.destination,
+      host: primary.host ?? deps.destination.host,
+      port: primary.port ?? deps.destination.port,
+    },
+  };
   const label = destinationLabel(d.destination);
   const presented = primary.hostKeyFingerprint ?? (now.kind === "key" ? now.fingerprint : null);
 
@@ -45,7 +52,9 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
 
     // Resume: already the planned system with the pinned key -> verify, then lockdown.
     if (pinnedBefore && presented === pinnedBefore && facts.os.isNixos && !facts.os.isNixosInstaller) {
-      d.out.info(`${label} already runs the installed system with the pinned host key ${pinnedBefore}: skipping to verification.`);
+      d.out.info(
+        `${label} already runs the installed system with the pinned host key ${pinnedBefore}: skipping to verification.`,
+      );
       const progress = lineProgress(d.out);
       const s = primary;
       primary = null;
@@ -58,12 +67,19 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
     if (inInstaller) phases = phases.filter((p) => p !== "kexec");
     else if (!d.phases && state.phasesDone.includes("kexec")) {
       // kexec lives in RAM: a target back in its old OS lost it; start over.
-      d.out.warn(`${label} runs ${facts.os.prettyName ?? "its previous OS"} again although kexec had finished: starting the install over.`);
+      d.out.warn(
+        `${label} runs ${facts.os.prettyName ?? "its previous OS"} again although kexec had finished: starting the install over.`,
+      );
       phases = [...INSTALL_PHASES];
       state = { ...state, phasesDone: [] };
     }
     if (phases.length === 0) phases = ["reboot"];
-    const resumedFrom = prior && prior.target === label && (prior.phasesDone.length || inInstaller) ? `after ${prior.phasesDone.join(", ") || "kexec"}` : inInstaller ? "in the installer" : null;
+    const resumedFrom =
+      prior && prior.target === label && (prior.phasesDone.length || inInstaller)
+        ? `after ${prior.phasesDone.join(", ") || "kexec"}`
+        : inInstaller
+          ? "in the installer"
+          : null;
     if (resumedFrom) d.out.info(`Resuming the install of ${label} ${resumedFrom}: phases ${phases.join(", ")}.`);
 
     // Before anything destructive: the preflight again, and an operator key that will get in.
@@ -79,7 +95,9 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
 
     const engine = pickEngine(d);
     if (phases.includes("disko")) {
-      const lines = flake.plan ? describeErasure(facts, flake.plan.disk) : ["Every disk in hosts/" + flake.hostName + "/disk-config.nix will be ERASED."];
+      const lines = flake.plan
+        ? describeErasure(facts, flake.plan.disk)
+        : ["Every disk in hosts/" + flake.hostName + "/disk-config.nix will be ERASED."];
       await d.confirmErase(lines, flake.hostName);
     }
 
@@ -90,13 +108,21 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
       const prepared = await prepareHostKey(flake.dir, flake.hostName, flake.host, d.operatorIdentities);
       staged = prepared.staged;
       await stageInFlakeGit(flake.dir, ["secrets", "keys", `hosts/${flake.hostName}`], (m, h) => d.out.warn(m, h));
-      if (staged.reused) d.out.info(`Keeping the node's host key from secrets/host-key.age (${staged.key.fingerprint}).`);
+      if (staged.reused)
+        d.out.info(`Keeping the node's host key from secrets/host-key.age (${staged.key.fingerprint}).`);
       flake = { ...flake, host: prepared.host };
       d.log.addSecret(staged.key.privateKey);
-      if (!staged.storedEncrypted) warnings.push("the host key could not be stored encrypted in the flake (no ssh-ed25519/ssh-rsa operator key): a reinstall will get a new fingerprint");
+      if (!staged.storedEncrypted)
+        warnings.push(
+          "the host key could not be stored encrypted in the flake (no ssh-ed25519/ssh-rsa operator key): a reinstall will get a new fingerprint",
+        );
     }
     const pinned = flake.host.ssh.hostKeyFingerprint;
-    if (!pinned) throw new UserError(`hosts/${flake.hostName}/host.json has no ssh.hostKeyFingerprint and the install phase is not selected`, { field: "--phases", hint: "include the install phase so that a host key is generated and pinned" });
+    if (!pinned)
+      throw new UserError(
+        `hosts/${flake.hostName}/host.json has no ssh.hostKeyFingerprint and the install phase is not selected`,
+        { field: "--phases", hint: "include the install phase so that a host key is generated and pinned" },
+      );
     state = {
       ...state,
       engine,
@@ -107,10 +133,18 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
     writeInstallState(flake.dir, state);
     d.out.info(`New host key for ${flake.hostName}: ${pinned} (pinned in hosts/${flake.hostName}/host.json)`);
 
-    if (engine === "nixos-anywhere") d.out.info(`Running nixos-anywhere; its full output goes to ${d.log.path ?? "the run log"}`);
-    else d.out.info(`Installing without local Nix (the target downloads the NixOS installer and builds itself); details go to ${d.log.path ?? "the run log"}`);
-    const fallback = phases.includes("kexec") ? await openFallbackSession(() => d.connect({ purpose: "fallback" }), d.log) : null;
-    const progress = d.out.interactive ? listrProgress([...phases, "verify"].map((p) => ({ phase: p, title: PHASE_TITLES[p as InstallPhase] }))) : lineProgress(d.out);
+    if (engine === "nixos-anywhere")
+      d.out.info(`Running nixos-anywhere; its full output goes to ${d.log.path ?? "the run log"}`);
+    else
+      d.out.info(
+        `Installing without local Nix (the target downloads the NixOS installer and builds itself); details go to ${d.log.path ?? "the run log"}`,
+      );
+    const fallback = phases.includes("kexec")
+      ? await openFallbackSession(() => d.connect({ purpose: "fallback" }), d.log)
+      : null;
+    const progress = d.out.interactive
+      ? listrProgress([...phases, "verify"].map((p) => ({ phase: p, title: PHASE_TITLES[p as InstallPhase] })))
+      : lineProgress(d.out);
     let running: InstallPhase | null = null;
     const finishPhase = () => {
       if (!running) return;
@@ -157,7 +191,8 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
       finishPhase();
     } catch (e) {
       const failure = e as Partial<NixosAnywhereFailure> & Error;
-      const err: NixnodeError = failure.error ?? (isNixnodeError(e) ? e : new OperationError((e as Error).message, { cause: e }));
+      const err: NixnodeError =
+        failure.error ?? (isNixnodeError(e) ? e : new OperationError((e as Error).message, { cause: e }));
       const phase = (failure.error ? failure.phase : null) ?? running;
       if (phase) progress.fail(phase, err.message);
       await progress.close();
@@ -180,7 +215,10 @@ function pickEngine(d: InstallDeps): "nixos-anywhere" | "builtin" {
   if (d.engine === "builtin") return "builtin";
   const na = d.which("nixos-anywhere");
   if (d.engine === "nixos-anywhere" && !na) {
-    throw new UserError("--engine nixos-anywhere: nixos-anywhere is not on PATH", { field: "--engine", hint: "install it (nix profile install github:nix-community/nixos-anywhere), or use --engine builtin" });
+    throw new UserError("--engine nixos-anywhere: nixos-anywhere is not on PATH", {
+      field: "--engine",
+      hint: "install it (nix profile install github:nix-community/nixos-anywhere), or use --engine builtin",
+    });
   }
   return na ? "nixos-anywhere" : "builtin";
 }
@@ -188,13 +226,34 @@ function pickEngine(d: InstallDeps): "nixos-anywhere" | "builtin" {
 function explain(err: NixnodeError, phase: InstallPhase | null, diagnostics: string[], d: InstallDeps): NixnodeError {
   const where = targetStateDuring(phase ?? "before");
   const details = [...err.details, where, ...diagnostics, ...(d.log.path ? [`Full log: ${d.log.path}`] : [])];
-  const hint = err.hint ?? (phase ? "fix the cause above, then run the same command again: it resumes where it stopped" : "fix the cause above and run the same command again");
-  if (err instanceof CancelledError) return new CancelledError(`Interrupted${phase ? ` during ${phase}` : ""}.`, { details, hint: "run the same command again to resume" });
+  const hint =
+    err.hint ??
+    (phase
+      ? "fix the cause above, then run the same command again: it resumes where it stopped"
+      : "fix the cause above and run the same command again");
+  if (err instanceof CancelledError)
+    return new CancelledError(`Interrupted${phase ? ` during ${phase}` : ""}.`, {
+      details,
+      hint: "run the same command again to resume",
+    });
   if (err instanceof UserError) return new UserError(err.message, { field: err.field, details, hint });
   return new OperationError(err.message, { details, hint, cause: err });
 }
 
-function done(d: InstallDeps, flake: FlakeInfo, state: Omit<InstallState, "updatedAt">, warnings: string[], resumedFrom: string | null): InstallOutcome {
+function done(
+  d: InstallDeps,
+  flake: FlakeInfo,
+  state: Omit<InstallState, "updatedAt">,
+  warnings: string[],
+  resumedFrom: string | null,
+): InstallOutcome {
   for (const w of warnings) d.out.warn(w);
-  return { hostName: flake.hostName, flakeDir: flake.dir, fingerprint: state.pinnedHostKey ?? flake.host.ssh.hostKeyFingerprint ?? "", knownHostsFile: null, warnings, resumedFrom };
+  return {
+    hostName: flake.hostName,
+    flakeDir: flake.dir,
+    fingerprint: state.pinnedHostKey ?? flake.host.ssh.hostKeyFingerprint ?? "",
+    knownHostsFile: null,
+    warnings,
+    resumedFrom,
+  };
 }

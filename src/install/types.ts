@@ -15,7 +15,10 @@ export interface RunResult {
 
 /** One authenticated SSH connection (src/remote's SshTarget satisfies it). */
 export interface InstallSession {
-  run(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number; signal?: AbortSignal }): Promise<RunResult>;
+  run(
+    command: string,
+    opts?: { stdin?: string | Buffer; timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<RunResult>;
   upload(path: string, data: string | Buffer, mode: number): Promise<void>;
   close(): Promise<void>;
   /** Set by SSH sessions (src/remote SshTarget): the key presented, and where the connection went. */
@@ -48,7 +51,10 @@ export interface InstallDeps {
   /** The pinned fingerprint of an earlier run's flake, if one can be found before connecting. */
   knownPinnedHostKey: string | null;
   /** Opens one authenticated session; with pinnedHostKey only that key is accepted. */
-  connect(o: { pinnedHostKey?: string; purpose: "primary" | "fallback" | "installer" | "verify" }): Promise<InstallSession>;
+  connect(o: {
+    pinnedHostKey?: string;
+    purpose: "primary" | "fallback" | "installer" | "verify";
+  }): Promise<InstallSession>;
   /** One probe round trip on the session (src/detect). */
   detect(session: InstallSession): Promise<Facts>;
   /** Loads or generates (wizard / --config) the flake for these facts. Asks every question here. */

@@ -66,7 +66,10 @@ export function parseVerifyOutput(text: string): InstalledObservation {
     hostname: (s.hostname ?? "").trim(),
     bootId: (s["boot-id"] ?? "").trim(),
     systemState: (s["system-state"] ?? "").trim().split("\n")[0] ?? "",
-    failedUnits: (s["failed-units"] ?? "").split("\n").map((l) => l.trim().split(/\s+/)[0] ?? "").filter((u) => /\.(service|socket|mount|target|timer|path|device|swap|scope|slice)$/.test(u)),
+    failedUnits: (s["failed-units"] ?? "")
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/)[0] ?? "")
+      .filter((u) => /\.(service|socket|mount|target|timer|path|device|swap|scope|slice)$/.test(u)),
     addresses: [...(s.addresses ?? "").matchAll(/\binet6? ([0-9a-fA-F:.]+\/\d+)/g)].map((m) => m[1]!),
   };
 }
@@ -80,13 +83,21 @@ export function judgeInstalledSystem(o: InstalledObservation, e: InstalledExpect
   const problems: string[] = [];
   const warnings: string[] = [];
   if (o.osId !== "nixos") problems.push(`the OS is ${o.prettyName ?? o.osId ?? "unknown"}, not NixOS`);
-  else if (o.variantId === "installer") problems.push("the target still runs the NixOS installer, not the installed system");
-  else if (!o.versionId?.startsWith(e.release)) problems.push(`NixOS ${o.versionId ?? "?"} runs, but ${e.release} was planned`);
+  else if (o.variantId === "installer")
+    problems.push("the target still runs the NixOS installer, not the installed system");
+  else if (!o.versionId?.startsWith(e.release))
+    problems.push(`NixOS ${o.versionId ?? "?"} runs, but ${e.release} was planned`);
   if (o.hostname !== e.hostname) problems.push(`the hostname is "${o.hostname}", but "${e.hostname}" was planned`);
-  if (e.bootIdBefore && o.bootId === e.bootIdBefore) problems.push("the boot_id did not change: the machine never rebooted");
-  if (o.systemState === "degraded") warnings.push(`systemd reports a degraded system; failed units: ${o.failedUnits.join(", ") || "(none listed)"}`);
-  else if (o.systemState && !["running", "starting"].includes(o.systemState)) warnings.push(`systemctl is-system-running says "${o.systemState}"`);
+  if (e.bootIdBefore && o.bootId === e.bootIdBefore)
+    problems.push("the boot_id did not change: the machine never rebooted");
+  if (o.systemState === "degraded")
+    warnings.push(`systemd reports a degraded system; failed units: ${o.failedUnits.join(", ") || "(none listed)"}`);
+  else if (o.systemState && !["running", "starting"].includes(o.systemState))
+    warnings.push(`systemctl is-system-running says "${o.systemState}"`);
   const missing = e.addresses.filter((a) => !o.addresses.includes(a));
-  if (missing.length) warnings.push(`planned addresses not present: ${missing.join(", ")} (present: ${o.addresses.join(", ") || "none"})`);
+  if (missing.length)
+    warnings.push(
+      `planned addresses not present: ${missing.join(", ")} (present: ${o.addresses.join(", ") || "none"})`,
+    );
   return { problems, warnings };
 }

@@ -7,8 +7,7 @@ import { Client } from "ssh2";
 import { CancelledError, OperationError } from "../errors";
 
 export type HostKeyProbe =
-  | { kind: "key"; fingerprint: string }
-  | { kind: "refused" | "timeout" | "unreachable"; message: string };
+  { kind: "key"; fingerprint: string } | { kind: "refused" | "timeout" | "unreachable"; message: string };
 
 export function fingerprintOfKeyBlob(blob: Buffer): string {
   return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
@@ -30,15 +29,28 @@ export function probeHostKey(host: string, port: number, timeoutMs: number): Pro
       c.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => finish({ kind: "timeout", message: `no SSH answer within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ kind: "timeout", message: `no SSH answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     c.on("error", (e: Error & { code?: string; level?: string }) => {
       if (seen) return finish({ kind: "key", fingerprint: seen });
-      if (e.code === "ECONNREFUSED") return finish({ kind: "refused", message: "connection refused (sshd is not listening)" });
-      if (e.level === "client-timeout" || e.code === "ETIMEDOUT") return finish({ kind: "timeout", message: e.message });
+      if (e.code === "ECONNREFUSED")
+        return finish({ kind: "refused", message: "connection refused (sshd is not listening)" });
+      if (e.level === "client-timeout" || e.code === "ETIMEDOUT")
+        return finish({ kind: "timeout", message: e.message });
       finish({ kind: "unreachable", message: e.message });
     });
-    c.on("close", () => finish(seen ? { kind: "key", fingerprint: seen } : { kind: "unreachable", message: "connection closed before the host key was sent" }));
-    c.on("ready", () => finish(seen ? { kind: "key", fingerprint: seen } : { kind: "unreachable", message: "no host key" }));
+    c.on("close", () =>
+      finish(
+        seen
+          ? { kind: "key", fingerprint: seen }
+          : { kind: "unreachable", message: "connection closed before the host key was sent" },
+      ),
+    );
+    c.on("ready", () =>
+      finish(seen ? { kind: "key", fingerprint: seen } : { kind: "unreachable", message: "no host key" }),
+    );
     c.connect({
       host,
       port,
@@ -95,7 +107,11 @@ export async function waitForPinnedHostKey(o: WaitForPinnedOptions): Promise<Wai
       if (last.fingerprint === o.pinned) return { elapsedMs: Date.now() - start, attempts, lastFailure: null };
       if (!o.previous.includes(last.fingerprint)) {
         throw new OperationError(`${o.host}:${o.port} answered with a host key that is not the pinned one`, {
-          details: [`expected (pinned): ${o.pinned}`, `presented:        ${last.fingerprint}`, "Nothing was sent to it: the connection was closed before logging in."],
+          details: [
+            `expected (pinned): ${o.pinned}`,
+            `presented:        ${last.fingerprint}`,
+            "Nothing was sent to it: the connection was closed before logging in.",
+          ],
           hint: "either something intercepts the connection, or the install did not take (the machine booted something else). Check from the provider's console before trusting it.",
         });
       }
@@ -108,9 +124,14 @@ export async function waitForPinnedHostKey(o: WaitForPinnedOptions): Promise<Wai
     });
   }
   const observed =
-    last?.kind === "key" ? `it still presents the previous system's host key ${last.fingerprint} (not rebooted into NixOS yet, or the install did not take)` : `last attempt: ${last?.message ?? "none"}`;
-  throw new OperationError(`${o.host}:${o.port} did not answer with the pinned host key within ${Math.round(o.timeoutMs / 1000)} s`, {
-    details: [observed, ...(o.timeoutHints ?? [])],
-    hint: "open the provider's rescue/VNC console to see what the machine is doing; when it answers again, re-run the same command to resume",
-  });
+    last?.kind === "key"
+      ? `it still presents the previous system's host key ${last.fingerprint} (not rebooted into NixOS yet, or the install did not take)`
+      : `last attempt: ${last?.message ?? "none"}`;
+  throw new OperationError(
+    `${o.host}:${o.port} did not answer with the pinned host key within ${Math.round(o.timeoutMs / 1000)} s`,
+    {
+      details: [observed, ...(o.timeoutHints ?? [])],
+      hint: "open the provider's rescue/VNC console to see what the machine is doing; when it answers again, re-run the same command to resume",
+    },
+  );
 }

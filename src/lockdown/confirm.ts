@@ -4,12 +4,14 @@
 // fail2ban counts nothing). Retries within a budget: sshd may take a moment to listen.
 import type { LockdownConnector, PortProbe, RemoteSession } from "./types";
 
-export type Confirmation = { ok: true; session: RemoteSession; attempts: number } | { ok: false; observed: string; attempts: number };
+export type Confirmation =
+  { ok: true; session: RemoteSession; attempts: number } | { ok: false; observed: string; attempts: number };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function describeProbe(port: number, p: PortProbe, seconds: number): string {
-  if (p === "timeout") return `port ${port} never answered from here within ${seconds}s; the provider's firewall probably blocks it`;
+  if (p === "timeout")
+    return `port ${port} never answered from here within ${seconds}s; the provider's firewall probably blocks it`;
   if (p === "refused") return `port ${port} refused connections from here: nothing listened on it`;
   return `port ${port} was unreachable from here (no route); your network or the target's link is down`;
 }
@@ -38,7 +40,12 @@ export async function confirmNewConfig(
       methods = await connector.authMethods(port);
     } catch (e) {
       const msg = (e as Error).message;
-      if (/host key/i.test(msg)) return { ok: false, observed: `port ${port} answered with a host key that is not the pinned one (${msg})`, attempts };
+      if (/host key/i.test(msg))
+        return {
+          ok: false,
+          observed: `port ${port} answered with a host key that is not the pinned one (${msg})`,
+          attempts,
+        };
       observed = `port ${port} answered but the SSH handshake failed: ${msg}`;
       opts.log(`confirm attempt ${attempts}: ${msg}`);
       await sleep(500);
@@ -51,7 +58,12 @@ export async function confirmNewConfig(
       return { ok: true, session, attempts };
     } catch (e) {
       const msg = (e as Error).message;
-      if (/host key/i.test(msg)) return { ok: false, observed: `port ${port} answered with a host key that is not the pinned one (${msg})`, attempts };
+      if (/host key/i.test(msg))
+        return {
+          ok: false,
+          observed: `port ${port} answered with a host key that is not the pinned one (${msg})`,
+          attempts,
+        };
       observed = `a key-only login on port ${port} failed: ${msg}`;
       opts.log(`confirm attempt ${attempts}: ${msg}`);
       await sleep(500);

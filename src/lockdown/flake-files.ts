@@ -21,21 +21,40 @@ export interface FlakeHost {
 
 export function locateFlakeHost(flakeDir: string, hostname?: string): FlakeHost {
   if (!existsSync(join(flakeDir, "flake.nix"))) {
-    throw badField("--flake", `${flakeDir} has no flake.nix`, "point --flake at the folder the install generated (it holds flake.nix and hosts/)");
+    throw badField(
+      "--flake",
+      `${flakeDir} has no flake.nix`,
+      "point --flake at the folder the install generated (it holds flake.nix and hosts/)",
+    );
   }
   const hostsDir = join(flakeDir, "hosts");
-  const hosts = existsSync(hostsDir) ? readdirSync(hostsDir).filter((n) => statSync(join(hostsDir, n)).isDirectory()) : [];
+  const hosts = existsSync(hostsDir)
+    ? readdirSync(hostsDir).filter((n) => statSync(join(hostsDir, n)).isDirectory())
+    : [];
   const name = hostname ?? (hosts.length === 1 ? hosts[0] : undefined);
   if (!name) {
-    throw new UserError(hosts.length ? `the flake has several hosts (${hosts.join(", ")}); which one?` : `the flake has no hosts/<name>/ folder`, {
-      field: "--host",
-      hint: hosts.length ? "name it with --host NAME" : "point --flake at the folder the install generated",
-    });
+    throw new UserError(
+      hosts.length
+        ? `the flake has several hosts (${hosts.join(", ")}); which one?`
+        : `the flake has no hosts/<name>/ folder`,
+      {
+        field: "--host",
+        hint: hosts.length ? "name it with --host NAME" : "point --flake at the folder the install generated",
+      },
+    );
   }
   const hostJsonPath = join(hostsDir, name, "host.json");
-  if (!existsSync(hostJsonPath)) throw badField("--host", `${hostJsonPath} does not exist`, "name a host that has hosts/<name>/host.json");
+  if (!existsSync(hostJsonPath))
+    throw badField("--host", `${hostJsonPath} does not exist`, "name a host that has hosts/<name>/host.json");
   const originalText = readFileSync(hostJsonPath, "utf8");
-  return { flakeDir, hostname: name, hostDir: join(hostsDir, name), hostJsonPath, originalText, host: parseHostData(originalText, `hosts/${name}/host.json`) };
+  return {
+    flakeDir,
+    hostname: name,
+    hostDir: join(hostsDir, name),
+    hostJsonPath,
+    originalText,
+    host: parseHostData(originalText, `hosts/${name}/host.json`),
+  };
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -71,12 +90,24 @@ export async function stagedTarball(f: FlakeHost, host: HostData): Promise<Buffe
 /** The flake as a tar stream (no .git: the target builds it as a path: flake, untracked files included). */
 export function tarFlake(flakeDir: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const p = spawn("tar", ["-c", "-f", "-", "--exclude=./.git", "--exclude=./result", "-C", flakeDir, "."], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn("tar", ["-c", "-f", "-", "--exclude=./.git", "--exclude=./result", "-C", flakeDir, "."], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const chunks: Buffer[] = [];
     let err = "";
     p.stdout.on("data", (d: Buffer) => chunks.push(d));
     p.stderr.on("data", (d: Buffer) => (err += d));
-    p.on("error", (e) => reject(new OperationError(`could not run tar to pack the flake: ${e.message}`, { hint: "install tar (it ships with every Linux and macOS)" })));
-    p.on("close", (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new OperationError(`tar could not pack ${flakeDir}: ${err.trim()}`))));
+    p.on("error", (e) =>
+      reject(
+        new OperationError(`could not run tar to pack the flake: ${e.message}`, {
+          hint: "install tar (it ships with every Linux and macOS)",
+        }),
+      ),
+    );
+    p.on("close", (code) =>
+      code === 0
+        ? resolve(Buffer.concat(chunks))
+        : reject(new OperationError(`tar could not pack ${flakeDir}: ${err.trim()}`)),
+    );
   });
 }

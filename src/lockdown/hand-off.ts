@@ -10,12 +10,20 @@ import { SYSTEM_PROFILE } from "./remote-commands";
 import type { LockdownResult, RemoteSession } from "./types";
 
 /** Reads the host key over a session that already proved it (pinned) and records [host]:port. */
-export async function recordKnownHost(session: RemoteSession, file: string, host: string, port: number, pinned: string): Promise<"added" | "present"> {
+export async function recordKnownHost(
+  session: RemoteSession,
+  file: string,
+  host: string,
+  port: number,
+  pinned: string,
+): Promise<"added" | "present"> {
   const r = await session.run("cat /etc/ssh/ssh_host_ed25519_key.pub", { timeoutMs: 10_000 });
   const b64 = r.stdout.trim().split(/\s+/)[1] ?? "";
   const blob = Buffer.from(b64, "base64");
   if (fingerprintSha256(blob) !== pinned) {
-    throw new OperationError(`the target's /etc/ssh/ssh_host_ed25519_key.pub (${fingerprintSha256(blob)}) is not the pinned key ${pinned}; known_hosts was not changed`);
+    throw new OperationError(
+      `the target's /etc/ssh/ssh_host_ed25519_key.pub (${fingerprintSha256(blob)}) is not the pinned key ${pinned}; known_hosts was not changed`,
+    );
   }
   const key = { type: keyTypeOf(blob), blob };
   const entries = existsSync(file) ? parseKnownHosts(readFileSync(file, "utf8"), file) : [];
@@ -25,7 +33,9 @@ export async function recordKnownHost(session: RemoteSession, file: string, host
 }
 
 export function sshConfigBlock(alias: string, host: string, port: number, user: string): string {
-  return [`Host ${alias}`, `  HostName ${host}`, `  Port ${port}`, `  User ${user}`, `  IdentitiesOnly yes`, ""].join("\n");
+  return [`Host ${alias}`, `  HostName ${host}`, `  Port ${port}`, `  User ${user}`, `  IdentitiesOnly yes`, ""].join(
+    "\n",
+  );
 }
 
 const BEGIN = "<!-- nixnode-install lockdown: begin -->";
@@ -73,7 +83,10 @@ export function writeRecoveryNotes(flakeDir: string, notes: string): void {
   const old = existsSync(p) ? readFileSync(p, "utf8") : "";
   const a = old.indexOf(BEGIN);
   const b = old.indexOf(END);
-  const next = a >= 0 && b > a ? old.slice(0, a) + notes.trimEnd() + old.slice(b + END.length) : `${old}${old && !old.endsWith("\n\n") ? "\n" : ""}${notes}`;
+  const next =
+    a >= 0 && b > a
+      ? old.slice(0, a) + notes.trimEnd() + old.slice(b + END.length)
+      : `${old}${old && !old.endsWith("\n\n") ? "\n" : ""}${notes}`;
   writeAtomic(p, next);
 }
 

@@ -21,20 +21,34 @@ export function parseHostData(text: string, file: string): HostData {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw badField(file, `is not valid JSON (${(e as Error).message})`, "fix the file or regenerate it with nixnode-install plan");
+    throw badField(
+      file,
+      `is not valid JSON (${(e as Error).message})`,
+      "fix the file or regenerate it with nixnode-install plan",
+    );
   }
   const h = obj(raw, file);
   str(h.hostname, "host.json hostname", { nonEmpty: true });
   const ssh = obj(h.ssh, "host.json ssh");
   arr(ssh.ports, "host.json ssh.ports").forEach((p, i) => portField(p, `host.json ssh.ports[${i}]`));
   bool(ssh.passwordAuthentication, "host.json ssh.passwordAuthentication");
-  arr(ssh.authorizedKeys, "host.json ssh.authorizedKeys").forEach((k, i) => str(k, `host.json ssh.authorizedKeys[${i}]`, { nonEmpty: true }));
-  if (ssh.hostKeyFingerprint !== null) str(ssh.hostKeyFingerprint, "host.json ssh.hostKeyFingerprint", { pattern: /^SHA256:[A-Za-z0-9+/]{43}$/, what: "a SHA256:... fingerprint" });
+  arr(ssh.authorizedKeys, "host.json ssh.authorizedKeys").forEach((k, i) =>
+    str(k, `host.json ssh.authorizedKeys[${i}]`, { nonEmpty: true }),
+  );
+  if (ssh.hostKeyFingerprint !== null)
+    str(ssh.hostKeyFingerprint, "host.json ssh.hostKeyFingerprint", {
+      pattern: /^SHA256:[A-Za-z0-9+/]{43}$/,
+      what: "a SHA256:... fingerprint",
+    });
   const fw = obj(h.firewall, "host.json firewall");
-  arr(fw.allowedTCPPorts, "host.json firewall.allowedTCPPorts").forEach((p, i) => portField(p, `host.json firewall.allowedTCPPorts[${i}]`));
+  arr(fw.allowedTCPPorts, "host.json firewall.allowedTCPPorts").forEach((p, i) =>
+    portField(p, `host.json firewall.allowedTCPPorts[${i}]`),
+  );
   const f2b = obj(h.fail2ban, "host.json fail2ban");
   bool(f2b.enable, "host.json fail2ban.enable");
-  arr(f2b.ignoreIP, "host.json fail2ban.ignoreIP").forEach((a, i) => str(a, `host.json fail2ban.ignoreIP[${i}]`, { nonEmpty: true }));
+  arr(f2b.ignoreIP, "host.json fail2ban.ignoreIP").forEach((a, i) =>
+    str(a, `host.json fail2ban.ignoreIP[${i}]`, { nonEmpty: true }),
+  );
   int(f2b.maxretry, "host.json fail2ban.maxretry", 1, 1000);
   const l = isObject(h.lockdown) ? h.lockdown : {};
   if (l.stage !== undefined && !["none", "dual-port", "final"].includes(l.stage as string)) {
@@ -51,7 +65,11 @@ export function stageHostData(host: HostData, stage: LockdownStage, input: Stage
   // Ports that were open only for sshd go; ports the node itself needs stay.
   const oldSsh = new Set(host.ssh.ports);
   const nodePorts = host.firewall.allowedTCPPorts.filter((p) => !oldSsh.has(p) && p !== 22 && p !== port);
-  const ignoreIP = uniq([...host.fail2ban.ignoreIP, ...(input.operatorAddress ? [input.operatorAddress] : []), ...input.extraIgnoreIP]);
+  const ignoreIP = uniq([
+    ...host.fail2ban.ignoreIP,
+    ...(input.operatorAddress ? [input.operatorAddress] : []),
+    ...input.extraIgnoreIP,
+  ]);
   return {
     ...host,
     ssh: {
@@ -69,10 +87,19 @@ export function stageHostData(host: HostData, stage: LockdownStage, input: Stage
 /** Preconditions on the data (LOCKDOWN.md step 0) that need no connection. */
 export function checkLockdownData(host: HostData, port: number, file: string): void {
   if (host.ssh.authorizedKeys.length === 0) {
-    throw badField(`${file} ssh.authorizedKeys`, "is empty: after lockdown only keys can log in, so nobody could", "add your public key (ssh-ed25519 ...) to ssh.authorizedKeys, or re-run plan with --ssh-key");
+    throw badField(
+      `${file} ssh.authorizedKeys`,
+      "is empty: after lockdown only keys can log in, so nobody could",
+      "add your public key (ssh-ed25519 ...) to ssh.authorizedKeys, or re-run plan with --ssh-key",
+    );
   }
   if (!host.ssh.hostKeyFingerprint) {
-    throw badField(`${file} ssh.hostKeyFingerprint`, "is not set: lockdown only talks to a host whose key the install pinned", "run the install first, or pin the key with --host-key SHA256:...");
+    throw badField(
+      `${file} ssh.hostKeyFingerprint`,
+      "is not set: lockdown only talks to a host whose key the install pinned",
+      "run the install first, or pin the key with --host-key SHA256:...",
+    );
   }
-  if (port === 22) throw badField("--port", "22 is the port being closed; choose another one (1024-65535 is usual, e.g. 2222)");
+  if (port === 22)
+    throw badField("--port", "22 is the port being closed; choose another one (1024-65535 is usual, e.g. 2222)");
 }

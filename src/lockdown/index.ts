@@ -7,7 +7,13 @@ import { stageInFlakeGit } from "../generate/write-flake";
 import { CancelledError, OperationError, UserError, badField } from "../errors";
 import { checkLockdownData, stageHostData, type LockdownStage } from "./host-stages";
 import { locateFlakeHost, stagedTarball, writeHostData } from "./flake-files";
-import { recordKnownHost, renderRecoveryNotes, sshConfigBlock, writeLockdownState, writeRecoveryNotes } from "./hand-off";
+import {
+  recordKnownHost,
+  renderRecoveryNotes,
+  sshConfigBlock,
+  writeLockdownState,
+  writeRecoveryNotes,
+} from "./hand-off";
 import { judgePreflight, parsePreflight } from "./preflight";
 import { preflightScript } from "./remote-commands";
 import { runSupervisedStage } from "./supervised-stage";
@@ -28,10 +34,13 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
   }
   const pinned = d.hostKeyFingerprint ?? f.host.ssh.hostKeyFingerprint;
   if (d.hostKeyFingerprint && f.host.ssh.hostKeyFingerprint && d.hostKeyFingerprint !== f.host.ssh.hostKeyFingerprint) {
-    throw new UserError(`--host-key ${d.hostKeyFingerprint} differs from the key pinned in ${file} (${f.host.ssh.hostKeyFingerprint})`, {
-      field: "--host-key",
-      hint: "use the flake that belongs to this host, or fix ssh.hostKeyFingerprint if the host key was really replaced",
-    });
+    throw new UserError(
+      `--host-key ${d.hostKeyFingerprint} differs from the key pinned in ${file} (${f.host.ssh.hostKeyFingerprint})`,
+      {
+        field: "--host-key",
+        hint: "use the flake that belongs to this host, or fix ssh.hostKeyFingerprint if the host key was really replaced",
+      },
+    );
   }
   checkLockdownData({ ...f.host, ssh: { ...f.host.ssh, hostKeyFingerprint: pinned } }, port, file);
   const progress = (message: string) => d.out.step("lockdown", "start", message);
@@ -47,14 +56,19 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
     } catch (e) {
       // a host key that is not the pinned one: abort as the SSH layer said, never work around it
       if (/host key/i.test((e as Error).message)) throw e;
-      throw new OperationError(`no key-only login works on port ${d.currentPort} (${(e as Error).message}); password login stays on and nothing was changed on the target`, {
-        hint: `authorise one of your keys (ssh-copy-id -p ${d.currentPort} ${d.connector.user}@${d.connector.host}) and list it in ${file} ssh.authorizedKeys, or pass the right key with -i`,
-      });
+      throw new OperationError(
+        `no key-only login works on port ${d.currentPort} (${(e as Error).message}); password login stays on and nothing was changed on the target`,
+        {
+          hint: `authorise one of your keys (ssh-copy-id -p ${d.currentPort} ${d.connector.user}@${d.connector.host}) and list it in ${file} ssh.authorizedKeys, or pass the right key with -i`,
+        },
+      );
     }
     owned.push(fallback);
 
     progress("preflight: generation, your address, the new port, running switches");
-    const pre = await d.primary.run(`${preflightScript(port)}\necho "boot_id=$(cat /proc/sys/kernel/random/boot_id)"`, { timeoutMs: 30_000 });
+    const pre = await d.primary.run(`${preflightScript(port)}\necho "boot_id=$(cat /proc/sys/kernel/random/boot_id)"`, {
+      timeoutMs: 30_000,
+    });
     const preflight = parsePreflight(pre.stdout, port);
     const bootId = /boot_id=(\S+)/.exec(pre.stdout)?.[1] ?? "";
     const warnings = judgePreflight(preflight, port, { sshAlreadyOnPort: f.host.ssh.ports.includes(port) });
@@ -62,7 +76,11 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
     log(`preflight: ${JSON.stringify(preflight)}`);
 
     const stages: LockdownStage[] =
-      f.host.lockdown.stage === "final" && f.host.ssh.ports.length === 1 && f.host.ssh.ports[0] === port ? [] : f.host.lockdown.stage === "dual-port" ? ["final"] : ["dual-port", "final"];
+      f.host.lockdown.stage === "final" && f.host.ssh.ports.length === 1 && f.host.ssh.ports[0] === port
+        ? []
+        : f.host.lockdown.stage === "dual-port"
+          ? ["final"]
+          : ["dual-port", "final"];
     const generations = { before: preflight.generation, dualPort: null as number | null, final: null as number | null };
     const timings: StageTiming[] = [];
     let current = f.host;
@@ -70,14 +88,30 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
     let oldGeneration = preflight.generation;
     let lastSession: RemoteSession = fallback;
     for (const stage of stages) {
-      const next = stageHostData(current, stage, { port, operatorAddress: preflight.operatorAddress, extraIgnoreIP: d.extraIgnoreIP ?? [] });
+      const next = stageHostData(current, stage, {
+        port,
+        operatorAddress: preflight.operatorAddress,
+        extraIgnoreIP: d.extraIgnoreIP ?? [],
+      });
       const tarball = await stagedTarball(f, next);
       const sessions = [d.primary, fallback];
       try {
         const outcome = await runSupervisedStage({
-          sessions, connector: d.connector, hostname: f.hostname, tarball, stage, port,
-          oldPorts: current.ssh.ports, oldToplevel, oldGeneration, bootId, confirmTimeoutSec,
-          rebootAfterSec: d.rebootAfterSec ?? confirmTimeoutSec + 600, signal: d.signal, progress, log,
+          sessions,
+          connector: d.connector,
+          hostname: f.hostname,
+          tarball,
+          stage,
+          port,
+          oldPorts: current.ssh.ports,
+          oldToplevel,
+          oldGeneration,
+          bootId,
+          confirmTimeoutSec,
+          rebootAfterSec: d.rebootAfterSec ?? confirmTimeoutSec + 600,
+          signal: d.signal,
+          progress,
+          log,
         });
         lastSession = sessions[sessions.length - 1] ?? fallback;
         writeHostData(f, next); // confirmed and the boot default: now the flake says so
@@ -88,9 +122,14 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
         oldGeneration = outcome.generation;
         if (stage === "dual-port") generations.dualPort = outcome.generation;
         else generations.final = outcome.generation;
-        d.out.step("lockdown", "done", `${stage === "dual-port" ? "stage 1" : "stage 2"} confirmed on port ${port} and made the boot default (generation ${outcome.generation ?? "?"})`);
+        d.out.step(
+          "lockdown",
+          "done",
+          `${stage === "dual-port" ? "stage 1" : "stage 2"} confirmed on port ${port} and made the boot default (generation ${outcome.generation ?? "?"})`,
+        );
       } catch (e) {
-        if (d.signal?.aborted && e instanceof OperationError) throw new CancelledError(`Interrupted. ${e.message}`, { details: e.details });
+        if (d.signal?.aborted && e instanceof OperationError)
+          throw new CancelledError(`Interrupted. ${e.message}`, { details: e.details });
         throw e;
       } finally {
         for (const s of sessions) if (s !== d.primary && !owned.includes(s)) owned.push(s);
@@ -107,16 +146,36 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
     }
     d.out.step("lockdown", "done", `port 22 no longer answers (${closed})`);
 
-    const result: LockdownResult = { host: d.connector.host, port, generations, timings, totalMs: Date.now() - started, warnings };
+    const result: LockdownResult = {
+      host: d.connector.host,
+      port,
+      generations,
+      timings,
+      totalMs: Date.now() - started,
+      warnings,
+    };
     if (d.knownHostsFile && pinned) {
       const r = await recordKnownHost(lastSession, d.knownHostsFile, d.connector.host, port, pinned);
-      d.out.info(r === "added" ? `known_hosts: added [${d.connector.host}]:${port} (${d.knownHostsFile})` : `known_hosts already has [${d.connector.host}]:${port}`);
+      d.out.info(
+        r === "added"
+          ? `known_hosts: added [${d.connector.host}]:${port} (${d.knownHostsFile})`
+          : `known_hosts already has [${d.connector.host}]:${port}`,
+      );
     }
     if (stages.length) {
       writeRecoveryNotes(f.flakeDir, renderRecoveryNotes(result, f.hostname, d.connector.user));
-      writeLockdownState(f.flakeDir, { stage: "final", port, generations, confirmedAt: new Date().toISOString(), operatorAddress: preflight.operatorAddress });
+      writeLockdownState(f.flakeDir, {
+        stage: "final",
+        port,
+        generations,
+        confirmedAt: new Date().toISOString(),
+        operatorAddress: preflight.operatorAddress,
+      });
     }
-    if (d.sshConfigBlock) d.out.text(`\nAdd this to ~/.ssh/config:\n\n${sshConfigBlock(f.hostname, d.connector.host, port, d.connector.user)}\n`);
+    if (d.sshConfigBlock)
+      d.out.text(
+        `\nAdd this to ~/.ssh/config:\n\n${sshConfigBlock(f.hostname, d.connector.host, port, d.connector.user)}\n`,
+      );
     return result;
   } finally {
     for (const s of owned) await s.close().catch(() => undefined);

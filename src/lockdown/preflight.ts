@@ -21,8 +21,15 @@ export interface Preflight {
 
 export function parsePreflight(text: string, port: number): Preflight {
   const p: Preflight = {
-    operatorAddress: null, osId: "", generation: null, bootToplevel: "", currentToplevel: "",
-    portListeners: [], switchLock: "none", activeUnits: [], supervisors: [],
+    operatorAddress: null,
+    osId: "",
+    generation: null,
+    bootToplevel: "",
+    currentToplevel: "",
+    portListeners: [],
+    switchLock: "none",
+    activeUnits: [],
+    supervisors: [],
   };
   for (const line of text.split("\n")) {
     const eq = line.indexOf("=");
@@ -57,27 +64,46 @@ export function judgePreflight(p: Preflight, port: number, opts: { sshAlreadyOnP
   const warnings: string[] = [];
   const nothing = "Nothing was changed on the target.";
   if (p.osId !== "nixos" || !p.bootToplevel) {
-    throw new OperationError(`the target is not a NixOS system with a system profile (os: ${p.osId || "unknown"}). ${nothing}`, {
-      hint: "lockdown runs after the install; install NixOS first (nixnode-install root@host)",
-    });
+    throw new OperationError(
+      `the target is not a NixOS system with a system profile (os: ${p.osId || "unknown"}). ${nothing}`,
+      {
+        hint: "lockdown runs after the install; install NixOS first (nixnode-install root@host)",
+      },
+    );
   }
   if (p.switchLock === "held" || p.activeUnits.length > 0) {
-    const what = p.activeUnits.length ? `unit ${p.activeUnits.join(", ")} is active` : "the switch-to-configuration lock is held";
+    const what = p.activeUnits.length
+      ? `unit ${p.activeUnits.join(", ")} is active`
+      : "the switch-to-configuration lock is held";
     throw new OperationError(`another switch-to-configuration is running on the target (${what}). ${nothing}`, {
       hint: "wait until it finishes (systemctl status nixos-rebuild-switch-to-configuration), then run lockdown again",
-      details: p.supervisors.filter((s) => s.alive).map((s) => `an earlier lockdown supervisor (${s.stage}) is still running: ${s.last}`),
+      details: p.supervisors
+        .filter((s) => s.alive)
+        .map((s) => `an earlier lockdown supervisor (${s.stage}) is still running: ${s.last}`),
     });
   }
   const live = p.supervisors.filter((s) => s.alive);
   if (live.length) {
-    throw new OperationError(`an earlier lockdown run is still waiting for its confirmation (${live.map((s) => `${s.stage}: ${s.last}`).join("; ")}). ${nothing}`, {
-      hint: "it rolls back by itself when its window ends; run lockdown again after that",
-    });
+    throw new OperationError(
+      `an earlier lockdown run is still waiting for its confirmation (${live.map((s) => `${s.stage}: ${s.last}`).join("; ")}). ${nothing}`,
+      {
+        hint: "it rolls back by itself when its window ends; run lockdown again after that",
+      },
+    );
   }
-  if (p.switchLock === "stale-file") warnings.push("a switch-to-configuration lock file exists but nobody holds it (left over from an earlier switch); it does not block us");
-  for (const s of p.supervisors) if (!s.alive && !/acknowledged|rolled-back/.test(s.last)) warnings.push(`an earlier lockdown supervisor (${s.stage}) stopped without finishing (${s.last}); the boot default is what we return to on failure`);
+  if (p.switchLock === "stale-file")
+    warnings.push(
+      "a switch-to-configuration lock file exists but nobody holds it (left over from an earlier switch); it does not block us",
+    );
+  for (const s of p.supervisors)
+    if (!s.alive && !/acknowledged|rolled-back/.test(s.last))
+      warnings.push(
+        `an earlier lockdown supervisor (${s.stage}) stopped without finishing (${s.last}); the boot default is what we return to on failure`,
+      );
   if (p.currentToplevel && p.currentToplevel !== p.bootToplevel) {
-    warnings.push(`the running configuration (${p.currentToplevel}) is not the boot default (${p.bootToplevel}); a failed lockdown returns to the boot default`);
+    warnings.push(
+      `the running configuration (${p.currentToplevel}) is not the boot default (${p.bootToplevel}); a failed lockdown returns to the boot default`,
+    );
   }
   const others = p.portListeners.filter((l) => !opts.sshAlreadyOnPort || !l.includes('"sshd"'));
   if (others.length) {
@@ -86,6 +112,9 @@ export function judgePreflight(p: Preflight, port: number, opts: { sshAlreadyOnP
       hint: `choose another port with --port, or stop what listens on ${port}`,
     });
   }
-  if (!p.operatorAddress) warnings.push("could not read your address from $SSH_CONNECTION; fail2ban will only ignore the addresses you listed");
+  if (!p.operatorAddress)
+    warnings.push(
+      "could not read your address from $SSH_CONNECTION; fail2ban will only ignore the addresses you listed",
+    );
   return warnings;
 }

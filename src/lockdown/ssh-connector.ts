@@ -20,10 +20,19 @@ export function keyOnlyConnector(o: KeyConnectorOptions): LockdownConnector {
     const r = route(port);
     // keys only: no password, no prompt for one; the host key must be the pinned one
     return {
-      ...o.base, host: r.host, port: r.port, password: undefined, askPassword: undefined, pinnedHostKey: o.pinnedHostKey,
-      acceptNewHostKey: false, confirmHostKey: undefined, connectTimeoutMs: o.connectTimeoutMs ?? 8000, authTimeoutMs: 15_000,
+      ...o.base,
+      host: r.host,
+      port: r.port,
+      password: undefined,
+      askPassword: undefined,
+      pinnedHostKey: o.pinnedHostKey,
+      acceptNewHostKey: false,
+      confirmHostKey: undefined,
+      connectTimeoutMs: o.connectTimeoutMs ?? 8000,
+      authTimeoutMs: 15_000,
       // lifelines must outlive short outages; a dead link is still noticed within ~30 s
-      keepaliveIntervalMs: 3000, keepaliveCountMax: 10,
+      keepaliveIntervalMs: 3000,
+      keepaliveCountMax: 10,
     };
   };
   return {
@@ -35,7 +44,11 @@ export function keyOnlyConnector(o: KeyConnectorOptions): LockdownConnector {
   };
 }
 
-export function probeTcp(to: { host: string; port: number }, timeoutMs: number, localAddress?: string): Promise<PortProbe> {
+export function probeTcp(
+  to: { host: string; port: number },
+  timeoutMs: number,
+  localAddress?: string,
+): Promise<PortProbe> {
   return new Promise((resolve) => {
     const s = net.connect({ host: to.host, port: to.port, localAddress });
     const done = (r: PortProbe) => {
@@ -45,6 +58,8 @@ export function probeTcp(to: { host: string; port: number }, timeoutMs: number, 
     };
     const timer = setTimeout(() => done("timeout"), timeoutMs);
     s.once("connect", () => done("open"));
-    s.once("error", (e: NodeJS.ErrnoException) => done(e.code === "ECONNREFUSED" ? "refused" : e.code === "ETIMEDOUT" ? "timeout" : "unreachable"));
+    s.once("error", (e: NodeJS.ErrnoException) =>
+      done(e.code === "ECONNREFUSED" ? "refused" : e.code === "ETIMEDOUT" ? "timeout" : "unreachable"),
+    );
   });
 }

@@ -7,7 +7,17 @@ import { CancelledError, OperationError } from "../errors";
 import supervisorScript from "./supervisor.sh?raw";
 import { confirmNewConfig, type Confirmation } from "./confirm";
 import {
-  STATE_ROOT, ackCommand, buildCommand, cancelRebootCommand, generationNumber, launchSupervisorCommand, nackCommand, persistCommand, readStateCommand, stateDir, unpackFlakeCommand,
+  STATE_ROOT,
+  ackCommand,
+  buildCommand,
+  cancelRebootCommand,
+  generationNumber,
+  launchSupervisorCommand,
+  nackCommand,
+  persistCommand,
+  readStateCommand,
+  stateDir,
+  unpackFlakeCommand,
 } from "./remote-commands";
 import { isTerminal, parseSupervisorState, type SupervisorState } from "./supervisor-state";
 import type { LockdownConnector, RemoteSession, StageTiming } from "./types";
@@ -41,11 +51,18 @@ const SWITCH_BUDGET_MS = 300_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a command on the first session that answers; a dead session is skipped. */
-async function onAnySession(ctx: StageContext, command: string, opts: { stdin?: Buffer | string; timeoutMs?: number } = {}) {
+async function onAnySession(
+  ctx: StageContext,
+  command: string,
+  opts: { stdin?: Buffer | string; timeoutMs?: number } = {},
+) {
   let last: unknown = null;
   for (const s of ctx.sessions) {
     try {
-      return await s.run(command, { timeoutMs: opts.timeoutMs ?? 15_000, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) });
+      return await s.run(command, {
+        timeoutMs: opts.timeoutMs ?? 15_000,
+        ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+      });
     } catch (e) {
       last = e;
       ctx.log(`session failed: ${(e as Error).message}`);
@@ -55,15 +72,23 @@ async function onAnySession(ctx: StageContext, command: string, opts: { stdin?: 
 }
 
 async function readState(ctx: StageContext): Promise<SupervisorState & { bootId: string }> {
-  const r = await onAnySession(ctx, `${readStateCommand(ctx.stage)}; echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"`, { timeoutMs: 5000 });
+  const r = await onAnySession(
+    ctx,
+    `${readStateCommand(ctx.stage)}; echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"`,
+    { timeoutMs: 5000 },
+  );
   return { ...parseSupervisorState(r.stdout), bootId: /boot_id=(\S+)/.exec(r.stdout)?.[1] ?? "" };
 }
 
 export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcome> {
-  const label = ctx.stage === "dual-port" ? `stage 1 (ports 22 and ${ctx.port}, key-only)` : `stage 2 (port ${ctx.port} only)`;
+  const label =
+    ctx.stage === "dual-port" ? `stage 1 (ports 22 and ${ctx.port}, key-only)` : `stage 2 (port ${ctx.port} only)`;
   ctx.progress(`${label}: uploading and building the configuration on the target`);
   const unpack = await onAnySession(ctx, unpackFlakeCommand(), { stdin: ctx.tarball, timeoutMs: 120_000 });
-  if (unpack.code !== 0) throw new OperationError(`could not unpack the flake on the target: ${unpack.stderr.trim()}`, { hint: "check free space in /var/lib on the target" });
+  if (unpack.code !== 0)
+    throw new OperationError(`could not unpack the flake on the target: ${unpack.stderr.trim()}`, {
+      hint: "check free space in /var/lib on the target",
+    });
   const build = await onAnySession(ctx, buildCommand(ctx.hostname), { timeoutMs: 3_600_000 });
   const toplevel = build.stdout.trim().split("\n").pop() ?? "";
   if (build.code === null) {
@@ -73,10 +98,13 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     });
   }
   if (build.code !== 0 || !toplevel.startsWith("/nix/store/")) {
-    throw new OperationError(`the configuration did not build on the target (exit ${build.code}); nothing was activated, the target is unchanged`, {
-      details: build.stderr.trim().split("\n").slice(-8),
-      hint: "fix the error shown (hosts/<host>/*.nix or host.json), then run lockdown again",
-    });
+    throw new OperationError(
+      `the configuration did not build on the target (exit ${build.code}); nothing was activated, the target is unchanged`,
+      {
+        details: build.stderr.trim().split("\n").slice(-8),
+        hint: "fix the error shown (hosts/<host>/*.nix or host.json), then run lockdown again",
+      },
+    );
   }
   ctx.log(`built ${toplevel}`);
   await onAnySession(ctx, `mkdir -p ${STATE_ROOT}`);
@@ -84,21 +112,36 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     await ctx.sessions[0]!.upload(`${STATE_ROOT}/supervisor.sh`, supervisorScript, 0o755);
   } catch {
     await ctx.sessions[1]?.upload(`${STATE_ROOT}/supervisor.sh`, supervisorScript, 0o755).catch((e: Error) => {
-      throw new OperationError(`could not copy the activation supervisor to the target: ${e.message}; nothing was activated`);
+      throw new OperationError(
+        `could not copy the activation supervisor to the target: ${e.message}; nothing was activated`,
+      );
     });
   }
-  if (ctx.signal?.aborted) throw new CancelledError("Interrupted before activation. Nothing was changed on the target.");
+  if (ctx.signal?.aborted)
+    throw new CancelledError("Interrupted before activation. Nothing was changed on the target.");
 
-  ctx.progress(`${label}: activating under a supervisor that rolls back unless confirmed within ${ctx.confirmTimeoutSec}s`);
+  ctx.progress(
+    `${label}: activating under a supervisor that rolls back unless confirmed within ${ctx.confirmTimeoutSec}s`,
+  );
   const launchedAt = Date.now();
-  const launch = await onAnySession(ctx, launchSupervisorCommand({
-    stage: ctx.stage, newToplevel: toplevel, oldToplevel: ctx.oldToplevel, confirmTimeoutSec: ctx.confirmTimeoutSec,
-    rebootAfterSec: ctx.rebootAfterSec, scriptPath: `${STATE_ROOT}/supervisor.sh`,
-  }));
+  const launch = await onAnySession(
+    ctx,
+    launchSupervisorCommand({
+      stage: ctx.stage,
+      newToplevel: toplevel,
+      oldToplevel: ctx.oldToplevel,
+      confirmTimeoutSec: ctx.confirmTimeoutSec,
+      rebootAfterSec: ctx.rebootAfterSec,
+      scriptPath: `${STATE_ROOT}/supervisor.sh`,
+    }),
+  );
   if (launch.code !== 0 || !launch.stdout.includes("launched")) {
-    throw new OperationError(`could not start the activation supervisor on the target: ${launch.stderr.trim() || launch.stdout.trim()}`, {
-      hint: "nothing was activated; check that systemd-run works on the target (systemctl is-system-running)",
-    });
+    throw new OperationError(
+      `could not start the activation supervisor on the target: ${launch.stderr.trim() || launch.stdout.trim()}`,
+      {
+        hint: "nothing was activated; check that systemd-run works on the target (systemctl is-system-running)",
+      },
+    );
   }
 
   // Wait for the switch to end (or fail). Sessions survive an sshd restart (KillMode=process).
@@ -113,18 +156,28 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     if (st.phase !== "switching" && st.phase !== "not-started") break;
     if (Date.now() - launchedAt > SWITCH_BUDGET_MS) break;
     if (st.phase === "not-started" && Date.now() - launchedAt > 20_000) {
-      throw new OperationError("the activation supervisor never started on the target (no state after 20 s); nothing was activated", {
-        hint: `check systemd-run on the target: systemctl status nixnode-lockdown-${ctx.stage}; the reboot timer ${"nixnode-lockdown-reboot"} is still armed: cancel it with systemctl stop nixnode-lockdown-reboot.timer`,
-      });
+      throw new OperationError(
+        "the activation supervisor never started on the target (no state after 20 s); nothing was activated",
+        {
+          hint: `check systemd-run on the target: systemctl status nixnode-lockdown-${ctx.stage}; the reboot timer ${"nixnode-lockdown-reboot"} is still armed: cancel it with systemctl stop nixnode-lockdown-reboot.timer`,
+        },
+      );
     }
     await sleep(250);
   }
   const switchedAt = Date.now();
   if (st.switchExitCode === null && (st.phase === "rolling-back" || st.phase === "rolled-back")) {
-    throw await failAndRestore(ctx, `the target rolled back by itself before a confirmation was possible (${st.reason ?? "no reason given"})`, []);
+    throw await failAndRestore(
+      ctx,
+      `the target rolled back by itself before a confirmation was possible (${st.reason ?? "no reason given"})`,
+      [],
+    );
   }
   if (st.phase === "switch-failed" || st.phase === "rolling-back" || st.phase === "rolled-back") {
-    const log = await onAnySession(ctx, `tail -n 8 ${stateDir(ctx.stage)}/switch.log 2>/dev/null`).then((r) => r.stdout.trim(), () => "");
+    const log = await onAnySession(ctx, `tail -n 8 ${stateDir(ctx.stage)}/switch.log 2>/dev/null`).then(
+      (r) => r.stdout.trim(),
+      () => "",
+    );
     const observed = `switch-to-configuration test failed on the target (exit ${st.switchExitCode ?? "?"})${log ? `: ${log.split("\n").pop()}` : ""}`;
     throw await failAndRestore(ctx, observed, log ? log.split("\n") : []);
   }
@@ -133,7 +186,11 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
   const windowMs = ctx.confirmTimeoutSec * 1000;
   // Leave the last part of the window for the acknowledgement to reach the target.
   const confirmBudgetMs = Math.min(30_000, Math.floor(windowMs * 0.6));
-  const confirmation: Confirmation = await confirmNewConfig(ctx.connector, ctx.port, { budgetMs: confirmBudgetMs, signal: ctx.signal, log: ctx.log });
+  const confirmation: Confirmation = await confirmNewConfig(ctx.connector, ctx.port, {
+    budgetMs: confirmBudgetMs,
+    signal: ctx.signal,
+    log: ctx.log,
+  });
   if (!confirmation.ok) throw await failAndRestore(ctx, confirmation.observed, []);
   const confirmedAt = Date.now();
 
@@ -143,9 +200,12 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     const r = await confirmation.session.run(ackCommand(ctx.stage), { timeoutMs: 10_000 });
     if (!r.stdout.includes("acked")) throw new Error(r.stderr.trim() || "no answer");
     for (let i = 0; i < 40; i++) {
-      const s = parseSupervisorState((await confirmation.session.run(readStateCommand(ctx.stage), { timeoutMs: 10_000 })).stdout);
+      const s = parseSupervisorState(
+        (await confirmation.session.run(readStateCommand(ctx.stage), { timeoutMs: 10_000 })).stdout,
+      );
       if (s.phase === "acknowledged") break;
-      if (isTerminal(s) || s.phase === "rolling-back") throw new Error(`the supervisor ${s.phase} (${s.reason ?? ""}) before it saw the acknowledgement`);
+      if (isTerminal(s) || s.phase === "rolling-back")
+        throw new Error(`the supervisor ${s.phase} (${s.reason ?? ""}) before it saw the acknowledgement`);
       await sleep(150);
     }
     const cancel = await confirmation.session.run(cancelRebootCommand(), { timeoutMs: 15_000 });
@@ -157,11 +217,20 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     return {
       toplevel,
       generation,
-      timing: { stage: ctx.stage, activationMs: switchedAt - launchedAt, confirmationMs: confirmedAt - switchedAt, acknowledgementMs: Date.now() - ackedAt },
+      timing: {
+        stage: ctx.stage,
+        activationMs: switchedAt - launchedAt,
+        confirmationMs: confirmedAt - switchedAt,
+        acknowledgementMs: Date.now() - ackedAt,
+      },
     };
   } catch (e) {
     await confirmation.session.close().catch(() => undefined);
-    throw await failAndRestore(ctx, `the configuration worked on port ${ctx.port}, but acknowledging it failed: ${(e as Error).message}`, []);
+    throw await failAndRestore(
+      ctx,
+      `the configuration worked on port ${ctx.port}, but acknowledging it failed: ${(e as Error).message}`,
+      [],
+    );
   }
 }
 
@@ -171,7 +240,9 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
  */
 async function failAndRestore(ctx: StageContext, observed: string, details: string[]): Promise<OperationError> {
   ctx.progress(`${observed}; rolling back`);
-  await onAnySession(ctx, nackCommand(ctx.stage, observed), { timeoutMs: 5000 }).catch((e) => ctx.log(`nack not delivered: ${(e as Error).message}`));
+  await onAnySession(ctx, nackCommand(ctx.stage, observed), { timeoutMs: 5000 }).catch((e) =>
+    ctx.log(`nack not delivered: ${(e as Error).message}`),
+  );
   const deadline = Date.now() + ctx.confirmTimeoutSec * 1000 + 60_000;
   let st: SupervisorState | null = null;
   let rebooted = false;
@@ -206,22 +277,35 @@ async function failAndRestore(ctx: StageContext, observed: string, details: stri
         ? `the target could NOT switch back (${st.reason ?? "see /run/nixnode-lockdown"}); a reboot in a few minutes returns it to the boot default${gen}`
         : `the target's own timer rolls back to the previous configuration${gen}; its last resort is a reboot into the boot default`;
   const ports = ctx.oldPorts.length > 1 ? `ports ${ctx.oldPorts.join(" and ")}` : `port ${ctx.oldPorts[0]}`;
-  const access = works ? `${ports} ${ctx.oldPorts.length > 1 ? "work" : "works"} with your key` : `no new login on ${ports} succeeded from here yet`;
-  return new OperationError(`lockdown ${ctx.stage === "dual-port" ? "stage 1" : "stage 2"} was rolled back: ${observed}; ${active}; ${access}`, {
-    details,
-    hint: hintFor(observed, ctx.port),
-  });
+  const access = works
+    ? `${ports} ${ctx.oldPorts.length > 1 ? "work" : "works"} with your key`
+    : `no new login on ${ports} succeeded from here yet`;
+  return new OperationError(
+    `lockdown ${ctx.stage === "dual-port" ? "stage 1" : "stage 2"} was rolled back: ${observed}; ${active}; ${access}`,
+    {
+      details,
+      hint: hintFor(observed, ctx.port),
+    },
+  );
 }
 
 function hintFor(observed: string, port: number): string {
-  if (/never answered/.test(observed)) return `open TCP port ${port} in your provider's firewall (security group), then run lockdown again; or choose another port with --port`;
-  if (/refused/.test(observed)) return "sshd did not listen on the new port; see the switch log on the target (/run/nixnode-lockdown) and run lockdown again";
-  if (/host key/.test(observed)) return "something else answered on that port with a different host key; do not continue until you know why";
-  if (/switch-to-configuration/.test(observed)) return "fix the failing unit (journalctl -u <unit> on the target), then run lockdown again";
+  if (/never answered/.test(observed))
+    return `open TCP port ${port} in your provider's firewall (security group), then run lockdown again; or choose another port with --port`;
+  if (/refused/.test(observed))
+    return "sshd did not listen on the new port; see the switch log on the target (/run/nixnode-lockdown) and run lockdown again";
+  if (/host key/.test(observed))
+    return "something else answered on that port with a different host key; do not continue until you know why";
+  if (/switch-to-configuration/.test(observed))
+    return "fix the failing unit (journalctl -u <unit> on the target), then run lockdown again";
   return "run lockdown again once the cause is fixed; your current access is unchanged";
 }
 
-async function openOnAny(connector: LockdownConnector, ports: number[], log: (l: string) => void): Promise<RemoteSession | null> {
+async function openOnAny(
+  connector: LockdownConnector,
+  ports: number[],
+  log: (l: string) => void,
+): Promise<RemoteSession | null> {
   for (const p of ports) {
     try {
       return await connector.openKeySession(p);

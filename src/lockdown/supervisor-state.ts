@@ -30,7 +30,13 @@ export function isTerminal(s: SupervisorState): boolean {
 }
 
 export function parseSupervisorState(text: string): SupervisorState {
-  const s: SupervisorState = { phase: "not-started", switchedAt: null, deadline: null, switchExitCode: null, reason: null };
+  const s: SupervisorState = {
+    phase: "not-started",
+    switchedAt: null,
+    deadline: null,
+    switchExitCode: null,
+    reason: null,
+  };
   for (const line of text.split("\n")) {
     const m = /^(\d+) (\S+) ?(.*)$/.exec(line.trim());
     if (!m) continue;

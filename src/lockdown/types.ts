@@ -6,7 +6,10 @@ import type { Output } from "../ui/output";
 
 /** One authenticated SSH connection (structurally the same as src/remote's Target). */
 export interface RemoteSession {
-  run(command: string, opts?: { stdin?: string | Buffer; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  run(
+    command: string,
+    opts?: { stdin?: string | Buffer; timeoutMs?: number },
+  ): Promise<{ code: number | null; stdout: string; stderr: string }>;
   upload(path: string, data: string | Buffer, mode: number): Promise<void>;
   close(): Promise<void>;
 }

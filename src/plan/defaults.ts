@@ -14,14 +14,29 @@ const MIN_DISK_BYTES = 8 * 1024 ** 3;
 /** Two disks count as a mirror pair when their sizes differ by at most this fraction. */
 const MIRROR_TOLERANCE = 0.02;
 /** Ports the profiles' services use: the SSH port must not collide with them. */
-const PROFILE_PORTS: Record<NodeConfig["profile"], number[]> = { base: [], "nix-bitcoin": [8332, 8333, 9735, 50001], "peer-observer": [4222, 8332, 8333, 51820] };
+const PROFILE_PORTS: Record<NodeConfig["profile"], number[]> = {
+  base: [],
+  "nix-bitcoin": [8332, 8333, 9735, 50001],
+  "peer-observer": [4222, 8332, 8333, 51820],
+};
 
 /** Disks a system could be installed on: real, writable, big enough. */
 export function installableDisks(facts: Facts): Disk[] {
-  return facts.disks.filter((d) => !d.readOnly && !d.removable && d.sizeBytes >= MIN_DISK_BYTES && !/^(zram|loop|ram|sr|fd)\d/.test(d.name));
+  return facts.disks.filter(
+    (d) => !d.readOnly && !d.removable && d.sizeBytes >= MIN_DISK_BYTES && !/^(zram|loop|ram|sr|fd)\d/.test(d.name),
+  );
 }
 
-const TRANSPORT_RANK: Record<Disk["transport"], number> = { nvme: 0, virtio: 1, scsi: 2, sata: 3, xen: 4, unknown: 5, mmc: 6, usb: 7 };
+const TRANSPORT_RANK: Record<Disk["transport"], number> = {
+  nvme: 0,
+  virtio: 1,
+  scsi: 2,
+  sata: 3,
+  xen: 4,
+  unknown: 5,
+  mmc: 6,
+  usb: 7,
+};
 
 /**
  * The system disk when the operator names none: the disk holding / (a VPS's only disk); otherwise the
@@ -32,7 +47,15 @@ export function preferredSystemDisk(facts: Facts): Disk | null {
   const disks = installableDisks(facts);
   const root = disks.find((d) => d.holdsRoot);
   if (root) return root;
-  return [...disks].sort((a, b) => Number(a.rotational) - Number(b.rotational) || TRANSPORT_RANK[a.transport] - TRANSPORT_RANK[b.transport] || a.sizeBytes - b.sizeBytes || a.name.localeCompare(b.name))[0] ?? null;
+  return (
+    [...disks].sort(
+      (a, b) =>
+        Number(a.rotational) - Number(b.rotational) ||
+        TRANSPORT_RANK[a.transport] - TRANSPORT_RANK[b.transport] ||
+        a.sizeBytes - b.sizeBytes ||
+        a.name.localeCompare(b.name),
+    )[0] ?? null
+  );
 }
 
 /** Pairs of installable disks of (nearly) equal size: candidates for a mirror layout. */
@@ -89,10 +112,15 @@ function resolveDevice(facts: Facts, path: string, field: string): Disk {
   const d = findDisk(facts, path);
   if (!d) {
     const list = facts.disks.map((x) => `${x.path} ${gib(x.sizeBytes)}`).join(", ") || "none found";
-    throw badField(field, `${path} is not a disk on this machine (disks: ${list})`, "name one of the disks listed, preferably by /dev/disk/by-id");
+    throw badField(
+      field,
+      `${path} is not a disk on this machine (disks: ${list})`,
+      "name one of the disks listed, preferably by /dev/disk/by-id",
+    );
   }
   if (d.readOnly) throw badField(field, `${path} is read-only`, "pick a writable disk");
-  if (d.sizeBytes < MIN_DISK_BYTES) throw badField(field, `${path} has only ${gib(d.sizeBytes)}; at least 8 GiB is needed`, "pick a bigger disk");
+  if (d.sizeBytes < MIN_DISK_BYTES)
+    throw badField(field, `${path} has only ${gib(d.sizeBytes)}; at least 8 GiB is needed`, "pick a bigger disk");
   return d;
 }
 
@@ -112,7 +140,12 @@ export interface ResolveOptions {
  * Device paths come back as stable paths (by-id where one exists). Notes say what was chosen for the
  * operator.
  */
-export function resolveConfig(partial: PartialConfig, facts: Facts, opts: ResolveOptions = { interactive: false }, notes: string[] = []): NodeConfig {
+export function resolveConfig(
+  partial: PartialConfig,
+  facts: Facts,
+  opts: ResolveOptions = { interactive: false },
+  notes: string[] = [],
+): NodeConfig {
   const d = defaultsFromFacts(facts) as NodeConfig;
   const layout = partial.disk?.layout ?? d.disk.layout;
   const mirror = layout.startsWith("mirror");
@@ -120,28 +153,65 @@ export function resolveConfig(partial: PartialConfig, facts: Facts, opts: Resolv
   if (!devices) {
     if (mirror) {
       const pair = mirrorCandidates(facts)[0];
-      if (!pair) throw badField("disk.devices", `layout "${layout}" needs two disks of similar size and none were found (disks: ${facts.disks.map((x) => `${x.path} ${gib(x.sizeBytes)}`).join(", ") || "none"})`, 'choose "ext4" or "btrfs", or list two disks in disk.devices');
+      if (!pair)
+        throw badField(
+          "disk.devices",
+          `layout "${layout}" needs two disks of similar size and none were found (disks: ${facts.disks.map((x) => `${x.path} ${gib(x.sizeBytes)}`).join(", ") || "none"})`,
+          'choose "ext4" or "btrfs", or list two disks in disk.devices',
+        );
       devices = pair.map(stablePath);
       notes.push(`mirror disks chosen: ${pair.map((x) => `${x.path} (${gib(x.sizeBytes)})`).join(" + ")}`);
     } else {
-      if (d.disk.devices.length === 0) throw badField("disk.devices", "missing, and no disk of at least 8 GiB was found on this machine", "name the system disk in disk.devices, e.g. [\"/dev/sda\"]");
+      if (d.disk.devices.length === 0)
+        throw badField(
+          "disk.devices",
+          "missing, and no disk of at least 8 GiB was found on this machine",
+          'name the system disk in disk.devices, e.g. ["/dev/sda"]',
+        );
       devices = d.disk.devices;
       const chosen = findDisk(facts, devices[0]!)!;
       const others = installableDisks(facts).filter((x) => x !== chosen);
-      notes.push(`system disk chosen: ${chosen.path} (${gib(chosen.sizeBytes)}${chosen.holdsRoot ? ", holds the current /" : ""})${others.length ? `; also present: ${others.map((x) => `${x.path} ${gib(x.sizeBytes)}`).join(", ")}` : ""}`);
+      notes.push(
+        `system disk chosen: ${chosen.path} (${gib(chosen.sizeBytes)}${chosen.holdsRoot ? ", holds the current /" : ""})${others.length ? `; also present: ${others.map((x) => `${x.path} ${gib(x.sizeBytes)}`).join(", ")}` : ""}`,
+      );
     }
   }
-  if (mirror && devices.length !== 2) throw badField("disk.devices", `layout "${layout}" needs exactly 2 disks, ${devices.length} given`, "list two disks of similar size");
-  if (!mirror && devices.length !== 1) throw badField("disk.devices", `layout "${layout}" uses 1 disk, ${devices.length} given`, 'list one disk, or choose "mirror-mdadm" / "mirror-zfs" for two');
+  if (mirror && devices.length !== 2)
+    throw badField(
+      "disk.devices",
+      `layout "${layout}" needs exactly 2 disks, ${devices.length} given`,
+      "list two disks of similar size",
+    );
+  if (!mirror && devices.length !== 1)
+    throw badField(
+      "disk.devices",
+      `layout "${layout}" uses 1 disk, ${devices.length} given`,
+      'list one disk, or choose "mirror-mdadm" / "mirror-zfs" for two',
+    );
   const disks = devices.map((p, i) => resolveDevice(facts, p, `disk.devices[${i}]`));
   if (disks.length === 2) {
-    if (disks[0] === disks[1]) throw badField("disk.devices[1]", `${devices[1]} is the same disk as disk.devices[0]`, "a mirror needs two different disks");
-    if (!similarSize(disks[0]!, disks[1]!)) throw badField("disk.devices", `the mirror disks differ in size (${gib(disks[0]!.sizeBytes)} and ${gib(disks[1]!.sizeBytes)})`, "pick two disks of the same size");
+    if (disks[0] === disks[1])
+      throw badField(
+        "disk.devices[1]",
+        `${devices[1]} is the same disk as disk.devices[0]`,
+        "a mirror needs two different disks",
+      );
+    if (!similarSize(disks[0]!, disks[1]!))
+      throw badField(
+        "disk.devices",
+        `the mirror disks differ in size (${gib(disks[0]!.sizeBytes)} and ${gib(disks[1]!.sizeBytes)})`,
+        "pick two disks of the same size",
+      );
   }
   let data = partial.disk?.data ?? null;
   if (data) {
     const dd = resolveDevice(facts, data.device, "disk.data.device");
-    if (disks.includes(dd)) throw badField("disk.data.device", `${data.device} is also a system disk`, "the data disk must be a separate disk that the install does not repartition");
+    if (disks.includes(dd))
+      throw badField(
+        "disk.data.device",
+        `${data.device} is also a system disk`,
+        "the data disk must be a separate disk that the install does not repartition",
+      );
     // a partitioned data disk would be neither formatted nor mounted by disko: the install would
     // stop after the system disk was already erased, so refuse it now
     checkDataDiskFacts(dd);
@@ -151,11 +221,17 @@ export function resolveConfig(partial: PartialConfig, facts: Facts, opts: Resolv
   const profile = partial.profile ?? d.profile;
   const sshPort = partial.ssh?.port ?? d.ssh.port;
   if (PROFILE_PORTS[profile].includes(sshPort)) {
-    throw badField("ssh.port", `${sshPort} is used by the ${profile} profile's services`, `pick another port, e.g. ${DEFAULT_SSH_PORT}`);
+    throw badField(
+      "ssh.port",
+      `${sshPort} is used by the ${profile} profile's services`,
+      `pick another port, e.g. ${DEFAULT_SSH_PORT}`,
+    );
   }
   const keys = partial.ssh?.authorizedKeys ?? [];
   if (keys.length === 0 && opts.allowNoKeys) {
-    notes.push("ssh.authorizedKeys: none given; this flake is for looking at only, and the install refuses it until a key is added");
+    notes.push(
+      "ssh.authorizedKeys: none given; this flake is for looking at only, and the install refuses it until a key is added",
+    );
   } else if (keys.length === 0) {
     throw new UserError("ssh.authorizedKeys: missing; without a key nobody can log in to the new system", {
       field: "ssh.authorizedKeys",
@@ -163,15 +239,23 @@ export function resolveConfig(partial: PartialConfig, facts: Facts, opts: Resolv
     });
   }
   const hostname = partial.hostname ?? d.hostname;
-  if (!partial.hostname && !hostnameFromFacts(facts)) notes.push(`host name: the facts carry no usable host name, so "${hostname}" (set "hostname" in nixnode.json)`);
+  if (!partial.hostname && !hostnameFromFacts(facts))
+    notes.push(`host name: the facts carry no usable host name, so "${hostname}" (set "hostname" in nixnode.json)`);
   return {
     hostname,
     nixos: partial.nixos ?? d.nixos,
     timezone: partial.timezone ?? d.timezone,
     profile,
     disk: { layout, devices: disks.map(stablePath), swap: partial.disk?.swap ?? d.disk.swap, data },
-    ssh: { port: sshPort, authorizedKeys: keys, adminUser: partial.ssh?.adminUser === undefined ? d.ssh.adminUser : partial.ssh.adminUser },
-    fail2ban: { enable: partial.fail2ban?.enable ?? d.fail2ban.enable, ignoreIP: partial.fail2ban?.ignoreIP ?? d.fail2ban.ignoreIP },
+    ssh: {
+      port: sshPort,
+      authorizedKeys: keys,
+      adminUser: partial.ssh?.adminUser === undefined ? d.ssh.adminUser : partial.ssh.adminUser,
+    },
+    fail2ban: {
+      enable: partial.fail2ban?.enable ?? d.fail2ban.enable,
+      ignoreIP: partial.fail2ban?.ignoreIP ?? d.fail2ban.ignoreIP,
+    },
     install: { ...d.install, ...partial.install },
     lockdown: { ...d.lockdown, ...partial.lockdown },
   };

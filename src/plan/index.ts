@@ -29,7 +29,12 @@ export interface PlanFromFactsInput {
 export function planFromFacts(input: PlanFromFactsInput): InstallPlan {
   refuseUninstallable(input.facts, input.local);
   const notes: string[] = [];
-  const config = resolveConfig(input.config, input.facts, { interactive: false, allowNoKeys: input.allowNoKeys }, notes);
+  const config = resolveConfig(
+    input.config,
+    input.facts,
+    { interactive: false, allowNoKeys: input.allowNoKeys },
+    notes,
+  );
   const plan = buildPlan(config, input.facts, { facterReport: input.facterReport ?? undefined, local: input.local });
   return { ...plan, notes: [...notes, ...plan.notes] };
 }

@@ -16,11 +16,22 @@ export const ALL_ETHERNET = "ethernet";
 const CONFIGURABLE_KINDS: ReadonlyArray<NetInterface["kind"]> = ["ethernet", "other"];
 
 export function planNetwork(facts: Facts, notes: string[] = []): NetworkPlan {
-  const candidates = facts.network.interfaces.filter((i) => i.mac && CONFIGURABLE_KINDS.includes(i.kind) && i.mac !== "00:00:00:00:00:00");
+  const candidates = facts.network.interfaces.filter(
+    (i) => i.mac && CONFIGURABLE_KINDS.includes(i.kind) && i.mac !== "00:00:00:00:00:00",
+  );
   const withGlobal = candidates.filter((i) => i.addresses.some(isGlobal));
   // Bonds, bridges and VLANs are not generated (yet): say so loudly rather than drop them quietly.
-  for (const i of facts.network.interfaces.filter((x) => !CONFIGURABLE_KINDS.includes(x.kind) && x.kind !== "loopback" && x.addresses.some(isGlobal))) {
-    notes.push(`network: ${i.name} (${i.kind}) holds ${i.addresses.filter(isGlobal).map((a) => `${a.address}/${a.prefix}`).join(", ")}, but bonds, bridges and VLANs are not carried over; describe it in hosts/<host>/network.nix before installing, or the machine may not answer after the reboot`);
+  for (const i of facts.network.interfaces.filter(
+    (x) => !CONFIGURABLE_KINDS.includes(x.kind) && x.kind !== "loopback" && x.addresses.some(isGlobal),
+  )) {
+    notes.push(
+      `network: ${i.name} (${i.kind}) holds ${i.addresses
+        .filter(isGlobal)
+        .map((a) => `${a.address}/${a.prefix}`)
+        .join(
+          ", ",
+        )}, but bonds, bridges and VLANs are not carried over; describe it in hosts/<host>/network.nix before installing, or the machine may not answer after the reboot`,
+    );
   }
   let interfaces: NetInterfacePlan[];
   if (withGlobal.length > 0) {
@@ -28,20 +39,29 @@ export function planNetwork(facts: Facts, notes: string[] = []): NetworkPlan {
   } else {
     // A facter report (or a probe on a box with no address yet) records no addresses: DHCP on every
     // wired interface is the only honest default, and the operator is told so.
-    interfaces = candidates.filter((i) => i.kind === "ethernet").map((i) => ({ name: i.name, mac: i.mac!, dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }));
+    interfaces = candidates
+      .filter((i) => i.kind === "ethernet")
+      .map((i) => ({ name: i.name, mac: i.mac!, dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }));
     if (interfaces.length === 0) {
       // No MACs either (nixos-facter reports record none): one unit for every wired interface,
       // matched by type, since kernel names may differ under the new system.
       interfaces = [{ name: ALL_ETHERNET, mac: "", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }];
     }
-    notes.push(`network: no addresses were captured, so the new system uses DHCP on ${interfaces[0]!.mac ? interfaces.map((i) => i.name).join(", ") : "every wired interface"}; if this provider assigns static addresses, plan from \`nixnode-install detect\` facts instead`);
+    notes.push(
+      `network: no addresses were captured, so the new system uses DHCP on ${interfaces[0]!.mac ? interfaces.map((i) => i.name).join(", ") : "every wired interface"}; if this provider assigns static addresses, plan from \`nixnode-install detect\` facts instead`,
+    );
   }
   const anyStatic = interfaces.some((i) => i.addresses.length > 0);
   let dns = facts.network.dns.filter((s) => !isLoopback(s) && !isLinkLocal(s));
-  if (dns.length < facts.network.dns.length) notes.push("network: the local resolver stub (127.0.0.53 or similar) is not carried over; its upstream servers are used when known");
+  if (dns.length < facts.network.dns.length)
+    notes.push(
+      "network: the local resolver stub (127.0.0.53 or similar) is not carried over; its upstream servers are used when known",
+    );
   if (dns.length === 0 && anyStatic) {
     dns = FALLBACK_DNS;
-    notes.push(`network: static addresses but no usable DNS server was captured; using ${FALLBACK_DNS.join(", ")} (change in host.json network.dns)`);
+    notes.push(
+      `network: static addresses but no usable DNS server was captured; using ${FALLBACK_DNS.join(", ")} (change in host.json network.dns)`,
+    );
   }
   return { interfaces, dns };
 }
@@ -65,12 +85,20 @@ function planInterface(iface: NetInterface, facts: Facts): NetInterfacePlan {
     const statics = fam === 4 ? staticV4 : staticV6;
     if (statics.length === 0) continue; // DHCP / router advertisements bring their own routes
     for (const r of ownRoutes.filter((x) => x.family === fam && isStaticRoute(x))) {
-      routes.push({ destination: r.destination === "default" ? (fam === 4 ? "0.0.0.0/0" : "::/0") : r.destination, gateway: r.gateway!, onLink: r.onLink || !statics.some((a) => inPrefix(r.gateway!, a.address, a.prefix)) });
+      routes.push({
+        destination: r.destination === "default" ? (fam === 4 ? "0.0.0.0/0" : "::/0") : r.destination,
+        gateway: r.gateway!,
+        onLink: r.onLink || !statics.some((a) => inPrefix(r.gateway!, a.address, a.prefix)),
+      });
     }
     const gw = fam === 4 ? facts.network.defaultGateway4 : facts.network.defaultGateway6;
     const hasDefault = routes.some((r) => r.destination === (fam === 4 ? "0.0.0.0/0" : "::/0"));
     if (gw && gw.dev === iface.name && !hasDefault) {
-      routes.push({ destination: fam === 4 ? "0.0.0.0/0" : "::/0", gateway: gw.address, onLink: gw.onLink || !statics.some((a) => inPrefix(gw.address, a.address, a.prefix)) });
+      routes.push({
+        destination: fam === 4 ? "0.0.0.0/0" : "::/0",
+        gateway: gw.address,
+        onLink: gw.onLink || !statics.some((a) => inPrefix(gw.address, a.address, a.prefix)),
+      });
     }
   }
   return { name: iface.name, mac: iface.mac!, dhcp4, ipv6AcceptRA: staticV6.length === 0, addresses, routes };

@@ -15,25 +15,51 @@ export interface ParsedPublicKey {
 }
 
 const SK_TYPES = ["sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"] as const;
-const ACCEPTED = "ssh-ed25519, ssh-rsa (2048 bits or more), ecdsa-sha2-nistp256/384/521, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com";
+const ACCEPTED =
+  "ssh-ed25519, ssh-rsa (2048 bits or more), ecdsa-sha2-nistp256/384/521, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com";
 
 export function parsePublicKey(value: unknown, field: string): ParsedPublicKey {
-  if (typeof value !== "string") throw badField(field, `${value === undefined ? "missing" : JSON.stringify(value)} is not a public key line`, "paste the contents of your ~/.ssh/id_ed25519.pub");
+  if (typeof value !== "string")
+    throw badField(
+      field,
+      `${value === undefined ? "missing" : JSON.stringify(value)} is not a public key line`,
+      "paste the contents of your ~/.ssh/id_ed25519.pub",
+    );
   const line = value.trim();
   if (/PRIVATE KEY/.test(line)) {
-    throw badField(field, "this is a PRIVATE key", "never share it; paste the matching .pub file instead (ssh-keygen -y -f KEY prints it)");
+    throw badField(
+      field,
+      "this is a PRIVATE key",
+      "never share it; paste the matching .pub file instead (ssh-keygen -y -f KEY prints it)",
+    );
   }
   if (line === "") throw badField(field, "is empty", "paste the contents of your ~/.ssh/id_ed25519.pub");
   if (/[\r\n]/.test(line)) throw badField(field, "holds more than one line", "give one key per list entry");
   const parts = line.split(/\s+/);
   const [type, blob] = parts;
   const comment = parts.slice(2).join(" ");
-  if (!type || !blob) throw badField(field, `${JSON.stringify(short(line))} is not an OpenSSH public key`, `expected "TYPE BASE64 [comment]" with TYPE one of ${ACCEPTED}`);
-  if (type === "ssh-dss") throw badField(field, "DSA keys are no longer accepted by OpenSSH", "create an ed25519 key: ssh-keygen -t ed25519");
+  if (!type || !blob)
+    throw badField(
+      field,
+      `${JSON.stringify(short(line))} is not an OpenSSH public key`,
+      `expected "TYPE BASE64 [comment]" with TYPE one of ${ACCEPTED}`,
+    );
+  if (type === "ssh-dss")
+    throw badField(field, "DSA keys are no longer accepted by OpenSSH", "create an ed25519 key: ssh-keygen -t ed25519");
   const bytes = decodeBase64(blob);
-  if (!bytes) throw badField(field, `the key data of ${JSON.stringify(short(line))} is not valid base64`, "copy the whole line from the .pub file");
+  if (!bytes)
+    throw badField(
+      field,
+      `the key data of ${JSON.stringify(short(line))} is not valid base64`,
+      "copy the whole line from the .pub file",
+    );
   const blobType = readString(bytes, 0)?.value.toString("latin1");
-  if (blobType !== type) throw badField(field, `the key data does not match its type "${type}"`, "copy the whole line from the .pub file, unchanged");
+  if (blobType !== type)
+    throw badField(
+      field,
+      `the key data does not match its type "${type}"`,
+      "copy the whole line from the .pub file, unchanged",
+    );
   const fingerprint = `SHA256:${sshFingerprint(bytes)}`;
   if ((SK_TYPES as readonly string[]).includes(type)) {
     checkSecurityKeyBlob(bytes, type, field);
@@ -45,8 +71,14 @@ export function parsePublicKey(value: unknown, field: string): ParsedPublicKey {
   } catch {
     throw badField(field, `"${type}" is not a supported public key type`, `use one of ${ACCEPTED}`);
   }
-  if (key.type === "rsa" && key.size < 2048) throw badField(field, `this RSA key has ${key.size} bits; at least 2048 are required`, "create an ed25519 key: ssh-keygen -t ed25519");
-  if (!["ed25519", "rsa", "ecdsa"].includes(key.type)) throw badField(field, `"${type}" is not a supported public key type`, `use one of ${ACCEPTED}`);
+  if (key.type === "rsa" && key.size < 2048)
+    throw badField(
+      field,
+      `this RSA key has ${key.size} bits; at least 2048 are required`,
+      "create an ed25519 key: ssh-keygen -t ed25519",
+    );
+  if (!["ed25519", "rsa", "ecdsa"].includes(key.type))
+    throw badField(field, `"${type}" is not a supported public key type`, `use one of ${ACCEPTED}`);
   return { line, type, fingerprint, comment };
 }
 
@@ -68,7 +100,8 @@ function readString(b: Buffer, at: number): { value: Buffer; next: number } | nu
 
 /** sshpk does not know the FIDO key types; check their wire layout by hand (PROTOCOL.u2f). */
 function checkSecurityKeyBlob(b: Buffer, type: string, field: string): void {
-  const bad = () => badField(field, `the ${type} key data is truncated or malformed`, "copy the whole line from the .pub file");
+  const bad = () =>
+    badField(field, `the ${type} key data is truncated or malformed`, "copy the whole line from the .pub file");
   let at = readString(b, 0)!.next;
   if (type === "sk-ecdsa-sha2-nistp256@openssh.com") {
     const curve = readString(b, at);

@@ -114,7 +114,13 @@ export interface InstallPlan {
   /** Hardware: from a facter report (hardware.facter.reportPath) or from facts. */
   hardware:
     | { kind: "facter"; report: unknown }
-    | { kind: "modules"; initrdModules: string[]; kernelModules: string[]; cpuVendor: Facts["cpu"]["vendor"]; guest: "qemu" | "hyperv" | "vmware" | "xen" | "none" };
+    | {
+        kind: "modules";
+        initrdModules: string[];
+        kernelModules: string[];
+        cpuVendor: Facts["cpu"]["vendor"];
+        guest: "qemu" | "hyperv" | "vmware" | "xen" | "none";
+      };
   /** Notes for the operator (defaults chosen, things to check). */
   notes: string[];
 }

@@ -23,7 +23,11 @@ export function makeAuthHandler(
   succeededWith: (m: string) => void,
 ): ConnectConfig["authHandler"] {
   const steps: Step[] = [];
-  if (opts.agentSocket) steps.push({ methods: ["publickey"], make: async () => ({ type: "agent", username: user, agent: opts.agentSocket }) });
+  if (opts.agentSocket)
+    steps.push({
+      methods: ["publickey"],
+      make: async () => ({ type: "agent", username: user, agent: opts.agentSocket }),
+    });
   for (const file of opts.identityFiles ?? []) {
     steps.push({
       methods: ["publickey"],
@@ -53,8 +57,13 @@ export function makeAuthHandler(
         type: "keyboard-interactive",
         username: user,
         // answer password prompts only; anything else (a one-time code) gets an empty answer and fails
-        prompt: (_n: string, _i: string, _l: string, prompts: Array<{ prompt: string }>, finish: (a: string[]) => void) =>
-          finish(prompts.map((p) => (/pass(word|phrase)?/i.test(p.prompt) ? answer : ""))),
+        prompt: (
+          _n: string,
+          _i: string,
+          _l: string,
+          prompts: Array<{ prompt: string }>,
+          finish: (a: string[]) => void,
+        ) => finish(prompts.map((p) => (/pass(word|phrase)?/i.test(p.prompt) ? answer : ""))),
       };
     },
   };
@@ -68,7 +77,12 @@ export function makeAuthHandler(
     if (methodsLeft) trace.offered = methodsLeft;
     if (last) trace.tried.push(last);
     // a typed password that failed: ask again, as ssh does (3 tries in all)
-    if ((last === "password" || last === "keyboard-interactive") && opts.password === undefined && passwordPrompts > 0 && passwordPrompts < MAX_PASSWORD_PROMPTS) {
+    if (
+      (last === "password" || last === "keyboard-interactive") &&
+      opts.password === undefined &&
+      passwordPrompts > 0 &&
+      passwordPrompts < MAX_PASSWORD_PROMPTS
+    ) {
       password = undefined;
       i = steps.indexOf(passwordStep);
     }

@@ -10,7 +10,8 @@ export interface Destination {
   port?: number;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const IPV4 = { test: (s: string) => isIPv4(s) };
 const USER = /^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/;
 
@@ -31,8 +32,10 @@ export function parseDestination(input: string, field = "target"): Destination {
   if (at >= 0) {
     user = s.slice(0, at);
     rest = s.slice(at + 1);
-    if (user === "") throw badField(field, `"${input}" has an empty user name before "@"`, "write root@host, or leave out the @");
-    if (!USER.test(user)) throw badField(field, `"${user}" is not a valid user name`, "user names are letters, digits, '.', '_' and '-'");
+    if (user === "")
+      throw badField(field, `"${input}" has an empty user name before "@"`, "write root@host, or leave out the @");
+    if (!USER.test(user))
+      throw badField(field, `"${user}" is not a valid user name`, "user names are letters, digits, '.', '_' and '-'");
   }
   if (rest === "") throw badField(field, `"${input}" has no host after "@"`, example);
 
@@ -47,10 +50,16 @@ export function parseDestination(input: string, field = "target"): Destination {
       if (!after.startsWith(":")) throw badField(field, `"${input}": unexpected "${after}" after "]"`, example);
       portText = after.slice(1);
     }
-    if (!isIpv6(host) && !IPV4.test(host) && !HOSTNAME.test(host)) throw badField(field, `"${host}" is not an IP address or host name`, example);
+    if (!isIpv6(host) && !IPV4.test(host) && !HOSTNAME.test(host))
+      throw badField(field, `"${host}" is not an IP address or host name`, example);
   } else if (rest.split(":").length > 2) {
     // several colons without brackets: only a bare IPv6 literal (no port possible)
-    if (!isIpv6(rest)) throw badField(field, `"${rest}" is not a valid IPv6 address`, "put IPv6 addresses in brackets when you add a port: root@[2001:db8::1]:22");
+    if (!isIpv6(rest))
+      throw badField(
+        field,
+        `"${rest}" is not a valid IPv6 address`,
+        "put IPv6 addresses in brackets when you add a port: root@[2001:db8::1]:22",
+      );
     host = rest;
   } else {
     const colon = rest.indexOf(":");
@@ -63,7 +72,11 @@ export function parseDestination(input: string, field = "target"): Destination {
   let port: number | undefined;
   if (portText !== undefined) {
     if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-      throw badField(field, `"${portText}" is not a port number (1-65535)`, `fix the part after ":" in "${input}", e.g. ${user ? user + "@" : ""}${host.includes(":") ? `[${host}]` : host}:22`);
+      throw badField(
+        field,
+        `"${portText}" is not a port number (1-65535)`,
+        `fix the part after ":" in "${input}", e.g. ${user ? user + "@" : ""}${host.includes(":") ? `[${host}]` : host}:22`,
+      );
     }
     port = Number(portText);
   }

@@ -12,22 +12,31 @@ export interface LoadedIdentity {
 const MAX_PASSPHRASE_TRIES = 3;
 
 /** null = skip this key (encrypted and nobody to ask, or the operator gave no passphrase). */
-export async function loadIdentity(file: string, askPassphrase?: (file: string) => Promise<string | undefined>): Promise<LoadedIdentity | null> {
+export async function loadIdentity(
+  file: string,
+  askPassphrase?: (file: string) => Promise<string | undefined>,
+): Promise<LoadedIdentity | null> {
   let data: Buffer;
   try {
     data = readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`--identity: cannot read ${file} (${code === "ENOENT" ? "no such file" : code ?? String(e)})`, {
-      field: "--identity",
-      hint: "give the path of your PRIVATE key file, e.g. -i ~/.ssh/id_ed25519",
-    });
+    throw new UserError(
+      `--identity: cannot read ${file} (${code === "ENOENT" ? "no such file" : (code ?? String(e))})`,
+      {
+        field: "--identity",
+        hint: "give the path of your PRIVATE key file, e.g. -i ~/.ssh/id_ed25519",
+      },
+    );
   }
   const plain = utils.parseKey(data);
   if (!(plain instanceof Error)) {
     const key = Array.isArray(plain) ? plain[0] : plain;
     if (!key?.isPrivateKey()) {
-      throw new UserError(`--identity: ${file} is a public key`, { field: "--identity", hint: `use the private key (probably ${file.replace(/\.pub$/, "")})` });
+      throw new UserError(`--identity: ${file} is a public key`, {
+        field: "--identity",
+        hint: `use the private key (probably ${file.replace(/\.pub$/, "")})`,
+      });
     }
     return { data };
   }

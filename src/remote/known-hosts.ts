@@ -100,20 +100,29 @@ export function readKnownHosts(files: string[]): KnownHostEntry[] {
 /** Types known for host:port, to ask the server for those first (as OpenSSH does). */
 export function knownKeyTypes(entries: KnownHostEntry[], host: string, port: number): string[] {
   const names = [knownHostsName(host, port)];
-  return [...new Set(entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, names)).map((e) => e.type))];
+  return [
+    ...new Set(entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, names)).map((e) => e.type)),
+  ];
 }
 
 /** "ssh-ed25519 AAAA... comment" (a .pub file or authorized_keys line) -> HostKey. */
 export function parsePublicKeyLine(line: string): HostKey {
   const [type, b64] = line.trim().split(/\s+/);
-  if (!type || !b64 || !/^[A-Za-z0-9+/]+=*$/.test(b64)) throw new Error(`not an OpenSSH public key line: "${line.slice(0, 40)}"`);
+  if (!type || !b64 || !/^[A-Za-z0-9+/]+=*$/.test(b64))
+    throw new Error(`not an OpenSSH public key line: "${line.slice(0, 40)}"`);
   const blob = Buffer.from(b64, "base64");
   if (keyTypeOf(blob) !== type) throw new Error(`public key line: the key inside is ${keyTypeOf(blob)}, not ${type}`);
   return { type, blob };
 }
 
 /** Appends host:port's key to a known_hosts file (created 0600 in a 0700 folder if missing). */
-export function addKnownHost(file: string, host: string, port: number, keyOrLine: HostKey | string, opts: { hash?: boolean } = {}): void {
+export function addKnownHost(
+  file: string,
+  host: string,
+  port: number,
+  keyOrLine: HostKey | string,
+  opts: { hash?: boolean } = {},
+): void {
   const key = typeof keyOrLine === "string" ? parsePublicKeyLine(keyOrLine) : keyOrLine;
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const name = knownHostsName(host, port);

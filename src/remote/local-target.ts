@@ -30,7 +30,13 @@ export class LocalTarget implements Target {
       const timer =
         o.timeoutMs === undefined
           ? undefined
-          : setTimeout(() => settle(new OperationError(`a local command did not finish within ${Math.round(o.timeoutMs! / 1000)} s`)), o.timeoutMs);
+          : setTimeout(
+              () =>
+                settle(
+                  new OperationError(`a local command did not finish within ${Math.round(o.timeoutMs! / 1000)} s`),
+                ),
+              o.timeoutMs,
+            );
       child.stdout.setEncoding("utf8").on("data", (d: string) => {
         stdout += d;
         o.onStdout?.(d);

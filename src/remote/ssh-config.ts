@@ -36,7 +36,14 @@ export function matchHostPatterns(name: string, patterns: string[]): boolean {
 }
 
 function globMatch(s: string, pattern: string): boolean {
-  const re = new RegExp("^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
+  const re = new RegExp(
+    "^" +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".") +
+      "$",
+  );
   return re.test(s);
 }
 
@@ -81,16 +88,26 @@ function readConfigLines(file: string, home: string, depth = 0): Line[] {
       const p = expandTilde(arg, home);
       const abs = isAbsolute(p) ? p : join(home, ".ssh", p);
       const dir = dirname(abs);
-      const files = abs.includes("*") || abs.includes("?")
-        ? (existsSync(dir) ? readdirSync(dir).filter((f) => globMatch(f, basename(abs))).sort().map((f) => join(dir, f)) : [])
-        : [abs];
+      const files =
+        abs.includes("*") || abs.includes("?")
+          ? existsSync(dir)
+            ? readdirSync(dir)
+                .filter((f) => globMatch(f, basename(abs)))
+                .sort()
+                .map((f) => join(dir, f))
+            : []
+          : [abs];
       for (const f of files) out.push(...readConfigLines(f, home, depth + 1));
     }
   }
   return out;
 }
 
-export function resolveSshConfig(alias: string, text: string | Line[], opts: { home?: string; localUser?: string; remoteUser?: string } = {}): SshConfigHost {
+export function resolveSshConfig(
+  alias: string,
+  text: string | Line[],
+  opts: { home?: string; localUser?: string; remoteUser?: string } = {},
+): SshConfigHost {
   const home = opts.home ?? homedir();
   const lines = typeof text === "string" ? tokenize(text) : text;
   const values = new Map<string, string[]>();
@@ -116,12 +133,25 @@ export function resolveSshConfig(alias: string, text: string | Line[], opts: { h
   const hostName = (first("hostname") ?? alias).replace(/%h/g, alias).replace(/%%/g, "%");
   const user = first("user");
   const portText = first("port");
-  const port = portText !== undefined && /^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65535 ? Number(portText) : undefined;
+  const port =
+    portText !== undefined && /^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65535
+      ? Number(portText)
+      : undefined;
   const localUser = opts.localUser ?? safeUser();
   const remoteUser = opts.remoteUser ?? user ?? localUser;
   const expand = (p: string) =>
     expandTilde(p, home).replace(/%(.)/g, (_, c: string) =>
-      c === "d" ? home : c === "h" ? hostName : c === "r" ? remoteUser : c === "u" ? localUser : c === "%" ? "%" : `%${c}`,
+      c === "d"
+        ? home
+        : c === "h"
+          ? hostName
+          : c === "r"
+            ? remoteUser
+            : c === "u"
+              ? localUser
+              : c === "%"
+                ? "%"
+                : `%${c}`,
     );
   const io = first("identitiesonly");
   return {
@@ -137,7 +167,11 @@ export function resolveSshConfig(alias: string, text: string | Line[], opts: { h
 }
 
 /** Resolves `alias` from a config file (default ~/.ssh/config); a missing file resolves to itself. */
-export function resolveSshConfigFile(alias: string, file?: string, opts: { home?: string; remoteUser?: string } = {}): SshConfigHost {
+export function resolveSshConfigFile(
+  alias: string,
+  file?: string,
+  opts: { home?: string; remoteUser?: string } = {},
+): SshConfigHost {
   const home = opts.home ?? homedir();
   return resolveSshConfig(alias, readConfigLines(file ?? join(home, ".ssh", "config"), home), { ...opts, home });
 }

@@ -40,7 +40,10 @@ export function describeConnectError(e: NodeJS.ErrnoException, host: string, por
         cause: e,
       });
     case "ETIMEDOUT":
-      return new OperationError(`${where}: no answer (timed out)`, { hint: "check the address; a firewall that drops packets looks like this", cause: e });
+      return new OperationError(`${where}: no answer (timed out)`, {
+        hint: "check the address; a firewall that drops packets looks like this",
+        cause: e,
+      });
     case "ECONNRESET":
     case "EPIPE":
       return new OperationError(`${where}: the connection was reset during the SSH handshake`, {
@@ -53,21 +56,32 @@ export function describeConnectError(e: NodeJS.ErrnoException, host: string, por
 }
 
 export function describeAuthFailure(t: AuthTrace): Error {
-  if (t.error) return isNixnodeError(t.error) ? t.error : new OperationError(`${t.where}: login failed: ${t.error.message}`, { cause: t.error });
+  if (t.error)
+    return isNixnodeError(t.error)
+      ? t.error
+      : new OperationError(`${t.where}: login failed: ${t.error.message}`, { cause: t.error });
   const offered = t.offered ? ` (the server offers: ${t.offered.join(", ")})` : "";
   if (t.keyAcceptedThenRefused) {
     return new OperationError(
       t.user === "root"
         ? `${t.where}: the server accepted your key but refused to log in root: root login is disabled (PermitRootLogin no)`
         : `${t.where}: the server accepted your key but refused to log in ${t.user} (AllowUsers/DenyUsers or a locked account)`,
-      { hint: t.user === "root" ? "log in as a user with passwordless sudo instead: user@host" : "check the server's sshd_config and the account" },
+      {
+        hint:
+          t.user === "root"
+            ? "log in as a user with passwordless sudo instead: user@host"
+            : "check the server's sshd_config and the account",
+      },
     );
   }
   if (!t.hadCredentials) {
-    return new UserError(`${t.where}: no way to log in: no SSH agent (SSH_AUTH_SOCK), no key file (-i) and no password`, {
-      field: "--identity",
-      hint: "pass -i ~/.ssh/id_ed25519, start ssh-agent, or give a password (prompt, --password-file, NIXNODE_SSH_PASSWORD)",
-    });
+    return new UserError(
+      `${t.where}: no way to log in: no SSH agent (SSH_AUTH_SOCK), no key file (-i) and no password`,
+      {
+        field: "--identity",
+        hint: "pass -i ~/.ssh/id_ed25519, start ssh-agent, or give a password (prompt, --password-file, NIXNODE_SSH_PASSWORD)",
+      },
+    );
   }
   if (t.passwordTried) {
     return new OperationError(`${t.where}: the password was not accepted${offered}`, {
@@ -78,23 +92,34 @@ export function describeAuthFailure(t: AuthTrace): Error {
     });
   }
   if (t.offered && !t.offered.includes("password") && !t.offered.includes("keyboard-interactive")) {
-    return new OperationError(`${t.where}: none of your keys is accepted and the server allows only public-key login${offered}`, {
-      hint: "pass -i with the key whose .pub is in the server's ~/.ssh/authorized_keys, or add your key there via the provider's console",
-    });
+    return new OperationError(
+      `${t.where}: none of your keys is accepted and the server allows only public-key login${offered}`,
+      {
+        hint: "pass -i with the key whose .pub is in the server's ~/.ssh/authorized_keys, or add your key there via the provider's console",
+      },
+    );
   }
-  return new OperationError(`${t.where}: login failed (tried: ${t.tried.join(", ") || "nothing the server accepts"})${offered}`, {
-    hint: "check the key (-i), the agent, or give a password",
-  });
+  return new OperationError(
+    `${t.where}: login failed (tried: ${t.tried.join(", ") || "nothing the server accepts"})${offered}`,
+    {
+      hint: "check the key (-i), the agent, or give a password",
+    },
+  );
 }
 
 export function hostKeyChanged(where: string, expected: string[], got: string, source: string): Error {
-  return new OperationError(`${where}: THE HOST KEY HAS CHANGED. Refusing to connect; nothing was sent beyond the handshake.`, {
-    details: [`expected (${source}): ${expected.join(", ")}`, `the server presented:  ${got}`],
-    hint:
-      "if you reinstalled this machine, verify the new key via your provider's console, then remove the old entry (ssh-keygen -R HOST) or pass the new --host-key; otherwise someone may be intercepting the connection",
-  });
+  return new OperationError(
+    `${where}: THE HOST KEY HAS CHANGED. Refusing to connect; nothing was sent beyond the handshake.`,
+    {
+      details: [`expected (${source}): ${expected.join(", ")}`, `the server presented:  ${got}`],
+      hint: "if you reinstalled this machine, verify the new key via your provider's console, then remove the old entry (ssh-keygen -R HOST) or pass the new --host-key; otherwise someone may be intercepting the connection",
+    },
+  );
 }
 
 export function hostKeyRejected(where: string, fingerprint: string, reason: string, hint?: string): Error {
-  return new OperationError(`${where}: host key ${fingerprint} not accepted: ${reason}. Nothing was sent beyond the handshake.`, { hint });
+  return new OperationError(
+    `${where}: host key ${fingerprint} not accepted: ${reason}. Nothing was sent beyond the handshake.`,
+    { hint },
+  );
 }

@@ -21,7 +21,13 @@ export function uploadCommand(path: string, mode: number): string {
   return `mkdir -p ${dir} && umask 077 && t=$(mktemp ${dir}/.nixnode-upload.XXXXXX) && { cat > "$t" && chmod ${m} "$t" && mv -f "$t" ${q}; } || { rm -f "$t"; exit 1; }`;
 }
 
-export function runOnChannel(client: Client, command: string, o: RunOptions, where: string, channels: Set<ClientChannel>): Promise<RunResult> {
+export function runOnChannel(
+  client: Client,
+  command: string,
+  o: RunOptions,
+  where: string,
+  channels: Set<ClientChannel>,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     if (o.signal?.aborted) return reject(new CancelledError(`${where}: cancelled before running the command`));
     let stdout = "";
@@ -46,13 +52,19 @@ export function runOnChannel(client: Client, command: string, o: RunOptions, whe
     o.signal?.addEventListener("abort", onAbort, { once: true });
     if (o.timeoutMs !== undefined) {
       timer = setTimeout(
-        () => finish(new OperationError(`${where}: a command did not finish within ${Math.round(o.timeoutMs! / 1000)} s`, { hint: "the server may be overloaded or the connection stalled" })),
+        () =>
+          finish(
+            new OperationError(`${where}: a command did not finish within ${Math.round(o.timeoutMs! / 1000)} s`, {
+              hint: "the server may be overloaded or the connection stalled",
+            }),
+          ),
         o.timeoutMs,
       );
     }
     try {
       client.exec(command, (err, ch) => {
-        if (err) return finish(new OperationError(`${where}: could not start a command: ${err.message}`, { cause: err }));
+        if (err)
+          return finish(new OperationError(`${where}: could not start a command: ${err.message}`, { cause: err }));
         channel = ch;
         channels.add(ch);
         if (done) return ch.close();

@@ -82,12 +82,23 @@ const DEFAULT_AUTH_TIMEOUT = 30_000;
  * Opens the TCP connection and the SSH transport, checks the host key, then runs `auth`
  * (the ssh2 authHandler) until ready. Errors come out as OperationError/CancelledError.
  */
-function openSession(opts: ConnectOptions, auth: (trace: AuthTrace, pause: <T>(p: Promise<T>) => Promise<T>) => ConnectConfig["authHandler"]): Promise<Session> {
+function openSession(
+  opts: ConnectOptions,
+  auth: (trace: AuthTrace, pause: <T>(p: Promise<T>) => Promise<T>) => ConnectConfig["authHandler"],
+): Promise<Session> {
   const port = opts.port ?? 22;
   const user = opts.user ?? "root";
   const where = formatDestination({ user, host: opts.host, port });
   const log = opts.log;
-  const trace: AuthTrace = { user, where, tried: [], offered: null, keyAcceptedThenRefused: false, passwordTried: false, hadCredentials: false };
+  const trace: AuthTrace = {
+    user,
+    where,
+    tried: [],
+    offered: null,
+    keyAcceptedThenRefused: false,
+    passwordTried: false,
+    hadCredentials: false,
+  };
   return new Promise<Session>((resolve, reject) => {
     let settled = false;
     let failure: Error | undefined;
@@ -95,7 +106,8 @@ function openSession(opts: ConnectOptions, auth: (trace: AuthTrace, pause: <T>(p
     let timer: NodeJS.Timeout | undefined;
     const client = new Client();
     const sock = net.connect({ host: opts.host, port, localAddress: opts.localAddress });
-    const onAbort = () => finish(new CancelledError(`${where}: cancelled while connecting. Nothing was changed on the server.`));
+    const onAbort = () =>
+      finish(new CancelledError(`${where}: cancelled while connecting. Nothing was changed on the server.`));
     const finish = (err: Error | undefined, s?: Session) => {
       if (settled) return;
       settled = true;
@@ -123,18 +135,26 @@ function openSession(opts: ConnectOptions, auth: (trace: AuthTrace, pause: <T>(p
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     const connectMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT;
     arm(connectMs, `no answer within ${Math.round(connectMs / 1000)} s (connecting)`);
-    sock.once("error", (e) => finish(failure ?? describeConnectError(e as NodeJS.ErrnoException, opts.host, port, where)));
+    sock.once("error", (e) =>
+      finish(failure ?? describeConnectError(e as NodeJS.ErrnoException, opts.host, port, where)),
+    );
 
     client.on("error", (e: Error & { level?: string }) => {
       log?.write(`ssh ${where}: ${e.level ?? "error"}: ${e.message}`);
       if (failure) return finish(failure);
       if (e.level === "client-authentication") return finish(describeAuthFailure(trace));
-      if (e.level === "client-socket") return finish(describeConnectError(e as NodeJS.ErrnoException, opts.host, port, where));
+      if (e.level === "client-socket")
+        return finish(describeConnectError(e as NodeJS.ErrnoException, opts.host, port, where));
       finish(new OperationError(`${where}: the SSH connection failed: ${e.message}`, { cause: e }));
     });
-    client.on("close", () => finish(failure ?? new OperationError(`${where}: the server closed the connection before login completed`, {
-      hint: "the server may limit connections (MaxStartups, fail2ban) or be restarting; try again in a minute",
-    })));
+    client.on("close", () =>
+      finish(
+        failure ??
+          new OperationError(`${where}: the server closed the connection before login completed`, {
+            hint: "the server may limit connections (MaxStartups, fail2ban) or be restarting; try again in a minute",
+          }),
+      ),
+    );
     client.on("ready", () => {
       clearTimeout(timer);
       finish(undefined, { client, hostKey: hostKey!, remoteAddress: sock.remoteAddress ?? opts.host, trace });
@@ -147,7 +167,10 @@ function openSession(opts: ConnectOptions, auth: (trace: AuthTrace, pause: <T>(p
       // a re-key later in the session presents the key again: the accepted one passes silently
       if (hostKey) {
         const same = hostKey.blob.equals(blob);
-        if (!same) log?.write(`ssh ${where}: the host key changed during the session (${fingerprintSha256(blob)}); disconnecting`);
+        if (!same)
+          log?.write(
+            `ssh ${where}: the host key changed during the session (${fingerprintSha256(blob)}); disconnecting`,
+          );
         return verify(same);
       }
       const key = { type: keyTypeOf(blob), blob };
@@ -194,11 +217,18 @@ export async function connectSsh(opts: ConnectOptions): Promise<SshTarget> {
   const user = opts.user ?? "root";
   if (opts.password) opts.log?.addSecret(opts.password);
   let authMethod = "";
-  const session = await openSession(opts, (trace, pause) => makeAuthHandler(opts, user, trace, pause, (m) => (authMethod = m)));
+  const session = await openSession(opts, (trace, pause) =>
+    makeAuthHandler(opts, user, trace, pause, (m) => (authMethod = m)),
+  );
   return makeSshTarget(session, opts, user, authMethod);
 }
 
-async function makeSshTarget(session: Session, opts: ConnectOptions, user: string, authMethod: string): Promise<SshTarget> {
+async function makeSshTarget(
+  session: Session,
+  opts: ConnectOptions,
+  user: string,
+  authMethod: string,
+): Promise<SshTarget> {
   const { client } = session;
   const port = opts.port ?? 22;
   const description = formatDestination({ user, host: opts.host, port });
@@ -210,7 +240,10 @@ async function makeSshTarget(session: Session, opts: ConnectOptions, user: strin
   });
   client.on("error", (e: Error) => opts.log?.write(`ssh ${description}: ${e.message}`));
   const raw = (command: string, o: RunOptions = {}): Promise<RunResult> => {
-    if (!connected) return Promise.reject(new OperationError(`${description}: the connection is closed`, { hint: "reconnect and run the step again" }));
+    if (!connected)
+      return Promise.reject(
+        new OperationError(`${description}: the connection is closed`, { hint: "reconnect and run the step again" }),
+      );
     return runOnChannel(client, command, o, description, channels);
   };
   let viaSudo = false;
@@ -249,7 +282,8 @@ async function makeSshTarget(session: Session, opts: ConnectOptions, user: strin
     run,
     async upload(path, data, mode) {
       const r = await run(uploadCommand(path, mode), { stdin: data, timeoutMs: 300_000 });
-      if (r.code !== 0) throw new OperationError(`${description}: could not write ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
+      if (r.code !== 0)
+        throw new OperationError(`${description}: could not write ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
     },
     close() {
       if (!connected) return Promise.resolve();

@@ -8,7 +8,15 @@
 //              wrap key = HKDF-SHA256(shared, salt = ephemeral share || recipient u, label);
 //              body = ChaCha20-Poly1305(wrap key, zero nonce, file key)
 //   rsa      : RSA-OAEP-SHA256 with label "age-encryption.org/v1/ssh-rsa"
-import { constants, createPrivateKey, createPublicKey, diffieHellman, privateDecrypt, publicEncrypt, randomBytes } from "node:crypto";
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+} from "node:crypto";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
@@ -55,7 +63,7 @@ export function ed25519PublicToX25519(pub: Uint8Array): Uint8Array {
   const y = leToBig(yBytes);
   const denom = (((1n - y) % P) + P) % P;
   if (denom === 0n) throw new StanzaError("invalid ed25519 public key (y = 1)");
-  const u = ((((y + 1n) % P) * modPow(denom, P - 2n, P)) % P + P) % P;
+  const u = (((((y + 1n) % P) * modPow(denom, P - 2n, P)) % P) + P) % P;
   return bigToLe32(u);
 }
 
@@ -109,7 +117,10 @@ export class SshRsaRecipient implements Recipient {
     if (key.type !== "ssh-rsa" || !key.rsa) throw new Error("not an ssh-rsa key");
   }
   wrapFileKey(fileKey: Uint8Array): Stanza[] {
-    const body = publicEncrypt({ key: this.key.rsa!, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256", oaepLabel: RSA_LABEL }, fileKey);
+    const body = publicEncrypt(
+      { key: this.key.rsa!, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256", oaepLabel: RSA_LABEL },
+      fileKey,
+    );
     return [new Stanza(["ssh-rsa", sshTag(this.key.wire)], new Uint8Array(body))];
   }
 }
@@ -130,9 +141,11 @@ export class SshEd25519Identity implements Identity {
   unwrapFileKey(stanzas: Stanza[]): Uint8Array | null {
     for (const s of stanzas) {
       if (s.args[0] !== "ssh-ed25519") continue;
-      if (s.args.length !== 3) throw new StanzaError("invalid ssh-ed25519 recipient stanza (wrong number of arguments)");
+      if (s.args.length !== 3)
+        throw new StanzaError("invalid ssh-ed25519 recipient stanza (wrong number of arguments)");
       const share = fromB64raw(s.args[2]!);
-      if (!share || share.length !== 32) throw new StanzaError("invalid ssh-ed25519 recipient stanza (bad ephemeral share)");
+      if (!share || share.length !== 32)
+        throw new StanzaError("invalid ssh-ed25519 recipient stanza (bad ephemeral share)");
       if (s.args[1] !== this.tag) continue;
       let shared: Uint8Array;
       try {
@@ -160,7 +173,10 @@ export class SshRsaIdentity implements Identity {
       if (s.args[1] !== this.tag) continue;
       let fileKey: Buffer;
       try {
-        fileKey = privateDecrypt({ key: this.key.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256", oaepLabel: RSA_LABEL }, s.body);
+        fileKey = privateDecrypt(
+          { key: this.key.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256", oaepLabel: RSA_LABEL },
+          s.body,
+        );
       } catch {
         throw new StanzaError("the ssh-rsa stanza addressed to this key does not decrypt (tampered header?)");
       }
@@ -172,7 +188,8 @@ export class SshRsaIdentity implements Identity {
 }
 
 function openFileKey(wrapKey: Uint8Array, body: Uint8Array, type: string): Uint8Array {
-  if (body.length !== FILE_KEY_SIZE + 16) throw new StanzaError(`invalid ${type} stanza (body is ${body.length} bytes, expected 32)`);
+  if (body.length !== FILE_KEY_SIZE + 16)
+    throw new StanzaError(`invalid ${type} stanza (body is ${body.length} bytes, expected 32)`);
   try {
     return chacha20poly1305(wrapKey, zeroNonce()).decrypt(body);
   } catch {

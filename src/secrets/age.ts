@@ -6,7 +6,14 @@ import { join, resolve } from "node:path";
 import { Decrypter, Encrypter, armor, type Identity, type Recipient } from "age-encryption";
 import { UserError, badField } from "../errors";
 import { SshEd25519Identity, SshRsaIdentity, StanzaError, sshIdentity, sshRecipient, sshTag } from "./age-ssh";
-import { KeyFormatError, isPemEncrypted, parseOpensshContainer, parsePemPrivateKey, parseSshPublicKey, type SshPrivateKey } from "./ssh-keys";
+import {
+  KeyFormatError,
+  isPemEncrypted,
+  parseOpensshContainer,
+  parsePemPrivateKey,
+  parseSshPublicKey,
+  type SshPrivateKey,
+} from "./ssh-keys";
 
 export type AskPassphrase = (what: string) => Promise<string>;
 
@@ -28,7 +35,12 @@ export function parseRecipient(line: string, field = "recipient"): AgeRecipient 
   try {
     return sshRecipient(parseSshPublicKey(s));
   } catch (e) {
-    if (e instanceof KeyFormatError) throw badField(field, e.message, "give an OpenSSH public key line (ssh-ed25519 or ssh-rsa) or an age1... recipient");
+    if (e instanceof KeyFormatError)
+      throw badField(
+        field,
+        e.message,
+        "give an OpenSSH public key line (ssh-ed25519 or ssh-rsa) or an age1... recipient",
+      );
     throw e;
   }
 }
@@ -39,9 +51,13 @@ export function parseRecipient(line: string, field = "recipient"): AgeRecipient 
  */
 export function loadIdentities(text: string, field: string, ask?: AskPassphrase): AgeIdentity[] {
   if (/AGE-SECRET-KEY-1/.test(text) && !/-----BEGIN/.test(text)) {
-    const keys = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const keys = text
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
     return keys.map((k) => {
-      if (!k.startsWith("AGE-SECRET-KEY-1")) throw badField(field, "has a line that is not an AGE-SECRET-KEY-1... identity");
+      if (!k.startsWith("AGE-SECRET-KEY-1"))
+        throw badField(field, "has a line that is not an AGE-SECRET-KEY-1... identity");
       try {
         new Decrypter().addIdentity(k); // validates
       } catch {
@@ -75,16 +91,30 @@ export function loadIdentities(text: string, field: string, ask?: AskPassphrase)
     if (e instanceof KeyFormatError) throw badField(field, e.message);
     throw e;
   }
-  throw badField(field, "is not an SSH private key or an age identity file", "give the private key (e.g. ~/.ssh/id_ed25519), not the .pub file");
+  throw badField(
+    field,
+    "is not an SSH private key or an age identity file",
+    "give the private key (e.g. ~/.ssh/id_ed25519), not the .pub file",
+  );
 }
 
 async function askFor(ask: AskPassphrase | undefined, field: string): Promise<string> {
-  if (!ask) throw badField(field, "is encrypted with a passphrase and this run cannot ask for it", "run interactively, or use an unencrypted key / ssh-keygen -p");
+  if (!ask)
+    throw badField(
+      field,
+      "is encrypted with a passphrase and this run cannot ask for it",
+      "run interactively, or use an unencrypted key / ssh-keygen -p",
+    );
   return ask(field);
 }
 
 /** Checks tags first, so the passphrase is asked only for files actually encrypted to this key. */
-function lazyIdentity(wire: Uint8Array, type: SshPrivateKey["type"], open: () => Promise<SshPrivateKey>, field: string): Identity {
+function lazyIdentity(
+  wire: Uint8Array,
+  type: SshPrivateKey["type"],
+  open: () => Promise<SshPrivateKey>,
+  field: string,
+): Identity {
   const tag = sshTag(wire);
   let opened: Identity | null = null;
   return {
@@ -109,7 +139,11 @@ export function readIdentityFile(path: string, field: string, ask?: AskPassphras
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw badField(field, `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, "give a readable private key file with -i/--identity");
+    throw badField(
+      field,
+      `cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      "give a readable private key file with -i/--identity",
+    );
   }
   return loadIdentities(text, field, ask);
 }
@@ -118,11 +152,23 @@ export function readIdentityFile(path: string, field: string, ask?: AskPassphras
  * The operator's identities: the files given (-i/--identity, relative to cwd), or else
  * ~/.ssh/id_ed25519 and ~/.ssh/id_rsa where they exist. `field` names the option in errors.
  */
-export function loadOperatorIdentities(opts: { given: string[]; home: string; cwd: string; ask?: AskPassphrase; field?: string }): AgeIdentity[] {
+export function loadOperatorIdentities(opts: {
+  given: string[];
+  home: string;
+  cwd: string;
+  ask?: AskPassphrase;
+  field?: string;
+}): AgeIdentity[] {
   const field = opts.field ?? "--identity";
-  if (opts.given.length) return opts.given.flatMap((p) => readIdentityFile(resolve(opts.cwd, p), `${field} ${p}`, opts.ask));
+  if (opts.given.length)
+    return opts.given.flatMap((p) => readIdentityFile(resolve(opts.cwd, p), `${field} ${p}`, opts.ask));
   const found = ["id_ed25519", "id_rsa"].map((f) => join(opts.home, ".ssh", f)).filter((p) => existsSync(p));
-  if (!found.length) throw badField(field, "no private key given and none found at ~/.ssh/id_ed25519 or ~/.ssh/id_rsa", "pass the operator's SSH private key with -i PATH");
+  if (!found.length)
+    throw badField(
+      field,
+      "no private key given and none found at ~/.ssh/id_ed25519 or ~/.ssh/id_rsa",
+      "pass the operator's SSH private key with -i PATH",
+    );
   return found.flatMap((p) => readIdentityFile(p, `${field} ${p}`, opts.ask));
 }
 
@@ -133,13 +179,20 @@ export interface EncryptOptions {
   scryptWorkFactor?: number;
 }
 
-export async function ageEncrypt(plaintext: Uint8Array | string, recipients: AgeRecipient[], opts: EncryptOptions = {}): Promise<Uint8Array> {
+export async function ageEncrypt(
+  plaintext: Uint8Array | string,
+  recipients: AgeRecipient[],
+  opts: EncryptOptions = {},
+): Promise<Uint8Array> {
   const e = new Encrypter();
   if (opts.passphrase !== undefined) {
     e.setPassphrase(opts.passphrase);
     if (opts.scryptWorkFactor) e.setScryptWorkFactor(opts.scryptWorkFactor);
   } else {
-    if (recipients.length === 0) throw new UserError("no recipients to encrypt to", { hint: "add an operator key (ssh.authorizedKeys) or a host key" });
+    if (recipients.length === 0)
+      throw new UserError("no recipients to encrypt to", {
+        hint: "add an operator key (ssh.authorizedKeys) or a host key",
+      });
     for (const r of recipients) e.addRecipient(r);
   }
   const out = await e.encrypt(plaintext);
@@ -155,7 +208,12 @@ export function isArmored(data: Uint8Array): boolean {
  * Decrypts an age file (armored or binary). `field` names the file in errors. Tampered headers,
  * wrong keys and truncated files become UserErrors that say which of these it is.
  */
-export async function ageDecrypt(data: Uint8Array, identities: AgeIdentity[], field: string, passphrases: string[] = []): Promise<Uint8Array> {
+export async function ageDecrypt(
+  data: Uint8Array,
+  identities: AgeIdentity[],
+  field: string,
+  passphrases: string[] = [],
+): Promise<Uint8Array> {
   let bin = data;
   if (isArmored(data)) {
     try {
@@ -184,7 +242,12 @@ export function explainDecryptError(e: unknown, field: string): Error {
       hint: "pass the private key of an operator it is encrypted to with -i/--identity; `secrets list` shows the recipients",
     });
   }
-  if (/HMAC/i.test(msg)) return badField(field, "the header's MAC does not match: the file was modified or corrupted", "restore it from git");
+  if (/HMAC/i.test(msg))
+    return badField(
+      field,
+      "the header's MAC does not match: the file was modified or corrupted",
+      "restore it from git",
+    );
   if (/scrypt/i.test(msg)) return badField(field, `cannot decrypt with the passphrase (${msg})`);
   return badField(field, `is damaged or truncated (${msg})`, "restore it from git, or re-create the secret");
 }

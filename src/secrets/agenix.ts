@@ -42,7 +42,11 @@ export interface SecretsContext {
 export function secretName(raw: string, field = "NAME"): string {
   const name = raw.endsWith(".age") ? raw.slice(0, -4) : raw;
   if (!SECRET_NAME.test(name) || name.includes("..")) {
-    throw badField(field, `"${raw}" is not a valid secret name`, "use letters, digits, '.', '_' and '-' (e.g. rpc-password), at most 63 characters");
+    throw badField(
+      field,
+      `"${raw}" is not a valid secret name`,
+      "use letters, digits, '.', '_' and '-' (e.g. rpc-password), at most 63 characters",
+    );
   }
   return name;
 }
@@ -53,14 +57,30 @@ export function secretPath(flakeDir: string, name: string): string {
 
 function keyEntry(line: string, binding: string, field: string): KeyEntry {
   const k = parseSshPublicKey(line);
-  return { binding, line: line.trim(), fingerprint: sshFingerprint(k.wire), tag: sshTag(k.wire), recipient: parseRecipient(line, field) };
+  return {
+    binding,
+    line: line.trim(),
+    fingerprint: sshFingerprint(k.wire),
+    tag: sshTag(k.wire),
+    recipient: parseRecipient(line, field),
+  };
 }
 
 /** Reads who secrets are encrypted to from the flake. Throws UserError naming --flake or the file. */
 export function loadSecretsContext(flakeDir: string): SecretsContext {
   const configPath = join(flakeDir, "nixnode.json");
-  if (!existsSync(flakeDir)) throw badField("--flake", `${flakeDir} does not exist`, "give the node's flake directory (the one with nixnode.json)");
-  if (!existsSync(configPath)) throw badField("--flake", `${flakeDir} has no nixnode.json`, "give the node's flake directory, made by `nixnode-install plan`");
+  if (!existsSync(flakeDir))
+    throw badField(
+      "--flake",
+      `${flakeDir} does not exist`,
+      "give the node's flake directory (the one with nixnode.json)",
+    );
+  if (!existsSync(configPath))
+    throw badField(
+      "--flake",
+      `${flakeDir} has no nixnode.json`,
+      "give the node's flake directory, made by `nixnode-install plan`",
+    );
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(configPath, "utf8"));
@@ -130,7 +150,10 @@ export function renderSecretsNix(ctx: SecretsContext, names: string[]): string {
     `  operators = [ ${ctx.operators.map((o) => o.binding).join(" ")} ];`,
     "in",
     "{",
-    ...names.map((n) => `  ${nixString(`${n}.age`)}.publicKeys = operators${n !== HOST_KEY_SECRET && ctx.host ? " ++ [ host ]" : ""};`),
+    ...names.map(
+      (n) =>
+        `  ${nixString(`${n}.age`)}.publicKeys = operators${n !== HOST_KEY_SECRET && ctx.host ? " ++ [ host ]" : ""};`,
+    ),
     "}",
     "",
   ];
@@ -177,7 +200,8 @@ export function readHeaderRecipients(data: Uint8Array, field: string): HeaderRec
   }
   const text = Buffer.from(bin.subarray(0, Math.min(bin.length, 64 * 1024))).toString("latin1");
   const lines = text.split("\n");
-  if (lines[0] !== "age-encryption.org/v1") throw badField(field, "is not an age file (no age-encryption.org/v1 header)", "restore it from git");
+  if (lines[0] !== "age-encryption.org/v1")
+    throw badField(field, "is not an age file (no age-encryption.org/v1 header)", "restore it from git");
   const types: string[] = [];
   const sshTags: string[] = [];
   for (const l of lines.slice(1)) {
@@ -215,7 +239,9 @@ export function secretStatus(ctx: SecretsContext, name: string): SecretStatus {
   const encryptedTo = h.sshTags.map((t) => known.find((k) => k.tag === t)?.binding ?? "unknown key");
   const others = h.types.filter((t) => t !== "ssh-ed25519" && t !== "ssh-rsa").length;
   for (let i = 0; i < others; i++) encryptedTo.push("non-SSH recipient");
-  const want = recipientsFor(ctx, name).map((k) => k.binding).sort();
+  const want = recipientsFor(ctx, name)
+    .map((k) => k.binding)
+    .sort();
   const stale = others > 0 || JSON.stringify([...encryptedTo].sort()) !== JSON.stringify(want);
   return { name, file: rel, encryptedTo, stale };
 }

@@ -56,7 +56,13 @@ export function secretsForProfile(profile: Profile): ProfileSecret[] {
   switch (profile) {
     case "peer-observer":
       // profiles/peer-observer.nix: privateKeyFile = "/run/agenix/wireguard"
-      return [{ name: "wireguard", generate: "wireguard", description: "WireGuard private key of the node's link to the monitoring host" }];
+      return [
+        {
+          name: "wireguard",
+          generate: "wireguard",
+          description: "WireGuard private key of the node's link to the monitoring host",
+        },
+      ];
     case "nix-bitcoin":
       // nix-bitcoin generates its RPC passwords ON the node (nix-bitcoin.generateSecrets = true),
       // so they never pass through the flake: nothing to make here.

@@ -3,12 +3,30 @@
 // keys/ssh_host_ed25519_key.pub, so a reinstall keeps the same fingerprint. For the install it is
 // decrypted into a private temp dir laid out for nixos-anywhere --extra-files, removed afterwards.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OperationError, UserError } from "../errors";
 import { ageDecrypt, ageEncrypt, parseRecipient, type AgeIdentity } from "./age";
-import { KeyFormatError, ed25519PublicWire, encodeWire, formatSshPublicKey, parseOpensshContainer, parseSshPublicKey, publicKeyFromWire, sshFingerprint } from "./ssh-keys";
+import {
+  KeyFormatError,
+  ed25519PublicWire,
+  encodeWire,
+  formatSshPublicKey,
+  parseOpensshContainer,
+  parseSshPublicKey,
+  publicKeyFromWire,
+  sshFingerprint,
+} from "./ssh-keys";
 
 export interface HostKey {
   /** OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----), unencrypted: keep it in memory only. */
@@ -48,16 +66,27 @@ export function generateHostKey(comment = "root@nixnode"): HostKey {
   const seed = new Uint8Array(Buffer.from(privateKey.export({ format: "jwk" }).d!, "base64url"));
   const pub = new Uint8Array(Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url"));
   const key = publicKeyFromWire(ed25519PublicWire(pub), comment);
-  return { privateKey: opensshPrivateKey(seed, pub, comment), publicKey: formatSshPublicKey(key), fingerprint: sshFingerprint(key.wire) };
+  return {
+    privateKey: opensshPrivateKey(seed, pub, comment),
+    publicKey: formatSshPublicKey(key),
+    fingerprint: sshFingerprint(key.wire),
+  };
 }
 
 /**
  * Writes secrets/host-key.age (armored, encrypted to `recipients`: operator SSH public keys or
  * age1... recipients) and keys/ssh_host_ed25519_key.pub. Validates every recipient before writing.
  */
-export async function writeEncryptedHostKey(flakeDir: string, key: HostKey, recipients: string[]): Promise<{ agePath: string; pubPath: string }> {
+export async function writeEncryptedHostKey(
+  flakeDir: string,
+  key: HostKey,
+  recipients: string[],
+): Promise<{ agePath: string; pubPath: string }> {
   if (recipients.length === 0) {
-    throw new UserError("no operator keys to encrypt the host key to", { field: "ssh.authorizedKeys", hint: "add at least one operator public key" });
+    throw new UserError("no operator keys to encrypt the host key to", {
+      field: "ssh.authorizedKeys",
+      hint: "add at least one operator public key",
+    });
   }
   const parsed = recipients.map((r, i) => parseRecipient(r, `ssh.authorizedKeys[${i}]`));
   refuseToOrphanSecrets(flakeDir, key);
@@ -81,10 +110,13 @@ function refuseToOrphanSecrets(flakeDir: string, key: HostKey): void {
   const dir = join(flakeDir, "secrets");
   const secrets = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".age") && f !== "host-key.age") : [];
   if (secrets.length === 0) return;
-  throw new OperationError(`the flake already has a host key (${existing.fingerprint}) and ${secrets.length} secret(s) encrypted to it; a new host key would lock the node out of them`, {
-    details: [`secrets: ${secrets.join(", ")}`],
-    hint: "reuse the flake's host key (decrypt secrets/host-key.age with an operator key), or rekey the secrets after replacing it",
-  });
+  throw new OperationError(
+    `the flake already has a host key (${existing.fingerprint}) and ${secrets.length} secret(s) encrypted to it; a new host key would lock the node out of them`,
+    {
+      details: [`secrets: ${secrets.join(", ")}`],
+      hint: "reuse the flake's host key (decrypt secrets/host-key.age with an operator key), or rekey the secrets after replacing it",
+    },
+  );
 }
 
 /** Reads keys/ssh_host_ed25519_key.pub (null when the flake has no host key yet). */
@@ -96,7 +128,8 @@ export function readHostPublicKey(flakeDir: string): { publicKey: string; finger
     const k = parseSshPublicKey(line);
     return { publicKey: line, fingerprint: sshFingerprint(k.wire) };
   } catch (e) {
-    if (e instanceof KeyFormatError) throw new UserError(`${HOST_KEY_PUB}: ${e.message}`, { field: HOST_KEY_PUB, hint: "restore it from git" });
+    if (e instanceof KeyFormatError)
+      throw new UserError(`${HOST_KEY_PUB}: ${e.message}`, { field: HOST_KEY_PUB, hint: "restore it from git" });
     throw e;
   }
 }
@@ -150,7 +183,10 @@ export async function decryptHostKey(flakeDir: string, identities: AgeIdentity[]
   try {
     data = readFileSync(agePath);
   } catch {
-    throw new UserError(`${HOST_KEY_AGE}: not found in ${flakeDir}`, { field: HOST_KEY_AGE, hint: "generate the flake first (nixnode-install plan), or give --flake the right directory" });
+    throw new UserError(`${HOST_KEY_AGE}: not found in ${flakeDir}`, {
+      field: HOST_KEY_AGE,
+      hint: "generate the flake first (nixnode-install plan), or give --flake the right directory",
+    });
   }
   const plain = Buffer.from(await ageDecrypt(data, identities, HOST_KEY_AGE)).toString("utf8");
   let container;
@@ -158,10 +194,13 @@ export async function decryptHostKey(flakeDir: string, identities: AgeIdentity[]
     container = parseOpensshContainer(plain);
     container.open();
   } catch (e) {
-    throw new OperationError(`${HOST_KEY_AGE}: decrypts, but not to an unencrypted OpenSSH ed25519 key (${(e as Error).message})`);
+    throw new OperationError(
+      `${HOST_KEY_AGE}: decrypts, but not to an unencrypted OpenSSH ed25519 key (${(e as Error).message})`,
+    );
   }
   const pub = container.publicKey;
-  if (pub.type !== "ssh-ed25519") throw new OperationError(`${HOST_KEY_AGE}: holds a ${pub.type} key; the host key must be ssh-ed25519`);
+  if (pub.type !== "ssh-ed25519")
+    throw new OperationError(`${HOST_KEY_AGE}: holds a ${pub.type} key; the host key must be ssh-ed25519`);
   const fingerprint = sshFingerprint(pub.wire);
   const recorded = readHostPublicKey(flakeDir);
   if (recorded && recorded.fingerprint !== fingerprint) {
@@ -179,7 +218,11 @@ export async function decryptHostKey(flakeDir: string, identities: AgeIdentity[]
  * their modes become those of / and /etc); the private key is 0600 and tmpDir itself 0700.
  * Checks that the decrypted key matches keys/ssh_host_ed25519_key.pub.
  */
-export async function decryptHostKeyInto(flakeDir: string, identities: AgeIdentity[], tmpDir: string): Promise<DecryptedHostKey> {
+export async function decryptHostKeyInto(
+  flakeDir: string,
+  identities: AgeIdentity[],
+  tmpDir: string,
+): Promise<DecryptedHostKey> {
   const { privateKey: plain, publicKey, fingerprint } = await decryptHostKey(flakeDir, identities);
   chmodSync(tmpDir, 0o700);
   const extraFilesDir = join(tmpDir, "extra-files");
@@ -216,7 +259,11 @@ export async function loadHostKey(flakeDir: string, identities: AgeIdentity[]): 
  * from the start: generates one (stored encrypted to `operators`) when keys/ssh_host_ed25519_key.pub
  * is missing. Needs no private key. Returns the fingerprint and whether it was just created.
  */
-export async function ensureHostKey(flakeDir: string, operators: string[], comment: string): Promise<{ fingerprint: string; created: boolean }> {
+export async function ensureHostKey(
+  flakeDir: string,
+  operators: string[],
+  comment: string,
+): Promise<{ fingerprint: string; created: boolean }> {
   const have = readHostPublicKey(flakeDir);
   if (have) return { fingerprint: have.fingerprint, created: false };
   const key = generateHostKey(comment);
@@ -233,7 +280,8 @@ export async function obtainHostKey(
   flakeDir: string,
   opts: { operators: string[]; comment: string; identities: () => AgeIdentity[] | Promise<AgeIdentity[]> },
 ): Promise<{ key: HostKey; created: boolean }> {
-  if (existsSync(join(flakeDir, HOST_KEY_AGE))) return { key: await decryptHostKey(flakeDir, await opts.identities()), created: false };
+  if (existsSync(join(flakeDir, HOST_KEY_AGE)))
+    return { key: await decryptHostKey(flakeDir, await opts.identities()), created: false };
   const key = generateHostKey(opts.comment);
   await writeEncryptedHostKey(flakeDir, key, opts.operators);
   return { key, created: true };

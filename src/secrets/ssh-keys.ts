@@ -142,7 +142,8 @@ function pemBody(text: string, label: string): Uint8Array | null {
 
 function parsePrivateSection(section: Uint8Array, expected: SshPublicKey): SshPrivateKey {
   const r = new WireReader(section);
-  if (r.uint32() !== r.uint32()) throw new KeyFormatError("the key's check bytes differ: wrong passphrase or corrupted key");
+  if (r.uint32() !== r.uint32())
+    throw new KeyFormatError("the key's check bytes differ: wrong passphrase or corrupted key");
   const type = r.string();
   if (type === "ssh-ed25519") {
     const pub = r.bytes();
@@ -209,7 +210,11 @@ export function parseOpensshContainer(text: string): OpensshContainer {
       try {
         plain = sshpk.parsePrivateKey(Buffer.from(text), "ssh", { passphrase }).toString("ssh");
       } catch (e) {
-        throw new KeyFormatError(/passphrase|decrypt|check/i.test(String((e as Error).message)) ? "wrong passphrase" : `cannot decrypt the key: ${(e as Error).message}`);
+        throw new KeyFormatError(
+          /passphrase|decrypt|check/i.test(String((e as Error).message))
+            ? "wrong passphrase"
+            : `cannot decrypt the key: ${(e as Error).message}`,
+        );
       }
       return parseOpensshContainer(plain).open();
     },
@@ -223,7 +228,10 @@ export function parsePemPrivateKey(text: string, passphrase?: string): SshPrivat
     key = createPrivateKey(passphrase === undefined ? { key: text } : { key: text, passphrase });
   } catch (e) {
     const msg = String((e as Error).message);
-    if (/passphrase|bad decrypt/i.test(msg)) throw new KeyFormatError(passphrase === undefined ? "the key is encrypted and no passphrase was given" : "wrong passphrase");
+    if (/passphrase|bad decrypt/i.test(msg))
+      throw new KeyFormatError(
+        passphrase === undefined ? "the key is encrypted and no passphrase was given" : "wrong passphrase",
+      );
     throw new KeyFormatError(`not a private key this tool can read (${msg})`);
   }
   const jwk = key.export({ format: "jwk" });

@@ -6,7 +6,16 @@ import { join } from "node:path";
 import { UserError } from "../errors";
 import type { Profile } from "../plan/types";
 import { ageDecrypt, ageEncrypt, type AgeIdentity } from "./age";
-import { HOST_KEY_SECRET, SECRETS_MODULE_NIX, listSecretNames, loadSecretsContext, recipientsFor, renderSecretsNix, secretPath, type SecretsContext } from "./agenix";
+import {
+  HOST_KEY_SECRET,
+  SECRETS_MODULE_NIX,
+  listSecretNames,
+  loadSecretsContext,
+  recipientsFor,
+  renderSecretsNix,
+  secretPath,
+  type SecretsContext,
+} from "./agenix";
 import { generateSecret, secretsForProfile } from "./generate-secret";
 import { ensureHostKey } from "./host-key";
 import { stageInFlakeGit } from "../generate/write-flake";
@@ -27,7 +36,11 @@ export function syncSecretsNix(ctx: SecretsContext, extraNames: string[] = []): 
 }
 
 export async function encryptSecret(ctx: SecretsContext, name: string, plaintext: Uint8Array): Promise<Uint8Array> {
-  return ageEncrypt(plaintext, recipientsFor(ctx, name).map((k) => k.recipient), { armor: true });
+  return ageEncrypt(
+    plaintext,
+    recipientsFor(ctx, name).map((k) => k.recipient),
+    { armor: true },
+  );
 }
 
 /** Encrypts and writes secrets/<name>.age, then updates secrets.nix. */
@@ -42,7 +55,11 @@ export async function writeSecret(ctx: SecretsContext, name: string, plaintext: 
 
 export async function readSecret(ctx: SecretsContext, name: string, identities: AgeIdentity[]): Promise<Uint8Array> {
   const path = secretPath(ctx.flakeDir, name);
-  if (!existsSync(path)) throw new UserError(`NAME: no secret "${name}" in ${join(ctx.flakeDir, "secrets")}`, { field: "NAME", hint: "see `nixnode-install secrets list`" });
+  if (!existsSync(path))
+    throw new UserError(`NAME: no secret "${name}" in ${join(ctx.flakeDir, "secrets")}`, {
+      field: "NAME",
+      hint: "see `nixnode-install secrets list`",
+    });
   return ageDecrypt(readFileSync(path), identities, `secrets/${name}.age`);
 }
 
@@ -73,7 +90,10 @@ export function isReservedSecret(name: string): boolean {
  * generating the node's host key first when there is none. Needs no private key. Public halves
  * (WireGuard) go to keys/<name>.pub.
  */
-export async function ensureProfileSecrets(flakeDir: string, profile: Profile): Promise<{ created: string[]; hostKeyCreated: string | null }> {
+export async function ensureProfileSecrets(
+  flakeDir: string,
+  profile: Profile,
+): Promise<{ created: string[]; hostKeyCreated: string | null }> {
   const wanted = secretsForProfile(profile);
   const have = new Set(listSecretNames(flakeDir));
   if (wanted.every((s) => have.has(s.name))) return { created: [], hostKeyCreated: null };
@@ -102,10 +122,16 @@ export function writePublicHalf(flakeDir: string, name: string, publicKey: strin
  * (stored encrypted to the operators), so new secrets are encrypted to the node from the start and
  * the install reuses that key. `hostKeyCreated` is its fingerprint when it was just made.
  */
-export async function secretsContextWithHostKey(flakeDir: string): Promise<{ ctx: SecretsContext; hostKeyCreated: string | null }> {
+export async function secretsContextWithHostKey(
+  flakeDir: string,
+): Promise<{ ctx: SecretsContext; hostKeyCreated: string | null }> {
   const first = loadSecretsContext(flakeDir);
   if (first.host) return { ctx: first, hostKeyCreated: null };
-  const r = await ensureHostKey(flakeDir, first.operators.map((o) => o.line), `root@${first.hostname ?? "nixnode"}`);
+  const r = await ensureHostKey(
+    flakeDir,
+    first.operators.map((o) => o.line),
+    `root@${first.hostname ?? "nixnode"}`,
+  );
   return { ctx: loadSecretsContext(flakeDir), hostKeyCreated: r.created ? r.fingerprint : null };
 }
 
@@ -116,7 +142,11 @@ export async function secretsContextWithHostKey(flakeDir: string): Promise<{ ctx
  * when the profile declares none. Without an ssh-ed25519/ssh-rsa operator key nothing can be
  * encrypted yet: it says how to do it later instead.
  */
-export async function generateDeclaredSecrets(flakeDir: string, profile: Profile, operatorKeys: string[]): Promise<string | null> {
+export async function generateDeclaredSecrets(
+  flakeDir: string,
+  profile: Profile,
+  operatorKeys: string[],
+): Promise<string | null> {
   const wanted = secretsForProfile(profile);
   if (!wanted.length) return null;
   const names = wanted.map((s) => s.name).join(", ");
@@ -125,5 +155,7 @@ export async function generateDeclaredSecrets(flakeDir: string, profile: Profile
   }
   const r = await ensureProfileSecrets(flakeDir, profile);
   await stageInFlakeGit(flakeDir, ["secrets", "keys"]);
-  return r.created.length ? `generated ${r.created.join(", ")} for the ${profile} profile, encrypted in secrets/ to the node and its operators` : null;
+  return r.created.length
+    ? `generated ${r.created.join(", ")} for the ${profile} profile, encrypted in secrets/ to the node and its operators`
+    : null;
 }

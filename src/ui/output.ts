@@ -31,7 +31,12 @@ export interface Output {
   readonly interactive: boolean;
   info(message: string, data?: unknown): void;
   warn(message: string, hint?: string): void;
-  step(phase: string, status: NonNullable<NixnodeEvent["status"]>, message?: string, extra?: Partial<NixnodeEvent>): void;
+  step(
+    phase: string,
+    status: NonNullable<NixnodeEvent["status"]>,
+    message?: string,
+    extra?: Partial<NixnodeEvent>,
+  ): void;
   /** The command's final result: printed as text (human) or as a "result" event (json). */
   result(human: string, data: unknown): void;
   error(e: { message: string; field?: string; hint?: string; details?: string[]; exitCode: number }): void;
@@ -69,7 +74,9 @@ export function createOutput(o: OutputOptions): Output {
     step(phase, status, message, extra) {
       if (o.json) emit({ type: "step", phase, status, message, ...extra });
       else if (message) {
-        const mark = { start: "›", done: paint("green", "✔"), skip: paint("dim", "↓"), fail: paint("red", "✖") }[status];
+        const mark = { start: "›", done: paint("green", "✔"), skip: paint("dim", "↓"), fail: paint("red", "✖") }[
+          status
+        ];
         const t = extra?.elapsedMs !== undefined ? paint("dim", ` (${(extra.elapsedMs / 1000).toFixed(1)}s)`) : "";
         o.stdout.write(`${mark} ${message}${t}\n`);
       }
@@ -80,7 +87,14 @@ export function createOutput(o: OutputOptions): Output {
     },
     error(e) {
       if (o.json) {
-        emit({ type: "error", message: e.message, field: e.field, hint: e.hint, exitCode: e.exitCode, data: e.details?.length ? { details: e.details } : undefined });
+        emit({
+          type: "error",
+          message: e.message,
+          field: e.field,
+          hint: e.hint,
+          exitCode: e.exitCode,
+          data: e.details?.length ? { details: e.details } : undefined,
+        });
         return;
       }
       const lines = [`${paint("red", "error:")} ${e.message}`];

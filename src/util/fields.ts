@@ -22,10 +22,15 @@ export function obj(v: unknown, field: string): Record<string, unknown> {
   return v;
 }
 
-export function str(v: unknown, field: string, opts: { nonEmpty?: boolean; pattern?: RegExp; what?: string } = {}): string {
+export function str(
+  v: unknown,
+  field: string,
+  opts: { nonEmpty?: boolean; pattern?: RegExp; what?: string } = {},
+): string {
   if (typeof v !== "string") throw badField(field, `${describe(v)} is not a string`);
   if (opts.nonEmpty && v.trim() === "") throw badField(field, "must not be empty");
-  if (opts.pattern && !opts.pattern.test(v)) throw badField(field, `${describe(v)} is not ${opts.what ?? `of the form ${opts.pattern}`}`);
+  if (opts.pattern && !opts.pattern.test(v))
+    throw badField(field, `${describe(v)} is not ${opts.what ?? `of the form ${opts.pattern}`}`);
   return v;
 }
 
@@ -59,7 +64,11 @@ export function noUnknownKeys(o: Record<string, unknown>, field: string, known: 
     if (known.includes(k) || k === "$schema") continue;
     const near = known.find((n) => editDistance(n.toLowerCase(), k.toLowerCase()) <= 2);
     const where = field ? `${field}.${k}` : k;
-    throw badField(where, "is not a known setting", near ? `did you mean ${field ? `${field}.` : ""}${near}?` : `known: ${known.join(", ")}`);
+    throw badField(
+      where,
+      "is not a known setting",
+      near ? `did you mean ${field ? `${field}.` : ""}${near}?` : `known: ${known.join(", ")}`,
+    );
   }
 }
 

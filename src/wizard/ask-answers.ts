@@ -35,7 +35,11 @@ export async function askAnswers(ctx: AskContext): Promise<NodeConfig> {
   const a: PartialConfig = structuredClone(ctx.partial);
 
   if (a.hostname === undefined) {
-    a.hostname = await prompter.text({ message: "Host name of the new system", initial: d.hostname, validate: validateWith((v) => parseHostname(v, "hostname")) });
+    a.hostname = await prompter.text({
+      message: "Host name of the new system",
+      initial: d.hostname,
+      validate: validateWith((v) => parseHostname(v, "hostname")),
+    });
   }
   a.disk = await askDisks(facts, a, prompter);
   if (a.profile === undefined) {
@@ -57,14 +61,19 @@ export async function askAnswers(ctx: AskContext): Promise<NodeConfig> {
   a.fail2ban = { ...a.fail2ban };
   if (a.fail2ban.ignoreIP === undefined) {
     const answer = await prompter.text({
-      message: "Addresses fail2ban must never ban (yours as the server sees it is filled in; space-separated, empty for none)",
+      message:
+        "Addresses fail2ban must never ban (yours as the server sees it is filled in; space-separated, empty for none)",
       initial: facts.operatorAddress ?? "",
       validate: validateWith((v) => words(v).forEach((w, i) => parseIgnoreIP(w, `fail2ban.ignoreIP[${i}]`))),
     });
     a.fail2ban.ignoreIP = words(answer);
   }
   if (a.timezone === undefined) {
-    a.timezone = await prompter.text({ message: "Time zone", initial: d.timezone, validate: validateWith((v) => parseConfig({ timezone: v })) });
+    a.timezone = await prompter.text({
+      message: "Time zone",
+      initial: d.timezone,
+      validate: validateWith((v) => parseConfig({ timezone: v })),
+    });
   }
   // Every answer went through the same validators as a config file; this fills the rest and
   // checks what only makes sense together (disks against the machine, port against the profile).
@@ -81,14 +90,20 @@ async function askKeys(found: string[], prompter: Prompter): Promise<string[]> {
   if (found.length > 0) {
     chosen = await prompter.multiselect({
       message: "Which public keys may log in to the new system?",
-      choices: [...found.map((k) => ({ title: shortKey(k), value: k, selected: true })), { title: "paste another key…", value: PASTE }],
+      choices: [
+        ...found.map((k) => ({ title: shortKey(k), value: k, selected: true })),
+        { title: "paste another key…", value: PASTE },
+      ],
       min: 1,
     });
   }
   const keys = chosen.filter((k) => k !== PASTE);
   if (found.length === 0 || chosen.includes(PASTE)) {
     const pasted = await prompter.text({
-      message: found.length === 0 ? "No SSH public key found in your agent or ~/.ssh. Paste the public key that may log in" : "Paste the public key",
+      message:
+        found.length === 0
+          ? "No SSH public key found in your agent or ~/.ssh. Paste the public key that may log in"
+          : "Paste the public key",
       validate: validateWith((v) => parseConfig({ ssh: { authorizedKeys: [...keys, v.trim()] } })),
     });
     keys.push(pasted.trim());

@@ -8,11 +8,22 @@ import type { Choice, Prompter } from "./prompter";
 import { validateWith } from "./validate-answer";
 
 export function describeDisk(d: Disk): string {
-  const bits = [d.path, gib(d.sizeBytes), d.model, d.transport !== "unknown" ? d.transport : null, d.rotational ? "HDD" : null, d.holdsRoot ? "holds the current /" : null];
+  const bits = [
+    d.path,
+    gib(d.sizeBytes),
+    d.model,
+    d.transport !== "unknown" ? d.transport : null,
+    d.rotational ? "HDD" : null,
+    d.holdsRoot ? "holds the current /" : null,
+  ];
   return bits.filter(Boolean).join(" · ");
 }
 
-export async function askDisks(facts: Facts, partial: PartialConfig, prompter: Prompter): Promise<PartialConfig["disk"]> {
+export async function askDisks(
+  facts: Facts,
+  partial: PartialConfig,
+  prompter: Prompter,
+): Promise<PartialConfig["disk"]> {
   const disk = { ...partial.disk };
   const pairs = mirrorCandidates(facts);
   if (disk.layout === undefined) {
@@ -22,8 +33,16 @@ export async function askDisks(facts: Facts, partial: PartialConfig, prompter: P
     ];
     if (pairs.length > 0 && disk.devices?.length !== 1) {
       choices.push(
-        { title: "mirror of two disks (mdadm RAID1, ext4)", value: "mirror-mdadm", description: "survives one disk failing" },
-        { title: "mirror of two disks (ZFS)", value: "mirror-zfs", description: "checksums every block; needs more RAM" },
+        {
+          title: "mirror of two disks (mdadm RAID1, ext4)",
+          value: "mirror-mdadm",
+          description: "survives one disk failing",
+        },
+        {
+          title: "mirror of two disks (ZFS)",
+          value: "mirror-zfs",
+          description: "checksums every block; needs more RAM",
+        },
       );
     }
     // Two equal disks and no running system on either (a rescue system): a mirror is what people want.
@@ -36,7 +55,11 @@ export async function askDisks(facts: Facts, partial: PartialConfig, prompter: P
       if (pairs.length > 1) {
         const pair = await prompter.select({
           message: "Which two disks form the mirror? (both are erased)",
-          choices: pairs.map(([a, b]) => ({ title: `${a.path} + ${b.path}`, value: [a, b] as const, description: `${describeDisk(a)} | ${describeDisk(b)}` })),
+          choices: pairs.map(([a, b]) => ({
+            title: `${a.path} + ${b.path}`,
+            value: [a, b] as const,
+            description: `${describeDisk(a)} | ${describeDisk(b)}`,
+          })),
         });
         disk.devices = pair.map(stablePath);
       } else if (pairs.length === 1) disk.devices = pairs[0]!.map(stablePath);
@@ -56,7 +79,9 @@ export async function askDisks(facts: Facts, partial: PartialConfig, prompter: P
   if (disk.data === undefined) {
     const system = new Set(disk.devices ?? []);
     const preferred = preferredSystemDisk(facts);
-    const others = installableDisks(facts).filter((d) => !system.has(stablePath(d)) && !system.has(d.path) && (system.size > 0 || d !== preferred));
+    const others = installableDisks(facts).filter(
+      (d) => !system.has(stablePath(d)) && !system.has(d.path) && (system.size > 0 || d !== preferred),
+    );
     if (others.length > 0) {
       const data = await prompter.select<Disk | null>({
         message: "A separate data disk (e.g. for the blockchain) that reinstalls never reformat?",

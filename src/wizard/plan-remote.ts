@@ -28,13 +28,26 @@ export async function planRemote(ctx: CommandContext): Promise<number> {
   const dryRun = o["dry-run"] === true;
   // Everything local is checked before the first packet goes to the target.
   for (const flag of ["facts", "example"] as const) {
-    if (o[flag] !== undefined) throw new UserError(`--${flag} and a target "${destination}" were both given`, { field: `--${flag}`, hint: "plan either from a live target (user@host) or from --facts/--example" });
+    if (o[flag] !== undefined)
+      throw new UserError(`--${flag} and a target "${destination}" were both given`, {
+        field: `--${flag}`,
+        hint: "plan either from a live target (user@host) or from --facts/--example",
+      });
   }
-  if (out === undefined && !dryRun) throw new UserError("--out: missing; where should the flake go?", { field: "--out", hint: `nixnode-install plan ${destination} --out ./my-node (a new or empty folder)` });
-  if (out !== undefined && out.trim() === "") throw new UserError("--out: is empty", { field: "--out", hint: "give a folder path such as ./my-node" });
+  if (out === undefined && !dryRun)
+    throw new UserError("--out: missing; where should the flake go?", {
+      field: "--out",
+      hint: `nixnode-install plan ${destination} --out ./my-node (a new or empty folder)`,
+    });
+  if (out !== undefined && out.trim() === "")
+    throw new UserError("--out: is empty", { field: "--out", hint: "give a folder path such as ./my-node" });
   const partial: PartialConfig = typeof o.config === "string" ? await loadConfigFile(resolve(ctx.cwd, o.config)) : {};
   const keys = await readSshKeyArgs(ctx, o["ssh-key"]);
-  if (keys.length) partial.ssh = { ...partial.ssh, authorizedKeys: parseAuthorizedKeys([...(partial.ssh?.authorizedKeys ?? []), ...keys], "ssh.authorizedKeys") };
+  if (keys.length)
+    partial.ssh = {
+      ...partial.ssh,
+      authorizedKeys: parseAuthorizedKeys([...(partial.ssh?.authorizedKeys ?? []), ...keys], "ssh.authorizedKeys"),
+    };
   if (out !== undefined) await checkOutDir(resolve(ctx.cwd, out), o.force === true);
   const interactive = ctx.out.interactive && o.yes !== true && o.config === undefined;
 
@@ -44,7 +57,12 @@ export async function planRemote(ctx: CommandContext): Promise<number> {
     const started = Date.now();
     ctx.out.step("detect", "start", `Probing ${target.description}…`);
     facts = await detectFacts(target, { signal: ctx.signal, log: ctx.log });
-    ctx.out.step("detect", "done", `Probed ${target.description}: ${facts.os.prettyName ?? facts.os.id ?? "unknown OS"}, ${facts.arch}, ${facts.disks.length} disk(s)`, { elapsedMs: Date.now() - started });
+    ctx.out.step(
+      "detect",
+      "done",
+      `Probed ${target.description}: ${facts.os.prettyName ?? facts.os.id ?? "unknown OS"}, ${facts.arch}, ${facts.disks.length} disk(s)`,
+      { elapsedMs: Date.now() - started },
+    );
   } finally {
     await target.close();
   }
@@ -53,8 +71,16 @@ export async function planRemote(ctx: CommandContext): Promise<number> {
   refuseUninstallable(facts); // a refusal before any question is asked
 
   const notes: string[] = [];
-  const keysFound = interactive && partial.ssh?.authorizedKeys === undefined ? await findOperatorKeys(systemKeySources(ctx.env)) : [];
-  const config = await askAnswers({ facts, partial, prompter: createPrompter({ stdin: ctx.stdin, stdout: process.stdout }), interactive, keysFound, notes });
+  const keysFound =
+    interactive && partial.ssh?.authorizedKeys === undefined ? await findOperatorKeys(systemKeySources(ctx.env)) : [];
+  const config = await askAnswers({
+    facts,
+    partial,
+    prompter: createPrompter({ stdin: ctx.stdin, stdout: process.stdout }),
+    interactive,
+    keysFound,
+    notes,
+  });
 
   const plan = planFromFacts({ facts, config, outDir: out, interactive: false });
   const files = renderFlake(plan);
@@ -63,10 +89,25 @@ export async function planRemote(ctx: CommandContext): Promise<number> {
     `review ${out ?? "DIR"}/hosts/${plan.config.hostname}/disk-config.nix: the install ERASES the disks listed there`,
     `install: nixnode-install ${destination} --config ${out ?? "DIR"}/nixnode.json`,
   ];
-  const summary = { hostname: plan.config.hostname, profile: plan.config.profile, layout: plan.config.disk.layout, devices: plan.config.disk.devices, sshPort: plan.config.ssh.port, disk: diskLines, notes: [...notes, ...plan.notes], files: Object.keys(files), dryRun, outDir: out ? resolve(ctx.cwd, out) : null, next };
+  const summary = {
+    hostname: plan.config.hostname,
+    profile: plan.config.profile,
+    layout: plan.config.disk.layout,
+    devices: plan.config.disk.devices,
+    sshPort: plan.config.ssh.port,
+    disk: diskLines,
+    notes: [...notes, ...plan.notes],
+    files: Object.keys(files),
+    dryRun,
+    outDir: out ? resolve(ctx.cwd, out) : null,
+    next,
+  };
   let where = "(dry run, nothing written)";
   if (!dryRun) {
-    const written = await writeFlake(files, resolve(ctx.cwd, out!), { force: o.force === true, warn: (m, h) => ctx.out.warn(m, h) });
+    const written = await writeFlake(files, resolve(ctx.cwd, out!), {
+      force: o.force === true,
+      warn: (m, h) => ctx.out.warn(m, h),
+    });
     ctx.log.write(`plan: wrote ${written.files.length} files to ${written.dir} (git: ${written.git})`);
     const secrets = await generateDeclaredSecrets(written.dir, plan.config.profile, plan.config.ssh.authorizedKeys);
     if (secrets) summary.notes.push(secrets);
@@ -89,4 +130,3 @@ export async function planRemote(ctx: CommandContext): Promise<number> {
   ctx.out.result(human.join("\n"), summary);
   return 0;
 }
-

@@ -21,20 +21,37 @@ export interface Prompter {
 export function createPrompter(io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream }): Prompter {
   const ask = async <T>(q: Omit<prompts.PromptObject, "name">): Promise<T> => {
     let cancelled = false;
-    const answers = await prompts({ ...q, name: "answer", stdin: io.stdin as never, stdout: io.stdout as never }, {
-      onCancel: () => {
-        cancelled = true;
-        return false;
+    const answers = await prompts(
+      { ...q, name: "answer", stdin: io.stdin as never, stdout: io.stdout as never },
+      {
+        onCancel: () => {
+          cancelled = true;
+          return false;
+        },
       },
-    });
-    if (cancelled || !("answer" in answers)) throw new CancelledError("Cancelled at a question. Nothing was changed on the target.");
+    );
+    if (cancelled || !("answer" in answers))
+      throw new CancelledError("Cancelled at a question. Nothing was changed on the target.");
     return answers.answer as T;
   };
   return {
-    text: (q) => ask<string>({ type: "text", message: q.message, initial: q.initial, validate: q.validate ? (v: string) => q.validate!(String(v ?? "")) : undefined }),
+    text: (q) =>
+      ask<string>({
+        type: "text",
+        message: q.message,
+        initial: q.initial,
+        validate: q.validate ? (v: string) => q.validate!(String(v ?? "")) : undefined,
+      }),
     select: <T>(q: { message: string; choices: Choice<T>[]; initial?: number; hint?: string }) =>
       ask<T>({ type: "select", message: q.message, choices: q.choices, initial: q.initial ?? 0, hint: q.hint }),
     multiselect: <T>(q: { message: string; choices: Choice<T>[]; min?: number; hint?: string }) =>
-      ask<T[]>({ type: "multiselect", message: q.message, choices: q.choices, min: q.min, hint: q.hint ?? "space to toggle, enter to confirm", instructions: false }),
+      ask<T[]>({
+        type: "multiselect",
+        message: q.message,
+        choices: q.choices,
+        min: q.min,
+        hint: q.hint ?? "space to toggle, enter to confirm",
+        instructions: false,
+      }),
   };
 }

@@ -20,7 +20,10 @@ export interface KeyPair {
 let counter = 0;
 
 /** A new key pair in dir (0600). The passphrase goes through -N: argv, acceptable in tests only. */
-export async function makeKeyPair(dir: string, opts: { type?: "ed25519" | "rsa"; passphrase?: string; comment?: string } = {}): Promise<KeyPair> {
+export async function makeKeyPair(
+  dir: string,
+  opts: { type?: "ed25519" | "rsa"; passphrase?: string; comment?: string } = {},
+): Promise<KeyPair> {
   const type = opts.type ?? "ed25519";
   const privatePath = join(dir, `id_${type}_${process.pid}_${counter++}`);
   const args = ["-q", "-t", type, "-N", opts.passphrase ?? "", "-C", opts.comment ?? "nixnode-test", "-f", privatePath];
@@ -28,7 +31,14 @@ export async function makeKeyPair(dir: string, opts: { type?: "ed25519" | "rsa";
   await mustRun("ssh-keygen", args);
   const publicKey = readFileSync(`${privatePath}.pub`, "utf8").trim();
   const fp = /SHA256:\S+/.exec(await mustRun("ssh-keygen", ["-l", "-f", `${privatePath}.pub`]));
-  return { type, privatePath, publicPath: `${privatePath}.pub`, publicKey, fingerprint: fp![0], passphrase: opts.passphrase };
+  return {
+    type,
+    privatePath,
+    publicPath: `${privatePath}.pub`,
+    publicKey,
+    fingerprint: fp![0],
+    passphrase: opts.passphrase,
+  };
 }
 
 export interface Agent {
@@ -59,7 +69,14 @@ export async function startAgent(keys: KeyPair[]): Promise<Agent> {
       await new Promise<void>((resolve, reject) => {
         const add = spawn("ssh-add", [k.privatePath], {
           stdio: ["ignore", "ignore", "pipe"],
-          env: { ...process.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: "force", DISPLAY: ":0", NNT_KEY_PASSPHRASE: k.passphrase ?? "" },
+          env: {
+            ...process.env,
+            SSH_AUTH_SOCK: sock,
+            SSH_ASKPASS: askpass,
+            SSH_ASKPASS_REQUIRE: "force",
+            DISPLAY: ":0",
+            NNT_KEY_PASSPHRASE: k.passphrase ?? "",
+          },
         });
         let err = "";
         add.stderr.on("data", (d) => (err += d));

@@ -20,7 +20,8 @@ export interface TmuxServer {
 export function tmuxServer(name: string, opts: { scrollback?: number; timeoutMs?: number } = {}): TmuxServer {
   const socket = `${name}-${process.pid}`;
   const tmux = (...args: string[]) => run("tmux", ["-L", socket, ...args]);
-  const screen = async (s: string) => (await tmux("capture-pane", "-p", "-J", "-S", `-${opts.scrollback ?? 200}`, "-t", s)).stdout;
+  const screen = async (s: string) =>
+    (await tmux("capture-pane", "-p", "-J", "-S", `-${opts.scrollback ?? 200}`, "-t", s)).stdout;
   return {
     available: existsSync("/usr/bin/tmux"),
     tmux,

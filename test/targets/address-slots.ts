@@ -94,12 +94,14 @@ export function staleSlots(): number[] {
   } catch {
     return [];
   }
-  return names.filter((n) => {
-    try {
-      const owner = Number(readFileSync(join(SLOT_DIR, n, "owner"), "utf8"));
-      return !(owner > 0 && pidAlive(owner));
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return names
+    .filter((n) => {
+      try {
+        const owner = Number(readFileSync(join(SLOT_DIR, n, "owner"), "utf8"));
+        return !(owner > 0 && pidAlive(owner));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }

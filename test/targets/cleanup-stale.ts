@@ -9,11 +9,18 @@ import { runSync } from "./run-command";
 
 export function cleanupStale(): string[] {
   const removed: string[] = [];
-  const names = runSync("ip", ["netns", "list"]).stdout.split("\n").map((l) => l.split(" ")[0] ?? "");
+  const names = runSync("ip", ["netns", "list"])
+    .stdout.split("\n")
+    .map((l) => l.split(" ")[0] ?? "");
   for (const ns of names) {
     const m = /^nnt-(\d+)-(\d+)$/.exec(ns);
     if (!m || pidAlive(Number(m[1]))) continue;
-    destroySync({ ns, dir: join(STATE_ROOT, ns), hostIfs: [slotAddresses(Number(m[2])).hostIf], slots: [Number(m[2])] });
+    destroySync({
+      ns,
+      dir: join(STATE_ROOT, ns),
+      hostIfs: [slotAddresses(Number(m[2])).hostIf],
+      slots: [Number(m[2])],
+    });
     removed.push(ns);
   }
   for (const index of staleSlots()) {

@@ -120,16 +120,36 @@ const PRIVATE_PREFIXES = ["/etc/", "/root/", "/home/", "/var/log/", "/run/", "/u
 export function targetsSupported(): { ok: true } | { ok: false; reason: string } {
   if (process.platform !== "linux") return { ok: false, reason: "targets need Linux network namespaces" };
   if (process.getuid?.() !== 0) return { ok: false, reason: "targets need root (network namespaces, mounts)" };
-  for (const bin of ["/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/nsenter", "/usr/bin/unshare", "/usr/bin/openssl"]) {
-    if (!existsSync(bin)) return { ok: false, reason: `${bin} is missing (install openssh-server, util-linux, openssl)` };
+  for (const bin of [
+    "/usr/sbin/sshd",
+    "/usr/bin/ssh-keygen",
+    "/usr/bin/nsenter",
+    "/usr/bin/unshare",
+    "/usr/bin/openssl",
+  ]) {
+    if (!existsSync(bin))
+      return { ok: false, reason: `${bin} is missing (install openssh-server, util-linux, openssl)` };
   }
-  if (!["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].some((p) => existsSync(p))) return { ok: false, reason: "ip (iproute2) is missing" };
-  if (!["/usr/sbin/iptables", "/sbin/iptables"].some((p) => existsSync(p))) return { ok: false, reason: "iptables is missing" };
+  if (!["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].some((p) => existsSync(p)))
+    return { ok: false, reason: "ip (iproute2) is missing" };
+  if (!["/usr/sbin/iptables", "/sbin/iptables"].some((p) => existsSync(p)))
+    return { ok: false, reason: "iptables is missing" };
   return { ok: true };
 }
 
-export function writeTargetInfo(t: Pick<TestTarget, "name" | "ns" | "holderPid" | "address" | "operatorAddress" | "port" | "dir" | "shimDir">): void {
-  const info = { name: t.name, ns: t.ns, holderPid: t.holderPid, address: t.address, operatorAddress: t.operatorAddress, port: t.port, dir: t.dir, shimDir: t.shimDir };
+export function writeTargetInfo(
+  t: Pick<TestTarget, "name" | "ns" | "holderPid" | "address" | "operatorAddress" | "port" | "dir" | "shimDir">,
+): void {
+  const info = {
+    name: t.name,
+    ns: t.ns,
+    holderPid: t.holderPid,
+    address: t.address,
+    operatorAddress: t.operatorAddress,
+    port: t.port,
+    dir: t.dir,
+    shimDir: t.shimDir,
+  };
   writeFileSync(join(t.dir, "target.json"), JSON.stringify(info, null, 2) + "\n");
 }
 
@@ -155,27 +175,48 @@ export async function startTarget(opts: TargetOptions = {}): Promise<TestTarget>
   }
 }
 
-async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarget, opts: TargetOptions): Promise<TestTarget> {
+async function buildTarget(
+  name: string,
+  dir: string,
+  slot: Slot,
+  live: LiveTarget,
+  opts: TargetOptions,
+): Promise<TestTarget> {
   const rootPassword = opts.rootPassword ?? randomBytes(12).toString("base64url");
   const ports = opts.ports ?? [22];
   prepareDir(dir, opts, ports);
   // independent steps side by side: start-up time is mostly process spawns
   const [hash] = await Promise.all([
     hashPassword(rootPassword),
-    mustRun("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", join(dir, "etc-ssh", "ssh_host_ed25519_key")]),
+    mustRun("ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      `root@${name}`,
+      "-f",
+      join(dir, "etc-ssh", "ssh_host_ed25519_key"),
+    ]),
     createNetwork(name, slot, opts.ipv6),
   ]);
   writeFileSync(join(dir, "etc-upper", "shadow"), shadowWithRoot(hash), { mode: 0o640 });
   const holderPid = await startHolder(name, dir, opts.hostname ?? name);
 
   const exec = (cmd: string, o: { input?: string } = {}) =>
-    runCommand("nsenter", ["-t", String(holderPid), "-n", "-m", "-u", "--wd=/root", "--", "sh", "-c", cmd], { input: o.input, env: TARGET_ENV });
+    runCommand("nsenter", ["-t", String(holderPid), "-n", "-m", "-u", "--wd=/root", "--", "sh", "-c", cmd], {
+      input: o.input,
+      env: TARGET_ENV,
+    });
   const mustExec = async (cmd: string, input?: string) => {
     const r = await exec(cmd, { input });
-    if (r.code !== 0) throw new Error(`in target ${name}: \`${cmd}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+    if (r.code !== 0)
+      throw new Error(`in target ${name}: \`${cmd}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
     return r.stdout;
   };
-  const inNet = (file: string, args: string[]) => mustRun("nsenter", ["-t", String(holderPid), "-n", "--", file, ...args]);
+  const inNet = (file: string, args: string[]) =>
+    mustRun("nsenter", ["-t", String(holderPid), "-n", "--", file, ...args]);
   const writeTargetFile = async (path: string, content: string, mode = 0o644) => {
     if (!PRIVATE_PREFIXES.some((p) => path.startsWith(p)) || path.includes("/..")) {
       throw new Error(`writeFile: ${path} is not private to the target (allowed under ${PRIVATE_PREFIXES.join(" ")})`);
@@ -187,7 +228,10 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
 
   await inNet("iptables-restore", ["--noflush", join(dir, "iptables.rules")]);
   if (opts.memoryMiB !== undefined) {
-    const meminfo = readFileSync("/proc/meminfo", "utf8").replace(/^MemTotal:.*$/m, `MemTotal:       ${opts.memoryMiB * 1024} kB`);
+    const meminfo = readFileSync("/proc/meminfo", "utf8").replace(
+      /^MemTotal:.*$/m,
+      `MemTotal:       ${opts.memoryMiB * 1024} kB`,
+    );
     writeFileSync(join(dir, "meminfo"), meminfo);
     await mustExec(`mount --bind '${dir}/meminfo' /proc/meminfo`);
   }
@@ -275,37 +319,58 @@ async function buildTarget(name: string, dir: string, slot: Slot, live: LiveTarg
   }
 
   writeFileSync(join(dir, "start-sshd"), renderStartSshd(dir), { mode: 0o755 });
-  writeFileSync(join(dir, "reboot"), renderReboot(dir, holderPid, slot.hostAddress, opts.ipv6 ? slot.hostAddress6 : undefined), { mode: 0o755 });
+  writeFileSync(
+    join(dir, "reboot"),
+    renderReboot(dir, holderPid, slot.hostAddress, opts.ipv6 ? slot.hostAddress6 : undefined),
+    { mode: 0o755 },
+  );
   writeTargetInfo(t);
-  if (opts.virt !== undefined) writeFileSync(join(shimDir, "systemd-detect-virt"), `#!/bin/sh\necho '${opts.virt}'\n[ '${opts.virt}' != none ]\n`, { mode: 0o755 });
-  await setupPersonality(opts.personality ?? "ubuntu-vps", {
-    name,
-    dir,
-    shimDir,
-    rebootDir: join(dir, "reboot.d"),
-    hostKeyPath: t.hostKeyPath,
-    sshdConfigPath: join(dir, "sshd_config"),
-    address: t.address,
-    operatorAddress: t.operatorAddress,
-    holderPid,
-    exec,
-    writeFile: writeTargetFile,
-  }, opts.personalityOptions);
+  if (opts.virt !== undefined)
+    writeFileSync(
+      join(shimDir, "systemd-detect-virt"),
+      `#!/bin/sh\necho '${opts.virt}'\n[ '${opts.virt}' != none ]\n`,
+      { mode: 0o755 },
+    );
+  await setupPersonality(
+    opts.personality ?? "ubuntu-vps",
+    {
+      name,
+      dir,
+      shimDir,
+      rebootDir: join(dir, "reboot.d"),
+      hostKeyPath: t.hostKeyPath,
+      sshdConfigPath: join(dir, "sshd_config"),
+      address: t.address,
+      operatorAddress: t.operatorAddress,
+      holderPid,
+      exec,
+      writeFile: writeTargetFile,
+    },
+    opts.personalityOptions,
+  );
   await mustExec(`'${dir}/start-sshd'`);
   return t;
 }
 
-type PersonalityModule = { setupPersonality?: (t: PersonalityContext, opts?: Record<string, unknown>) => Promise<void> };
+type PersonalityModule = {
+  setupPersonality?: (t: PersonalityContext, opts?: Record<string, unknown>) => Promise<void>;
+};
 // Static specifiers, so that a bundled copy of the harness (the signal-cleanup test) carries them.
 const PERSONALITIES: Record<string, () => Promise<PersonalityModule>> = {
   "ubuntu-vps": () => import("./personalities/ubuntu-vps/setup"),
   nixos: () => import("./personalities/nixos/setup"),
 };
 
-async function setupPersonality(personality: string, ctx: PersonalityContext, opts?: Record<string, unknown>): Promise<void> {
+async function setupPersonality(
+  personality: string,
+  ctx: PersonalityContext,
+  opts?: Record<string, unknown>,
+): Promise<void> {
   const load = PERSONALITIES[personality];
-  if (!load) throw new Error(`personality "${personality}" is unknown (known: ${Object.keys(PERSONALITIES).join(", ")})`);
+  if (!load)
+    throw new Error(`personality "${personality}" is unknown (known: ${Object.keys(PERSONALITIES).join(", ")})`);
   const mod = await load();
-  if (typeof mod.setupPersonality !== "function") throw new Error(`personality "${personality}": its setup.ts does not export setupPersonality(t)`);
+  if (typeof mod.setupPersonality !== "function")
+    throw new Error(`personality "${personality}": its setup.ts does not export setupPersonality(t)`);
   await mod.setupPersonality(ctx, opts);
 }

@@ -40,7 +40,10 @@ function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number): void {
   });
 }
 
-export async function startLatencyProxy(target: { host: string; port: number }, oneWayDelayMs: number): Promise<LatencyProxy> {
+export async function startLatencyProxy(
+  target: { host: string; port: number },
+  oneWayDelayMs: number,
+): Promise<LatencyProxy> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
     const upstream = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });

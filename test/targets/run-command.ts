@@ -8,7 +8,11 @@ export interface CommandResult {
   stderr: string;
 }
 
-export function runCommand(file: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+export function runCommand(
+  file: string,
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env });
     let stdout = "";
@@ -25,7 +29,8 @@ export function runCommand(file: string, args: string[], opts: { input?: string;
 /** Like runCommand, but a non-zero exit is an error that names the command and its stderr. */
 export async function mustRun(file: string, args: string[], opts: { input?: string } = {}): Promise<string> {
   const r = await runCommand(file, args, opts);
-  if (r.code !== 0) throw new Error(`${file} ${args.join(" ")} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+  if (r.code !== 0)
+    throw new Error(`${file} ${args.join(" ")} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
   return r.stdout;
 }
 

@@ -5,21 +5,32 @@ import { mustRun, runCommand } from "./run-command";
 import type { TestTarget } from "./index";
 
 export function makeFaults(holderPid: number, slot: Slot, ipv6 = false): TestTarget["faults"] {
-  const inNet = (file: string, args: string[]) => mustRun("nsenter", ["-t", String(holderPid), "-n", "--", file, ...args]);
+  const inNet = (file: string, args: string[]) =>
+    mustRun("nsenter", ["-t", String(holderPid), "-n", "--", file, ...args]);
   return {
-    blockPort: (p: number) => inNet("iptables", ["-I", "NNT-IN", "1", "-p", "tcp", "--dport", String(p), "--syn", "-j", "DROP"]).then(() => undefined),
+    blockPort: (p: number) =>
+      inNet("iptables", ["-I", "NNT-IN", "1", "-p", "tcp", "--dport", String(p), "--syn", "-j", "DROP"]).then(
+        () => undefined,
+      ),
     async unblockPort(p: number) {
       const rule = ["NNT-IN", "-p", "tcp", "--dport", String(p), "--syn", "-j", "DROP"];
-      while ((await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "iptables", "-D", ...rule])).code === 0);
+      while (
+        (await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "iptables", "-D", ...rule])).code === 0
+      );
     },
     async blackholeAll() {
       await inNet("iptables", ["-A", "NNT-IN", "!", "-i", "lo", "-j", "DROP"]);
       await inNet("iptables", ["-A", "NNT-OUT", "!", "-o", "lo", "-j", "DROP"]);
     },
     async restoreAll() {
-      for (const [chain, dirFlag] of [["NNT-IN", "-i"], ["NNT-OUT", "-o"]] as const) {
+      for (const [chain, dirFlag] of [
+        ["NNT-IN", "-i"],
+        ["NNT-OUT", "-o"],
+      ] as const) {
         const rule = [chain, "!", dirFlag, "lo", "-j", "DROP"];
-        while ((await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "iptables", "-D", ...rule])).code === 0);
+        while (
+          (await runCommand("nsenter", ["-t", String(holderPid), "-n", "--", "iptables", "-D", ...rule])).code === 0
+        );
       }
     },
     linkDown: () => inNet("ip", ["link", "set", "eth0", "down"]).then(() => undefined),

@@ -11,13 +11,18 @@ import { renderHolderScript, renderSshdConfig } from "./target-scripts";
 
 export function prepareDir(dir: string, opts: TargetOptions, ports: number[]): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const d of ["etc-upper", "etc-work", "etc-ssh", "home", "var-log", "run", "shims", "reboot.d"]) mkdirSync(join(dir, d), { mode: 0o755 });
+  for (const d of ["etc-upper", "etc-work", "etc-ssh", "home", "var-log", "run", "shims", "reboot.d"])
+    mkdirSync(join(dir, d), { mode: 0o755 });
   mkdirSync(join(dir, "run", "sshd"), { mode: 0o755 });
   mkdirSync(join(dir, "root", ".ssh"), { recursive: true, mode: 0o700 });
   chmodSync(join(dir, "root"), 0o700);
   writeFileSync(join(dir, "root", ".bashrc"), "");
   writeFileSync(join(dir, "root", ".profile"), "");
-  writeFileSync(join(dir, "root", ".ssh", "authorized_keys"), (opts.authorizedKeys ?? []).map((k) => k.trim() + "\n").join(""), { mode: 0o600 });
+  writeFileSync(
+    join(dir, "root", ".ssh", "authorized_keys"),
+    (opts.authorizedKeys ?? []).map((k) => k.trim() + "\n").join(""),
+    { mode: 0o600 },
+  );
   const config = renderSshdConfig({
     ports,
     permitRootLogin: opts.permitRootLogin ?? "yes",
@@ -45,7 +50,9 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 export function shadowWithRoot(hash: string): string {
-  const lines = readFileSync("/etc/shadow", "utf8").split("\n").filter((l) => l && !l.startsWith("root:"));
+  const lines = readFileSync("/etc/shadow", "utf8")
+    .split("\n")
+    .filter((l) => l && !l.startsWith("root:"));
   return [`root:${hash}:19700:0:99999:7:::`, ...lines].join("\n") + "\n";
 }
 
@@ -72,10 +79,14 @@ export async function createNetwork(ns: string, slot: Slot, ipv6 = false): Promi
 export function startHolder(ns: string, dir: string, hostname: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const script = renderHolderScript(dir, hostname);
-    const child = spawn("ip", ["netns", "exec", ns, "unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script], {
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
+    const child = spawn(
+      "ip",
+      ["netns", "exec", ns, "unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      },
+    );
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.stdout.setEncoding("utf8").on("data", (d: string) => {

@@ -33,7 +33,10 @@ export function renderSshdConfig(s: SshdSettings): string {
 /** Replaces the Port lines of an sshd_config (other settings untouched). */
 export function withPorts(config: string, ports: number[]): string {
   const lines = config.split("\n").filter((l) => !/^\s*port\s+/i.test(l));
-  const at = Math.max(1, lines.findIndex((l) => !l.startsWith("#")));
+  const at = Math.max(
+    1,
+    lines.findIndex((l) => !l.startsWith("#")),
+  );
   lines.splice(at, 0, ...ports.map((p) => `Port ${p}`));
   return lines.join("\n");
 }
@@ -154,8 +157,12 @@ for f in "$D"/reboot.d/*; do
 done
 ip link set eth0 up
 ip route replace default via "$GATEWAY" dev eth0
-${gateway6 ? `ip -6 route replace default via '${gateway6}' dev eth0
-` : ""}"$D/start-sshd" || status=1
+${
+  gateway6
+    ? `ip -6 route replace default via '${gateway6}' dev eth0
+`
+    : ""
+}"$D/start-sshd" || status=1
 echo "reboot done (status $status)"
 exit $status
 `;

@@ -13,27 +13,43 @@ let installed: string;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "nixnode-pack-"));
-  const packOut = execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const packOut = execFileSync(npm, ["pack", "--json", "--pack-destination", work], {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   const { filename } = (JSON.parse(packOut) as Array<{ filename: string }>)[0]!;
   installed = join(work, "app");
   execFileSync("mkdir", ["-p", installed]);
   writeFileSync(join(installed, "package.json"), JSON.stringify({ name: "empty", version: "1.0.0", private: true }));
   // --offline: a package with no runtime dependencies must install without the registry
-  execFileSync(npm, ["install", "--offline", "--no-audit", "--no-fund", join(work, filename!)], { cwd: installed, stdio: "ignore" });
+  execFileSync(npm, ["install", "--offline", "--no-audit", "--no-fund", join(work, filename!)], {
+    cwd: installed,
+    stdio: "ignore",
+  });
 }, 120_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function run(args: string[]) {
-  return spawnSync(join(installed, "node_modules/.bin/nixnode-install"), args, { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return spawnSync(join(installed, "node_modules/.bin/nixnode-install"), args, {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
 }
 
 describe("the packed package, installed into an empty folder", () => {
   it("declares no runtime dependencies", () => {
-    const pkg = JSON.parse(readFileSync(join(installed, "node_modules/nixnode-install/package.json"), "utf8")) as Record<string, unknown>;
+    const pkg = JSON.parse(
+      readFileSync(join(installed, "node_modules/nixnode-install/package.json"), "utf8"),
+    ) as Record<string, unknown>;
     expect(pkg.dependencies ?? {}).toEqual({});
-    const lock = JSON.parse(readFileSync(join(installed, "package-lock.json"), "utf8")) as { packages: Record<string, unknown> };
-    expect(Object.keys(lock.packages).filter((p) => p.startsWith("node_modules/"))).toEqual(["node_modules/nixnode-install"]);
+    const lock = JSON.parse(readFileSync(join(installed, "package-lock.json"), "utf8")) as {
+      packages: Record<string, unknown>;
+    };
+    expect(Object.keys(lock.packages).filter((p) => p.startsWith("node_modules/"))).toEqual([
+      "node_modules/nixnode-install",
+    ]);
   });
 
   it("runs --version and --help from the installed bin", () => {

@@ -34,19 +34,38 @@ Examples:
   nixnode-install detect --local                                # on a NixOS installer, about this machine`,
   options: {
     ...SSH_CLI_OPTIONS,
-    local: { type: "boolean", help: "probe this machine instead of a remote one (e.g. booted from the NixOS installer)" },
+    local: {
+      type: "boolean",
+      help: "probe this machine instead of a remote one (e.g. booted from the NixOS installer)",
+    },
     save: { type: "string", value: "FILE", help: "also write the facts as JSON to FILE (input for plan --facts)" },
   },
   maxArgs: 1,
   async run(ctx) {
     const local = ctx.options.local === true;
     const destination = ctx.args[0];
-    if (local && destination) throw new UserError(`--local and a target "${destination}" were both given`, { field: "--local", hint: "either probe this machine (--local) or a remote one (user@host)" });
-    if (!local && !destination) throw new UserError("target: missing", { field: "target", hint: "usage: nixnode-install detect root@203.0.113.7 (or --local for this machine)" });
+    if (local && destination)
+      throw new UserError(`--local and a target "${destination}" were both given`, {
+        field: "--local",
+        hint: "either probe this machine (--local) or a remote one (user@host)",
+      });
+    if (!local && !destination)
+      throw new UserError("target: missing", {
+        field: "target",
+        hint: "usage: nixnode-install detect root@203.0.113.7 (or --local for this machine)",
+      });
     const save = typeof ctx.options.save === "string" ? resolve(ctx.cwd, ctx.options.save) : null;
     // Bad input is refused before the first packet goes out.
-    if (save && !existsSync(dirname(save))) throw new UserError(`--save: the folder ${dirname(save)} does not exist`, { field: "--save", hint: "create it first, or give a path in an existing folder" });
-    if (save && existsSync(save) && statSync(save).isDirectory()) throw new UserError(`--save: ${save} is a folder`, { field: "--save", hint: "give a file path such as ./facts.json" });
+    if (save && !existsSync(dirname(save)))
+      throw new UserError(`--save: the folder ${dirname(save)} does not exist`, {
+        field: "--save",
+        hint: "create it first, or give a path in an existing folder",
+      });
+    if (save && existsSync(save) && statSync(save).isDirectory())
+      throw new UserError(`--save: ${save} is a folder`, {
+        field: "--save",
+        hint: "give a file path such as ./facts.json",
+      });
 
     const target: Target = local ? new LocalTarget() : await connectFromCli(ctx, destination!);
     const started = Date.now();
@@ -60,14 +79,29 @@ Examples:
     }
     const verdict = preflight(facts, { local });
     if (save) {
-      await writeFile(save, JSON.stringify(facts, null, 2) + "\n", { mode: 0o644 }).catch((e: NodeJS.ErrnoException) => {
-        throw new UserError(`--save: cannot write ${save} (${e.code ?? e.message})`, { field: "--save", hint: "give a writable file path" });
-      });
+      await writeFile(save, JSON.stringify(facts, null, 2) + "\n", { mode: 0o644 }).catch(
+        (e: NodeJS.ErrnoException) => {
+          throw new UserError(`--save: cannot write ${save} (${e.code ?? e.message})`, {
+            field: "--save",
+            hint: "give a writable file path",
+          });
+        },
+      );
     }
     const next = verdict.ok
       ? `Next: nixnode-install plan ${local ? "--local" : destination} --out ./my-node   (asks a few questions, writes a flake, touches nothing)`
       : "Nothing was changed. Fix what preflight reports, then run detect again.";
-    ctx.out.result([...formatFacts(facts), "", ...formatVerdict(verdict), "", ...(save ? [`Facts written to ${save}`] : []), next].join("\n"), { facts, verdict, saved: save });
+    ctx.out.result(
+      [
+        ...formatFacts(facts),
+        "",
+        ...formatVerdict(verdict),
+        "",
+        ...(save ? [`Facts written to ${save}`] : []),
+        next,
+      ].join("\n"),
+      { facts, verdict, saved: save },
+    );
     return 0;
   },
 };

@@ -83,12 +83,27 @@ Examples:
   options: {
     config: { type: "string", value: "FILE", help: "answers (nixnode.json); with --yes nothing is asked" },
     yes: { type: "boolean", short: "y", help: "do not ask: erase the disks shown without typing the host name" },
-    flake: { type: "string", value: "DIR", help: "use this flake folder (made by `plan`), or generate into it (default ./<hostname>)" },
-    phases: { type: "string", value: "LIST", help: "run only these of kexec,disko,install,reboot (default: resume where the last run stopped)" },
+    flake: {
+      type: "string",
+      value: "DIR",
+      help: "use this flake folder (made by `plan`), or generate into it (default ./<hostname>)",
+    },
+    phases: {
+      type: "string",
+      value: "LIST",
+      help: "run only these of kexec,disko,install,reboot (default: resume where the last run stopped)",
+    },
     engine: { type: "string", value: "NAME", help: "auto | nixos-anywhere | builtin (default auto)" },
-    "reboot-timeout": { type: "string", value: "SEC", help: "how long to wait for the new system to answer (default 600)" },
+    "reboot-timeout": {
+      type: "string",
+      value: "SEC",
+      help: "how long to wait for the new system to answer (default 600)",
+    },
     "no-lockdown": { type: "boolean", help: "stop after the verified install; run `nixnode-install lockdown` later" },
-    "copy-flake-to-etc": { type: "boolean", help: "copy the flake to /etc/nixos on the new system so it can rebuild itself" },
+    "copy-flake-to-etc": {
+      type: "boolean",
+      help: "copy the flake to /etc/nixos on the new system so it can rebuild itself",
+    },
     local: { type: "boolean", help: "install the machine this runs on (from a NixOS installer)" },
     ...SSH_CLI_OPTIONS,
   },
@@ -101,14 +116,20 @@ Examples:
       });
     }
     const destArg = ctx.args[0];
-    if (!destArg) throw new UserError("target: missing", { field: "target", hint: "usage: nixnode-install root@203.0.113.7" });
+    if (!destArg)
+      throw new UserError("target: missing", { field: "target", hint: "usage: nixnode-install root@203.0.113.7" });
     const destination = parseDestination(destArg, "target");
     // every SSH flag is checked before the first packet (throws UserError naming the flag)
     sshSettingsFromCli(ctx, destArg);
     const engine = oneOf(o.engine ?? "auto", "--engine", ENGINES);
     const rt = o["reboot-timeout"];
-    if (typeof rt === "string" && !/^\d+$/.test(rt)) throw new UserError(`--reboot-timeout: "${rt}" is not a number of seconds`, { field: "--reboot-timeout", hint: "e.g. --reboot-timeout 900 (15 minutes)" });
-    const rebootTimeoutSec = typeof rt === "string" ? int(Number(rt), "--reboot-timeout", 5, 86_400, "a number of seconds") : null;
+    if (typeof rt === "string" && !/^\d+$/.test(rt))
+      throw new UserError(`--reboot-timeout: "${rt}" is not a number of seconds`, {
+        field: "--reboot-timeout",
+        hint: "e.g. --reboot-timeout 900 (15 minutes)",
+      });
+    const rebootTimeoutSec =
+      typeof rt === "string" ? int(Number(rt), "--reboot-timeout", 5, 86_400, "a number of seconds") : null;
     const phases = typeof o.phases === "string" ? parsePhases(o.phases) : null;
     const yes = o.yes === true;
     const interactive = ctx.out.interactive && !yes;
@@ -120,8 +141,11 @@ Examples:
     }
     const env = ctx.env;
     const home = env.HOME ?? homedir();
-    const knownHosts = typeof o["known-hosts"] === "string" ? resolve(ctx.cwd, o["known-hosts"]) : join(home, ".ssh", "known_hosts");
-    const identities = (Array.isArray(o.identity) ? o.identity : typeof o.identity === "string" ? [o.identity] : []).map((p) => resolve(ctx.cwd, p));
+    const knownHosts =
+      typeof o["known-hosts"] === "string" ? resolve(ctx.cwd, o["known-hosts"]) : join(home, ".ssh", "known_hosts");
+    const identities = (
+      Array.isArray(o.identity) ? o.identity : typeof o.identity === "string" ? [o.identity] : []
+    ).map((p) => resolve(ctx.cwd, p));
     const prompter = interactive ? createPrompter({ stdin: ctx.stdin, stdout: process.stdout }) : null;
     const password = env.NIXNODE_SSH_PASSWORD ?? null;
     if (password) ctx.log.addSecret(password);
@@ -133,9 +157,14 @@ Examples:
       signal: ctx.signal,
       env,
       destination: { user: destination.user ?? "root", host: destination.host, port: destination.port ?? 22 },
-      knownPinnedHostKey: pinnedFromEarlierRun(typeof o.flake === "string" ? resolve(ctx.cwd, o.flake) : null, typeof o.config === "string" ? resolve(ctx.cwd, o.config) : null, ctx.cwd),
+      knownPinnedHostKey: pinnedFromEarlierRun(
+        typeof o.flake === "string" ? resolve(ctx.cwd, o.flake) : null,
+        typeof o.config === "string" ? resolve(ctx.cwd, o.config) : null,
+        ctx.cwd,
+      ),
       connect: ({ pinnedHostKey }) => connectFromCli(ctx, destArg, pinnedHostKey ? { pinnedHostKey } : undefined),
-      detect: (session) => detectFacts(session as Parameters<typeof detectFacts>[0], { signal: ctx.signal, log: ctx.log }),
+      detect: (session) =>
+        detectFacts(session as Parameters<typeof detectFacts>[0], { signal: ctx.signal, log: ctx.log }),
       obtainFlake: (facts) =>
         obtainFlake({
           facts,
@@ -151,8 +180,13 @@ Examples:
       async confirmErase(lines, hostname) {
         for (const l of lines) ctx.out.info(l);
         if (yes) return;
-        const typed = await prompter!.text({ message: `Type the host name (${hostname}) to erase these disks and install NixOS` });
-        if (typed.trim() !== hostname) throw new CancelledError(`"${typed.trim()}" is not "${hostname}": nothing was erased. The target is unchanged.`);
+        const typed = await prompter!.text({
+          message: `Type the host name (${hostname}) to erase these disks and install NixOS`,
+        });
+        if (typed.trim() !== hostname)
+          throw new CancelledError(
+            `"${typed.trim()}" is not "${hostname}": nothing was erased. The target is unchanged.`,
+          );
       },
       engine,
       which: (name) => which(name, env),
@@ -172,9 +206,19 @@ Examples:
     const outcome = await runInstall(deps);
     const human = [
       `✔ ${outcome.hostName} runs NixOS; its host key ${outcome.fingerprint} is pinned in ${knownHosts}.`,
-      o["no-lockdown"] ? `Next: nixnode-install lockdown ${destArg} --flake ${relative(ctx.cwd, outcome.flakeDir) || "."}` : "",
+      o["no-lockdown"]
+        ? `Next: nixnode-install lockdown ${destArg} --flake ${relative(ctx.cwd, outcome.flakeDir) || "."}`
+        : "",
     ].filter(Boolean);
-    ctx.out.result(human.join("\n"), { hostName: outcome.hostName, flakeDir: outcome.flakeDir, hostKeyFingerprint: outcome.fingerprint, knownHosts, warnings: outcome.warnings, resumedFrom: outcome.resumedFrom, lockdown: !o["no-lockdown"] });
+    ctx.out.result(human.join("\n"), {
+      hostName: outcome.hostName,
+      flakeDir: outcome.flakeDir,
+      hostKeyFingerprint: outcome.fingerprint,
+      knownHosts,
+      warnings: outcome.warnings,
+      resumedFrom: outcome.resumedFrom,
+      lockdown: !o["no-lockdown"],
+    });
     return 0;
   },
 };
@@ -192,7 +236,12 @@ async function lockdownPhase(ctx: CommandContext, destination: string): Promise<
     const options = Object.fromEntries(Object.entries(ctx.options).filter(([k]) => known.has(k) && !dropped.has(k)));
     // one final result for the whole command: lockdown's own result becomes a progress line
     const out = { ...ctx.out, result: (human: string, data: unknown) => ctx.out.info(human, data) };
-    const code = await lockdown.run({ ...ctx, out, args: [destination], options: { ...options, flake: flake.dir, host: flake.hostName } });
+    const code = await lockdown.run({
+      ...ctx,
+      out,
+      args: [destination],
+      options: { ...options, flake: flake.dir, host: flake.hostName },
+    });
     if (typeof code === "number" && code !== 0) throw new OperationError(`lockdown ended with exit code ${code}`);
   };
 }

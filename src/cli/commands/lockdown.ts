@@ -13,7 +13,8 @@ import type { Command } from "../command";
 const command: Command = {
   name: "lockdown",
   summary: "key-only SSH, new port, firewall, fail2ban: applied behind confirm-or-roll-back",
-  usage: "nixnode-install lockdown [user@]host[:port] [--flake DIR] [--port P] [--confirm-timeout SEC] [--ssh-config-block]",
+  usage:
+    "nixnode-install lockdown [user@]host[:port] [--flake DIR] [--port P] [--confirm-timeout SEC] [--ssh-config-block]",
   description: `
 Moves sshd to a new port with key-only logins, turns the firewall on and starts fail2ban with your
 address ignored. Each of the two stages (ports 22 and P, then P only) is activated by a supervisor
@@ -30,33 +31,66 @@ Examples:
     flake: { type: "string", value: "DIR", help: "the node's flake (default: the current folder)" },
     host: { type: "string", value: "NAME", help: "which hosts/<NAME> of the flake (default: the only one)" },
     port: { type: "string", value: "P", help: "the new SSH port (default: host.json lockdown.port)" },
-    "confirm-timeout": { type: "string", value: "SEC", help: `seconds the target waits for the confirmation after each switch (default ${DEFAULT_CONFIRM_TIMEOUT_SEC})` },
-    "ignore-ip": { type: "string", multiple: true, value: "ADDR", help: "another address or CIDR fail2ban must never ban (repeatable; yours is added)" },
+    "confirm-timeout": {
+      type: "string",
+      value: "SEC",
+      help: `seconds the target waits for the confirmation after each switch (default ${DEFAULT_CONFIRM_TIMEOUT_SEC})`,
+    },
+    "ignore-ip": {
+      type: "string",
+      multiple: true,
+      value: "ADDR",
+      help: "another address or CIDR fail2ban must never ban (repeatable; yours is added)",
+    },
     "ssh-config-block": { type: "boolean", help: "print a ~/.ssh/config block for the new port" },
     ...SSH_CLI_OPTIONS,
   },
   async run(ctx) {
     const destination = ctx.args[0];
-    if (!destination) throw new UserError("which machine? give [user@]host[:port]", { field: "target", hint: "nixnode-install lockdown root@203.0.113.7 --flake ./my-node" });
+    if (!destination)
+      throw new UserError("which machine? give [user@]host[:port]", {
+        field: "target",
+        hint: "nixnode-install lockdown root@203.0.113.7 --flake ./my-node",
+      });
     const flakeDir = resolve(ctx.cwd, typeof ctx.options.flake === "string" ? ctx.options.flake : ".");
     const hostname = typeof ctx.options.host === "string" ? ctx.options.host : undefined;
     const port = typeof ctx.options.port === "string" ? portField(ctx.options.port, "--port") : undefined;
     const t = ctx.options["confirm-timeout"];
     let confirmTimeoutSec: number | undefined;
     if (typeof t === "string") {
-      if (!/^\d+$/.test(t) || Number(t) < 5 || Number(t) > 3600) throw badField("--confirm-timeout", `"${t}" is not a number of seconds (5-3600)`, "e.g. --confirm-timeout 120");
+      if (!/^\d+$/.test(t) || Number(t) < 5 || Number(t) > 3600)
+        throw badField("--confirm-timeout", `"${t}" is not a number of seconds (5-3600)`, "e.g. --confirm-timeout 120");
       confirmTimeoutSec = Number(t);
     }
     const ignore = (ctx.options["ignore-ip"] as string[] | undefined) ?? [];
-    for (const a of ignore) if (!/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(a)) throw badField("--ignore-ip", `"${a}" is not an IP address or CIDR`, "e.g. --ignore-ip 198.51.100.7 or --ignore-ip 192.0.2.0/24");
+    for (const a of ignore)
+      if (!/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(a))
+        throw badField(
+          "--ignore-ip",
+          `"${a}" is not an IP address or CIDR`,
+          "e.g. --ignore-ip 198.51.100.7 or --ignore-ip 192.0.2.0/24",
+        );
 
     // Everything local is checked before the first packet: the flake, the pinned key, the port.
     const f = locateFlakeHost(flakeDir, hostname);
     const settings = sshSettingsFromCli(ctx, destination);
     const pinned = settings.pinnedHostKey ?? f.host.ssh.hostKeyFingerprint;
-    if (!pinned) throw badField(`hosts/${f.hostname}/host.json ssh.hostKeyFingerprint`, "is not set: lockdown only talks to a host whose key is pinned", "run the install first, or pass --host-key SHA256:...");
-    if (settings.pinnedHostKey && f.host.ssh.hostKeyFingerprint && settings.pinnedHostKey !== f.host.ssh.hostKeyFingerprint) {
-      throw badField("--host-key", `${settings.pinnedHostKey} differs from the key pinned in hosts/${f.hostname}/host.json (${f.host.ssh.hostKeyFingerprint})`, "use the flake that belongs to this host");
+    if (!pinned)
+      throw badField(
+        `hosts/${f.hostname}/host.json ssh.hostKeyFingerprint`,
+        "is not set: lockdown only talks to a host whose key is pinned",
+        "run the install first, or pass --host-key SHA256:...",
+      );
+    if (
+      settings.pinnedHostKey &&
+      f.host.ssh.hostKeyFingerprint &&
+      settings.pinnedHostKey !== f.host.ssh.hostKeyFingerprint
+    ) {
+      throw badField(
+        "--host-key",
+        `${settings.pinnedHostKey} differs from the key pinned in hosts/${f.hostname}/host.json (${f.host.ssh.hostKeyFingerprint})`,
+        "use the flake that belongs to this host",
+      );
     }
     const primary = await connectFromCli(ctx, destination, { pinnedHostKey: pinned });
     try {

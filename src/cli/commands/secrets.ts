@@ -9,7 +9,16 @@ import { CancelledError, OperationError, UserError, badField } from "../../error
 import type { Command, CommandContext } from "../command";
 import type { AgeIdentity } from "../../secrets/age";
 import { operatorIdentitiesFromCli } from "../operator-identities";
-import { HOST_KEY_SECRET, listSecretNames, loadSecretsContext, recipientsFor, secretName, secretPath, secretStatus, type SecretsContext } from "../../secrets/agenix";
+import {
+  HOST_KEY_SECRET,
+  listSecretNames,
+  loadSecretsContext,
+  recipientsFor,
+  secretName,
+  secretPath,
+  secretStatus,
+  type SecretsContext,
+} from "../../secrets/agenix";
 import { GENERATORS, generateSecret, type GeneratorKind } from "../../secrets/generate-secret";
 import { createSecretTempDir } from "../../secrets/host-key";
 import { readSecret, rekeyAll, secretsContextWithHostKey, writePublicHalf, writeSecret } from "../../secrets/store";
@@ -22,7 +31,11 @@ function flakeDir(ctx: CommandContext): string {
 }
 
 function warnSkipped(ctx: CommandContext, s: SecretsContext): SecretsContext {
-  if (s.skipped.length) ctx.out.warn(`these operator keys cannot be age recipients and are left out: ${s.skipped.join(", ")}`, "age supports ssh-ed25519 and ssh-rsa keys");
+  if (s.skipped.length)
+    ctx.out.warn(
+      `these operator keys cannot be age recipients and are left out: ${s.skipped.join(", ")}`,
+      "age supports ssh-ed25519 and ssh-rsa keys",
+    );
   return s;
 }
 
@@ -35,7 +48,9 @@ function context(ctx: CommandContext): SecretsContext {
 async function contextForChange(ctx: CommandContext): Promise<SecretsContext> {
   const { ctx: s, hostKeyCreated } = await secretsContextWithHostKey(flakeDir(ctx));
   if (hostKeyCreated) {
-    ctx.out.info(`Generated the node's SSH host key (${hostKeyCreated}): secrets/host-key.age, keys/ssh_host_ed25519_key.pub. The install uses this key.`);
+    ctx.out.info(
+      `Generated the node's SSH host key (${hostKeyCreated}): secrets/host-key.age, keys/ssh_host_ed25519_key.pub. The install uses this key.`,
+    );
   }
   warnWithoutAgenix(ctx, s.flakeDir);
   return warnSkipped(ctx, s);
@@ -47,7 +62,7 @@ function warnWithoutAgenix(ctx: CommandContext, dir: string): void {
   if (!existsSync(flake) || /agenix/.test(readFileSync(flake, "utf8"))) return;
   ctx.out.warn(
     "flake.nix does not load agenix yet, so the node will not decrypt these secrets",
-    "add the agenix input and its module plus ./secrets/module.nix to the node's modules (docs/secrets.md, \"Wiring agenix by hand\")",
+    'add the agenix input and its module plus ./secrets/module.nix to the node\'s modules (docs/secrets.md, "Wiring agenix by hand")',
   );
 }
 
@@ -65,9 +80,11 @@ async function readStdin(ctx: CommandContext): Promise<Uint8Array> {
 async function valueForAdd(ctx: CommandContext, name: string): Promise<{ value: Uint8Array; publicKey?: string }> {
   const from = ctx.options["from-file"];
   const gen = ctx.options.generate;
-  if (typeof from === "string" && typeof gen === "string") throw badField("--from-file", "cannot be combined with --generate", "choose one source for the value");
+  if (typeof from === "string" && typeof gen === "string")
+    throw badField("--from-file", "cannot be combined with --generate", "choose one source for the value");
   if (typeof gen === "string") {
-    if (!(GENERATORS as readonly string[]).includes(gen)) throw badField("--generate", `"${gen}" is not one of ${GENERATORS.join(", ")}`);
+    if (!(GENERATORS as readonly string[]).includes(gen))
+      throw badField("--generate", `"${gen}" is not one of ${GENERATORS.join(", ")}`);
     return generateSecret(gen as GeneratorKind);
   }
   if (typeof from === "string") {
@@ -75,7 +92,10 @@ async function valueForAdd(ctx: CommandContext, name: string): Promise<{ value: 
     try {
       return { value: new Uint8Array(readFileSync(resolve(ctx.cwd, from))) };
     } catch (e) {
-      throw badField("--from-file", `cannot read ${from} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw badField(
+        "--from-file",
+        `cannot read ${from} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
   }
   if (!ctx.stdin.isTTY) return { value: await readStdin(ctx) };
@@ -92,15 +112,34 @@ function describeRecipients(s: SecretsContext, name: string): string {
 }
 
 async function add(ctx: CommandContext, rawName: string | undefined): Promise<void> {
-  if (!rawName) throw badField("NAME", "missing", "usage: nixnode-install secrets add NAME [--from-file F | --generate wireguard|password|hex32]");
+  if (!rawName)
+    throw badField(
+      "NAME",
+      "missing",
+      "usage: nixnode-install secrets add NAME [--from-file F | --generate wireguard|password|hex32]",
+    );
   const name = secretName(rawName);
-  if (name === HOST_KEY_SECRET) throw badField("NAME", `"${HOST_KEY_SECRET}" is the node's host key, managed by the install`, "choose another name");
+  if (name === HOST_KEY_SECRET)
+    throw badField(
+      "NAME",
+      `"${HOST_KEY_SECRET}" is the node's host key, managed by the install`,
+      "choose another name",
+    );
   loadSecretsContext(flakeDir(ctx)); // validates --flake and the operator keys before anything else
   if (existsSync(secretPath(flakeDir(ctx), name)) && !ctx.options.force) {
-    throw badField("NAME", `secret "${name}" already exists`, `change it with \`secrets edit ${name}\`, or replace it with --force`);
+    throw badField(
+      "NAME",
+      `secret "${name}" already exists`,
+      `change it with \`secrets edit ${name}\`, or replace it with --force`,
+    );
   }
   const { value, publicKey } = await valueForAdd(ctx, name);
-  if (value.length === 0) throw badField(typeof ctx.options["from-file"] === "string" ? "--from-file" : "value", "is empty", "a secret needs a value");
+  if (value.length === 0)
+    throw badField(
+      typeof ctx.options["from-file"] === "string" ? "--from-file" : "value",
+      "is empty",
+      "a secret needs a value",
+    );
   const s = await contextForChange(ctx);
   const text = Buffer.from(value).toString("utf8");
   if (text.length >= 4) ctx.log.addSecret(text.trim());
@@ -110,7 +149,13 @@ async function add(ctx: CommandContext, rawName: string | undefined): Promise<vo
   ctx.log.write(`secrets add ${name}: wrote ${path}`);
   ctx.out.result(
     `Added secrets/${name}.age (encrypted to ${describeRecipients(s, name)}).${publicKey ? `\nPublic key (keys/${name}.pub): ${publicKey}` : ""}`,
-    { name, file: `secrets/${name}.age`, recipients: recipientsFor(s, name).map((k) => k.fingerprint), publicKey: publicKey ?? null, publicKeyFile: pubPath ? `keys/${name}.pub` : null },
+    {
+      name,
+      file: `secrets/${name}.age`,
+      recipients: recipientsFor(s, name).map((k) => k.fingerprint),
+      publicKey: publicKey ?? null,
+      publicKeyFile: pubPath ? `keys/${name}.pub` : null,
+    },
   );
 }
 
@@ -122,20 +167,29 @@ function editorArgv(env: NodeJS.ProcessEnv): string[] {
 async function edit(ctx: CommandContext, rawName: string | undefined): Promise<void> {
   if (!rawName) throw badField("NAME", "missing", "usage: nixnode-install secrets edit NAME");
   const name = secretName(rawName);
-  if (name === HOST_KEY_SECRET) throw badField("NAME", "the host key is not edited by hand", "it is generated by the install; `secrets rekey` re-encrypts it");
+  if (name === HOST_KEY_SECRET)
+    throw badField(
+      "NAME",
+      "the host key is not edited by hand",
+      "it is generated by the install; `secrets rekey` re-encrypts it",
+    );
   const s = await contextForChange(ctx);
   const exists = existsSync(secretPath(s.flakeDir, name));
   const before = exists ? await readSecret(s, name, await identities(ctx)) : new Uint8Array(0);
   // Like agenix: with no editor configured and a pipe on stdin, stdin is the new value.
   if (!ctx.stdin.isTTY && !ctx.env.VISUAL && !ctx.env.EDITOR) {
     const value = await readStdin(ctx);
-    if (value.length === 0) throw badField("value", "stdin is empty and no EDITOR is set", "pipe the new value in, or set EDITOR");
+    if (value.length === 0)
+      throw badField("value", "stdin is empty and no EDITOR is set", "pipe the new value in, or set EDITOR");
     const t = Buffer.from(value).toString("utf8").trim();
     if (t.length >= 4) ctx.log.addSecret(t);
     await writeSecret(s, name, value);
     value.fill(0);
     before.fill(0);
-    ctx.out.result(`${exists ? "Updated" : "Added"} secrets/${name}.age from stdin (encrypted to ${describeRecipients(s, name)}).`, { name, changed: true });
+    ctx.out.result(
+      `${exists ? "Updated" : "Added"} secrets/${name}.age from stdin (encrypted to ${describeRecipients(s, name)}).`,
+      { name, changed: true },
+    );
     return;
   }
   const tmp = createSecretTempDir("nixnode-edit-");
@@ -145,8 +199,14 @@ async function edit(ctx: CommandContext, rawName: string | undefined): Promise<v
     const [cmd, ...args] = editorArgv(ctx.env);
     ctx.log.write(`secrets edit ${name}: running editor ${cmd}`);
     const r = spawnSync(cmd!, [...args, file], { stdio: "inherit", env: ctx.env });
-    if (r.error) throw badField("EDITOR", `cannot run "${cmd}" (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`, "set EDITOR to an installed editor, e.g. EDITOR=nano");
-    if (r.status !== 0) throw new OperationError(`the editor exited with ${r.status ?? r.signal}; secrets/${name}.age was not changed`);
+    if (r.error)
+      throw badField(
+        "EDITOR",
+        `cannot run "${cmd}" (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`,
+        "set EDITOR to an installed editor, e.g. EDITOR=nano",
+      );
+    if (r.status !== 0)
+      throw new OperationError(`the editor exited with ${r.status ?? r.signal}; secrets/${name}.age was not changed`);
     const after = new Uint8Array(readFileSync(file));
     if (Buffer.compare(Buffer.from(before), Buffer.from(after)) === 0) {
       ctx.out.result(`secrets/${name}.age unchanged.`, { name, changed: false });
@@ -157,7 +217,10 @@ async function edit(ctx: CommandContext, rawName: string | undefined): Promise<v
     if (t.length >= 4) ctx.log.addSecret(t);
     await writeSecret(s, name, after);
     after.fill(0);
-    ctx.out.result(`${exists ? "Updated" : "Added"} secrets/${name}.age (encrypted to ${describeRecipients(s, name)}).`, { name, changed: true });
+    ctx.out.result(
+      `${exists ? "Updated" : "Added"} secrets/${name}.age (encrypted to ${describeRecipients(s, name)}).`,
+      { name, changed: true },
+    );
   } finally {
     before.fill(0);
     tmp.cleanup();
@@ -183,7 +246,10 @@ function list(ctx: CommandContext): void {
     "Keys:",
     ...keys.map((k) => `  ${k.binding.padEnd(10)} ${k.fingerprint}  ${k.line.split(/\s+/).slice(2).join(" ")}`),
     rows.length ? "Secrets:" : "No secrets yet: nixnode-install secrets add NAME --generate password",
-    ...rows.map((r) => `  ${r.name.padEnd(24)} ${r.problem ? `DAMAGED: ${r.problem}` : `${r.encryptedTo.join(", ")}${r.stale ? "  (needs: secrets rekey)" : ""}`}`),
+    ...rows.map(
+      (r) =>
+        `  ${r.name.padEnd(24)} ${r.problem ? `DAMAGED: ${r.problem}` : `${r.encryptedTo.join(", ")}${r.stale ? "  (needs: secrets rekey)" : ""}`}`,
+    ),
   ];
   ctx.out.result(human.join("\n"), {
     keys: keys.map((k) => ({ binding: k.binding, fingerprint: k.fingerprint })),
@@ -217,16 +283,29 @@ Examples:
     flake: { type: "string", value: "DIR", help: "the node's flake directory (default: .)" },
     "from-file": { type: "string", value: "F", help: "add: read the value from file F (- for stdin)" },
     generate: { type: "string", value: "KIND", help: "add: generate the value: wireguard, password or hex32" },
-    identity: { type: "string", short: "i", multiple: true, value: "PATH", help: "operator private key to decrypt with (repeatable)" },
+    identity: {
+      type: "string",
+      short: "i",
+      multiple: true,
+      value: "PATH",
+      help: "operator private key to decrypt with (repeatable)",
+    },
     force: { type: "boolean", help: "add: replace an existing secret" },
   },
   maxArgs: 2,
   async run(ctx) {
     const [sub, name] = ctx.args;
     if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-      throw new UserError(sub ? `"${sub}" is not a secrets command` : "missing secrets command", { field: sub ?? "COMMAND", hint: `use one of: ${SUBCOMMANDS.join(", ")}` });
+      throw new UserError(sub ? `"${sub}" is not a secrets command` : "missing secrets command", {
+        field: sub ?? "COMMAND",
+        hint: `use one of: ${SUBCOMMANDS.join(", ")}`,
+      });
     }
-    if ((sub === "rekey" || sub === "list") && name) throw new UserError(`unexpected argument "${name}"`, { field: name, hint: `usage: nixnode-install secrets ${sub}` });
+    if ((sub === "rekey" || sub === "list") && name)
+      throw new UserError(`unexpected argument "${name}"`, {
+        field: name,
+        hint: `usage: nixnode-install secrets ${sub}`,
+      });
     if (sub === "list") return list(ctx);
     if (sub === "add") await add(ctx, name);
     else if (sub === "edit") await edit(ctx, name);

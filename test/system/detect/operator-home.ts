@@ -22,4 +22,3 @@ export async function operatorHome(t: TestTarget, key: KeyPair): Promise<string>
 export async function looksLikeKvmVps(t: TestTarget): Promise<void> {
   await t.writeFile("/usr/local/sbin/cpio", "#!/bin/sh\nexit 0\n", 0o755);
 }
-

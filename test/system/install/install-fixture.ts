@@ -25,11 +25,21 @@ export interface InstallFixture {
   /** Built-in engine: the URLs the target's curl/wget were asked for (the kexec stand-ins log them). */
   downloadsLog: string | null;
   /** In this process (main() from the sources); `child: true` runs the built CLI as a child process. */
-  install(extra?: string[], opts?: { env?: Record<string, string>; timeoutMs?: number; child?: boolean; lockdown?: boolean }): Promise<CliResult>;
+  install(
+    extra?: string[],
+    opts?: { env?: Record<string, string>; timeoutMs?: number; child?: boolean; lockdown?: boolean },
+  ): Promise<CliResult>;
   cleanup(): Promise<void>;
 }
 
-export async function installFixture(o: { target?: TargetOptions; engine?: "nixos-anywhere" | "builtin"; hostname?: string; config?: Record<string, unknown> } = {}): Promise<InstallFixture> {
+export async function installFixture(
+  o: {
+    target?: TargetOptions;
+    engine?: "nixos-anywhere" | "builtin";
+    hostname?: string;
+    config?: Record<string, unknown>;
+  } = {},
+): Promise<InstallFixture> {
   const work = mkdtempSync(join(tmpdir(), "nn-install-"));
   const home = join(work, "home");
   mkdirSync(join(home, ".ssh"), { recursive: true, mode: 0o700 });
@@ -37,10 +47,14 @@ export async function installFixture(o: { target?: TargetOptions; engine?: "nixo
   // a VM, 4 GiB: the suite's own machine may be a container, which the preflight rightly refuses
   const target = await startTarget({ virt: "kvm", memoryMiB: 4096, authorizedKeys: [key.publicKey], ...o.target });
   // Ubuntu cloud images ship cpio; this machine may not (the preflight checks it)
-  if (!existsSync("/usr/bin/cpio")) await target.writeFile("/usr/local/sbin/cpio", "#!/bin/sh\necho 'cpio (test stand-in)'\n", 0o755);
+  if (!existsSync("/usr/bin/cpio"))
+    await target.writeFile("/usr/local/sbin/cpio", "#!/bin/sh\necho 'cpio (test stand-in)'\n", 0o755);
   const hostname = o.hostname ?? "node1";
   const configFile = join(work, "nixnode.json");
-  writeFileSync(configFile, JSON.stringify({ hostname, ssh: { authorizedKeys: [key.publicKey] }, ...o.config }, null, 2));
+  writeFileSync(
+    configFile,
+    JSON.stringify({ hostname, ssh: { authorizedKeys: [key.publicKey] }, ...o.config }, null, 2),
+  );
   const knownHosts = join(home, ".ssh", "known_hosts");
   const originalFingerprint = await target.hostKeyFingerprint();
   const engine = o.engine ?? "nixos-anywhere";
@@ -53,11 +67,37 @@ export async function installFixture(o: { target?: TargetOptions; engine?: "nixo
     NIXNODE_STANDIN_TARGETS: target.dir,
   };
   const f: InstallFixture = {
-    target, key, work, home, knownHosts, configFile, env, originalFingerprint, downloadsLog,
+    target,
+    key,
+    work,
+    home,
+    knownHosts,
+    configFile,
+    env,
+    originalFingerprint,
+    downloadsLog,
     flakeDir: join(work, hostname),
     install(extra = [], io = {}) {
-      const args = ["install", `root@${target.address}`, "--config", configFile, "--yes", "--json", "-i", key.privatePath,
-        "--host-key", originalFingerprint, "--known-hosts", knownHosts, ...(io.lockdown ? [] : ["--no-lockdown"]), "--engine", engine, "--log-dir", join(work, "logs"), ...extra];
+      const args = [
+        "install",
+        `root@${target.address}`,
+        "--config",
+        configFile,
+        "--yes",
+        "--json",
+        "-i",
+        key.privatePath,
+        "--host-key",
+        originalFingerprint,
+        "--known-hosts",
+        knownHosts,
+        ...(io.lockdown ? [] : ["--no-lockdown"]),
+        "--engine",
+        engine,
+        "--log-dir",
+        join(work, "logs"),
+        ...extra,
+      ];
       if (io.child) return runCli(args, { cwd: work, env: { ...env, ...io.env }, timeoutMs: io.timeoutMs ?? 110_000 });
       return runInProcess(args, { cwd: work, env: { ...env, ...io.env } });
     },
@@ -71,6 +111,22 @@ export async function installFixture(o: { target?: TargetOptions; engine?: "nixo
 
 /** `ssh` as the operator would run it afterwards: strict host key checking against our known_hosts only. */
 export function strictSshArgs(f: InstallFixture, command: string): string[] {
-  return ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${f.knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", "IdentitiesOnly=yes", "-i", f.key.privatePath, "-o", "ConnectTimeout=10", `root@${f.target.address}`, command];
+  return [
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${f.knownHosts}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-i",
+    f.key.privatePath,
+    "-o",
+    "ConnectTimeout=10",
+    `root@${f.target.address}`,
+    command,
+  ];
 }

@@ -14,7 +14,13 @@ import { installFixture, type InstallFixture } from "./install-fixture";
 
 const run = promisify(execFile);
 const supported = targetsSupported();
-const { available: hasTmux, tmux, screen, waitFor, keys } = tmuxServer("nnt-install", { scrollback: 300, timeoutMs: 90000 });
+const {
+  available: hasTmux,
+  tmux,
+  screen,
+  waitFor,
+  keys,
+} = tmuxServer("nnt-install", { scrollback: 300, timeoutMs: 90000 });
 
 let f: InstallFixture | null = null;
 afterEach(async () => {
@@ -27,9 +33,34 @@ afterAll(async () => {
 
 async function startInteractive(fx: InstallFixture, name: string) {
   // every answer the wizard could ask is in the config: only the erase confirmation is left
-  writeFileSync(fx.configFile, JSON.stringify({ hostname: "node1", profile: "base", timezone: "UTC", ssh: { authorizedKeys: [fx.key.publicKey], port: 2222 }, fail2ban: { ignoreIP: [] } }));
-  const env = Object.entries({ ...fx.env, NO_COLOR: "1", TERM: "xterm-256color" }).map(([k, v]) => `${k}='${v}'`).join(" ");
-  const args = ["install", `root@${fx.target.address}`, "--config", fx.configFile, "-i", fx.key.privatePath, "--host-key", fx.originalFingerprint, "--known-hosts", fx.knownHosts, "--no-lockdown", "--log-dir", join(fx.work, "logs")];
+  writeFileSync(
+    fx.configFile,
+    JSON.stringify({
+      hostname: "node1",
+      profile: "base",
+      timezone: "UTC",
+      ssh: { authorizedKeys: [fx.key.publicKey], port: 2222 },
+      fail2ban: { ignoreIP: [] },
+    }),
+  );
+  const env = Object.entries({ ...fx.env, NO_COLOR: "1", TERM: "xterm-256color" })
+    .map(([k, v]) => `${k}='${v}'`)
+    .join(" ");
+  const args = [
+    "install",
+    `root@${fx.target.address}`,
+    "--config",
+    fx.configFile,
+    "-i",
+    fx.key.privatePath,
+    "--host-key",
+    fx.originalFingerprint,
+    "--known-hosts",
+    fx.knownHosts,
+    "--no-lockdown",
+    "--log-dir",
+    join(fx.work, "logs"),
+  ];
   const cmd = `cd '${fx.work}' && env ${env} '${process.execPath}' '${BIN}' ${args.join(" ")}; echo "EXIT=$?"; sleep 600`;
   await tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "60", cmd);
   // accept the defaults of any question the wizard still asks, until the confirmation shows
@@ -42,30 +73,40 @@ async function startInteractive(fx: InstallFixture, name: string) {
   return waitFor(name, /Type the host name/);
 }
 
-describe.skipIf(!supported.ok || !hasTmux)(`install at a real terminal${supported.ok ? (hasTmux ? "" : " (skipped: tmux is missing)") : ` (skipped: ${supported.reason})`}`, () => {
-  it("a wrong host name at the confirmation cancels; the target is untouched", async () => {
-    f = await installFixture();
-    const bootBefore = await f.target.bootId();
-    const s = await startInteractive(f, "wrong");
-    expect(s).toMatch(/These disks will be ERASED:/);
-    await keys("wrong", "node2", "Enter");
-    const end = await waitFor("wrong", /EXIT=\d+/);
-    expect(end).toContain("EXIT=130");
-    expect(end).toMatch(/"node2" is not "node1": nothing was erased/);
-    expect(await f.target.bootId()).toBe(bootBefore);
-    expect(await f.target.hostKeyFingerprint()).toBe(f.originalFingerprint);
-  });
+describe.skipIf(!supported.ok || !hasTmux)(
+  `install at a real terminal${supported.ok ? (hasTmux ? "" : " (skipped: tmux is missing)") : ` (skipped: ${supported.reason})`}`,
+  () => {
+    it("a wrong host name at the confirmation cancels; the target is untouched", async () => {
+      f = await installFixture();
+      const bootBefore = await f.target.bootId();
+      const s = await startInteractive(f, "wrong");
+      expect(s).toMatch(/These disks will be ERASED:/);
+      await keys("wrong", "node2", "Enter");
+      const end = await waitFor("wrong", /EXIT=\d+/);
+      expect(end).toContain("EXIT=130");
+      expect(end).toMatch(/"node2" is not "node1": nothing was erased/);
+      expect(await f.target.bootId()).toBe(bootBefore);
+      expect(await f.target.hostKeyFingerprint()).toBe(f.originalFingerprint);
+    });
 
-  it("typing the host name runs the task list to a verified NixOS", async () => {
-    f = await installFixture();
-    await startInteractive(f, "right");
-    await keys("right", "node1", "Enter");
-    const end = await waitFor("right", /EXIT=\d+/, 110_000);
-    if (process.env.NN_SHOW_SCREEN) console.log(end);
-    expect(end).toContain("EXIT=0");
-    for (const row of ["kexec into the NixOS installer", "partition and format the disks", "install NixOS", "reboot into NixOS", "verify the new system"]) expect(end).toContain(row);
-    expect(end).toMatch(/node1 runs NixOS; its host key SHA256:\S+ is pinned/);
-    expect(end).toContain(`Next: nixnode-install lockdown root@${f.target.address} --flake node1`);
-    expect((await f.target.exec("cat /etc/os-release")).stdout).toMatch(/^ID=nixos$/m);
-  });
-});
+    it("typing the host name runs the task list to a verified NixOS", async () => {
+      f = await installFixture();
+      await startInteractive(f, "right");
+      await keys("right", "node1", "Enter");
+      const end = await waitFor("right", /EXIT=\d+/, 110_000);
+      if (process.env.NN_SHOW_SCREEN) console.log(end);
+      expect(end).toContain("EXIT=0");
+      for (const row of [
+        "kexec into the NixOS installer",
+        "partition and format the disks",
+        "install NixOS",
+        "reboot into NixOS",
+        "verify the new system",
+      ])
+        expect(end).toContain(row);
+      expect(end).toMatch(/node1 runs NixOS; its host key SHA256:\S+ is pinned/);
+      expect(end).toContain(`Next: nixnode-install lockdown root@${f.target.address} --flake node1`);
+      expect((await f.target.exec("cat /etc/os-release")).stdout).toMatch(/^ID=nixos$/m);
+    });
+  },
+);

@@ -16,7 +16,10 @@ function sink(): Writable & { text: string } {
   return w;
 }
 
-export async function runInProcess(args: string[], opts: { cwd: string; env: Record<string, string> }): Promise<CliResult> {
+export async function runInProcess(
+  args: string[],
+  opts: { cwd: string; env: Record<string, string> },
+): Promise<CliResult> {
   const stdout = sink();
   const stderr = sink();
   const stdin = new PassThrough();
@@ -29,6 +32,11 @@ export async function runInProcess(args: string[], opts: { cwd: string; env: Rec
     stderr: stderr as unknown as NodeJS.WriteStream,
     stdin: stdin as unknown as NodeJS.ReadStream,
   });
-  const events = args.includes("--json") ? stdout.text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+  const events = args.includes("--json")
+    ? stdout.text
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
   return { code, stdout: stdout.text, stderr: stderr.text, events };
 }

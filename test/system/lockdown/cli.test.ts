@@ -16,7 +16,17 @@ import { waitForSupervisor } from "./watch";
 const supported = targetsSupported();
 
 function cliArgs(lab: Lab, ...extra: string[]): string[] {
-  return ["lockdown", `root@${lab.t.address}`, "--flake", lab.flake, "-i", lab.key.privatePath, "--known-hosts", join(lab.work, "known_hosts"), ...extra];
+  return [
+    "lockdown",
+    `root@${lab.t.address}`,
+    "--flake",
+    lab.flake,
+    "-i",
+    lab.key.privatePath,
+    "--known-hosts",
+    join(lab.work, "known_hosts"),
+    ...extra,
+  ];
 }
 
 async function expectGeneration1(lab: Lab, hostJsonBefore: string) {
@@ -38,7 +48,10 @@ describe.skipIf(!supported.ok)(`lockdown command${supported.ok ? "" : ` (skipped
     lab = await startLab();
     const before = readFileSync(lab.hostJsonPath, "utf8");
     await lab.t.faults.blockPort(NEW_PORT); // keep the window open until the kill lands
-    const child = spawn(process.execPath, [BIN, ...cliArgs(lab, "--confirm-timeout", "8")], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", HOME: lab.work } });
+    const child = spawn(process.execPath, [BIN, ...cliArgs(lab, "--confirm-timeout", "8")], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1", HOME: lab.work },
+    });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
@@ -51,14 +64,19 @@ describe.skipIf(!supported.ok)(`lockdown command${supported.ok ? "" : ` (skipped
     expect(state).toMatch(/rolled-back no acknowledgement within 8s/);
     expect(output).toMatch(/activating under a supervisor/);
     await expectGeneration1(lab, before);
-    expect(await tryLogin({ host: lab.t.address, port: NEW_PORT, privateKeyPath: lab.key.privatePath, timeoutMs: 3000 })).toMatchObject({ ok: false });
+    expect(
+      await tryLogin({ host: lab.t.address, port: NEW_PORT, privateKeyPath: lab.key.privatePath, timeoutMs: 3000 }),
+    ).toMatchObject({ ok: false });
   });
 
   it("Ctrl-C inside the window: the rollback is requested and reported, exit 130", async () => {
     lab = await startLab();
     const before = readFileSync(lab.hostJsonPath, "utf8");
     await lab.t.faults.blockPort(NEW_PORT);
-    const child = spawn(process.execPath, [BIN, ...cliArgs(lab, "--confirm-timeout", "60")], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", HOME: lab.work } });
+    const child = spawn(process.execPath, [BIN, ...cliArgs(lab, "--confirm-timeout", "60")], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1", HOME: lab.work },
+    });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     child.stdout.on("data", () => undefined);
@@ -66,7 +84,9 @@ describe.skipIf(!supported.ok)(`lockdown command${supported.ok ? "" : ` (skipped
     await waitForSupervisor(lab.t, "dual-port", "switched");
     child.kill("SIGINT");
     expect(await exited).toBe(130);
-    expect(stderr).toMatch(/Interrupted\. lockdown stage 1 was rolled back: interrupted \(Ctrl-C\) during the confirmation; the previous configuration \(generation 1\) is active again; port 22 works/);
+    expect(stderr).toMatch(
+      /Interrupted\. lockdown stage 1 was rolled back: interrupted \(Ctrl-C\) during the confirmation; the previous configuration \(generation 1\) is active again; port 22 works/,
+    );
     expect(await waitForSupervisor(lab.t, "dual-port", "rolled-back")).toMatch(/rolled-back operator: interrupted/);
     await lab.t.faults.unblockPort(NEW_PORT);
     await expectGeneration1(lab, before);

@@ -31,19 +31,37 @@ export interface Lab {
 export async function startLab(opts: { authorizeKeyOnTarget?: boolean; maxretry?: number } = {}): Promise<Lab> {
   const work = mkdtempSync(join(tmpdir(), "nn-lock-"));
   const key = await makeKeyPair(work);
-  const t = await startTarget({ personality: "nixos", authorizedKeys: opts.authorizeKeyOnTarget === false ? [] : [key.publicKey] });
+  const t = await startTarget({
+    personality: "nixos",
+    authorizedKeys: opts.authorizeKeyOnTarget === false ? [] : [key.publicKey],
+  });
   const fingerprint = await t.hostKeyFingerprint();
   const flake = join(work, "flake");
   const hostDir = join(flake, "hosts", t.name);
   mkdirSync(hostDir, { recursive: true });
   mkdirSync(join(flake, ".nixnode"), { recursive: true });
   writeFileSync(join(flake, "flake.nix"), "{ outputs = { self, ... }: { }; }\n");
-  writeFileSync(join(hostDir, "default.nix"), "{ lib, ... }: { imports = lib.optional (builtins.pathExists ./lockdown.nix) ./lockdown.nix; }\n");
+  writeFileSync(
+    join(hostDir, "default.nix"),
+    "{ lib, ... }: { imports = lib.optional (builtins.pathExists ./lockdown.nix) ./lockdown.nix; }\n",
+  );
   writeFileSync(join(flake, "README.md"), "# my node\n\nThe operator's own notes.\n");
   writeFileSync(join(flake, ".nixnode", "state.json"), JSON.stringify({ install: { verified: true } }));
   const host: HostData = {
-    schema: 1, hostname: t.name, system: "x86_64-linux", stateVersion: "25.11", timezone: "UTC", profile: "base",
-    ssh: { ports: [22], passwordAuthentication: true, permitRootLogin: "yes", authorizedKeys: [key.publicKey], adminUser: null, hostKeyFingerprint: fingerprint },
+    schema: 1,
+    hostname: t.name,
+    system: "x86_64-linux",
+    stateVersion: "25.11",
+    timezone: "UTC",
+    profile: "base",
+    ssh: {
+      ports: [22],
+      passwordAuthentication: true,
+      permitRootLogin: "yes",
+      authorizedKeys: [key.publicKey],
+      adminUser: null,
+      hostKeyFingerprint: fingerprint,
+    },
     firewall: { enable: true, allowedTCPPorts: [22], allowedUDPPorts: [] },
     fail2ban: { enable: true, ignoreIP: [], maxretry: opts.maxretry ?? 5, bantime: "10m" },
     lockdown: { stage: "none", port: NEW_PORT },
@@ -53,7 +71,13 @@ export async function startLab(opts: { authorizeKeyOnTarget?: boolean; maxretry?
   const hostJsonPath = join(hostDir, "host.json");
   writeFileSync(hostJsonPath, JSON.stringify(host, null, 2) + "\n");
   return {
-    t, key, work, flake, hostJsonPath, fingerprint, host,
+    t,
+    key,
+    work,
+    flake,
+    hostJsonPath,
+    fingerprint,
+    host,
     async stop() {
       await t.stop();
       rmSync(work, { recursive: true, force: true });
@@ -69,7 +93,14 @@ export interface LockdownRun {
 }
 
 /** Runs the lockdown in-process the way the install's last phase does (primary = a password session). */
-export async function lockdown(lab: Lab, extra: Partial<LockdownDeps> & { identityFile?: string; route?: (p: number) => { host: string; port: number }; via?: number } = {}): Promise<LockdownRun> {
+export async function lockdown(
+  lab: Lab,
+  extra: Partial<LockdownDeps> & {
+    identityFile?: string;
+    route?: (p: number) => { host: string; port: number };
+    via?: number;
+  } = {},
+): Promise<LockdownRun> {
   const stream = new PassThrough();
   let output = "";
   stream.on("data", (d: Buffer) => (output += d));
@@ -77,12 +108,31 @@ export async function lockdown(lab: Lab, extra: Partial<LockdownDeps> & { identi
   const knownHosts = join(lab.work, "known_hosts");
   // after an install: a password session on 22; a re-run after lockdown: a key session on `via`
   const primary = extra.via
-    ? await connectSsh({ host: lab.t.address, port: extra.via, identityFiles: [lab.key.privatePath], pinnedHostKey: lab.fingerprint })
+    ? await connectSsh({
+        host: lab.t.address,
+        port: extra.via,
+        identityFiles: [lab.key.privatePath],
+        pinnedHostKey: lab.fingerprint,
+      })
     : await connectSsh({ host: lab.t.address, port: 22, password: lab.t.rootPassword, pinnedHostKey: lab.fingerprint });
-  const connector = keyOnlyConnector({ base: { host: lab.t.address, user: "root", identityFiles: [extra.identityFile ?? lab.key.privatePath] }, pinnedHostKey: extra.hostKeyFingerprint ?? lab.fingerprint, route: extra.route });
+  const connector = keyOnlyConnector({
+    base: { host: lab.t.address, user: "root", identityFiles: [extra.identityFile ?? lab.key.privatePath] },
+    pinnedHostKey: extra.hostKeyFingerprint ?? lab.fingerprint,
+    route: extra.route,
+  });
   const run: LockdownRun = { output: "", knownHosts };
   try {
-    run.result = await runLockdown({ primary, currentPort: extra.via ?? 22, connector, flakeDir: lab.flake, confirmTimeoutSec: 8, knownHostsFile: knownHosts, out, log: memoryLog(), ...extra });
+    run.result = await runLockdown({
+      primary,
+      currentPort: extra.via ?? 22,
+      connector,
+      flakeDir: lab.flake,
+      confirmTimeoutSec: 8,
+      knownHostsFile: knownHosts,
+      out,
+      log: memoryLog(),
+      ...extra,
+    });
   } catch (e) {
     run.error = e as LockdownRun["error"];
   } finally {

@@ -31,8 +31,12 @@ describe.skipIf(!supported.ok)(`lockdown happy path${supported.ok ? "" : ` (skip
     const { t, key } = lab;
     expect(await offeredMethods(t.address, NEW_PORT)).toEqual(["publickey"]);
     expect(await tryLogin({ host: t.address, port: NEW_PORT, password: t.rootPassword })).toMatchObject({ ok: false });
-    expect(await tryLogin({ host: t.address, port: NEW_PORT, privateKeyPath: key.privatePath })).toMatchObject({ ok: true });
-    expect(await tryLogin({ host: t.address, port: 22, privateKeyPath: key.privatePath, timeoutMs: 3000 })).toMatchObject({ ok: false });
+    expect(await tryLogin({ host: t.address, port: NEW_PORT, privateKeyPath: key.privatePath })).toMatchObject({
+      ok: true,
+    });
+    expect(
+      await tryLogin({ host: t.address, port: 22, privateKeyPath: key.privatePath, timeoutMs: 3000 }),
+    ).toMatchObject({ ok: false });
   });
 
   it("made it the boot default: a reboot keeps the locked-down state", async () => {
@@ -40,7 +44,9 @@ describe.skipIf(!supported.ok)(`lockdown happy path${supported.ok ? "" : ` (skip
     expect(s.profileLink).toBe("system-3-link");
     expect(s.current).toBe(s.boot);
     await lab.t.simulateReboot();
-    expect(await tryLogin({ host: lab.t.address, port: NEW_PORT, privateKeyPath: lab.key.privatePath })).toMatchObject({ ok: true });
+    expect(await tryLogin({ host: lab.t.address, port: NEW_PORT, privateKeyPath: lab.key.privatePath })).toMatchObject({
+      ok: true,
+    });
     expect(await offeredMethods(lab.t.address, NEW_PORT)).toEqual(["publickey"]);
   });
 
@@ -53,21 +59,42 @@ describe.skipIf(!supported.ok)(`lockdown happy path${supported.ok ? "" : ` (skip
     const { t, key } = lab;
     const f2b = (args: string) => t.exec(`fail2ban-client -s ${t.dir}/fail2ban/fail2ban.sock ${args}`);
     for (let i = 0; i < 20; i++) {
-      expect(await tryLogin({ host: t.address, port: NEW_PORT, username: `admin${i}`, password: "wrong" })).toMatchObject({ ok: false });
+      expect(
+        await tryLogin({ host: t.address, port: NEW_PORT, username: `admin${i}`, password: "wrong" }),
+      ).toMatchObject({ ok: false });
     }
     const other = await t.addClientAddress();
     let banned = "";
     for (let i = 0; i < 40 && !banned.includes(other); i++) {
-      await tryLogin({ host: t.address, port: NEW_PORT, username: `guest${i}`, password: "wrong", localAddress: other, timeoutMs: 2000 });
+      await tryLogin({
+        host: t.address,
+        port: NEW_PORT,
+        username: `guest${i}`,
+        password: "wrong",
+        localAddress: other,
+        timeoutMs: 2000,
+      });
       banned = (await f2b("get sshd banned")).stdout;
     }
     expect(banned).toContain(other);
     expect(banned).not.toContain(t.operatorAddress);
     // the log really holds the operator's 20 failures: they were seen and ignored, not missed
     const log = await t.sshdLog();
-    expect(log.match(new RegExp(`Invalid user admin\\d+ from ${t.operatorAddress.replace(/\./g, "\\.")}`, "g"))?.length).toBeGreaterThanOrEqual(20);
-    expect(await tryLogin({ host: t.address, port: NEW_PORT, privateKeyPath: key.privatePath, localAddress: other, timeoutMs: 3000 })).toMatchObject({ ok: false });
-    expect(await tryLogin({ host: t.address, port: NEW_PORT, privateKeyPath: key.privatePath })).toMatchObject({ ok: true });
+    expect(
+      log.match(new RegExp(`Invalid user admin\\d+ from ${t.operatorAddress.replace(/\./g, "\\.")}`, "g"))?.length,
+    ).toBeGreaterThanOrEqual(20);
+    expect(
+      await tryLogin({
+        host: t.address,
+        port: NEW_PORT,
+        privateKeyPath: key.privatePath,
+        localAddress: other,
+        timeoutMs: 3000,
+      }),
+    ).toMatchObject({ ok: false });
+    expect(await tryLogin({ host: t.address, port: NEW_PORT, privateKeyPath: key.privatePath })).toMatchObject({
+      ok: true,
+    });
   });
 
   it("running it again on the new port only checks that the state holds", async () => {
@@ -79,7 +106,11 @@ describe.skipIf(!supported.ok)(`lockdown happy path${supported.ok ? "" : ` (skip
 
   it("records the hand-off: host.json, known_hosts, README notes, state.json, ssh config block", () => {
     const host = JSON.parse(readFileSync(lab.hostJsonPath, "utf8"));
-    expect(host.ssh).toMatchObject({ ports: [NEW_PORT], passwordAuthentication: false, permitRootLogin: "prohibit-password" });
+    expect(host.ssh).toMatchObject({
+      ports: [NEW_PORT],
+      passwordAuthentication: false,
+      permitRootLogin: "prohibit-password",
+    });
     expect(host.fail2ban.ignoreIP).toContain(lab.t.operatorAddress);
     expect(host.lockdown).toEqual({ stage: "final", port: NEW_PORT });
     const kh = parseKnownHosts(readFileSync(run.knownHosts, "utf8"));
@@ -89,7 +120,11 @@ describe.skipIf(!supported.ok)(`lockdown happy path${supported.ok ? "" : ` (skip
     expect(readme).toContain("--switch-generation 1");
     const state = JSON.parse(readFileSync(join(lab.flake, ".nixnode/state.json"), "utf8"));
     expect(state.install).toEqual({ verified: true });
-    expect(state.lockdown).toMatchObject({ stage: "final", port: NEW_PORT, generations: { before: 1, dualPort: 2, final: 3 } });
+    expect(state.lockdown).toMatchObject({
+      stage: "final",
+      port: NEW_PORT,
+      generations: { before: 1, dualPort: 2, final: 3 },
+    });
     expect(run.output).toContain(`Port ${NEW_PORT}`);
   });
 });

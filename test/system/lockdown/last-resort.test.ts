@@ -18,12 +18,16 @@ describe.skipIf(!supported.ok)(`lockdown last resort${supported.ok ? "" : ` (ski
     const l = lab;
     const bootBefore = await l.t.bootId();
     await l.t.faults.blockPort(NEW_PORT); // the confirmation cannot succeed: the window stays open
-    const kill = waitForSupervisor(l.t, "dual-port", "switched").then(() => l.t.exec("kill -9 $(cat /run/nixnode-lockdown/dual-port/supervisor.pid)"));
+    const kill = waitForSupervisor(l.t, "dual-port", "switched").then(() =>
+      l.t.exec("kill -9 $(cat /run/nixnode-lockdown/dual-port/supervisor.pid)"),
+    );
     const run = await lockdown(lab, { confirmTimeoutSec: 10, rebootAfterSec: 15 });
     expect((await kill).code).toBe(0);
     expect(await l.t.bootId()).not.toBe(bootBefore);
     expect(run.error?.exitCode).toBe(3);
-    expect(run.error?.message).toMatch(/rebooted during the confirmation window and came back with the boot default \(generation 1\); port 22 works/);
+    expect(run.error?.message).toMatch(
+      /rebooted during the confirmation window and came back with the boot default \(generation 1\); port 22 works/,
+    );
     const s = await nixosState(l.t);
     expect(s.profileLink).toBe("system-1-link");
     expect(s.current).toBe(s.boot);

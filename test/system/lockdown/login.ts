@@ -35,7 +35,9 @@ export function tryLogin(a: LoginAttempt, command = "echo logged-in"): Promise<L
         stream.on("close", () => finish({ ok: true, output: out }));
       });
     });
-    c.on("error", (e) => finish({ ok: false, error: `${(e as Error & { level?: string }).level ?? ""} ${e.message}`.trim() }));
+    c.on("error", (e) =>
+      finish({ ok: false, error: `${(e as Error & { level?: string }).level ?? ""} ${e.message}`.trim() }),
+    );
     c.on("close", () => finish({ ok: false, error: "connection closed" }));
     c.connect({
       host: a.host,

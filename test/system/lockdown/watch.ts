@@ -2,7 +2,12 @@
 // a test can strike at a precise moment: e.g. right after the switch, inside the window.
 import type { TestTarget } from "../../targets";
 
-export async function waitForSupervisor(t: TestTarget, stage: "dual-port" | "final", event: string, maxMs = 120_000): Promise<string> {
+export async function waitForSupervisor(
+  t: TestTarget,
+  stage: "dual-port" | "final",
+  event: string,
+  maxMs = 120_000,
+): Promise<string> {
   const until = Date.now() + maxMs;
   for (;;) {
     const r = await t.exec(`cat /run/nixnode-lockdown/${stage}/state 2>/dev/null || true`);

@@ -50,7 +50,9 @@ describe.skipIf(!supported.ok || !hasTmux)(`connecting from the CLI${skip}`, () 
   });
 
   it("without a terminal: an unknown key is refused with the fingerprint and the flags that fix it", async () => {
-    const r = await runCli(["detect", `root@${t.address}`, "--known-hosts", join(home, "empty_known_hosts")], { env: { ...env(), NIXNODE_SSH_PASSWORD: t.rootPassword } });
+    const r = await runCli(["detect", `root@${t.address}`, "--known-hosts", join(home, "empty_known_hosts")], {
+      env: { ...env(), NIXNODE_SSH_PASSWORD: t.rootPassword },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(await t.hostKeyFingerprint());
     expect(r.stderr).toMatch(/--accept-new-host-key/);
@@ -58,12 +60,16 @@ describe.skipIf(!supported.ok || !hasTmux)(`connecting from the CLI${skip}`, () 
 
   it("a CHANGED host key: exit 3, both fingerprints, no authentication attempt reached the server", async () => {
     const old = await t.hostKeyFingerprint();
-    await t.exec("rm -f /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key");
+    await t.exec(
+      "rm -f /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key",
+    );
     await t.restartSshd();
     const fresh = await t.hostKeyFingerprint();
     expect(fresh).not.toBe(old);
     const before = (await t.sshdLog()).length;
-    const r = await runCli(["detect", `root@${t.address}`, "--accept-new-host-key"], { env: { ...env(), NIXNODE_SSH_PASSWORD: t.rootPassword } });
+    const r = await runCli(["detect", `root@${t.address}`, "--accept-new-host-key"], {
+      env: { ...env(), NIXNODE_SSH_PASSWORD: t.rootPassword },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/HOST KEY HAS CHANGED/);
     expect(r.stderr).toContain(old);

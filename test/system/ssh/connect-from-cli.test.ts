@@ -14,10 +14,22 @@ import { startTarget, targetsSupported, type TestTarget } from "../../targets/in
 
 const supported = targetsSupported();
 
-function context(options: CommandContext["options"], env: NodeJS.ProcessEnv): CommandContext & { log: ReturnType<typeof memoryLog> } {
+function context(
+  options: CommandContext["options"],
+  env: NodeJS.ProcessEnv,
+): CommandContext & { log: ReturnType<typeof memoryLog> } {
   const stdout = new PassThrough();
   const out = createOutput({ stdout, stderr: new PassThrough(), json: false, env, stdinIsTTY: false });
-  return { args: [], options, out, log: memoryLog(), env, cwd: env.HOME!, stdin: process.stdin, signal: new AbortController().signal };
+  return {
+    args: [],
+    options,
+    out,
+    log: memoryLog(),
+    env,
+    cwd: env.HOME!,
+    stdin: process.stdin,
+    signal: new AbortController().signal,
+  };
 }
 
 describe.skipIf(!supported.ok)(`connectFromCli${supported.ok ? "" : ` (skipped: ${supported.reason})`}`, () => {
@@ -36,7 +48,10 @@ describe.skipIf(!supported.ok)(`connectFromCli${supported.ok ? "" : ` (skipped: 
 
   it("an ssh config alias supplies HostName, User, Port and IdentityFile", async () => {
     const config = join(home, "ssh_config");
-    writeFileSync(config, `Host mynode\n  HostName ${t.address}\n  User root\n  Port ${t.port}\n  IdentityFile ${key.privatePath}\n`);
+    writeFileSync(
+      config,
+      `Host mynode\n  HostName ${t.address}\n  User root\n  Port ${t.port}\n  IdentityFile ${key.privatePath}\n`,
+    );
     const ctx = context({ "ssh-config": config, "host-key": await t.hostKeyFingerprint() }, { HOME: home });
     const s = await connectFromCli(ctx, "mynode");
     expect(s.authMethod).toBe("publickey");
@@ -49,35 +64,53 @@ describe.skipIf(!supported.ok)(`connectFromCli${supported.ok ? "" : ` (skipped: 
     const pw = join(home, "pw");
     writeFileSync(pw, t.rootPassword + "\n", { mode: 0o600 });
     const kh = join(home, "known_hosts");
-    const ctx = context({ "password-file": pw, "known-hosts": kh, "accept-new-host-key": true }, { HOME: join(home, "empty-home") });
+    const ctx = context(
+      { "password-file": pw, "known-hosts": kh, "accept-new-host-key": true },
+      { HOME: join(home, "empty-home") },
+    );
     const s = await connectFromCli(ctx, `root@${t.address}:${t.port}`);
     expect(s.authMethod).toBe("password");
     await s.close();
     expect(ctx.log.lines.join("\n")).not.toContain(t.rootPassword);
     // the key accepted on first use is now known: a second run needs no flag
-    const again = await connectFromCli(context({ "password-file": pw, "known-hosts": kh }, { HOME: join(home, "empty-home") }), `root@${t.address}:${t.port}`);
+    const again = await connectFromCli(
+      context({ "password-file": pw, "known-hosts": kh }, { HOME: join(home, "empty-home") }),
+      `root@${t.address}:${t.port}`,
+    );
     await again.close();
   });
 
   it("an IPv6 literal destination connects, is remembered as [addr]:port, and survives a link flap and a reboot", async () => {
     const kh = join(home, "known_hosts6");
     const dest = `root@[${t.address6}]:${t.port}`;
-    const first = await connectFromCli(context({ identity: [key.privatePath], "known-hosts": kh, "accept-new-host-key": true }, { HOME: home }), dest);
+    const first = await connectFromCli(
+      context({ identity: [key.privatePath], "known-hosts": kh, "accept-new-host-key": true }, { HOME: home }),
+      dest,
+    );
     expect(first.remoteAddress).toBe(t.address6);
     expect((await first.run("echo $SSH_CONNECTION")).stdout.split(" ")[0]).toBe(t.operatorAddress6);
     await first.close();
     expect(readFileSync(kh, "utf8")).toContain(`[${t.address6}]:${t.port} ssh-ed25519 `);
     await t.faults.linkDown();
     await t.faults.linkUp();
-    const again = await connectFromCli(context({ identity: [key.privatePath], "known-hosts": kh }, { HOME: home }), dest);
+    const again = await connectFromCli(
+      context({ identity: [key.privatePath], "known-hosts": kh }, { HOME: home }),
+      dest,
+    );
     await again.close();
     await t.simulateReboot();
-    const afterReboot = await connectFromCli(context({ identity: [key.privatePath], "known-hosts": kh }, { HOME: home }), dest);
+    const afterReboot = await connectFromCli(
+      context({ identity: [key.privatePath], "known-hosts": kh }, { HOME: home }),
+      dest,
+    );
     await afterReboot.close();
   });
 
   it("non-interactive, unknown host, no flag: refused before any login attempt", async () => {
-    const ctx = context({ "known-hosts": join(home, "kh-empty") }, { HOME: home, NIXNODE_SSH_PASSWORD: t.rootPassword });
+    const ctx = context(
+      { "known-hosts": join(home, "kh-empty") },
+      { HOME: home, NIXNODE_SSH_PASSWORD: t.rootPassword },
+    );
     const before = await t.sshdLog();
     const e = await connectFromCli(ctx, `root@${t.address}:${t.port}`).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OperationError);

@@ -12,9 +12,15 @@ const supported = targetsSupported();
 
 describe.skipIf(!supported.ok)(`harness extras${supported.ok ? "" : ` (skipped: ${supported.reason})`}`, () => {
   it("memoryMiB, virt and extraFiles change what the target reports, and nothing on the host", async () => {
-    const t = await startTarget({ memoryMiB: 1536, virt: "kvm", extraFiles: { "/etc/nixnode-test/knob": "on\n", "/proc/cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/vda1\n" } });
+    const t = await startTarget({
+      memoryMiB: 1536,
+      virt: "kvm",
+      extraFiles: { "/etc/nixnode-test/knob": "on\n", "/proc/cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/vda1\n" },
+    });
     try {
-      const r = await t.exec("grep MemTotal /proc/meminfo; systemd-detect-virt; cat /etc/nixnode-test/knob; cat /proc/cmdline");
+      const r = await t.exec(
+        "grep MemTotal /proc/meminfo; systemd-detect-virt; cat /etc/nixnode-test/knob; cat /proc/cmdline",
+      );
       expect(r.stdout).toBe("MemTotal:       1572864 kB\nkvm\non\nBOOT_IMAGE=/vmlinuz root=/dev/vda1\n");
       expect(existsSync("/etc/nixnode-test/knob")).toBe(false);
       expect(execFileSync("grep", ["MemTotal", "/proc/meminfo"], { encoding: "utf8" })).not.toContain("1572864 kB");

@@ -18,7 +18,11 @@ interface Conn {
   closed: Promise<void>;
 }
 
-function connect(t: TestTarget, auth: { password?: string; privateKey?: Buffer; agent?: string }, extra: { host?: string; port?: number; localAddress?: string } = {}): Promise<Conn> {
+function connect(
+  t: TestTarget,
+  auth: { password?: string; privateKey?: Buffer; agent?: string },
+  extra: { host?: string; port?: number; localAddress?: string } = {},
+): Promise<Conn> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let closedResolve!: () => void;
@@ -61,7 +65,13 @@ function tcpConnects(host: string, port: number, timeoutMs = 1500): Promise<"ope
         const s = net.connect({ host, port });
         const timer = setTimeout(() => (s.destroy(), resolve("timeout")), timeoutMs);
         s.on("connect", () => (clearTimeout(timer), s.destroy(), resolve("open")));
-        s.on("error", (e: NodeJS.ErrnoException) => (clearTimeout(timer), resolve(e.code === "ECONNREFUSED" ? "refused" : String(e.code))));
+        s.on(
+          "error",
+          (e: NodeJS.ErrnoException) => (
+            clearTimeout(timer),
+            resolve(e.code === "ECONNREFUSED" ? "refused" : String(e.code))
+          ),
+        );
       }),
   );
 }
@@ -83,7 +93,9 @@ describe.skipIf(!supported.ok)(`throwaway targets${supported.ok ? "" : ` (skippe
 
   it("accepts the root password and the authorized key, and looks like Ubuntu with its own hostname and boot_id", async () => {
     const byPassword = await connect(t, { password: t.rootPassword });
-    const out = await byPassword.exec("hostname; . /etc/os-release; echo $ID $VERSION_ID; cat /proc/sys/kernel/random/boot_id; echo $PATH");
+    const out = await byPassword.exec(
+      "hostname; . /etc/os-release; echo $ID $VERSION_ID; cat /proc/sys/kernel/random/boot_id; echo $PATH",
+    );
     byPassword.client.end();
     const [hostname, os, bootId, path] = out.trim().split("\n");
     expect(hostname).toBe(t.name);
@@ -232,7 +244,12 @@ describe.skipIf(!supported.ok)(`throwaway targets${supported.ok ? "" : ` (skippe
   });
 
   it("enter.sh and target.json let an out-of-process tool act inside the target", async () => {
-    const info = JSON.parse(readFileSync(join(t.dir, "target.json"), "utf8")) as { holderPid: number; address: string; dir: string; shimDir: string };
+    const info = JSON.parse(readFileSync(join(t.dir, "target.json"), "utf8")) as {
+      holderPid: number;
+      address: string;
+      dir: string;
+      shimDir: string;
+    };
     expect(info).toMatchObject({ holderPid: t.holderPid, address: t.address, dir: t.dir, shimDir: t.shimDir });
     const enter = new URL("../../targets/enter.sh", import.meta.url).pathname;
     const { stdout } = await run(enter, [t.dir, "sh", "-c", "hostname; ip -o -4 addr show dev eth0"]);
@@ -250,7 +267,9 @@ describe.skipIf(!supported.ok)(`throwaway targets${supported.ok ? "" : ` (skippe
 
   it("simulateReboot drops every session, changes boot_id, runs reboot.d and the hook, and sshd answers again", async () => {
     const { writeFileSync } = await import("node:fs");
-    writeFileSync(join(t.dir, "reboot.d", "10-mark"), `#!/bin/sh\necho restored > '${t.dir}/restored'\n`, { mode: 0o755 });
+    writeFileSync(join(t.dir, "reboot.d", "10-mark"), `#!/bin/sh\necho restored > '${t.dir}/restored'\n`, {
+      mode: 0o755,
+    });
     const before = await t.bootId();
     await t.exec("iptables -N TESTFW && iptables -A INPUT -p tcp --dport 9 -j TESTFW && iptables -P FORWARD DROP");
     const session = await connect(t, { password: t.rootPassword });

@@ -14,7 +14,11 @@ import { startTarget, targetsSupported, type TestTarget } from "../../targets/in
 const supported = targetsSupported();
 const hasSudo = existsSync("/usr/bin/sudo");
 const skip = !supported.ok || !hasSudo;
-const why = !supported.ok ? ` (skipped: ${supported.reason})` : hasSudo ? "" : " (skipped: sudo is not installed; scripts/test.sh installs it as root)";
+const why = !supported.ok
+  ? ` (skipped: ${supported.reason})`
+  : hasSudo
+    ? ""
+    : " (skipped: sudo is not installed; scripts/test.sh installs it as root)";
 
 describe.skipIf(skip)(`a non-root login through the real sudo${why}`, () => {
   let dir: string;
@@ -27,7 +31,14 @@ describe.skipIf(skip)(`a non-root login through the real sudo${why}`, () => {
     key = await makeKeyPair(dir);
     t = await startTarget();
     const pinned = await t.hostKeyFingerprint();
-    base = (user) => ({ host: t.address, port: t.port, user, pinnedHostKey: pinned, identityFiles: [key.privatePath], connectTimeoutMs: 5000 });
+    base = (user) => ({
+      host: t.address,
+      port: t.port,
+      user,
+      pinnedHostKey: pinned,
+      identityFiles: [key.privatePath],
+      connectTimeoutMs: 5000,
+    });
     // sudo looks up the machine's own name; a VPS maps it in /etc/hosts (cloud-init does), and a
     // target has no DNS to ask, so each lookup would otherwise wait for a resolver timeout
     expect((await t.exec(`echo "127.0.1.1 $(hostname)" >> /etc/hosts`)).code).toBe(0);

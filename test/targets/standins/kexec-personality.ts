@@ -9,13 +9,18 @@ import { fileURLToPath } from "node:url";
 import type { TestTarget } from "../index";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
-export const KEXEC_URL_PATTERN = "^https://(github\\.com|gh-v6\\.com)/nix-community/nixos-images/releases/download/nixos-[0-9][0-9]\\.[0-9][0-9]/nixos-kexec-installer-noninteractive-(x86_64|aarch64)-linux\\.tar\\.gz$";
+export const KEXEC_URL_PATTERN =
+  "^https://(github\\.com|gh-v6\\.com)/nix-community/nixos-images/releases/download/nixos-[0-9][0-9]\\.[0-9][0-9]/nixos-kexec-installer-noninteractive-(x86_64|aarch64)-linux\\.tar\\.gz$";
 
 /** `standinsDir`: where this folder is (the benchmark runs this code bundled elsewhere). */
 export function addKexecPersonality(t: TestTarget, standinsDir = HERE): { downloadsLog: string } {
   const work = join(t.dir, "standin-kexec");
   mkdirSync(join(work, "kexec"), { recursive: true });
-  writeFileSync(join(work, "kexec", "run"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(standinsDir, "lib", "kexec-run.mjs"))} ${JSON.stringify(t.dir)}\n`, { mode: 0o755 });
+  writeFileSync(
+    join(work, "kexec", "run"),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(standinsDir, "lib", "kexec-run.mjs"))} ${JSON.stringify(t.dir)}\n`,
+    { mode: 0o755 },
+  );
   for (const f of ["bzImage", "initrd"]) writeFileSync(join(work, "kexec", f), `stand-in ${f}\n`);
   const tarball = join(t.dir, "standin-kexec.tar.gz");
   execFileSync("tar", ["-C", work, "-czf", tarball, "kexec"]);

@@ -15,7 +15,11 @@ const loose = join(home, "pw-loose");
 writeFileSync(loose, "hunter2\n");
 chmodSync(loose, 0o644);
 
-const ctx = (options: Record<string, string | boolean | string[] | undefined>, env: NodeJS.ProcessEnv = {}) => ({ options, env: { HOME: home, ...env }, cwd: home });
+const ctx = (options: Record<string, string | boolean | string[] | undefined>, env: NodeJS.ProcessEnv = {}) => ({
+  options,
+  env: { HOME: home, ...env },
+  cwd: home,
+});
 
 describe("sshSettingsFromCli", () => {
   it("resolves an alias from ~/.ssh/config; the destination's own user/port win", () => {
@@ -25,7 +29,10 @@ describe("sshSettingsFromCli", () => {
   });
 
   it("default keys, agent, password file and env, known_hosts default", () => {
-    const s = sshSettingsFromCli(ctx({ "password-file": pw }, { SSH_AUTH_SOCK: "/tmp/agent.sock" }), "root@198.51.100.4");
+    const s = sshSettingsFromCli(
+      ctx({ "password-file": pw }, { SSH_AUTH_SOCK: "/tmp/agent.sock" }),
+      "root@198.51.100.4",
+    );
     expect(s.identityFiles).toEqual([join(home, ".ssh", "id_ed25519")]);
     expect(s.agentSocket).toBe("/tmp/agent.sock");
     expect(s.password).toBe("hunter2");
@@ -58,6 +65,9 @@ describe("sshSettingsFromCli", () => {
 
   it("a valid pin and timeout are taken", () => {
     const fp = "SHA256:" + "A".repeat(43);
-    expect(sshSettingsFromCli(ctx({ "host-key": fp, "connect-timeout": "7" }), "h")).toMatchObject({ pinnedHostKey: fp, connectTimeoutMs: 7000 });
+    expect(sshSettingsFromCli(ctx({ "host-key": fp, "connect-timeout": "7" }), "h")).toMatchObject({
+      pinnedHostKey: fp,
+      connectTimeoutMs: 7000,
+    });
   });
 });

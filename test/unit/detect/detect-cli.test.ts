@@ -12,13 +12,29 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("detect: bad input", () => {
   it.each([
     { args: ["detect"], field: "target", text: /target: missing/ },
-    { args: ["detect", "--local", "root@192.0.2.1"], field: "--local", text: /--local and a target "root@192\.0\.2\.1" were both given/ },
+    {
+      args: ["detect", "--local", "root@192.0.2.1"],
+      field: "--local",
+      text: /--local and a target "root@192\.0\.2\.1" were both given/,
+    },
     { args: ["detect", "root@192.0.2.1:833w"], field: "target", text: /833w/ },
     { args: ["detect", "root@192.0.2.1", "192.0.2.2"], field: "192.0.2.2", text: /unexpected argument "192\.0\.2\.2"/ },
-    { args: ["detect", "root@192.0.2.1", "--host-key", "MD5:aa"], field: "--host-key", text: /--host-key: "MD5:aa" is not a SHA256 fingerprint/ },
-    { args: ["detect", "root@192.0.2.1", "--connect-timeout", "soon"], field: "--connect-timeout", text: /--connect-timeout: "soon"/ },
+    {
+      args: ["detect", "root@192.0.2.1", "--host-key", "MD5:aa"],
+      field: "--host-key",
+      text: /--host-key: "MD5:aa" is not a SHA256 fingerprint/,
+    },
+    {
+      args: ["detect", "root@192.0.2.1", "--connect-timeout", "soon"],
+      field: "--connect-timeout",
+      text: /--connect-timeout: "soon"/,
+    },
     { args: ["detect", "root@192.0.2.1", "--bogus"], field: "--bogus", text: /--bogus/ },
-    { args: ["detect", "root@192.0.2.1", "--save", "/nonexistent-dir/facts.json"], field: "--save", text: /--save: the folder \/nonexistent-dir does not exist/ },
+    {
+      args: ["detect", "root@192.0.2.1", "--save", "/nonexistent-dir/facts.json"],
+      field: "--save",
+      text: /--save: the folder \/nonexistent-dir does not exist/,
+    },
     { args: ["detect", "root@192.0.2.1", "--save", "/tmp"], field: "--save", text: /--save: \/tmp is a folder/ },
   ])("$args.1 $args.2 -> exit 2 naming $field", async ({ args, field, text }) => {
     const r = await runCli([...args, "--json"], { env: { HOME: dir } });

@@ -3,7 +3,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { defaultGateway, markOnLink, parseIpAddrJson, parseIpAddrText, parseIpRouteJson, parseIpRouteText } from "../../../src/detect/parse-ip";
+import {
+  defaultGateway,
+  markOnLink,
+  parseIpAddrJson,
+  parseIpAddrText,
+  parseIpRouteJson,
+  parseIpRouteText,
+} from "../../../src/detect/parse-ip";
 
 const CORPUS = fileURLToPath(new URL("../../../../shared/corpus/ip-json/", import.meta.url));
 const read = (f: string) => readFileSync(CORPUS + f, "utf8");
@@ -52,8 +59,18 @@ describe("ip-json corpus, one block per capture", () => {
     const routes = markOnLink(parseIpRouteJson(parseIpRouteText(read(ROUTE6)), 6), []);
     // the two "local ... table local" entries are not routes of the main table
     expect(routes).toHaveLength(9);
-    expect(routes[0]).toMatchObject({ destination: "2a00:abcd:82ae:cd33::657/128", gateway: null, protocol: "kernel", metric: 256 });
-    expect(routes[2]).toMatchObject({ destination: "2a00:abcd:82ae:cd33::/56", gateway: "fe80::32ee:54de:cd43:b4e1", protocol: "ra", onLink: true });
+    expect(routes[0]).toMatchObject({
+      destination: "2a00:abcd:82ae:cd33::657/128",
+      gateway: null,
+      protocol: "kernel",
+      metric: 256,
+    });
+    expect(routes[2]).toMatchObject({
+      destination: "2a00:abcd:82ae:cd33::/56",
+      gateway: "fe80::32ee:54de:cd43:b4e1",
+      protocol: "ra",
+      onLink: true,
+    });
     expect(defaultGateway(routes, 6)).toEqual({ address: "fe80::32ee:54de:cd43:b4e1", dev: "enp0s25", onLink: true });
   });
 });
@@ -77,16 +94,35 @@ describe("on-link gateways (the static-network cases)", () => {
   ];
   const ifs = parseIpAddrJson(addr);
   it("IPv4 gateway outside a /32 is on-link; IPv6 via fe80::1 is on-link", () => {
-    const r4 = markOnLink(parseIpRouteJson([{ dst: "default", gateway: "172.31.1.1", dev: "eth0", flags: [] }, { dst: "172.31.1.1", dev: "eth0", scope: "link", flags: [] }], 4), ifs);
-    const r6 = markOnLink(parseIpRouteJson([{ dst: "default", gateway: "fe80::1", dev: "eth0", metric: 1024, flags: [] }], 6), ifs);
+    const r4 = markOnLink(
+      parseIpRouteJson(
+        [
+          { dst: "default", gateway: "172.31.1.1", dev: "eth0", flags: [] },
+          { dst: "172.31.1.1", dev: "eth0", scope: "link", flags: [] },
+        ],
+        4,
+      ),
+      ifs,
+    );
+    const r6 = markOnLink(
+      parseIpRouteJson([{ dst: "default", gateway: "fe80::1", dev: "eth0", metric: 1024, flags: [] }], 6),
+      ifs,
+    );
     expect(r4[0]).toMatchObject({ gateway: "172.31.1.1", onLink: true });
     expect(r4[1]).toMatchObject({ destination: "172.31.1.1/32", gateway: null });
     expect(r6[0]).toMatchObject({ gateway: "fe80::1", onLink: true });
     expect(ifs[0]!.addresses.every((a) => !a.dynamic)).toBe(true);
   });
   it("the kernel's own onlink flag is kept (JSON and text)", () => {
-    expect(parseIpRouteJson([{ dst: "default", gateway: "10.0.0.1", dev: "ens3", flags: ["onlink"] }], 4)[0]!.onLink).toBe(true);
-    expect(parseIpRouteJson(parseIpRouteText("default via 51.68.0.1 dev ens3 proto dhcp src 51.68.1.2 metric 100 onlink"), 4)[0]).toMatchObject({
+    expect(
+      parseIpRouteJson([{ dst: "default", gateway: "10.0.0.1", dev: "ens3", flags: ["onlink"] }], 4)[0]!.onLink,
+    ).toBe(true);
+    expect(
+      parseIpRouteJson(
+        parseIpRouteText("default via 51.68.0.1 dev ens3 proto dhcp src 51.68.1.2 metric 100 onlink"),
+        4,
+      )[0],
+    ).toMatchObject({
       gateway: "51.68.0.1",
       protocol: "dhcp",
       metric: 100,
@@ -94,7 +130,10 @@ describe("on-link gateways (the static-network cases)", () => {
     });
   });
   it("a gateway inside the address's prefix is not on-link", () => {
-    const r = markOnLink(parseIpRouteJson([{ dst: "default", gateway: "203.0.113.1", dev: "eth0", flags: [] }], 4), parseIpAddrJson([{ ifname: "eth0", addr_info: [{ family: "inet", local: "203.0.113.7", prefixlen: 24 }] }]));
+    const r = markOnLink(
+      parseIpRouteJson([{ dst: "default", gateway: "203.0.113.1", dev: "eth0", flags: [] }], 4),
+      parseIpAddrJson([{ ifname: "eth0", addr_info: [{ family: "inet", local: "203.0.113.7", prefixlen: 24 }] }]),
+    );
     expect(r[0]!.onLink).toBe(false);
   });
 });

@@ -44,7 +44,12 @@ const rows: Row[] = [
     transports: ["unknown", "unknown", "unknown", "unknown", "nvme"],
     check: ({ disks, warnings }) => {
       expect(disks[1]!.mountpoints).toEqual(["/run/media/quentin/e2838de1-018a-44a9-bcc2-121a04251a31"]);
-      expect(disks[4]!.partitions[1]).toMatchObject({ path: "/dev/nvme0n1p2", fstype: "ext4", uuid: "2e3343df-6488-461e-80f2-1b276e7e5cad", mountpoints: ["/"] });
+      expect(disks[4]!.partitions[1]).toMatchObject({
+        path: "/dev/nvme0n1p2",
+        fstype: "ext4",
+        uuid: "2e3343df-6488-461e-80f2-1b276e7e5cad",
+        mountpoints: ["/"],
+      });
       expect(warnings).toContain("disks: nvme0n1 has no size in the lsblk output");
     },
   },
@@ -120,24 +125,62 @@ describe("holdsRoot through holders", () => {
     const md = { name: "md0", type: "raid1", mountpoints: ["/"] };
     const json = {
       blockdevices: [
-        { name: "sda", type: "disk", size: 50 * G, children: [{ name: "sda1", type: "part", size: 1 * M }, { name: "sda2", type: "part", size: 49 * G, children: [lv] }] },
-        { name: "nvme0n1", type: "disk", size: 512 * G, children: [{ name: "nvme0n1p1", type: "part", children: [md] }] },
-        { name: "nvme1n1", type: "disk", size: 512 * G, children: [{ name: "nvme1n1p1", type: "part", children: [md] }] },
-        { name: "sdb", type: "disk", size: 2000 * G, children: [{ name: "sdb1", type: "part", children: [{ name: "data", type: "crypt", mountpoint: "/data" }] }] },
+        {
+          name: "sda",
+          type: "disk",
+          size: 50 * G,
+          children: [
+            { name: "sda1", type: "part", size: 1 * M },
+            { name: "sda2", type: "part", size: 49 * G, children: [lv] },
+          ],
+        },
+        {
+          name: "nvme0n1",
+          type: "disk",
+          size: 512 * G,
+          children: [{ name: "nvme0n1p1", type: "part", children: [md] }],
+        },
+        {
+          name: "nvme1n1",
+          type: "disk",
+          size: 512 * G,
+          children: [{ name: "nvme1n1p1", type: "part", children: [md] }],
+        },
+        {
+          name: "sdb",
+          type: "disk",
+          size: 2000 * G,
+          children: [{ name: "sdb1", type: "part", children: [{ name: "data", type: "crypt", mountpoint: "/data" }] }],
+        },
       ],
     };
     const { disks } = parseLsblkJson(json);
-    expect(disks.map((d) => [d.name, d.holdsRoot])).toEqual([["sda", true], ["nvme0n1", true], ["nvme1n1", true], ["sdb", false]]);
+    expect(disks.map((d) => [d.name, d.holdsRoot])).toEqual([
+      ["sda", true],
+      ["nvme0n1", true],
+      ["nvme1n1", true],
+      ["sdb", false],
+    ]);
     expect(disks[0]!.partitions[1]!.mountpoints).toEqual(["/"]);
     expect(disks[3]!.mountpoints).toEqual(["/data"]);
   });
   it("uses findmnt's source when lsblk reported no mounts", () => {
-    const json = { blockdevices: [{ name: "vda", type: "disk", size: "20G", children: [{ name: "vda1", type: "part", size: "20G" }] }, { name: "vdb", type: "disk", size: "20G" }] };
+    const json = {
+      blockdevices: [
+        { name: "vda", type: "disk", size: "20G", children: [{ name: "vda1", type: "part", size: "20G" }] },
+        { name: "vdb", type: "disk", size: "20G" },
+      ],
+    };
     expect(parseLsblkJson(json, { rootSource: "/dev/vda1" }).disks.map((d) => d.holdsRoot)).toEqual([true, false]);
   });
   it("reads string booleans of old lsblk versions", () => {
     const json = { blockdevices: [{ name: "sdc", type: "disk", size: "16106127360", rm: "1", ro: "0", rota: "1" }] };
-    expect(parseLsblkJson(json).disks[0]).toMatchObject({ sizeBytes: 16106127360, removable: true, readOnly: false, rotational: true });
+    expect(parseLsblkJson(json).disks[0]).toMatchObject({
+      sizeBytes: 16106127360,
+      removable: true,
+      readOnly: false,
+      rotational: true,
+    });
   });
 });
 
@@ -173,7 +216,10 @@ lrwxrwxrwx 1 root root 10 Nov 23 10:00 lvm-pv-uuid-abc -> ../../sda2`;
       "/dev/disk/by-id/nvme-SAMSUNG_MZVL2512HCJQ-00B00_S675NX0T123456_1",
       "/dev/disk/by-id/nvme-eui.0025385b71b0a1e2",
     ]);
-    expect(links.get("sda")).toEqual(["/dev/disk/by-id/ata-Samsung_SSD_860_EVO_1TB_S3Z9NB0K123456X", "/dev/disk/by-id/wwn-0x5002538e40a1b2c3"]);
+    expect(links.get("sda")).toEqual([
+      "/dev/disk/by-id/ata-Samsung_SSD_860_EVO_1TB_S3Z9NB0K123456X",
+      "/dev/disk/by-id/wwn-0x5002538e40a1b2c3",
+    ]);
     expect(links.get("sdb")).toEqual(["/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-scsi0-0-0-0"]);
     expect(links.has("dm-0")).toBe(false);
     expect(links.has("sda2")).toBe(false);

@@ -25,7 +25,14 @@ describe("debian12-dev-container-local.txt (this machine, plain sh)", () => {
     expect(f).toMatchObject({
       source: "probe",
       hostname: "vm",
-      os: { id: "debian", versionId: "12", prettyName: "Debian GNU/Linux 12 (bookworm)", isNixos: false, isNixosInstaller: false, kernel: "6.18.44-fc-v769" },
+      os: {
+        id: "debian",
+        versionId: "12",
+        prettyName: "Debian GNU/Linux 12 (bookworm)",
+        isNixos: false,
+        isNixosInstaller: false,
+        kernel: "6.18.44-fc-v769",
+      },
       arch: "x86_64",
       virtualisation: "docker",
       firmware: { mode: "bios", secureBoot: null, kernelLockdown: null, vendor: null },
@@ -40,12 +47,24 @@ describe("debian12-dev-container-local.txt (this machine, plain sh)", () => {
     });
   });
   it("disks: the one virtio disk holds /, zram and loop devices are not disks", () => {
-    expect(f.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.holdsRoot, d.byId])).toEqual([["vda", 274877906944, "virtio", true, []]]);
+    expect(f.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.holdsRoot, d.byId])).toEqual([
+      ["vda", 274877906944, "virtio", true, []],
+    ]);
   });
   it("network: eth0 with static addresses, gateways inside the prefixes, DNS", () => {
     const eth0 = f.network.interfaces.find((i) => i.name === "eth0")!;
-    expect(eth0).toMatchObject({ mac: "02:fc:00:00:00:01", driver: "virtio_net", kind: "ethernet", state: "up", mtu: 1400 });
-    expect(eth0.addresses.map((a) => `${a.address}/${a.prefix} ${a.scope}`)).toEqual(["192.0.2.2/24 global", "fd00::2/64 global", "fe80::fc:ff:fe00:1/64 link"]);
+    expect(eth0).toMatchObject({
+      mac: "02:fc:00:00:00:01",
+      driver: "virtio_net",
+      kind: "ethernet",
+      state: "up",
+      mtu: 1400,
+    });
+    expect(eth0.addresses.map((a) => `${a.address}/${a.prefix} ${a.scope}`)).toEqual([
+      "192.0.2.2/24 global",
+      "fd00::2/64 global",
+      "fe80::fc:ff:fe00:1/64 link",
+    ]);
     expect(f.network.interfaces.find((i) => i.name === "ifb0")!.kind).toBe("virtual");
     expect(f.network.defaultGateway4).toEqual({ address: "192.0.2.1", dev: "eth0", onLink: false });
     expect(f.network.defaultGateway6).toEqual({ address: "fd00::1", dev: "eth0", onLink: false });
@@ -58,7 +77,10 @@ describe("variants of a capture", () => {
   it("through sudo: the login user, passwordless sudo, and the operator address from a parent's SSH_CONNECTION", () => {
     let t = withKey(LOCAL, "sudo_user", "ubuntu");
     t = withKey(t, "ssh_connection", "198.51.100.23 50312 203.0.113.7 22");
-    expect(parseProbeOutput(t)).toMatchObject({ access: { user: "ubuntu", isRoot: true, sudo: "passwordless" }, operatorAddress: "198.51.100.23" });
+    expect(parseProbeOutput(t)).toMatchObject({
+      access: { user: "ubuntu", isRoot: true, sudo: "passwordless" },
+      operatorAddress: "198.51.100.23",
+    });
   });
   it("a non-root login without sudo rights", () => {
     const t = withKey(withKey(withKey(LOCAL, "uid", "1000"), "user", "deploy"), "sudo", "password");
@@ -86,25 +108,38 @@ describe("variants of a capture", () => {
     expect(parseProbeOutput(noSystemd("detect_virt=microsoft")).virtualisation).toBe("hyperv");
   });
   it("a NixOS installer: nixos-install present and / on tmpfs", () => {
-    let t = withSection(LOCAL, "os-release", 'ID=nixos\nVARIANT_ID=""\nVERSION_ID="25.11"\nPRETTY_NAME="NixOS 25.11 (Xantusia)"');
+    let t = withSection(
+      LOCAL,
+      "os-release",
+      'ID=nixos\nVARIANT_ID=""\nVERSION_ID="25.11"\nPRETTY_NAME="NixOS 25.11 (Xantusia)"',
+    );
     t = withKey(t, "tool_nixos-install", "yes");
     t = withSection(t, "root-mount", "tmpfs tmpfs");
     expect(parseProbeOutput(t).os).toMatchObject({ id: "nixos", isNixos: true, isNixosInstaller: true });
   });
   it("busybox-like: no lsblk (disks from /sys/block) and text `ip` output", () => {
     let t = withSection(LOCAL, "lsblk", "");
-    t = withSection(t, "ip-addr", `@@text
+    t = withSection(
+      t,
+      "ip-addr",
+      `@@text
 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP qlen 1000
     link/ether 96:00:01:23:45:67 brd ff:ff:ff:ff:ff:ff
     inet 116.203.0.7/32 scope global eth0
-       valid_lft forever preferred_lft forever`);
+       valid_lft forever preferred_lft forever`,
+    );
     t = withSection(t, "ip-route4", "@@text\ndefault via 172.31.1.1 dev eth0\n172.31.1.1 dev eth0 scope link");
     t = withSection(t, "ip-route6", "@@text\ndefault via fe80::1 dev eth0 metric 1024 pref medium");
     const f = parseProbeOutput(t);
-    expect(f.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.rotational, d.holdsRoot])).toEqual([["vda", 274877906944, "virtio", true, true]]);
+    expect(f.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.rotational, d.holdsRoot])).toEqual([
+      ["vda", 274877906944, "virtio", true, true],
+    ]);
     expect(f.network.defaultGateway4).toEqual({ address: "172.31.1.1", dev: "eth0", onLink: true });
     expect(f.network.defaultGateway6).toEqual({ address: "fe80::1", dev: "eth0", onLink: true });
-    expect(f.network.routes.find((r) => r.destination === "172.31.1.1/32")).toMatchObject({ gateway: null, dev: "eth0" });
+    expect(f.network.routes.find((r) => r.destination === "172.31.1.1/32")).toMatchObject({
+      gateway: null,
+      dev: "eth0",
+    });
   });
   it("/ on a btrfs subvolume (findmnt's /dev/vda[/@]) found through /sys/block when lsblk is missing", () => {
     const t = withSection(withSection(LOCAL, "lsblk", ""), "root-mount", "/dev/vda[/@] btrfs");
@@ -128,8 +163,15 @@ describe("variants of a capture", () => {
     expect(f.warnings).toContain("probe: the output ended early; facts after the last complete section are missing");
   });
   it("warnings gathered on the target are carried", () => {
-    const t = withSection(LOCAL, "warnings", "virt: systemd-detect-virt not found\ndisks: lsblk -J failed or is missing");
-    expect(parseProbeOutput(t).warnings).toEqual(["virt: systemd-detect-virt not found", "disks: lsblk -J failed or is missing"]);
+    const t = withSection(
+      LOCAL,
+      "warnings",
+      "virt: systemd-detect-virt not found\ndisks: lsblk -J failed or is missing",
+    );
+    expect(parseProbeOutput(t).warnings).toEqual([
+      "virt: systemd-detect-virt not found",
+      "disks: lsblk -J failed or is missing",
+    ]);
   });
   it("output that is not a probe report (a login banner, a missing sh) is an OperationError", () => {
     expect(() => parseProbeOutput("This account is currently not available.\n")).toThrow(OperationError);
@@ -148,18 +190,30 @@ describe("ubuntu-vps-target-ssh.txt (a throwaway target, over SSH)", () => {
     });
   });
   it("the one virtio disk holds /; zram is not a disk", () => {
-    expect(f.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.holdsRoot])).toEqual([["vda", 274877906944, "virtio", true]]);
+    expect(f.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.holdsRoot])).toEqual([
+      ["vda", 274877906944, "virtio", true],
+    ]);
     expect(f.warnings).toEqual([]);
   });
   it("lsblk without udev data listing nothing: disks come from /sys/block, with a warning", () => {
-    const g = parseProbeOutput(withSection(fixture("ubuntu-vps-target-ssh.txt"), "lsblk", '{\n   "blockdevices": []\n}'));
-    expect(g.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.holdsRoot])).toEqual([["vda", 536870912 * 512, "virtio", true]]);
+    const g = parseProbeOutput(
+      withSection(fixture("ubuntu-vps-target-ssh.txt"), "lsblk", '{\n   "blockdevices": []\n}'),
+    );
+    expect(g.disks.map((d) => [d.name, d.sizeBytes, d.transport, d.holdsRoot])).toEqual([
+      ["vda", 536870912 * 512, "virtio", true],
+    ]);
     expect(g.warnings).toContain("disks: lsblk listed no disks; using /sys/block");
   });
   it("the veth with its /30, the gateway inside it, no IPv6 default", () => {
     const eth0 = f.network.interfaces.find((i) => i.name === "eth0")!;
     expect(eth0).toMatchObject({ mac: "ce:da:06:5b:36:1f", kind: "virtual", state: "up" });
-    expect(eth0.addresses[0]).toEqual({ family: 4, address: "10.231.149.186", prefix: 30, scope: "global", dynamic: false });
+    expect(eth0.addresses[0]).toEqual({
+      family: 4,
+      address: "10.231.149.186",
+      prefix: 30,
+      scope: "global",
+      dynamic: false,
+    });
     expect(f.network.defaultGateway4).toEqual({ address: "10.231.149.185", dev: "eth0", onLink: false });
     expect(f.network.defaultGateway6).toBeNull();
   });

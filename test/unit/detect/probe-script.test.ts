@@ -10,8 +10,32 @@ import { parseSections } from "../../../src/detect/parse-sections";
 import { parseProbeOutput } from "../../../src/detect/parse-probe";
 import { PROBE_SCRIPT } from "../../../src/detect/probe-script";
 
-const SECTIONS = ["os-release", "system", "virt", "firmware", "meminfo", "cpuinfo", "lsblk", "sysblock", "by-id", "by-path", "root-mount", "ip-addr", "ip-route4", "ip-route6", "netdev", "resolv", "resolv-upstream", "resolvectl", "dhcp", "hardware", "modules", "warnings"];
-const run = (shell: string[], env: NodeJS.ProcessEnv = process.env) => execFileSync(shell[0]!, [...shell.slice(1), "-s"], { input: PROBE_SCRIPT, encoding: "utf8", env });
+const SECTIONS = [
+  "os-release",
+  "system",
+  "virt",
+  "firmware",
+  "meminfo",
+  "cpuinfo",
+  "lsblk",
+  "sysblock",
+  "by-id",
+  "by-path",
+  "root-mount",
+  "ip-addr",
+  "ip-route4",
+  "ip-route6",
+  "netdev",
+  "resolv",
+  "resolv-upstream",
+  "resolvectl",
+  "dhcp",
+  "hardware",
+  "modules",
+  "warnings",
+];
+const run = (shell: string[], env: NodeJS.ProcessEnv = process.env) =>
+  execFileSync(shell[0]!, [...shell.slice(1), "-s"], { input: PROBE_SCRIPT, encoding: "utf8", env });
 
 describe("the probe under different shells", () => {
   it.each([[["dash"]], [["bash", "--posix"]]])("%s: every section, complete, and the same facts", (shell) => {
@@ -21,7 +45,13 @@ describe("the probe under different shells", () => {
     expect([...sections.keys()]).toEqual(SECTIONS);
     const f = parseProbeOutput(out);
     const ref = parseProbeOutput(run(["sh"]));
-    expect(f).toMatchObject({ hostname: ref.hostname, arch: ref.arch, disks: ref.disks, memory: ref.memory, bootId: ref.bootId });
+    expect(f).toMatchObject({
+      hostname: ref.hostname,
+      arch: ref.arch,
+      disks: ref.disks,
+      memory: ref.memory,
+      bootId: ref.bootId,
+    });
   });
 });
 
@@ -40,9 +70,17 @@ describe("the probe on a system without tools", () => {
     expect(f.hostname).toBe(parseProbeOutput(run(["sh"])).hostname);
     // no tools: said so, never guessed
     expect(f.tools).toEqual({ tar: false, cpio: false, setsid: false, curl: false, wget: false, kexec: false });
-    expect(f.warnings).toEqual(expect.arrayContaining(["virt: systemd-detect-virt not found", "disks: lsblk -J failed or is missing", "network: ip addr failed or ip is missing"]));
+    expect(f.warnings).toEqual(
+      expect.arrayContaining([
+        "virt: systemd-detect-virt not found",
+        "disks: lsblk -J failed or is missing",
+        "network: ip addr failed or ip is missing",
+      ]),
+    );
     // disks still come from /sys/block: the same ones lsblk reports
-    expect(f.disks.map((d) => [d.name, d.sizeBytes])).toEqual(parseProbeOutput(run(["sh"])).disks.map((d) => [d.name, d.sizeBytes]));
+    expect(f.disks.map((d) => [d.name, d.sizeBytes])).toEqual(
+      parseProbeOutput(run(["sh"])).disks.map((d) => [d.name, d.sizeBytes]),
+    );
   });
 });
 
@@ -56,16 +94,26 @@ describe("the probe's view of who runs it", () => {
       env: { ...process.env, SSH_CONNECTION: "198.51.100.23 50312 203.0.113.7 22" },
     });
     const root = process.getuid?.() === 0;
-    expect(parseProbeOutput(out)).toMatchObject({ operatorAddress: "198.51.100.23", access: { user: "alice", isRoot: root } });
+    expect(parseProbeOutput(out)).toMatchObject({
+      operatorAddress: "198.51.100.23",
+      access: { user: "alice", isRoot: root },
+    });
     if (root) expect(parseProbeOutput(out).access.sudo).toBe("passwordless");
   });
   const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
-  it.skipIf(process.getuid?.() !== 0 || !setpriv)("as an unprivileged user: not root, and no sudo to become root", () => {
-    const out = execFileSync(setpriv!, ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-s"], { input: PROBE_SCRIPT, encoding: "utf8", cwd: "/" });
-    const f = parseProbeOutput(out);
-    expect(f.access.isRoot).toBe(false);
-    expect(f.access.user).toBe(execFileSync("id", ["-un", "65534"], { encoding: "utf8" }).trim());
-    expect(["none", "password"]).toContain(f.access.sudo);
-    expect(f.memory.totalBytes).toBeGreaterThan(0); // what any user may read still arrives
-  });
+  it.skipIf(process.getuid?.() !== 0 || !setpriv)(
+    "as an unprivileged user: not root, and no sudo to become root",
+    () => {
+      const out = execFileSync(setpriv!, ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-s"], {
+        input: PROBE_SCRIPT,
+        encoding: "utf8",
+        cwd: "/",
+      });
+      const f = parseProbeOutput(out);
+      expect(f.access.isRoot).toBe(false);
+      expect(f.access.user).toBe(execFileSync("id", ["-un", "65534"], { encoding: "utf8" }).trim());
+      expect(["none", "password"]).toContain(f.access.sudo);
+      expect(f.memory.totalBytes).toBeGreaterThan(0); // what any user may read still arrives
+    },
+  );
 });

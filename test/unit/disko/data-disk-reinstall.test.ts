@@ -39,7 +39,10 @@ function blankImage(name: string, mib: number): string {
 
 /** disko's create step for the disk named `data`, for a layout whose data disk is `image`. */
 async function dataDiskCreateStep(image: string): Promise<string> {
-  const s = await diskoScripts(EXT4, { disks: ["/dev/vda"], data: { device: image, mountpoint: "/data", filesystem: "ext4" } });
+  const s = await diskoScripts(EXT4, {
+    disks: ["/dev/vda"],
+    data: { device: image, mountpoint: "/data", filesystem: "ext4" },
+  });
   const start = s.create.indexOf("( # disk data ");
   const end = s.create.indexOf("\n)\n", start);
   expect(start, "the create script has a step for the data disk").toBeGreaterThanOrEqual(0);
@@ -51,62 +54,73 @@ async function dataDiskCreateStep(image: string): Promise<string> {
 
 /** Runs the step like disko does (set -efux), with no input to answer any prompt. */
 async function runStep(step: string): Promise<string> {
-  const { stderr } = await run("bash", ["-c", `set -efux\n${step}`], { env: { ...process.env, PATH }, timeout: 60_000 });
+  const { stderr } = await run("bash", ["-c", `set -efux\n${step}`], {
+    env: { ...process.env, PATH },
+    timeout: 60_000,
+  });
   return stderr;
 }
 
 async function blkid(image: string): Promise<Record<string, string>> {
   try {
     const { stdout } = await run("blkid", ["-p", "-o", "export", image], { env: { ...process.env, PATH } });
-    return Object.fromEntries(stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    return Object.fromEntries(
+      stdout
+        .trim()
+        .split("\n")
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
   } catch (e) {
     if ((e as { code?: number }).code === 2) return {}; // blkid: nothing found
     throw e;
   }
 }
 
-describe.skipIf(!!skip)(`the data disk on reinstall, running disko's create step${skip ? ` (skipped: ${skip})` : ""}`, () => {
-  it("formats a blank disk once, then keeps the filesystem and its files on every reinstall", async () => {
-    const image = blankImage("data.img", 64);
-    const step = await dataDiskCreateStep(image);
+describe.skipIf(!!skip)(
+  `the data disk on reinstall, running disko's create step${skip ? ` (skipped: ${skip})` : ""}`,
+  () => {
+    it("formats a blank disk once, then keeps the filesystem and its files on every reinstall", async () => {
+      const image = blankImage("data.img", 64);
+      const step = await dataDiskCreateStep(image);
 
-    const first = await runStep(step);
-    expect(first).toContain("mkfs.ext4");
-    const made = await blkid(image);
-    expect(made.TYPE).toBe("ext4");
-    expect(made.UUID).toMatch(/^[0-9a-f-]{36}$/);
+      const first = await runStep(step);
+      expect(first).toContain("mkfs.ext4");
+      const made = await blkid(image);
+      expect(made.TYPE).toBe("ext4");
+      expect(made.UUID).toMatch(/^[0-9a-f-]{36}$/);
 
-    // the node writes its data
-    const payload = join(work, "blk00000.dat");
-    writeFileSync(payload, "block 0: the times 03/Jan/2009\n");
-    await run("debugfs", ["-w", "-R", `write ${payload} blk00000.dat`, image], { env: { ...process.env, PATH } });
+      // the node writes its data
+      const payload = join(work, "blk00000.dat");
+      writeFileSync(payload, "block 0: the times 03/Jan/2009\n");
+      await run("debugfs", ["-w", "-R", `write ${payload} blk00000.dat`, image], { env: { ...process.env, PATH } });
 
-    // the reinstall: the same step runs again
-    const second = await runStep(step);
-    expect(second).not.toContain("mkfs.ext4");
-    expect((await blkid(image)).UUID).toBe(made.UUID);
-    const { stdout } = await run("debugfs", ["-R", "cat blk00000.dat", image], { env: { ...process.env, PATH } });
-    expect(stdout).toBe("block 0: the times 03/Jan/2009\n");
-  });
+      // the reinstall: the same step runs again
+      const second = await runStep(step);
+      expect(second).not.toContain("mkfs.ext4");
+      expect((await blkid(image)).UUID).toBe(made.UUID);
+      const { stdout } = await run("debugfs", ["-R", "cat blk00000.dat", image], { env: { ...process.env, PATH } });
+      expect(stdout).toBe("block 0: the times 03/Jan/2009\n");
+    });
 
-  it("never formats a used disk that has a partition table but no filesystem on it", async () => {
-    const image = blankImage("used.img", 64);
-    // an MBR with one Linux partition (type 0x83 from sector 2048), as an old install leaves it
-    const mbr = Buffer.alloc(512);
-    mbr[446 + 4] = 0x83;
-    mbr.writeUInt32LE(2048, 446 + 8);
-    mbr.writeUInt32LE(64 * 2048 - 2048, 446 + 12);
-    mbr[510] = 0x55;
-    mbr[511] = 0xaa;
-    const fd = openSync(image, "r+");
-    writeSync(fd, mbr, 0, 512, 0);
-    closeSync(fd);
-    expect(await blkid(image)).toMatchObject({ PTTYPE: "dos" });
+    it("never formats a used disk that has a partition table but no filesystem on it", async () => {
+      const image = blankImage("used.img", 64);
+      // an MBR with one Linux partition (type 0x83 from sector 2048), as an old install leaves it
+      const mbr = Buffer.alloc(512);
+      mbr[446 + 4] = 0x83;
+      mbr.writeUInt32LE(2048, 446 + 8);
+      mbr.writeUInt32LE(64 * 2048 - 2048, 446 + 12);
+      mbr[510] = 0x55;
+      mbr[511] = 0xaa;
+      const fd = openSync(image, "r+");
+      writeSync(fd, mbr, 0, 512, 0);
+      closeSync(fd);
+      expect(await blkid(image)).toMatchObject({ PTTYPE: "dos" });
 
-    const out = await runStep(await dataDiskCreateStep(image));
-    expect(out).not.toContain("mkfs.ext4");
-    const after = await blkid(image);
-    expect(after.PTTYPE).toBe("dos");
-    expect(after.TYPE).toBeUndefined();
-  });
-});
+      const out = await runStep(await dataDiskCreateStep(image));
+      expect(out).not.toContain("mkfs.ext4");
+      const after = await blkid(image);
+      expect(after.PTTYPE).toBe("dos");
+      expect(after.TYPE).toBeUndefined();
+    });
+  },
+);

@@ -2,7 +2,13 @@
 // module's choices, and refusals of plans that would render a dangerous layout.
 import { describe, expect, it } from "vitest";
 import { isNixnodeError } from "../../../src/errors";
-import { bootLoaderFor, checkDataDiskFacts, describeDiskLayout, renderDiskConfig, swapMiBForRam } from "../../../src/generate/disk-config";
+import {
+  bootLoaderFor,
+  checkDataDiskFacts,
+  describeDiskLayout,
+  renderDiskConfig,
+  swapMiBForRam,
+} from "../../../src/generate/disk-config";
 import type { Disk } from "../../../src/facts/types";
 import type { DiskPlan } from "../../../src/plan/types";
 import { nvme0, nvme1, sda, vda } from "./disk-plans";
@@ -46,28 +52,43 @@ describe("swapMiBForRam", () => {
   });
 
   it("refuses a RAM size that is not a positive number", () => {
-    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => swapMiBForRam(bad)).toThrow(/RAM size/);
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => swapMiBForRam(bad)).toThrow(/RAM size/);
   });
 });
 
 describe("describeDiskLayout", () => {
   it("shows each disk by its by-id path and size, its partitions, and what the operator knows it as", () => {
-    expect(describeDiskLayout({ layout: "ext4", system: [nvme0], swapMiB: 4096, data: null, bootMode: "uefi" })).toEqual([
+    expect(
+      describeDiskLayout({ layout: "ext4", system: [nvme0], swapMiB: 4096, data: null, bootMode: "uefi" }),
+    ).toEqual([
       `${nvme0.path} 953.9G: [1M bios][512M ESP /boot][4G swap][rest ext4 /]  (nvme0n1, SAMSUNG MZVL21T0HCLR-00B00)`,
     ]);
   });
 
   it("shows both mirror disks and the data disk that is kept", () => {
-    const lines = describeDiskLayout({ layout: "mirror-zfs", system: [nvme0, nvme1], swapMiB: 0, data: { ...sda, mountpoint: "/data", filesystem: "xfs" }, bootMode: "bios" });
+    const lines = describeDiskLayout({
+      layout: "mirror-zfs",
+      system: [nvme0, nvme1],
+      swapMiB: 0,
+      data: { ...sda, mountpoint: "/data", filesystem: "xfs" },
+      bootMode: "bios",
+    });
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain("[512M ESP /boot][rest zfs mirror rpool: / /nix /home]");
     expect(lines[1]).toContain("[512M ESP /boot-fallback]");
-    expect(lines[2]).toBe(`${sda.path} 14.6T: [whole disk xfs /data, formatted only if blank, kept on reinstall]  (sda, ST16000NM001G-2KK103)`);
+    expect(lines[2]).toBe(
+      `${sda.path} 14.6T: [whole disk xfs /data, formatted only if blank, kept on reinstall]  (sda, ST16000NM001G-2KK103)`,
+    );
   });
 
   it("mentions no swap when there is none, and the swapfile for btrfs", () => {
-    expect(describeDiskLayout({ layout: "ext4", system: [vda], swapMiB: 0, data: null, bootMode: "bios" })[0]).toBe("/dev/vda 37.3G: [1M bios][512M ESP /boot][rest ext4 /]  (vda)");
-    expect(describeDiskLayout({ layout: "btrfs", system: [vda], swapMiB: 1536, data: null, bootMode: "bios" })[0]).toContain("@swap 1536M swapfile");
+    expect(describeDiskLayout({ layout: "ext4", system: [vda], swapMiB: 0, data: null, bootMode: "bios" })[0]).toBe(
+      "/dev/vda 37.3G: [1M bios][512M ESP /boot][rest ext4 /]  (vda)",
+    );
+    expect(
+      describeDiskLayout({ layout: "btrfs", system: [vda], swapMiB: 1536, data: null, bootMode: "bios" })[0],
+    ).toContain("@swap 1536M swapfile");
   });
 });
 
@@ -84,13 +105,17 @@ describe("bootLoaderFor", () => {
   });
 
   it("is EFI-only on aarch64", () => {
-    expect(bootLoaderFor({ layout: "btrfs", system: [vda], swapMiB: 0, data: null, bootMode: "uefi" }, "aarch64-linux")).toContain('devices = lib.mkForce [ "nodev" ];');
+    expect(
+      bootLoaderFor({ layout: "btrfs", system: [vda], swapMiB: 0, data: null, bootMode: "uefi" }, "aarch64-linux"),
+    ).toContain('devices = lib.mkForce [ "nodev" ];');
   });
 
   it("gives each ZFS mirror disk its own ESP and GRUB, and a host id that is stable for the same disks", () => {
     const m = bootLoaderFor(zfs);
     expect(m).toContain(`{ path = "/boot"; efiSysMountPoint = "/boot"; devices = [ "${nvme0.path}" ]; }`);
-    expect(m).toContain(`{ path = "/boot-fallback"; efiSysMountPoint = "/boot-fallback"; devices = [ "${nvme1.path}" ]; }`);
+    expect(m).toContain(
+      `{ path = "/boot-fallback"; efiSysMountPoint = "/boot-fallback"; devices = [ "${nvme1.path}" ]; }`,
+    );
     const id = /networking\.hostId = "([0-9a-f]{8})";/.exec(m)?.[1];
     expect(id).toBeDefined();
     expect(id).not.toBe("00000000");
@@ -100,23 +125,99 @@ describe("bootLoaderFor", () => {
 });
 
 describe("renderDiskConfig refuses plans that would render a dangerous layout", () => {
-  const ok: DiskPlan = { layout: "ext4", system: [nvme0], swapMiB: 0, data: { ...sda, mountpoint: "/data", filesystem: "ext4" }, bootMode: "uefi" };
+  const ok: DiskPlan = {
+    layout: "ext4",
+    system: [nvme0],
+    swapMiB: 0,
+    data: { ...sda, mountpoint: "/data", filesystem: "ext4" },
+    bootMode: "uefi",
+  };
   const cases: Array<[string, DiskPlan, string, RegExp]> = [
     ["a mirror with one disk", { ...ok, layout: "mirror-mdadm" }, "disk.devices", /needs exactly 2 disks, got 1/],
-    ["a single-disk layout with two disks", { ...ok, system: [nvme0, nvme1] }, "disk.devices", /needs exactly 1 disk, got 2/],
-    ["the same disk twice in a mirror", { ...ok, layout: "mirror-zfs", system: [nvme0, nvme0] }, "disk.devices", /listed twice/],
-    ["the data disk is a system disk", { ...ok, data: { ...nvme0, mountpoint: "/data", filesystem: "ext4" } }, "disk.data.device", /also a system disk/],
-    ["data mounted over /nix", { ...ok, data: { ...sda, mountpoint: "/nix", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
-    ["swap that leaves too little for /", { ...ok, system: [vda], swapMiB: 34 * 1024 }, "disk.swap", /34G of swap leaves 2G for \/ on a 37.3G disk \(at least 4G needed\)/],
-    ["data mounted inside /nix", { ...ok, data: { ...sda, mountpoint: "/nix/store", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
-    ["data mounted over /var/lib", { ...ok, data: { ...sda, mountpoint: "/var/lib", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
-    ["data mounted over /", { ...ok, data: { ...sda, mountpoint: "/", filesystem: "ext4" } }, "disk.data.mountpoint", /belongs to the system/],
-    ["a relative data mountpoint", { ...ok, data: { ...sda, mountpoint: "data", filesystem: "ext4" } }, "disk.data.mountpoint", /not an absolute path/],
-    ["a data mountpoint with ..", { ...ok, data: { ...sda, mountpoint: "/data/../nix", filesystem: "ext4" } }, "disk.data.mountpoint", /not an absolute path/],
-    ["a data mountpoint with a quote", { ...ok, data: { ...sda, mountpoint: '/da"ta', filesystem: "ext4" } }, "disk.data.mountpoint", /not an absolute path/],
-    ["a device path that would inject Nix", { ...ok, system: [{ ...nvme0, path: "/dev/disk/by-id/x${builtins.abort 1}" }] }, "disk.devices[0]", /not a device path/],
-    ["a device outside /dev", { ...ok, system: [{ ...nvme0, path: "/tmp/disk.img" }] }, "disk.devices[0]", /not a device path/],
-    ["an unknown data filesystem", { ...ok, data: { ...sda, mountpoint: "/data", filesystem: "zfs" as "ext4" } }, "disk.data.filesystem", /not one of/],
+    [
+      "a single-disk layout with two disks",
+      { ...ok, system: [nvme0, nvme1] },
+      "disk.devices",
+      /needs exactly 1 disk, got 2/,
+    ],
+    [
+      "the same disk twice in a mirror",
+      { ...ok, layout: "mirror-zfs", system: [nvme0, nvme0] },
+      "disk.devices",
+      /listed twice/,
+    ],
+    [
+      "the data disk is a system disk",
+      { ...ok, data: { ...nvme0, mountpoint: "/data", filesystem: "ext4" } },
+      "disk.data.device",
+      /also a system disk/,
+    ],
+    [
+      "data mounted over /nix",
+      { ...ok, data: { ...sda, mountpoint: "/nix", filesystem: "ext4" } },
+      "disk.data.mountpoint",
+      /belongs to the system/,
+    ],
+    [
+      "swap that leaves too little for /",
+      { ...ok, system: [vda], swapMiB: 34 * 1024 },
+      "disk.swap",
+      /34G of swap leaves 2G for \/ on a 37.3G disk \(at least 4G needed\)/,
+    ],
+    [
+      "data mounted inside /nix",
+      { ...ok, data: { ...sda, mountpoint: "/nix/store", filesystem: "ext4" } },
+      "disk.data.mountpoint",
+      /belongs to the system/,
+    ],
+    [
+      "data mounted over /var/lib",
+      { ...ok, data: { ...sda, mountpoint: "/var/lib", filesystem: "ext4" } },
+      "disk.data.mountpoint",
+      /belongs to the system/,
+    ],
+    [
+      "data mounted over /",
+      { ...ok, data: { ...sda, mountpoint: "/", filesystem: "ext4" } },
+      "disk.data.mountpoint",
+      /belongs to the system/,
+    ],
+    [
+      "a relative data mountpoint",
+      { ...ok, data: { ...sda, mountpoint: "data", filesystem: "ext4" } },
+      "disk.data.mountpoint",
+      /not an absolute path/,
+    ],
+    [
+      "a data mountpoint with ..",
+      { ...ok, data: { ...sda, mountpoint: "/data/../nix", filesystem: "ext4" } },
+      "disk.data.mountpoint",
+      /not an absolute path/,
+    ],
+    [
+      "a data mountpoint with a quote",
+      { ...ok, data: { ...sda, mountpoint: '/da"ta', filesystem: "ext4" } },
+      "disk.data.mountpoint",
+      /not an absolute path/,
+    ],
+    [
+      "a device path that would inject Nix",
+      { ...ok, system: [{ ...nvme0, path: "/dev/disk/by-id/x${builtins.abort 1}" }] },
+      "disk.devices[0]",
+      /not a device path/,
+    ],
+    [
+      "a device outside /dev",
+      { ...ok, system: [{ ...nvme0, path: "/tmp/disk.img" }] },
+      "disk.devices[0]",
+      /not a device path/,
+    ],
+    [
+      "an unknown data filesystem",
+      { ...ok, data: { ...sda, mountpoint: "/data", filesystem: "zfs" as "ext4" } },
+      "disk.data.filesystem",
+      /not one of/,
+    ],
   ];
   it.each(cases)("%s", (_name, plan, field, message) => {
     let err: unknown;
@@ -132,21 +233,37 @@ describe("renderDiskConfig refuses plans that would render a dangerous layout", 
 
   it("renders the auto swap of a 2 GB VPS with a 10 GB disk", () => {
     const swapMiB = swapMiBForRam(1967 * MiB, 10e9);
-    expect(renderDiskConfig({ ...ok, system: [{ ...vda, sizeBytes: 10e9 }], swapMiB, data: null })).toContain('swapSize = "1G";');
+    expect(renderDiskConfig({ ...ok, system: [{ ...vda, sizeBytes: 10e9 }], swapMiB, data: null })).toContain(
+      'swapSize = "1G";',
+    );
   });
 
   it("renders the plan the refusals were derived from, and data inside /var/lib or /home", () => {
     expect(renderDiskConfig(ok)).toContain(`device = "${sda.path}";`);
     for (const mountpoint of ["/var/lib/bitcoind", "/home/bitcoin", "/srv/blocks", "/data"]) {
-      expect(renderDiskConfig({ ...ok, data: { ...sda, mountpoint, filesystem: "xfs" } })).toContain(`mountpoint = "${mountpoint}";`);
+      expect(renderDiskConfig({ ...ok, data: { ...sda, mountpoint, filesystem: "xfs" } })).toContain(
+        `mountpoint = "${mountpoint}";`,
+      );
     }
   });
 });
 
 describe("checkDataDiskFacts", () => {
   const disk: Disk = {
-    name: "sda", path: "/dev/sda", sizeBytes: 16e12, model: "ST16000NM001G", serial: "ZL2F8ABC", byId: [sda.path], byPath: [], transport: "sata",
-    rotational: true, removable: false, readOnly: false, partitions: [], mountpoints: [], holdsRoot: false,
+    name: "sda",
+    path: "/dev/sda",
+    sizeBytes: 16e12,
+    model: "ST16000NM001G",
+    serial: "ZL2F8ABC",
+    byId: [sda.path],
+    byPath: [],
+    transport: "sata",
+    rotational: true,
+    removable: false,
+    readOnly: false,
+    partitions: [],
+    mountpoints: [],
+    holdsRoot: false,
   };
 
   it("accepts a disk without partitions (blank: formatted once; a whole-disk filesystem: kept)", () => {
@@ -154,7 +271,20 @@ describe("checkDataDiskFacts", () => {
   });
 
   it("refuses a used disk with partitions, naming them and how to wipe it knowingly", () => {
-    const used = { ...disk, partitions: [{ name: "sda1", path: "/dev/sda1", sizeBytes: 16e12, fstype: "ext4", label: "bitcoin", uuid: null, mountpoints: [] }] };
+    const used = {
+      ...disk,
+      partitions: [
+        {
+          name: "sda1",
+          path: "/dev/sda1",
+          sizeBytes: 16e12,
+          fstype: "ext4",
+          label: "bitcoin",
+          uuid: null,
+          mountpoints: [],
+        },
+      ],
+    };
     let err: unknown;
     try {
       checkDataDiskFacts(used);

@@ -19,8 +19,18 @@ export const nvme1: DiskDevicePlan = {
   model: "SAMSUNG MZVL21T0HCLR-00B00",
 };
 export const vda: DiskDevicePlan = { path: "/dev/vda", kernelPath: "/dev/vda", sizeBytes: 40 * GB, model: null };
-export const sda: DiskDevicePlan = { path: "/dev/disk/by-id/ata-ST16000NM001G-2KK103_ZL2F8ABC", kernelPath: "/dev/sda", sizeBytes: 16 * TB, model: "ST16000NM001G-2KK103" };
-export const volume: DiskDevicePlan = { path: "/dev/disk/by-id/scsi-0HC_Volume_100200300", kernelPath: "/dev/sdb", sizeBytes: 1200 * GB, model: "Volume" };
+export const sda: DiskDevicePlan = {
+  path: "/dev/disk/by-id/ata-ST16000NM001G-2KK103_ZL2F8ABC",
+  kernelPath: "/dev/sda",
+  sizeBytes: 16 * TB,
+  model: "ST16000NM001G-2KK103",
+};
+export const volume: DiskDevicePlan = {
+  path: "/dev/disk/by-id/scsi-0HC_Volume_100200300",
+  kernelPath: "/dev/sdb",
+  sizeBytes: 1200 * GB,
+  model: "Volume",
+};
 
 export interface DiskCase {
   name: string;
@@ -40,13 +50,25 @@ export const DISK_CASES: DiskCase[] = [
   },
   {
     name: "ext4-nvme-data",
-    plan: { layout: "ext4", system: [nvme0], swapMiB: 8192, data: { ...sda, mountpoint: "/data", filesystem: "ext4" }, bootMode: "uefi" },
+    plan: {
+      layout: "ext4",
+      system: [nvme0],
+      swapMiB: 8192,
+      data: { ...sda, mountpoint: "/data", filesystem: "ext4" },
+      bootMode: "uefi",
+    },
     disks: { main: nvme0.path, data: sda.path },
     mountpoints: ["/", "/boot", "/data"],
   },
   {
     name: "ext4-arm64-noswap",
-    plan: { layout: "ext4", system: [{ ...vda, path: "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-scsi0-0-0-0", kernelPath: "/dev/sda" }], swapMiB: 0, data: null, bootMode: "uefi" },
+    plan: {
+      layout: "ext4",
+      system: [{ ...vda, path: "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-scsi0-0-0-0", kernelPath: "/dev/sda" }],
+      swapMiB: 0,
+      data: null,
+      bootMode: "uefi",
+    },
     system: "aarch64-linux",
     disks: { main: "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-scsi0-0-0-0" },
     mountpoints: ["/", "/boot"],
@@ -59,7 +81,13 @@ export const DISK_CASES: DiskCase[] = [
   },
   {
     name: "btrfs-noswap-volume",
-    plan: { layout: "btrfs", system: [vda], swapMiB: 0, data: { ...volume, mountpoint: "/var/lib/bitcoind", filesystem: "xfs" }, bootMode: "bios" },
+    plan: {
+      layout: "btrfs",
+      system: [vda],
+      swapMiB: 0,
+      data: { ...volume, mountpoint: "/var/lib/bitcoind", filesystem: "xfs" },
+      bootMode: "bios",
+    },
     disks: { main: "/dev/vda", data: volume.path },
     mountpoints: ["/", "/boot", "/home", "/nix", "/var/lib/bitcoind"],
   },
@@ -71,13 +99,25 @@ export const DISK_CASES: DiskCase[] = [
   },
   {
     name: "mirror-mdadm-noswap-data",
-    plan: { layout: "mirror-mdadm", system: [nvme0, nvme1], swapMiB: 0, data: { ...sda, mountpoint: "/data", filesystem: "btrfs" }, bootMode: "bios" },
+    plan: {
+      layout: "mirror-mdadm",
+      system: [nvme0, nvme1],
+      swapMiB: 0,
+      data: { ...sda, mountpoint: "/data", filesystem: "btrfs" },
+      bootMode: "bios",
+    },
     disks: { a: nvme0.path, b: nvme1.path, data: sda.path },
     mountpoints: ["/", "/boot", "/data"],
   },
   {
     name: "mirror-zfs-data",
-    plan: { layout: "mirror-zfs", system: [nvme0, nvme1], swapMiB: 4096, data: { ...sda, mountpoint: "/data", filesystem: "xfs" }, bootMode: "uefi" },
+    plan: {
+      layout: "mirror-zfs",
+      system: [nvme0, nvme1],
+      swapMiB: 4096,
+      data: { ...sda, mountpoint: "/data", filesystem: "xfs" },
+      bootMode: "uefi",
+    },
     disks: { a: nvme0.path, b: nvme1.path, data: sda.path },
     mountpoints: ["/", "/boot", "/boot-fallback", "/data", "/home", "/nix"],
   },

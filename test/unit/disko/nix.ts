@@ -9,7 +9,9 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 
 /** ../shared/tools/nix-lab/eval-disko.nix beside the repository (CI clones shared/ next to it). */
-export const EVAL_DISKO_NIX = fileURLToPath(new URL("../../../../shared/tools/nix-lab/eval-disko.nix", import.meta.url));
+export const EVAL_DISKO_NIX = fileURLToPath(
+  new URL("../../../../shared/tools/nix-lab/eval-disko.nix", import.meta.url),
+);
 /** Evaluates a generated boot.nix with nixpkgs' lib (and a stand-in for pkgs). */
 export const BOOT_MODULE_NIX = fileURLToPath(new URL("./boot-module.nix", import.meta.url));
 /** The wipe/create/mount scripts nixos-anywhere runs, which eval-disko.nix does not expose. */
@@ -30,7 +32,12 @@ export const NO_NIX = "nix-instantiate is not installed (apt-get install nix-bin
 const diskoDir = process.env.NIXNODE_DISKO;
 const libDir = process.env.NIXNODE_NIXPKGS_LIB;
 export const lab =
-  nixInstantiate && !!diskoDir && !!libDir && existsSync(`${diskoDir}/lib/types/gpt.nix`) && existsSync(`${libDir}/lib/modules.nix`) && existsSync(EVAL_DISKO_NIX)
+  nixInstantiate &&
+  !!diskoDir &&
+  !!libDir &&
+  existsSync(`${diskoDir}/lib/types/gpt.nix`) &&
+  existsSync(`${libDir}/lib/modules.nix`) &&
+  existsSync(EVAL_DISKO_NIX)
     ? { disko: diskoDir, lib: libDir }
     : null;
 export const NO_LAB = !nixInstantiate
@@ -56,7 +63,17 @@ async function evalJson(nixFile: string, args: string[], withDisko = true): Prom
   try {
     const { stdout } = await run(
       "nix-instantiate",
-      ["--eval", "--strict", "--json", nixFile, ...(withDisko ? ["--arg", "disko", lab.disko] : []), "--arg", "nixpkgsLib", lab.lib, ...args],
+      [
+        "--eval",
+        "--strict",
+        "--json",
+        nixFile,
+        ...(withDisko ? ["--arg", "disko", lab.disko] : []),
+        "--arg",
+        "nixpkgsLib",
+        lab.lib,
+        ...args,
+      ],
       { maxBuffer: 64 << 20 },
     );
     return JSON.parse(stdout);
@@ -88,9 +105,21 @@ export interface DiskoScripts {
  * The layout file evaluated by real disko: called with arguments for a template (`disko --arg`),
  * or, with asModule, imported as a NixOS module the way the generated flake imports it.
  */
-export async function diskoScripts(file: string, args: Record<string, unknown> = {}, opts: { asModule?: boolean } = {}): Promise<DiskoScripts> {
+export async function diskoScripts(
+  file: string,
+  args: Record<string, unknown> = {},
+  opts: { asModule?: boolean } = {},
+): Promise<DiskoScripts> {
   const mode = opts.asModule ? ["--arg", "asModule", "true"] : [];
-  return (await evalJson(DISKO_SCRIPTS_NIX, ["--arg", "diskoFile", file, "--argstr", "argsJson", JSON.stringify(args), ...mode])) as DiskoScripts;
+  return (await evalJson(DISKO_SCRIPTS_NIX, [
+    "--arg",
+    "diskoFile",
+    file,
+    "--argstr",
+    "argsJson",
+    JSON.stringify(args),
+    ...mode,
+  ])) as DiskoScripts;
 }
 
 /** A generated boot.nix called like the module system would, as JSON. */

@@ -56,19 +56,26 @@ describe("rendered disk layouts", () => {
     });
   }
 
-  it.skipIf(!nixInstantiate)(`every rendered disk-config.nix and boot.nix parses as Nix${nixInstantiate ? "" : ` (skipped: ${NO_NIX})`}`, async () => {
-    for (const c of DISK_CASES) {
-      const f = written(c);
-      expect(await nixParseError(f["disk-config.nix"]), `${c.name}/disk-config.nix`).toBeNull();
-      expect(await nixParseError(f["boot.nix"]), `${c.name}/boot.nix`).toBeNull();
-    }
-  });
+  it.skipIf(!nixInstantiate)(
+    `every rendered disk-config.nix and boot.nix parses as Nix${nixInstantiate ? "" : ` (skipped: ${NO_NIX})`}`,
+    async () => {
+      for (const c of DISK_CASES) {
+        const f = written(c);
+        expect(await nixParseError(f["disk-config.nix"]), `${c.name}/disk-config.nix`).toBeNull();
+        expect(await nixParseError(f["boot.nix"]), `${c.name}/boot.nix`).toBeNull();
+      }
+    },
+  );
 
   describe.skipIf(!lab)(`with real disko${lab ? "" : ` (skipped: ${NO_LAB})`}`, () => {
     for (const c of DISK_CASES) {
       it(`${c.name}: disko reports the plan's disks, mountpoints, swap and GRUB devices`, async () => {
         const file = written(c)["disk-config.nix"];
-        expect(await evalDisko(file)).toEqual({ ok: true, disks: Object.keys(c.disks).sort(), mountpoints: c.mountpoints });
+        expect(await evalDisko(file)).toEqual({
+          ok: true,
+          disks: Object.keys(c.disks).sort(),
+          mountpoints: c.mountpoints,
+        });
         const s = await diskoScripts(file);
         expect(Object.fromEntries(Object.entries(s.disks).map(([n, d]) => [n, d.device]))).toEqual(c.disks);
         // the flake imports the file as a module: the same disks and mountpoints that way
@@ -83,12 +90,23 @@ describe("rendered disk layouts", () => {
           expect(sgdiskCall(s.create, dev, 2)).toContain("--typecode=2:EF00");
         }
         expect([...s.grubDevices].sort()).toEqual([...system].sort());
-        const swap = c.plan.swapMiB === 0 ? [] : { ext4: ["/dev/disk/by-partlabel/disk-main-swap"], btrfs: ["/.swapvol/swapfile"], "mirror-mdadm": ["/dev/md/swap"], "mirror-zfs": ["/dev/md/swap"] }[c.plan.layout];
+        const swap =
+          c.plan.swapMiB === 0
+            ? []
+            : {
+                ext4: ["/dev/disk/by-partlabel/disk-main-swap"],
+                btrfs: ["/.swapvol/swapfile"],
+                "mirror-mdadm": ["/dev/md/swap"],
+                "mirror-zfs": ["/dev/md/swap"],
+              }[c.plan.layout];
         expect(s.swap).toEqual(swap);
         if (c.plan.swapMiB > 0 && c.plan.layout !== "btrfs") expect(s.create).toContain(`:+${c.plan.swapMiB / 1024}G`);
-        if (c.plan.swapMiB > 0 && c.plan.layout === "btrfs") expect(s.create).toContain(`mkswapfile --size ${c.plan.swapMiB / 1024}G`);
+        if (c.plan.swapMiB > 0 && c.plan.layout === "btrfs")
+          expect(s.create).toContain(`mkswapfile --size ${c.plan.swapMiB / 1024}G`);
         // md arrays: all of mirror-mdadm; in mirror-zfs only the mirrored swap
-        expect(s.swraid).toBe(c.plan.layout === "mirror-mdadm" || (c.plan.layout === "mirror-zfs" && c.plan.swapMiB > 0));
+        expect(s.swraid).toBe(
+          c.plan.layout === "mirror-mdadm" || (c.plan.layout === "mirror-zfs" && c.plan.swapMiB > 0),
+        );
         // a reinstall wipes the system disks, and only those
         for (const dev of system) expect(wipedDevices(s.destroy)).toContain(dev);
       });
@@ -98,21 +116,33 @@ describe("rendered disk layouts", () => {
       it(`${c.name}: boot.nix evaluates to the GRUB settings that pair with the layout`, async () => {
         const m = (await evalBootModule(written(c)["boot.nix"])) as BootModule;
         const grub = m.boot.loader.grub;
-        expect(grub).toMatchObject({ enable: true, efiSupport: true, efiInstallAsRemovable: true, configurationLimit: 10 });
+        expect(grub).toMatchObject({
+          enable: true,
+          efiSupport: true,
+          efiInstallAsRemovable: true,
+          configurationLimit: 10,
+        });
         expect(m.boot.loader.efi.canTouchEfiVariables).toBe(false);
         const arm = c.system === "aarch64-linux";
         if (c.plan.layout === "mirror-zfs") {
           expect(grub.devices).toEqual({ _type: "override", content: [], priority: 50 });
           expect(grub.mirroredBoots).toEqual([
             { path: "/boot", efiSysMountPoint: "/boot", devices: [arm ? "nodev" : c.plan.system[0]!.path] },
-            { path: "/boot-fallback", efiSysMountPoint: "/boot-fallback", devices: [arm ? "nodev" : c.plan.system[1]!.path] },
+            {
+              path: "/boot-fallback",
+              efiSysMountPoint: "/boot-fallback",
+              devices: [arm ? "nodev" : c.plan.system[1]!.path],
+            },
           ]);
           expect(m.networking?.hostId).toMatch(/^[0-9a-f]{8}$/);
         } else {
           expect(grub.devices).toEqual(arm ? { _type: "override", content: ["nodev"], priority: 50 } : undefined);
         }
         const md = c.plan.layout === "mirror-mdadm" || (c.plan.layout === "mirror-zfs" && c.plan.swapMiB > 0);
-        if (md) expect(m.boot.swraid?.mdadmConf).toMatch(/^PROGRAM \/nix\/store\/\w+-mdadm-event <<exec \/nix\/store\/\w+-util-linux\/bin\/logger -t mdadm -p daemon.warning -- "\$@"\n>>$/);
+        if (md)
+          expect(m.boot.swraid?.mdadmConf).toMatch(
+            /^PROGRAM \/nix\/store\/\w+-mdadm-event <<exec \/nix\/store\/\w+-util-linux\/bin\/logger -t mdadm -p daemon.warning -- "\$@"\n>>$/,
+          );
         else expect(m.boot.swraid).toBeUndefined();
       });
     }
@@ -145,7 +175,9 @@ describe("rendered disk layouts", () => {
 
 /** The sgdisk call creating partition `index` on `device` in a create script. */
 function sgdiskCall(script: string, device: string, index: number): string {
-  const call = script.split("if ! sgdisk ").find((c) => c.includes(`--new=${index}:`) && c.slice(0, c.indexOf("then")).includes(`"${device}"`));
+  const call = script
+    .split("if ! sgdisk ")
+    .find((c) => c.includes(`--new=${index}:`) && c.slice(0, c.indexOf("then")).includes(`"${device}"`));
   if (!call) throw new Error(`no sgdisk call creates partition ${index} on ${device}`);
   return call.slice(0, call.indexOf("then"));
 }

@@ -7,21 +7,45 @@ import { DISK_LAYOUTS } from "../../../src/plan/types";
 import { NO_LAB, NO_NIX, diskoScripts, evalDisko, lab, nixInstantiate, nixParseError } from "./nix";
 
 const DISKO_DIR = fileURLToPath(new URL("../../../disko/", import.meta.url));
-const templates = readdirSync(DISKO_DIR).filter((f) => f.endsWith(".nix")).sort();
+const templates = readdirSync(DISKO_DIR)
+  .filter((f) => f.endsWith(".nix"))
+  .sort();
 const file = (t: string) => `${DISKO_DIR}${t}`;
 
 /** What disko must report for each template with its defaults. */
 const EXPECTED: Record<string, { disks: string[]; mountpoints: string[]; efiDisks: string[]; swap: string[] }> = {
-  "ext4.nix": { disks: ["main"], mountpoints: ["/", "/boot"], efiDisks: ["/dev/vda"], swap: ["/dev/disk/by-partlabel/disk-main-swap"] },
-  "btrfs.nix": { disks: ["main"], mountpoints: ["/", "/.swapvol", "/boot", "/home", "/nix"], efiDisks: ["/dev/vda"], swap: ["/.swapvol/swapfile"] },
-  "mirror-mdadm.nix": { disks: ["a", "b"], mountpoints: ["/", "/boot"], efiDisks: ["/dev/vda", "/dev/vdb"], swap: ["/dev/md/swap"] },
-  "mirror-zfs.nix": { disks: ["a", "b"], mountpoints: ["/", "/boot", "/boot-fallback", "/home", "/nix"], efiDisks: ["/dev/vda", "/dev/vdb"], swap: ["/dev/md/swap"] },
+  "ext4.nix": {
+    disks: ["main"],
+    mountpoints: ["/", "/boot"],
+    efiDisks: ["/dev/vda"],
+    swap: ["/dev/disk/by-partlabel/disk-main-swap"],
+  },
+  "btrfs.nix": {
+    disks: ["main"],
+    mountpoints: ["/", "/.swapvol", "/boot", "/home", "/nix"],
+    efiDisks: ["/dev/vda"],
+    swap: ["/.swapvol/swapfile"],
+  },
+  "mirror-mdadm.nix": {
+    disks: ["a", "b"],
+    mountpoints: ["/", "/boot"],
+    efiDisks: ["/dev/vda", "/dev/vdb"],
+    swap: ["/dev/md/swap"],
+  },
+  "mirror-zfs.nix": {
+    disks: ["a", "b"],
+    mountpoints: ["/", "/boot", "/boot-fallback", "/home", "/nix"],
+    efiDisks: ["/dev/vda", "/dev/vdb"],
+    swap: ["/dev/md/swap"],
+  },
 };
 
 /** The sgdisk call that creates partition `index` on `device` with `typecode`. */
 function createsPartition(script: string, device: string, index: number, typecode: string): boolean {
   const calls = script.split("if ! sgdisk ").slice(1);
-  return calls.some((c) => c.includes(`--new=${index}:`) && c.includes(`--typecode=${index}:${typecode}`) && c.includes(`"${device}"`));
+  return calls.some(
+    (c) => c.includes(`--new=${index}:`) && c.includes(`--typecode=${index}:${typecode}`) && c.includes(`"${device}"`),
+  );
 }
 
 describe("disko/ templates", () => {
@@ -29,9 +53,12 @@ describe("disko/ templates", () => {
     expect(templates).toEqual(DISK_LAYOUTS.map((l) => `${l}.nix`).sort());
   });
 
-  it.skipIf(!nixInstantiate)(`every template parses as Nix${nixInstantiate ? "" : ` (skipped: ${NO_NIX})`}`, async () => {
-    for (const t of templates) expect(await nixParseError(file(t)), t).toBeNull();
-  });
+  it.skipIf(!nixInstantiate)(
+    `every template parses as Nix${nixInstantiate ? "" : ` (skipped: ${NO_NIX})`}`,
+    async () => {
+      for (const t of templates) expect(await nixParseError(file(t)), t).toBeNull();
+    },
+  );
 
   it("every template carries the same data-disk block (the part a reinstall must not get wrong)", () => {
     const blocks = templates.map((t) => {
@@ -62,7 +89,11 @@ describe("disko/ templates", () => {
 
       it(`${t} takes disko CLI arguments: by-id disks, no swap, a data disk`, async () => {
         const disks = want.disks.map((_, i) => `/dev/disk/by-id/nvme-TEST_DISK_${i}`);
-        const s = await diskoScripts(file(t), { disks, swapSize: null, data: { device: "/dev/disk/by-id/ata-DATA", mountpoint: "/data", filesystem: "xfs" } });
+        const s = await diskoScripts(file(t), {
+          disks,
+          swapSize: null,
+          data: { device: "/dev/disk/by-id/ata-DATA", mountpoint: "/data", filesystem: "xfs" },
+        });
         expect(Object.fromEntries(Object.entries(s.disks).map(([n, d]) => [n, d.device]))).toEqual({
           ...Object.fromEntries(want.disks.map((n, i) => [n, disks[i]])),
           data: "/dev/disk/by-id/ata-DATA",
@@ -76,7 +107,9 @@ describe("disko/ templates", () => {
       it(`${t} is not meant to be imported as a NixOS module (defaults do not apply there; the rendered copy is)`, async () => {
         // the module system passes every named argument from _module.args, so `data ? null` is
         // missing instead of null: this is why renderDiskConfig turns the defaults into let bindings
-        await expect(diskoScripts(file(t), {}, { asModule: true })).rejects.toThrow(/attribute '(disks|swapSize|data)' missing/);
+        await expect(diskoScripts(file(t), {}, { asModule: true })).rejects.toThrow(
+          /attribute '(disks|swapSize|data)' missing/,
+        );
       });
     }
   });

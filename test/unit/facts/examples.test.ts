@@ -9,7 +9,14 @@ import { EXAMPLES, loadExample } from "../../../src/facts/examples";
 import { validateFacts } from "../../../src/facts/validate";
 import { readCorpus } from "./corpus";
 
-const NAMES = ["hetzner-cloud", "hetzner-dedicated", "netcup-vps", "proxmox-2disks", "oracle-micro-1gb", "latitude-baremetal"];
+const NAMES = [
+  "hetzner-cloud",
+  "hetzner-dedicated",
+  "netcup-vps",
+  "proxmox-2disks",
+  "oracle-micro-1gb",
+  "latitude-baremetal",
+];
 
 describe("bundled examples", () => {
   it("are the six promised machines, each with a description", () => {
@@ -41,7 +48,11 @@ describe("bundled examples", () => {
     ["oracle-micro-1gb", ["memory"]],
     ["latitude-baremetal", []],
   ])("preflight on %s refuses %j", (name, failing) => {
-    expect(preflight(loadExample(name)).checks.filter((c) => c.status === "fail").map((c) => c.id)).toEqual(failing);
+    expect(
+      preflight(loadExample(name))
+        .checks.filter((c) => c.status === "fail")
+        .map((c) => c.id),
+    ).toEqual(failing);
   });
 
   it("hetzner-cloud carries the captured static network with on-link gateways", () => {
@@ -49,7 +60,10 @@ describe("bundled examples", () => {
     const eth0 = n.interfaces.find((i) => i.name === "eth0")!;
     expect(eth0.mac).toBe("96:00:04:03:57:eb");
     expect(eth0.driver).toBe("virtio_net");
-    expect(eth0.addresses.filter((a) => a.scope === "global").map((a) => `${a.address}/${a.prefix}`)).toEqual(["135.181.155.146/32", "2a01:4f9:c011:b882::1/64"]);
+    expect(eth0.addresses.filter((a) => a.scope === "global").map((a) => `${a.address}/${a.prefix}`)).toEqual([
+      "135.181.155.146/32",
+      "2a01:4f9:c011:b882::1/64",
+    ]);
     expect(n.defaultGateway4).toEqual({ address: "172.31.1.1", dev: "eth0", onLink: true });
     expect(n.defaultGateway6).toEqual({ address: "fe80::1", dev: "eth0", onLink: true });
     expect(n.dhcp4).toBe(false);
@@ -59,7 +73,10 @@ describe("bundled examples", () => {
 
   it("hetzner-dedicated has two equal NVMe disks (a mirror candidate)", () => {
     const d = loadExample("hetzner-dedicated").disks;
-    expect(d.map((x) => [x.transport, x.sizeBytes])).toEqual([["nvme", 1920383410176], ["nvme", 1920383410176]]);
+    expect(d.map((x) => [x.transport, x.sizeBytes])).toEqual([
+      ["nvme", 1920383410176],
+      ["nvme", 1920383410176],
+    ]);
   });
 
   it("every example source points at a corpus file that exists", () => {

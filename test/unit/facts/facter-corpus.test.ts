@@ -21,30 +21,231 @@ interface Row {
 
 const TB19 = 1920383410176;
 const ROWS: Row[] = [
-  { file: "ampereone-arm64-server-512gb_tum-dse-eliza.json", arch: "aarch64", virt: "none", firmware: "unknown", ram: 549755813888, disks: [["nvme0n1", 3840755982336]], firstById: "nvme-SAMSUNG_MZQL23T8HCLS-00A07_S64HNN0XA20382", refused: [] },
-  { file: "arm64-board-uefi-nvme-2xr8169_pinpox-traube.json", arch: "aarch64", virt: "none", firmware: "uefi", ram: 34359738368, disks: [["nvme0n1", 1000204886016], ["sda", 61505273856]], firstById: "nvme-Samsung_SSD_970_EVO_1TB_S467NX0MB03860Y", refused: [] },
-  { file: "dell-r7515-4nvme-megaraid-1tb_tum-dse-ryan.json", arch: "x86_64", virt: "none", firmware: "unknown", ram: 1030792151040, disks: [["nvme0n1", 3125627568 * 512], ["nvme3n1", 2000409264 * 512], ["nvme2n1", 1953525168 * 512], ["nvme1n1", 390703446 * 4096], ["sda", 1172123568 * 512]], firstById: "nvme-Dell_Ent_NVMe_AGN_MU_AIC_1.6TB_S61ANA0T700017", refused: [] },
-  { file: "dell-r760-2nvme-mpi3mr_tum-dse-ian.json", arch: "x86_64", virt: "none", firmware: "unknown", ram: 1099511627776, disks: [["nvme0n1", 3840755982336], ["nvme1n1", 1600321314816]], firstById: "nvme-SAMSUNG_MZQL23T8HCLS-00A07_S64HNS0W800690", refused: [] },
-  { file: "hetzner-cloud-arm64-4gb_mic92-eva.json", arch: "aarch64", virt: "kvm", firmware: "unknown", ram: 4026531840, disks: [["sda", 40961572864]], firstById: "scsi-0QEMU_QEMU_HARDDISK_100304024", refused: [] },
-  { file: "hetzner-cloud-x86-8gb_25huizengek1-infra.json", arch: "x86_64", virt: "kvm", firmware: "unknown", ram: 8053063680, disks: [["sda", 320004096 * 512]], firstById: "scsi-0QEMU_QEMU_HARDDISK_60374697", refused: [] },
-  { file: "hetzner-genoa-2nvme-256gb_clan-infra-web01.json", arch: "x86_64", virt: "none", firmware: "unknown", ram: 274877906944, disks: [["nvme0n1", TB19], ["nvme1n1", TB19]], firstById: "nvme-SAMSUNG_MZQL21T9HCJR-00A07_S64GNJ0WC01644", refused: [] },
-  { file: "hetzner-robot-b450d4u-2nvme-128gb_mic92-eve.json", arch: "x86_64", virt: "none", firmware: "unknown", ram: 137438953472, disks: [["nvme0n1", TB19], ["nvme1n1", TB19]], firstById: "nvme-KXD51RUE1T92_TOSHIBA_60DS10T0T7RM", refused: [] },
-  { file: "hetzner-robot-b665d4u-2nvme-128gb_clan-infra-build-x86-01.json", arch: "x86_64", virt: "none", firmware: "unknown", ram: 137438953472, disks: [["nvme0n1", TB19], ["nvme1n1", TB19]], firstById: "nvme-SAMSUNG_MZQL21T9HCJR-00A07_S64GNG0X429477", refused: [] },
-  { file: "hetzner-rx-arm64-ampere-2nvme-128gb_clan-infra-build01.json", arch: "aarch64", virt: "none", firmware: "unknown", ram: 137438953472, disks: [["nvme0n1", 960197124096], ["nvme1n1", 960197124096]], firstById: "nvme-SAMSUNG_MZQL2960HCJR-00A07_S64FNN0X312137", refused: [] },
+  {
+    file: "ampereone-arm64-server-512gb_tum-dse-eliza.json",
+    arch: "aarch64",
+    virt: "none",
+    firmware: "unknown",
+    ram: 549755813888,
+    disks: [["nvme0n1", 3840755982336]],
+    firstById: "nvme-SAMSUNG_MZQL23T8HCLS-00A07_S64HNN0XA20382",
+    refused: [],
+  },
+  {
+    file: "arm64-board-uefi-nvme-2xr8169_pinpox-traube.json",
+    arch: "aarch64",
+    virt: "none",
+    firmware: "uefi",
+    ram: 34359738368,
+    disks: [
+      ["nvme0n1", 1000204886016],
+      ["sda", 61505273856],
+    ],
+    firstById: "nvme-Samsung_SSD_970_EVO_1TB_S467NX0MB03860Y",
+    refused: [],
+  },
+  {
+    file: "dell-r7515-4nvme-megaraid-1tb_tum-dse-ryan.json",
+    arch: "x86_64",
+    virt: "none",
+    firmware: "unknown",
+    ram: 1030792151040,
+    disks: [
+      ["nvme0n1", 3125627568 * 512],
+      ["nvme3n1", 2000409264 * 512],
+      ["nvme2n1", 1953525168 * 512],
+      ["nvme1n1", 390703446 * 4096],
+      ["sda", 1172123568 * 512],
+    ],
+    firstById: "nvme-Dell_Ent_NVMe_AGN_MU_AIC_1.6TB_S61ANA0T700017",
+    refused: [],
+  },
+  {
+    file: "dell-r760-2nvme-mpi3mr_tum-dse-ian.json",
+    arch: "x86_64",
+    virt: "none",
+    firmware: "unknown",
+    ram: 1099511627776,
+    disks: [
+      ["nvme0n1", 3840755982336],
+      ["nvme1n1", 1600321314816],
+    ],
+    firstById: "nvme-SAMSUNG_MZQL23T8HCLS-00A07_S64HNS0W800690",
+    refused: [],
+  },
+  {
+    file: "hetzner-cloud-arm64-4gb_mic92-eva.json",
+    arch: "aarch64",
+    virt: "kvm",
+    firmware: "unknown",
+    ram: 4026531840,
+    disks: [["sda", 40961572864]],
+    firstById: "scsi-0QEMU_QEMU_HARDDISK_100304024",
+    refused: [],
+  },
+  {
+    file: "hetzner-cloud-x86-8gb_25huizengek1-infra.json",
+    arch: "x86_64",
+    virt: "kvm",
+    firmware: "unknown",
+    ram: 8053063680,
+    disks: [["sda", 320004096 * 512]],
+    firstById: "scsi-0QEMU_QEMU_HARDDISK_60374697",
+    refused: [],
+  },
+  {
+    file: "hetzner-genoa-2nvme-256gb_clan-infra-web01.json",
+    arch: "x86_64",
+    virt: "none",
+    firmware: "unknown",
+    ram: 274877906944,
+    disks: [
+      ["nvme0n1", TB19],
+      ["nvme1n1", TB19],
+    ],
+    firstById: "nvme-SAMSUNG_MZQL21T9HCJR-00A07_S64GNJ0WC01644",
+    refused: [],
+  },
+  {
+    file: "hetzner-robot-b450d4u-2nvme-128gb_mic92-eve.json",
+    arch: "x86_64",
+    virt: "none",
+    firmware: "unknown",
+    ram: 137438953472,
+    disks: [
+      ["nvme0n1", TB19],
+      ["nvme1n1", TB19],
+    ],
+    firstById: "nvme-KXD51RUE1T92_TOSHIBA_60DS10T0T7RM",
+    refused: [],
+  },
+  {
+    file: "hetzner-robot-b665d4u-2nvme-128gb_clan-infra-build-x86-01.json",
+    arch: "x86_64",
+    virt: "none",
+    firmware: "unknown",
+    ram: 137438953472,
+    disks: [
+      ["nvme0n1", TB19],
+      ["nvme1n1", TB19],
+    ],
+    firstById: "nvme-SAMSUNG_MZQL21T9HCJR-00A07_S64GNG0X429477",
+    refused: [],
+  },
+  {
+    file: "hetzner-rx-arm64-ampere-2nvme-128gb_clan-infra-build01.json",
+    arch: "aarch64",
+    virt: "none",
+    firmware: "unknown",
+    ram: 137438953472,
+    disks: [
+      ["nvme0n1", 960197124096],
+      ["nvme1n1", 960197124096],
+    ],
+    firstById: "nvme-SAMSUNG_MZQL2960HCJR-00A07_S64FNN0X312137",
+    refused: [],
+  },
   // zram0 is listed as a disk in the report and must not count
-  { file: "ionos-vps-edk2-832mb-zram_dozed-dev-ionos-eu1.json", arch: "x86_64", virt: "qemu", firmware: "uefi", ram: 872415232, disks: [["vda", 10737418240]], firstById: "virtio-596a1d8277c5f722", refused: ["memory"] },
+  {
+    file: "ionos-vps-edk2-832mb-zram_dozed-dev-ionos-eu1.json",
+    arch: "x86_64",
+    virt: "qemu",
+    firmware: "uefi",
+    ram: 872415232,
+    disks: [["vda", 10737418240]],
+    firstById: "virtio-596a1d8277c5f722",
+    refused: ["memory"],
+  },
   // eMMC boot partitions (mmcblk0boot0/1, 4 MiB) are not disks
-  { file: "jetson-orin-arm64-emmc-nvme_tum-dse-joy.json", arch: "aarch64", virt: "none", firmware: "unknown", ram: 64424509440, disks: [["nvme0n1", 3907029168 * 512], ["mmcblk0", 124190720 * 512]], firstById: "nvme-Samsung_SSD_980_PRO_2TB_S736NL0X909257H", refused: [] },
-  { file: "latitude-sh-supermicro-x11sce-1sata_latitudesh-examples.json", arch: "x86_64", virt: "none", firmware: "unknown", ram: 34359738368, disks: [["sda", 500107862016]], firstById: "ata-Samsung_SSD_860_EVO_500GB_S4X9NE0M706333X", refused: [] },
-  { file: "netcup-kvm-4gb_zmberber-supersmash.json", arch: "x86_64", virt: "kvm", firmware: "unknown", ram: 4026531840, disks: [["vda", 85899345920]], firstById: null, refused: [] },
+  {
+    file: "jetson-orin-arm64-emmc-nvme_tum-dse-joy.json",
+    arch: "aarch64",
+    virt: "none",
+    firmware: "unknown",
+    ram: 64424509440,
+    disks: [
+      ["nvme0n1", 3907029168 * 512],
+      ["mmcblk0", 124190720 * 512],
+    ],
+    firstById: "nvme-Samsung_SSD_980_PRO_2TB_S736NL0X909257H",
+    refused: [],
+  },
+  {
+    file: "latitude-sh-supermicro-x11sce-1sata_latitudesh-examples.json",
+    arch: "x86_64",
+    virt: "none",
+    firmware: "unknown",
+    ram: 34359738368,
+    disks: [["sda", 500107862016]],
+    firstById: "ata-Samsung_SSD_860_EVO_500GB_S4X9NE0M706333X",
+    refused: [],
+  },
+  {
+    file: "netcup-kvm-4gb_zmberber-supersmash.json",
+    arch: "x86_64",
+    virt: "kvm",
+    firmware: "unknown",
+    ram: 4026531840,
+    disks: [["vda", 85899345920]],
+    firstById: null,
+    refused: [],
+  },
   // "1 GB" plan, 960 MiB physical: below the kexec installer's 1 GiB
-  { file: "oracle-cloud-x86-micro-1gb_christoph00-oc1.json", arch: "x86_64", virt: "kvm", firmware: "uefi", ram: 1006632960, disks: [["sda", 53687091200]], firstById: "scsi-36020061207184369b08c2f363dbeeff7", refused: ["memory"] },
-  { file: "proxmox-vm-2disks_thecowboyai.json", arch: "x86_64", virt: "kvm", firmware: "bios", ram: 4026531840, disks: [["sdb", 1073741824], ["sda", 17179869184]], firstById: "scsi-0QEMU_QEMU_HARDDISK_drive-scsi1", refused: [] },
+  {
+    file: "oracle-cloud-x86-micro-1gb_christoph00-oc1.json",
+    arch: "x86_64",
+    virt: "kvm",
+    firmware: "uefi",
+    ram: 1006632960,
+    disks: [["sda", 53687091200]],
+    firstById: "scsi-36020061207184369b08c2f363dbeeff7",
+    refused: ["memory"],
+  },
+  {
+    file: "proxmox-vm-2disks_thecowboyai.json",
+    arch: "x86_64",
+    virt: "kvm",
+    firmware: "bios",
+    ram: 4026531840,
+    disks: [
+      ["sdb", 1073741824],
+      ["sda", 17179869184],
+    ],
+    firstById: "scsi-0QEMU_QEMU_HARDDISK_drive-scsi1",
+    refused: [],
+  },
   // version 2: memory only in the SMBIOS DIMM table (2097152 KiB); the floppy fd0 is not a disk
-  { file: "qemu-vm-report-v2_nixos-facter-modules-basic.json", arch: "x86_64", virt: "kvm", firmware: "bios", ram: 2147483648, disks: [["vda", 10737418240]], firstById: "virtio-root", refused: [] },
-  { file: "sprintbox-ru-kvm-448mb_dozed-dev-sprintbox-ru1.json", arch: "x86_64", virt: "kvm", firmware: "bios", ram: 469762048, disks: [["vda", 10737418240]], firstById: null, refused: ["memory"] },
+  {
+    file: "qemu-vm-report-v2_nixos-facter-modules-basic.json",
+    arch: "x86_64",
+    virt: "kvm",
+    firmware: "bios",
+    ram: 2147483648,
+    disks: [["vda", 10737418240]],
+    firstById: "virtio-root",
+    refused: [],
+  },
+  {
+    file: "sprintbox-ru-kvm-448mb_dozed-dev-sprintbox-ru1.json",
+    arch: "x86_64",
+    virt: "kvm",
+    firmware: "bios",
+    ram: 469762048,
+    disks: [["vda", 10737418240]],
+    firstById: null,
+    refused: ["memory"],
+  },
   // reported as "microsoft" (Hyper-V enlightenments) but virtio hardware: KVM
-  { file: "vultr-vc2-4gb_clan-infra-web02.json", arch: "x86_64", virt: "kvm", firmware: "unknown", ram: 4026531840, disks: [["vda", 85899345920]], firstById: null, refused: [] },
+  {
+    file: "vultr-vc2-4gb_clan-infra-web02.json",
+    arch: "x86_64",
+    virt: "kvm",
+    firmware: "unknown",
+    ram: 4026531840,
+    disks: [["vda", 85899345920]],
+    firstById: null,
+    refused: [],
+  },
 ];
 
 const load = (file: string) => importFacterReport(JSON.parse(readCorpus(`facter/${file}`)));
@@ -99,16 +300,26 @@ describe("details derived from the reports", () => {
 
   it("reads transports: SATA via AHCI, SCSI behind a MegaRAID, eMMC", () => {
     expect(load("latitude-sh-supermicro-x11sce-1sata_latitudesh-examples.json").disks[0]!.transport).toBe("sata");
-    expect(load("dell-r7515-4nvme-megaraid-1tb_tum-dse-ryan.json").disks.find((d) => d.name === "sda")!.transport).toBe("scsi");
-    expect(load("jetson-orin-arm64-emmc-nvme_tum-dse-joy.json").disks.find((d) => d.name === "mmcblk0")!.transport).toBe("mmc");
+    expect(load("dell-r7515-4nvme-megaraid-1tb_tum-dse-ryan.json").disks.find((d) => d.name === "sda")!.transport).toBe(
+      "scsi",
+    );
+    expect(
+      load("jetson-orin-arm64-emmc-nvme_tum-dse-joy.json").disks.find((d) => d.name === "mmcblk0")!.transport,
+    ).toBe("mmc");
   });
 
   it.each([
     ["hetzner-cloud-x86-8gb_25huizengek1-infra.json", { vendor: "Hetzner", product: "vServer", hint: "hetzner-cloud" }],
-    ["hetzner-robot-b450d4u-2nvme-128gb_mic92-eve.json", { vendor: "Hetzner", product: null, hint: "hetzner-dedicated" }],
+    [
+      "hetzner-robot-b450d4u-2nvme-128gb_mic92-eve.json",
+      { vendor: "Hetzner", product: null, hint: "hetzner-dedicated" },
+    ],
     ["netcup-kvm-4gb_zmberber-supersmash.json", { vendor: "netcup", product: "KVM Server", hint: "netcup" }],
     ["vultr-vc2-4gb_clan-infra-web02.json", { vendor: "Vultr", product: "VC2", hint: "vultr" }],
-    ["oracle-cloud-x86-micro-1gb_christoph00-oc1.json", { vendor: "QEMU", product: "Standard PC (i440FX + PIIX, 1996)", hint: "oracle-cloud" }],
+    [
+      "oracle-cloud-x86-micro-1gb_christoph00-oc1.json",
+      { vendor: "QEMU", product: "Standard PC (i440FX + PIIX, 1996)", hint: "oracle-cloud" },
+    ],
     ["dell-r760-2nvme-mpi3mr_tum-dse-ian.json", { vendor: "Dell Inc.", product: "PowerEdge R760", hint: null }],
     ["hetzner-genoa-2nvme-256gb_clan-infra-web01.json", { vendor: null, product: "GENOAD12M3-2Q/H", hint: null }],
     ["hetzner-cloud-arm64-4gb_mic92-eva.json", { vendor: null, product: null, hint: null }],
@@ -128,8 +339,17 @@ describe("details derived from the reports", () => {
 
   it("names interfaces from sysfs when the report has no unix_device_name, with their drivers", () => {
     const f = load("dell-r760-2nvme-mpi3mr_tum-dse-ian.json");
-    const eth = f.network.interfaces.filter((i) => i.kind === "ethernet").map((i) => `${i.name}:${i.driver}`).sort();
-    expect(eth).toEqual(["eno12399np0:bnxt_en", "eno12409np1:bnxt_en", "eno8303:tg3", "eno8403:tg3", "enp160s0np0:ice"]);
+    const eth = f.network.interfaces
+      .filter((i) => i.kind === "ethernet")
+      .map((i) => `${i.name}:${i.driver}`)
+      .sort();
+    expect(eth).toEqual([
+      "eno12399np0:bnxt_en",
+      "eno12409np1:bnxt_en",
+      "eno8303:tg3",
+      "eno8403:tg3",
+      "enp160s0np0:ice",
+    ]);
     const joy = load("jetson-orin-arm64-emmc-nvme_tum-dse-joy.json").network.interfaces;
     expect(joy.find((i) => i.name === "wlP1p1s0")!.kind).toBe("wlan");
     expect(joy.find((i) => i.name === "can0")!.kind).toBe("other");
@@ -161,7 +381,12 @@ describe("initrd modules against nixos-generate-config", () => {
   });
 
   it("bare metal: NVMe, AHCI and the NIC driver; never the floppy", () => {
-    expect(load("hetzner-robot-b450d4u-2nvme-128gb_mic92-eve.json").initrdModules).toEqual(["ahci", "igb", "nvme", "xhci_pci"]);
+    expect(load("hetzner-robot-b450d4u-2nvme-128gb_mic92-eve.json").initrdModules).toEqual([
+      "ahci",
+      "igb",
+      "nvme",
+      "xhci_pci",
+    ]);
     expect(load("qemu-vm-report-v2_nixos-facter-modules-basic.json").initrdModules).not.toContain("floppy");
   });
 });

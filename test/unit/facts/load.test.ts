@@ -19,7 +19,10 @@ const file = (name: string, text: string) => {
 };
 
 async function refusal(path: string, field?: string): Promise<UserError> {
-  const e = await loadFactsFile(path, field).then(() => null, (x: unknown) => x);
+  const e = await loadFactsFile(path, field).then(
+    () => null,
+    (x: unknown) => x,
+  );
   if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${String(e)}`);
   return e;
 }
@@ -44,7 +47,12 @@ describe("loadFactsFile", () => {
     ["an empty path", () => " ", /--facts: no file given/, /nixnode-install detect/],
     ["text that is not JSON", () => file("bad.json", "schema: 1\n"), /is not valid JSON/, /nixos-facter/],
     ["an empty file", () => file("empty.json", ""), /is not valid JSON/, /detect/],
-    ["JSON that is neither format", () => file("other.json", '{"hello": 1}'), /neither nixnode facts \("schema": 1\) nor a nixos-facter report; it holds an object with keys hello/, /detect root@HOST --json/],
+    [
+      "JSON that is neither format",
+      () => file("other.json", '{"hello": 1}'),
+      /neither nixnode facts \("schema": 1\) nor a nixos-facter report; it holds an object with keys hello/,
+      /detect root@HOST --json/,
+    ],
     ["a JSON list", () => file("list.json", "[1,2]"), /it holds a list/, /nixos-facter/],
   ];
   it.each(rows)("refuses %s", async (_name, path, message, hint) => {
@@ -89,7 +97,9 @@ describe("importFacterReport bad input", () => {
   it("refuses a report without memory information", () => {
     const report = JSON.parse(readCorpus("facter/qemu-vm-report-v2_nixos-facter-modules-basic.json"));
     delete report.smbios.memory_device;
-    expect(() => importFacterReport(report)).toThrow(/facter report\.hardware\.memory: the report records no memory size/);
+    expect(() => importFacterReport(report)).toThrow(
+      /facter report\.hardware\.memory: the report records no memory size/,
+    );
   });
 
   it("refuses something that is not a report", () => {

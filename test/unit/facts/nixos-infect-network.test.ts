@@ -6,8 +6,20 @@ import { parseNixosInfectNetwork } from "../../../src/facts/nixos-infect-network
 import { corpusFiles, readCorpus } from "./corpus";
 
 const ROWS: Array<[string, string, string, string | null, number]> = [
-  ["hetzner-cloud-ipv4-32-ipv6-64_tahoe-lafs-webforge.nix", "135.181.155.146", "2a01:4f9:c011:b882::1", "96:00:04:03:57:eb", 4],
-  ["hetzner-cloud-ipv4-32-ipv6-linklocal-route_xaverhimmelsbach-fry.nix", "157.90.157.239", "2a01:4f8:1c17:5b17::1", "96:00:03:b5:ee:56", 0],
+  [
+    "hetzner-cloud-ipv4-32-ipv6-64_tahoe-lafs-webforge.nix",
+    "135.181.155.146",
+    "2a01:4f9:c011:b882::1",
+    "96:00:04:03:57:eb",
+    4,
+  ],
+  [
+    "hetzner-cloud-ipv4-32-ipv6-linklocal-route_xaverhimmelsbach-fry.nix",
+    "157.90.157.239",
+    "2a01:4f8:1c17:5b17::1",
+    "96:00:03:b5:ee:56",
+    0,
+  ],
   ["hetzner-cloud-ipv4-32-ipv6_etu-vps05.nix", "116.203.56.235", "2a01:4f8:c2c:e040::1", "96:00:00:8b:ad:f6", 4],
 ];
 
@@ -22,10 +34,16 @@ describe("parseNixosInfectNetwork", () => {
     const eth0 = n.interfaces[0]!;
     expect(eth0.name).toBe("eth0");
     expect(eth0.mac).toBe(mac);
-    expect(eth0.addresses.filter((a) => a.scope === "global").map((a) => `${a.address}/${a.prefix}`)).toEqual([`${v4}/32`, `${v6}/64`]);
+    expect(eth0.addresses.filter((a) => a.scope === "global").map((a) => `${a.address}/${a.prefix}`)).toEqual([
+      `${v4}/32`,
+      `${v6}/64`,
+    ]);
     expect(n.defaultGateway4).toEqual({ address: "172.31.1.1", dev: "eth0", onLink: true });
     expect(n.defaultGateway6).toEqual({ address: "fe80::1", dev: "eth0", onLink: true });
-    expect(n.routes.filter((r) => r.destination === "default").map((r) => [r.family, r.gateway, r.onLink])).toEqual([[4, "172.31.1.1", true], [6, "fe80::1", true]]);
+    expect(n.routes.filter((r) => r.destination === "default").map((r) => [r.family, r.gateway, r.onLink])).toEqual([
+      [4, "172.31.1.1", true],
+      [6, "fe80::1", true],
+    ]);
     expect(n.routes.some((r) => r.destination === "172.31.1.1/32")).toBe(true);
     expect(n.dns).toHaveLength(dnsCount);
     expect(n.dhcp4).toBe(false);

@@ -41,28 +41,108 @@ describe("validateFacts", () => {
   const rows: Array<[string, unknown, string, RegExp]> = [
     ["not an object", "hello", "facts", /is not an object/],
     ["schema 2", broken(["schema"], 2), "facts.schema", /not a supported schema version/],
-    ["disk size as words", broken(["disks", "0", "sizeBytes"], "big"), "facts.disks[0].sizeBytes", /"big" is not a whole number/],
-    ["negative disk size", broken(["disks", "0", "sizeBytes"], -5), "facts.disks[0].sizeBytes", /-5 is not a whole number/],
-    ["fractional RAM", broken(["memory", "totalBytes"], 1.5), "facts.memory.totalBytes", /1.5 is not a whole number of bytes/],
+    [
+      "disk size as words",
+      broken(["disks", "0", "sizeBytes"], "big"),
+      "facts.disks[0].sizeBytes",
+      /"big" is not a whole number/,
+    ],
+    [
+      "negative disk size",
+      broken(["disks", "0", "sizeBytes"], -5),
+      "facts.disks[0].sizeBytes",
+      /-5 is not a whole number/,
+    ],
+    [
+      "fractional RAM",
+      broken(["memory", "totalBytes"], 1.5),
+      "facts.memory.totalBytes",
+      /1.5 is not a whole number of bytes/,
+    ],
     ["zero RAM", broken(["memory", "totalBytes"], 0), "facts.memory.totalBytes", /0 is not a memory size/],
     ["unknown arch", broken(["arch"], "amd64"), "facts.arch", /"amd64" is not one of "x86_64", "aarch64"/],
     ["unknown virtualisation", broken(["virtualisation"], "kvm2"), "facts.virtualisation", /"kvm2" is not one of/],
-    ["firmware mode typo", broken(["firmware", "mode"], "efi"), "facts.firmware.mode", /"efi" is not one of "uefi", "bios", "unknown"/],
+    [
+      "firmware mode typo",
+      broken(["firmware", "mode"], "efi"),
+      "facts.firmware.mode",
+      /"efi" is not one of "uefi", "bios", "unknown"/,
+    ],
     ["secureBoot missing", broken(["firmware", "secureBoot"], undefined), "facts.firmware.secureBoot", /is missing/],
-    ["secureBoot as string", broken(["firmware", "secureBoot"], "yes"), "facts.firmware.secureBoot", /"yes" is not true or false/],
-    ["disk path outside /dev", broken(["disks", "0", "path"], "sda"), "facts.disks[0].path", /not a path under \/dev\//],
-    ["by-id link elsewhere", broken(["disks", "0", "byId"], ["/dev/sda"]), "facts.disks[0].byId[0]", /not a path under \/dev\/disk\/by-id\//],
+    [
+      "secureBoot as string",
+      broken(["firmware", "secureBoot"], "yes"),
+      "facts.firmware.secureBoot",
+      /"yes" is not true or false/,
+    ],
+    [
+      "disk path outside /dev",
+      broken(["disks", "0", "path"], "sda"),
+      "facts.disks[0].path",
+      /not a path under \/dev\//,
+    ],
+    [
+      "by-id link elsewhere",
+      broken(["disks", "0", "byId"], ["/dev/sda"]),
+      "facts.disks[0].byId[0]",
+      /not a path under \/dev\/disk\/by-id\//,
+    ],
     ["disks not a list", broken(["disks"], { sda: {} }), "facts.disks", /is not a list/],
     ["transport typo", broken(["disks", "0", "transport"], "sas"), "facts.disks[0].transport", /"sas" is not one of/],
-    ["relative mountpoint", broken(["disks", "0", "partitions", "0", "mountpoints"], ["boot"]), "facts.disks[0].partitions[0].mountpoints[0]", /absolute mountpoint/],
-    ["upper-case MAC", broken(["network", "interfaces", "1", "mac"], "96:00:01:AA:BB:CC"), "facts.network.interfaces[1].mac", /lower-case MAC/],
-    ["IPv4 out of range", broken(["network", "interfaces", "1", "addresses", "0", "address"], "203.0.113.256"), "facts.network.interfaces[1].addresses[0].address", /not an IPv4 address/],
-    ["IPv6 prefix 129", broken(["network", "interfaces", "1", "addresses", "1", "prefix"], 129), "facts.network.interfaces[1].addresses[1].prefix", /129 is not a prefix length \(0-128\)/],
-    ["v4 gateway on v6 route", broken(["network", "routes", "1", "gateway"], "172.31.1.1"), "facts.network.routes[1].gateway", /not an IPv6 address/],
-    ["route via unknown interface", broken(["network", "routes", "0", "dev"], "ens3"), "facts.network.routes[0].dev", /not one of the listed interfaces/],
-    ["route destination garbage", broken(["network", "routes", "0", "destination"], "10.0.0.0/33"), "facts.network.routes[0].destination", /not "default" or an IPv4 CIDR/],
-    ["DNS not an address", broken(["network", "dns"], ["dns.google"]), "facts.network.dns[0]", /not an IPv4 or IPv6 address/],
-    ["unknown key with near miss", broken(["firmware", "secureboot"], true), "facts.firmware.secureboot", /is not a known setting/],
+    [
+      "relative mountpoint",
+      broken(["disks", "0", "partitions", "0", "mountpoints"], ["boot"]),
+      "facts.disks[0].partitions[0].mountpoints[0]",
+      /absolute mountpoint/,
+    ],
+    [
+      "upper-case MAC",
+      broken(["network", "interfaces", "1", "mac"], "96:00:01:AA:BB:CC"),
+      "facts.network.interfaces[1].mac",
+      /lower-case MAC/,
+    ],
+    [
+      "IPv4 out of range",
+      broken(["network", "interfaces", "1", "addresses", "0", "address"], "203.0.113.256"),
+      "facts.network.interfaces[1].addresses[0].address",
+      /not an IPv4 address/,
+    ],
+    [
+      "IPv6 prefix 129",
+      broken(["network", "interfaces", "1", "addresses", "1", "prefix"], 129),
+      "facts.network.interfaces[1].addresses[1].prefix",
+      /129 is not a prefix length \(0-128\)/,
+    ],
+    [
+      "v4 gateway on v6 route",
+      broken(["network", "routes", "1", "gateway"], "172.31.1.1"),
+      "facts.network.routes[1].gateway",
+      /not an IPv6 address/,
+    ],
+    [
+      "route via unknown interface",
+      broken(["network", "routes", "0", "dev"], "ens3"),
+      "facts.network.routes[0].dev",
+      /not one of the listed interfaces/,
+    ],
+    [
+      "route destination garbage",
+      broken(["network", "routes", "0", "destination"], "10.0.0.0/33"),
+      "facts.network.routes[0].destination",
+      /not "default" or an IPv4 CIDR/,
+    ],
+    [
+      "DNS not an address",
+      broken(["network", "dns"], ["dns.google"]),
+      "facts.network.dns[0]",
+      /not an IPv4 or IPv6 address/,
+    ],
+    [
+      "unknown key with near miss",
+      broken(["firmware", "secureboot"], true),
+      "facts.firmware.secureboot",
+      /is not a known setting/,
+    ],
     ["sudo value typo", broken(["access", "sudo"], "nopasswd"), "facts.access.sudo", /"nopasswd" is not one of/],
     ["module with a space", broken(["initrdModules"], ["virtio pci"]), "facts.initrdModules[0]", /kernel module name/],
     ["tools.tar missing", broken(["tools", "tar"], undefined), "facts.tools.tar", /is not true or false/],
@@ -89,9 +169,27 @@ describe("validateFacts", () => {
   });
 
   it.each([
-    ["facts.hostname", (f: Json) => { f.hostname = "two words"; }, /no spaces/],
-    ["facts.disks[0].name", (f: Json) => { at(f, ["disks", "0"]).name = "sd a"; }, /device name/],
-    ["facts.network.interfaces[1].name", (f: Json) => { at(f, ["network", "interfaces", "1"]).name = "eth/0"; }, /interface name/],
+    [
+      "facts.hostname",
+      (f: Json) => {
+        f.hostname = "two words";
+      },
+      /no spaces/,
+    ],
+    [
+      "facts.disks[0].name",
+      (f: Json) => {
+        at(f, ["disks", "0"]).name = "sd a";
+      },
+      /device name/,
+    ],
+    [
+      "facts.network.interfaces[1].name",
+      (f: Json) => {
+        at(f, ["network", "interfaces", "1"]).name = "eth/0";
+      },
+      /interface name/,
+    ],
   ])("refuses what can never be a name: %s", (field, edit, message) => {
     const f = structuredClone(sampleFacts()) as unknown as Json;
     edit(f);

@@ -26,16 +26,67 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: "hetzner-cloud-ext4-base", example: "hetzner-cloud", config: { hostname: "node1", ssh: { authorizedKeys: [KEY_A] } } },
-  { name: "hetzner-cloud-btrfs-nix-bitcoin", example: "hetzner-cloud", config: { hostname: "btc1", profile: "nix-bitcoin", disk: { layout: "btrfs" }, ssh: { port: 40022, authorizedKeys: [KEY_A, KEY_B] } } },
-  { name: "hetzner-dedicated-mdadm-base", example: "hetzner-dedicated", config: { hostname: "metal1", timezone: "Europe/Berlin", disk: { layout: "mirror-mdadm" }, ssh: { authorizedKeys: [KEY_A], adminUser: "alice" }, fail2ban: { ignoreIP: ["203.0.113.0/24"] } } },
-  { name: "hetzner-dedicated-zfs-peer-observer", example: "hetzner-dedicated", config: { hostname: "observer1", profile: "peer-observer", disk: { layout: "mirror-zfs", swap: "none" }, ssh: { authorizedKeys: [KEY_B] } } },
+  {
+    name: "hetzner-cloud-ext4-base",
+    example: "hetzner-cloud",
+    config: { hostname: "node1", ssh: { authorizedKeys: [KEY_A] } },
+  },
+  {
+    name: "hetzner-cloud-btrfs-nix-bitcoin",
+    example: "hetzner-cloud",
+    config: {
+      hostname: "btc1",
+      profile: "nix-bitcoin",
+      disk: { layout: "btrfs" },
+      ssh: { port: 40022, authorizedKeys: [KEY_A, KEY_B] },
+    },
+  },
+  {
+    name: "hetzner-dedicated-mdadm-base",
+    example: "hetzner-dedicated",
+    config: {
+      hostname: "metal1",
+      timezone: "Europe/Berlin",
+      disk: { layout: "mirror-mdadm" },
+      ssh: { authorizedKeys: [KEY_A], adminUser: "alice" },
+      fail2ban: { ignoreIP: ["203.0.113.0/24"] },
+    },
+  },
+  {
+    name: "hetzner-dedicated-zfs-peer-observer",
+    example: "hetzner-dedicated",
+    config: {
+      hostname: "observer1",
+      profile: "peer-observer",
+      disk: { layout: "mirror-zfs", swap: "none" },
+      ssh: { authorizedKeys: [KEY_B] },
+    },
+  },
   {
     name: "hetzner-dedicated-ext4-data-nix-bitcoin",
     example: "hetzner-dedicated",
-    config: { hostname: "btc2", profile: "nix-bitcoin", disk: { layout: "ext4", devices: ["/dev/nvme0n1"], data: { device: "/dev/nvme1n1", mountpoint: "/data", filesystem: "ext4" } }, ssh: { authorizedKeys: [KEY_A] } },
+    config: {
+      hostname: "btc2",
+      profile: "nix-bitcoin",
+      disk: {
+        layout: "ext4",
+        devices: ["/dev/nvme0n1"],
+        data: { device: "/dev/nvme1n1", mountpoint: "/data", filesystem: "ext4" },
+      },
+      ssh: { authorizedKeys: [KEY_A] },
+    },
   },
-  { name: "latitude-ext4-base-nofail2ban", example: "latitude-baremetal", config: { hostname: "lat1", nixos: "26.05", disk: { swap: "2G" }, ssh: { port: 2200, authorizedKeys: [KEY_A] }, fail2ban: { enable: false } } },
+  {
+    name: "latitude-ext4-base-nofail2ban",
+    example: "latitude-baremetal",
+    config: {
+      hostname: "lat1",
+      nixos: "26.05",
+      disk: { swap: "2G" },
+      ssh: { port: 2200, authorizedKeys: [KEY_A] },
+      fail2ban: { enable: false },
+    },
+  },
 ];
 
 /** H2b's renderers own these files and their golden copies (test/golden/disko); here: the wiring only. */
@@ -68,31 +119,43 @@ describe("golden flakes", () => {
         writeFileSync(join(dir, rel), text);
       }
     }
-    expect(listFiles(dir), `files in test/golden/flakes/${c.name} (UPDATE_GOLDEN=1 regenerates)`).toEqual(Object.keys(files).sort());
+    expect(listFiles(dir), `files in test/golden/flakes/${c.name} (UPDATE_GOLDEN=1 regenerates)`).toEqual(
+      Object.keys(files).sort(),
+    );
     for (const [rel, text] of Object.entries(files)) expect(text, rel).toBe(readFileSync(join(dir, rel), "utf8"));
   });
 
-  it.skipIf(!NIX_INSTANTIATE)(`every generated .nix parses${NIX_INSTANTIATE ? "" : ` (skipped: ${NO_NIX_REASON})`}`, () => {
-    const dir = mkdtempSync(join(tmpdir(), "nixnode-golden-parse-"));
-    for (const c of CASES) {
-      for (const [rel, text] of Object.entries(render(c).files)) {
-        if (!rel.endsWith(".nix")) continue;
-        mkdirSync(dirname(join(dir, c.name, rel)), { recursive: true });
-        writeFileSync(join(dir, c.name, rel), text);
+  it.skipIf(!NIX_INSTANTIATE)(
+    `every generated .nix parses${NIX_INSTANTIATE ? "" : ` (skipped: ${NO_NIX_REASON})`}`,
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "nixnode-golden-parse-"));
+      for (const c of CASES) {
+        for (const [rel, text] of Object.entries(render(c).files)) {
+          if (!rel.endsWith(".nix")) continue;
+          mkdirSync(dirname(join(dir, c.name, rel)), { recursive: true });
+          writeFileSync(join(dir, c.name, rel), text);
+        }
       }
-    }
-    const nix = CASES.flatMap((c) => listFiles(join(dir, c.name)).map((f) => join(dir, c.name, f)));
-    expect(nix.length).toBeGreaterThanOrEqual(CASES.length * 7);
-    expect(parseNixFiles(nix)).toEqual([]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+      const nix = CASES.flatMap((c) => listFiles(join(dir, c.name)).map((f) => join(dir, c.name, f)));
+      expect(nix.length).toBeGreaterThanOrEqual(CASES.length * 7);
+      expect(parseNixFiles(nix)).toEqual([]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
 });
 
 describe("what the generated files say", () => {
   it("host.json carries the answers as data: ports, keys, fail2ban addresses, lockdown target", () => {
     const { plan, files } = render(CASES[2]!);
     const host = JSON.parse(files["hosts/metal1/host.json"]!);
-    expect(host.ssh).toEqual({ ports: [22], passwordAuthentication: true, permitRootLogin: "prohibit-password", authorizedKeys: [KEY_A], adminUser: "alice", hostKeyFingerprint: null });
+    expect(host.ssh).toEqual({
+      ports: [22],
+      passwordAuthentication: true,
+      permitRootLogin: "prohibit-password",
+      authorizedKeys: [KEY_A],
+      adminUser: "alice",
+      hostKeyFingerprint: null,
+    });
     expect(host.firewall).toEqual({ enable: true, allowedTCPPorts: [22], allowedUDPPorts: [] });
     expect(host.fail2ban.ignoreIP).toEqual(["203.0.113.0/24"]);
     expect(host.lockdown).toEqual({ stage: "none", port: 2222 });
@@ -104,7 +167,13 @@ describe("what the generated files say", () => {
   it("nixnode.json reproduces the same flake when fed back as --config", () => {
     for (const c of CASES) {
       const { plan, files } = render(c);
-      const again = renderFlake(planFromFacts({ facts: loadExample(c.example), config: JSON.parse(files["nixnode.json"]!), interactive: false }));
+      const again = renderFlake(
+        planFromFacts({
+          facts: loadExample(c.example),
+          config: JSON.parse(files["nixnode.json"]!),
+          interactive: false,
+        }),
+      );
       expect(again, c.name).toEqual(files);
       expect(plan.config.disk.devices.every((d) => d.startsWith("/dev/disk/by-"))).toBe(true);
     }
@@ -122,29 +191,60 @@ describe("what the generated files say", () => {
     expect(render(CASES[5]!).files["flake.nix"]).toContain("nixos-26.05");
   });
 
-  it.skipIf(!NIX_INSTANTIATE)("nixnode.nix applies host.json: sshd, keys, admin user, firewall, fail2ban (real nix-instantiate)", () => {
-    const { files } = render(CASES[2]!);
-    const host = JSON.parse(files["hosts/metal1/host.json"]!);
-    const mod = fileURLToPath(new URL("../../../flake-templates/base/hosts/nixnode.nix", import.meta.url));
-    const sshd = evalModule(mod, host, "services.openssh") as Record<string, unknown>;
-    expect(sshd).toMatchObject({
-      enable: true,
-      ports: [22],
-      openFirewall: true,
-      startWhenNeeded: false,
-      hostKeys: [{ path: "/etc/ssh/ssh_host_ed25519_key", type: "ed25519" }],
-      settings: { PasswordAuthentication: true, KbdInteractiveAuthentication: true, PermitRootLogin: "prohibit-password" },
-    });
-    const users = evalModule(mod, host, "users.users") as Record<string, { openssh: { authorizedKeys: { keys: string[] } }; extraGroups?: string[] }>;
-    expect(users.root!.openssh.authorizedKeys.keys).toEqual([KEY_A]);
-    expect(users.alice).toMatchObject({ isNormalUser: true, extraGroups: ["wheel"], openssh: { authorizedKeys: { keys: [KEY_A] } } });
-    expect(evalModule(mod, host, "services.fail2ban")).toEqual({ enable: true, maxretry: 5, bantime: "10m", "bantime-increment": { enable: true }, ignoreIP: ["203.0.113.0/24"] });
-    expect(evalModule(mod, host, "networking.firewall")).toEqual({ enable: true, allowedTCPPorts: [22], allowedUDPPorts: [] });
-    // The lockdown's stage-1 data: the same module opens [22, P] and turns passwords off.
-    const staged = { ...host, ssh: { ...host.ssh, ports: [22, 2222], passwordAuthentication: false, permitRootLogin: "no" } };
-    expect(evalModule(mod, staged, "services.openssh.settings")).toEqual({ PasswordAuthentication: false, KbdInteractiveAuthentication: false, PermitRootLogin: "no" });
-    expect(evalModule(mod, staged, "services.openssh.ports")).toEqual([22, 2222]);
-    const noAdmin = { ...host, ssh: { ...host.ssh, adminUser: null } };
-    expect(Object.keys(evalModule(mod, noAdmin, "users.users") as object)).toEqual(["root"]);
-  });
+  it.skipIf(!NIX_INSTANTIATE)(
+    "nixnode.nix applies host.json: sshd, keys, admin user, firewall, fail2ban (real nix-instantiate)",
+    () => {
+      const { files } = render(CASES[2]!);
+      const host = JSON.parse(files["hosts/metal1/host.json"]!);
+      const mod = fileURLToPath(new URL("../../../flake-templates/base/hosts/nixnode.nix", import.meta.url));
+      const sshd = evalModule(mod, host, "services.openssh") as Record<string, unknown>;
+      expect(sshd).toMatchObject({
+        enable: true,
+        ports: [22],
+        openFirewall: true,
+        startWhenNeeded: false,
+        hostKeys: [{ path: "/etc/ssh/ssh_host_ed25519_key", type: "ed25519" }],
+        settings: {
+          PasswordAuthentication: true,
+          KbdInteractiveAuthentication: true,
+          PermitRootLogin: "prohibit-password",
+        },
+      });
+      const users = evalModule(mod, host, "users.users") as Record<
+        string,
+        { openssh: { authorizedKeys: { keys: string[] } }; extraGroups?: string[] }
+      >;
+      expect(users.root!.openssh.authorizedKeys.keys).toEqual([KEY_A]);
+      expect(users.alice).toMatchObject({
+        isNormalUser: true,
+        extraGroups: ["wheel"],
+        openssh: { authorizedKeys: { keys: [KEY_A] } },
+      });
+      expect(evalModule(mod, host, "services.fail2ban")).toEqual({
+        enable: true,
+        maxretry: 5,
+        bantime: "10m",
+        "bantime-increment": { enable: true },
+        ignoreIP: ["203.0.113.0/24"],
+      });
+      expect(evalModule(mod, host, "networking.firewall")).toEqual({
+        enable: true,
+        allowedTCPPorts: [22],
+        allowedUDPPorts: [],
+      });
+      // The lockdown's stage-1 data: the same module opens [22, P] and turns passwords off.
+      const staged = {
+        ...host,
+        ssh: { ...host.ssh, ports: [22, 2222], passwordAuthentication: false, permitRootLogin: "no" },
+      };
+      expect(evalModule(mod, staged, "services.openssh.settings")).toEqual({
+        PasswordAuthentication: false,
+        KbdInteractiveAuthentication: false,
+        PermitRootLogin: "no",
+      });
+      expect(evalModule(mod, staged, "services.openssh.ports")).toEqual([22, 2222]);
+      const noAdmin = { ...host, ssh: { ...host.ssh, adminUser: null } };
+      expect(Object.keys(evalModule(mod, noAdmin, "users.users") as object)).toEqual(["root"]);
+    },
+  );
 });

@@ -12,15 +12,20 @@ import { NIX_INSTANTIATE, NO_NIX_REASON, evalModule, parseNixFiles } from "../pl
 const TEMPLATES = fileURLToPath(new URL("../../../flake-templates/", import.meta.url));
 
 function nixFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? nixFiles(join(dir, e.name)) : e.name.endsWith(".nix") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? nixFiles(join(dir, e.name)) : e.name.endsWith(".nix") ? [join(dir, e.name)] : [],
+  );
 }
 
 describe("flake-templates", () => {
-  it.skipIf(!NIX_INSTANTIATE)(`every template parses as it is, placeholders included${NIX_INSTANTIATE ? "" : ` (skipped: ${NO_NIX_REASON})`}`, () => {
-    const files = nixFiles(TEMPLATES);
-    expect(files.length).toBeGreaterThanOrEqual(8);
-    expect(parseNixFiles(files)).toEqual([]);
-  });
+  it.skipIf(!NIX_INSTANTIATE)(
+    `every template parses as it is, placeholders included${NIX_INSTANTIATE ? "" : ` (skipped: ${NO_NIX_REASON})`}`,
+    () => {
+      const files = nixFiles(TEMPLATES);
+      expect(files.length).toBeGreaterThanOrEqual(8);
+      expect(parseNixFiles(files)).toEqual([]);
+    },
+  );
 
   it.skipIf(!NIX_INSTANTIATE)("the parse check names a file that does not parse, among good ones", () => {
     const dir = mkdtempSync(join(tmpdir(), "nixnode-parse-"));
@@ -30,17 +35,22 @@ describe("flake-templates", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(!NIX_INSTANTIATE)("the peer-observer profile keeps WireGuard off until it is configured, and says so", () => {
-    const mod = join(TEMPLATES, "peer-observer/profile.nix");
-    expect(evalModule(mod, {}, "warnings")).toEqual([expect.stringMatching(/WireGuard link is off/)]);
-    expect(evalModule(mod, {}, "services.nats")).toEqual({ enable: true, host: "127.0.0.1", port: 4222 });
-  });
+  it.skipIf(!NIX_INSTANTIATE)(
+    "the peer-observer profile keeps WireGuard off until it is configured, and says so",
+    () => {
+      const mod = join(TEMPLATES, "peer-observer/profile.nix");
+      expect(evalModule(mod, {}, "warnings")).toEqual([expect.stringMatching(/WireGuard link is off/)]);
+      expect(evalModule(mod, {}, "services.nats")).toEqual({ enable: true, host: "127.0.0.1", port: 4222 });
+    },
+  );
 });
 
 describe("fillTemplate", () => {
   it("fills inline values and whole-line blocks at the line's indentation", () => {
     const t = 'x = "@name@";\n  # @lines@\ny = 1;\n';
-    expect(fillTemplate(t, "t", { name: "node1", lines: ["a = 1;", "b = 2;"] })).toBe('x = "node1";\n  a = 1;\n  b = 2;\ny = 1;\n');
+    expect(fillTemplate(t, "t", { name: "node1", lines: ["a = 1;", "b = 2;"] })).toBe(
+      'x = "node1";\n  a = 1;\n  b = 2;\ny = 1;\n',
+    );
     expect(fillTemplate(t, "t", { name: "n", lines: [] })).toBe('x = "n";\ny = 1;\n');
   });
 

@@ -18,8 +18,20 @@ function operatorKey(dir: string): string {
 
 function hostData(keys: string[]): HostData {
   return {
-    schema: 1, hostname: "node1", system: "x86_64-linux", stateVersion: "25.11", timezone: "UTC", profile: "base",
-    ssh: { ports: [22], passwordAuthentication: true, permitRootLogin: "prohibit-password", authorizedKeys: keys, adminUser: null, hostKeyFingerprint: null },
+    schema: 1,
+    hostname: "node1",
+    system: "x86_64-linux",
+    stateVersion: "25.11",
+    timezone: "UTC",
+    profile: "base",
+    ssh: {
+      ports: [22],
+      passwordAuthentication: true,
+      permitRootLogin: "prohibit-password",
+      authorizedKeys: keys,
+      adminUser: null,
+      hostKeyFingerprint: null,
+    },
     firewall: { enable: true, allowedTCPPorts: [], allowedUDPPorts: [] },
     fail2ban: { enable: true, ignoreIP: [], maxretry: 5, bantime: "10m" },
     lockdown: { stage: "none", port: 2222 },
@@ -46,7 +58,9 @@ describe("staging the pre-generated host key", () => {
     expect(staged.storedEncrypted).toBe(true);
     expect(readFileSync(join(flake, "secrets", "host-key.age"), "utf8")).toMatch(/BEGIN AGE ENCRYPTED FILE/);
     // the operator can decrypt the stored copy with the reference age CLI
-    const plain = execFileSync("age", ["-d", "-i", join(dir, "op"), join(flake, "secrets", "host-key.age")], { encoding: "utf8" });
+    const plain = execFileSync("age", ["-d", "-i", join(dir, "op"), join(flake, "secrets", "host-key.age")], {
+      encoding: "utf8",
+    });
     expect(plain).toBe(readFileSync(priv, "utf8"));
     staged.temp.cleanup();
     expect(existsSync(staged.temp.path)).toBe(false);
@@ -76,7 +90,9 @@ describe("reinstalling from the same flake", () => {
     const staged = join(again.staged.extraFilesDir, "etc/ssh/ssh_host_ed25519_key");
     expect(readFileSync(staged, "utf8")).toBe(firstPrivate);
     // what sshd will present is the pinned fingerprint
-    expect(execFileSync("ssh-keygen", ["-l", "-f", staged], { encoding: "utf8" })).toContain(first.host.ssh.hostKeyFingerprint!);
+    expect(execFileSync("ssh-keygen", ["-l", "-f", staged], { encoding: "utf8" })).toContain(
+      first.host.ssh.hostKeyFingerprint!,
+    );
     again.staged.temp.cleanup();
     expect(existsSync(again.staged.temp.path)).toBe(false);
   });
@@ -91,7 +107,9 @@ describe("reinstalling from the same flake", () => {
     const stranger = mkdtempSync(join(tmpdir(), "nn-stranger-"));
     operatorKey(stranger);
     const before = readFileSync(join(flake, "secrets", "host-key.age"));
-    await expect(prepareHostKey(flake, "node1", readHostData(flake, "node1"), () => readIdentityFile(join(stranger, "op"), "-i"))).rejects.toThrow(/host-key\.age/);
+    await expect(
+      prepareHostKey(flake, "node1", readHostData(flake, "node1"), () => readIdentityFile(join(stranger, "op"), "-i")),
+    ).rejects.toThrow(/host-key\.age/);
     // the stored key is untouched: the node's identity is not replaced
     expect(readFileSync(join(flake, "secrets", "host-key.age"))).toEqual(before);
   });
@@ -102,7 +120,9 @@ describe("refusing an install nobody could log in to (#294)", () => {
   const mine = operatorKey(dir);
   const other = operatorKey(mkdtempSync(join(tmpdir(), "nn-294b-")));
   it("accepts when one of the operator's keys is authorised (comments may differ)", () => {
-    expect(() => refuseWithoutOperatorKey(hostData([other, mine.replace(/ op$/, " laptop")]), [mine], "node1")).not.toThrow();
+    expect(() =>
+      refuseWithoutOperatorKey(hostData([other, mine.replace(/ op$/, " laptop")]), [mine], "node1"),
+    ).not.toThrow();
   });
   it.each([
     ["no key at all", [] as string[], [mine]],

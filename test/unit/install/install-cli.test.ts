@@ -12,18 +12,29 @@ const rows: Array<[string, string[], string]> = [
   ["the default command (no `install` word)", ["root@127.0.0.1:9", "--yes", "--engine", "docker"], "--engine"],
   ["an unknown engine", ["install", "root@127.0.0.1:9", "--yes", "--engine", "docker"], "--engine"],
   ["an unknown phase", ["install", "root@127.0.0.1:9", "--yes", "--phases", "kexec,format"], "--phases"],
-  ["a reboot timeout with a unit", ["install", "root@127.0.0.1:9", "--yes", "--reboot-timeout", "10m"], "--reboot-timeout"],
+  [
+    "a reboot timeout with a unit",
+    ["install", "root@127.0.0.1:9", "--yes", "--reboot-timeout", "10m"],
+    "--reboot-timeout",
+  ],
   ["a reboot timeout too short", ["install", "root@127.0.0.1:9", "--yes", "--reboot-timeout", "1"], "--reboot-timeout"],
   ["no --yes without a terminal", ["install", "root@127.0.0.1:9"], "--yes"],
   ["--local (not supported yet)", ["install", "--local", "--yes"], "--local"],
   ["two targets", ["install", "root@127.0.0.1:9", "root@127.0.0.2:9", "--yes"], "root@127.0.0.2:9"],
-  ["a malformed --host-key", ["install", "root@127.0.0.1:9", "--yes", "--host-key", "SHA256:short", "-i", "/dev/null"], "--host-key"],
+  [
+    "a malformed --host-key",
+    ["install", "root@127.0.0.1:9", "--yes", "--host-key", "SHA256:short", "-i", "/dev/null"],
+    "--host-key",
+  ],
 ];
 
 describe("install: bad input", () => {
   it.each(rows)("%s -> exit 2, nothing written", async (_name, args, field) => {
     const cwd = mkdtempSync(join(tmpdir(), "nn-install-cli-"));
-    const r = await runCli([...args, "--json", "--log-dir", join(cwd, "..", `${cwd.split("/").pop()}-logs`)], { cwd, env: { HOME: cwd, SSH_AUTH_SOCK: "" } });
+    const r = await runCli([...args, "--json", "--log-dir", join(cwd, "..", `${cwd.split("/").pop()}-logs`)], {
+      cwd,
+      env: { HOME: cwd, SSH_AUTH_SOCK: "" },
+    });
     expect(r.code, r.stdout + r.stderr).toBe(2);
     const err = r.events.find((e) => e.type === "error") as { message: string; field?: string };
     expect(`${err.field ?? ""} ${err.message}`).toContain(field);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { buildNixosAnywhereArgs, mustBuildOnTarget, type NixosAnywhereArgsInput } from "../../../src/install/nixos-anywhere-args";
+import {
+  buildNixosAnywhereArgs,
+  mustBuildOnTarget,
+  type NixosAnywhereArgsInput,
+} from "../../../src/install/nixos-anywhere-args";
 import { parsePhases, remainingPhases } from "../../../src/install/phases";
 import { parseAbortLine, parseProgressLine } from "../../../src/install/progress-lines";
 import { isIpv6Only, kexecTarballUrl } from "../../../src/install/kexec-url";
@@ -20,17 +24,112 @@ const base: NixosAnywhereArgsInput = {
 };
 
 const table: Array<[string, Partial<NixosAnywhereArgsInput>, string[]]> = [
-  ["defaults: flake, extra files, host last", {}, ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "root@203.0.113.7"]],
-  ["a key file", { identityFile: "/home/op/.ssh/id_ed25519" }, ["--flake", "/home/op/my-node#node1", "-i", "/home/op/.ssh/id_ed25519", "--extra-files", "/tmp/nn-x/extra", "root@203.0.113.7"]],
-  ["a custom port travels with --post-kexec-ssh-port", { port: 2222 }, ["--flake", "/home/op/my-node#node1", "-p", "2222", "--post-kexec-ssh-port", "22", "--extra-files", "/tmp/nn-x/extra", "root@203.0.113.7"]],
-  ["no facter report yet", { generateFacterReportTo: "/home/op/my-node/hosts/node1/facter.json" }, ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "--generate-hardware-config", "nixos-facter", "/home/op/my-node/hosts/node1/facter.json", "root@203.0.113.7"]],
-  ["macOS operator builds on the target", { operator: { platform: "darwin", arch: "arm64" } }, ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "--build-on", "remote", "root@203.0.113.7"]],
-  ["x86 operator, aarch64 target", { facts: { arch: "aarch64", memory: { totalBytes: 4 * GiB, swapBytes: 0 } } }, ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "--build-on", "remote", "root@203.0.113.7"]],
-  ["1.5 GiB of RAM: no disko deps", { facts: { arch: "x86_64", memory: { totalBytes: 1.5 * GiB, swapBytes: 0 } } }, ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "--no-disko-deps", "root@203.0.113.7"]],
-  ["resuming after kexec", { phases: ["disko", "install", "reboot"] }, ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "--phases", "disko,install,reboot", "root@203.0.113.7"]],
-  ["all phases: no --phases", { phases: ["kexec", "disko", "install", "reboot"] }, ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "root@203.0.113.7"]],
-  ["password via $SSHPASS", { usePasswordFromEnv: true }, ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "--env-password", "root@203.0.113.7"]],
-  ["IPv6 literal without brackets", { host: "[2001:db8::7]" }, ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "root@2001:db8::7"]],
+  [
+    "defaults: flake, extra files, host last",
+    {},
+    ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "root@203.0.113.7"],
+  ],
+  [
+    "a key file",
+    { identityFile: "/home/op/.ssh/id_ed25519" },
+    [
+      "--flake",
+      "/home/op/my-node#node1",
+      "-i",
+      "/home/op/.ssh/id_ed25519",
+      "--extra-files",
+      "/tmp/nn-x/extra",
+      "root@203.0.113.7",
+    ],
+  ],
+  [
+    "a custom port travels with --post-kexec-ssh-port",
+    { port: 2222 },
+    [
+      "--flake",
+      "/home/op/my-node#node1",
+      "-p",
+      "2222",
+      "--post-kexec-ssh-port",
+      "22",
+      "--extra-files",
+      "/tmp/nn-x/extra",
+      "root@203.0.113.7",
+    ],
+  ],
+  [
+    "no facter report yet",
+    { generateFacterReportTo: "/home/op/my-node/hosts/node1/facter.json" },
+    [
+      "--flake",
+      "/home/op/my-node#node1",
+      "--extra-files",
+      "/tmp/nn-x/extra",
+      "--generate-hardware-config",
+      "nixos-facter",
+      "/home/op/my-node/hosts/node1/facter.json",
+      "root@203.0.113.7",
+    ],
+  ],
+  [
+    "macOS operator builds on the target",
+    { operator: { platform: "darwin", arch: "arm64" } },
+    [
+      "--flake",
+      "/home/op/my-node#node1",
+      "--extra-files",
+      "/tmp/nn-x/extra",
+      "--build-on",
+      "remote",
+      "root@203.0.113.7",
+    ],
+  ],
+  [
+    "x86 operator, aarch64 target",
+    { facts: { arch: "aarch64", memory: { totalBytes: 4 * GiB, swapBytes: 0 } } },
+    [
+      "--flake",
+      "/home/op/my-node#node1",
+      "--extra-files",
+      "/tmp/nn-x/extra",
+      "--build-on",
+      "remote",
+      "root@203.0.113.7",
+    ],
+  ],
+  [
+    "1.5 GiB of RAM: no disko deps",
+    { facts: { arch: "x86_64", memory: { totalBytes: 1.5 * GiB, swapBytes: 0 } } },
+    ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "--no-disko-deps", "root@203.0.113.7"],
+  ],
+  [
+    "resuming after kexec",
+    { phases: ["disko", "install", "reboot"] },
+    [
+      "--flake",
+      "/home/op/my-node#node1",
+      "--extra-files",
+      "/tmp/nn-x/extra",
+      "--phases",
+      "disko,install,reboot",
+      "root@203.0.113.7",
+    ],
+  ],
+  [
+    "all phases: no --phases",
+    { phases: ["kexec", "disko", "install", "reboot"] },
+    ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "root@203.0.113.7"],
+  ],
+  [
+    "password via $SSHPASS",
+    { usePasswordFromEnv: true },
+    ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "--env-password", "root@203.0.113.7"],
+  ],
+  [
+    "IPv6 literal without brackets",
+    { host: "[2001:db8::7]" },
+    ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "root@2001:db8::7"],
+  ],
 ];
 
 describe("buildNixosAnywhereArgs (nixos-anywhere 1.13)", () => {
@@ -40,7 +139,13 @@ describe("buildNixosAnywhereArgs (nixos-anywhere 1.13)", () => {
 
   it("never emits --force-kexec, a secret, or more than one host, whatever the input", () => {
     for (const [, over] of table) {
-      const argv = buildNixosAnywhereArgs({ ...base, ...over, port: 2200, identityFile: "/k", phases: ["install", "reboot"] });
+      const argv = buildNixosAnywhereArgs({
+        ...base,
+        ...over,
+        port: 2200,
+        identityFile: "/k",
+        phases: ["install", "reboot"],
+      });
       expect(argv).not.toContain("--force-kexec");
       expect(argv.filter((a) => a.includes("@"))).toHaveLength(1);
       expect(argv.at(-1)).toMatch(/@/);
@@ -101,12 +206,29 @@ describe("kexec tarball", () => {
     expect(kexecTarballUrl("aarch64", "25.11", { ipv6Only: false })).toBe(
       "https://github.com/nix-community/nixos-images/releases/download/nixos-25.11/nixos-kexec-installer-noninteractive-aarch64-linux.tar.gz",
     );
-    expect(kexecTarballUrl("x86_64", "25.11", { ipv6Only: true })).toMatch(/^https:\/\/gh-v6\.com\/.*x86_64-linux\.tar\.gz$/);
+    expect(kexecTarballUrl("x86_64", "25.11", { ipv6Only: true })).toMatch(
+      /^https:\/\/gh-v6\.com\/.*x86_64-linux\.tar\.gz$/,
+    );
     expect(() => kexecTarballUrl("armv7l", "25.11", { ipv6Only: false })).toThrow(/x86_64 and aarch64/);
   });
   it("recognises an IPv6-only network", () => {
-    const iface = (fam: 4 | 6, address: string) => ({ name: "eth0", mac: null, driver: null, state: "up" as const, mtu: null, kind: "ethernet" as const, addresses: [{ family: fam, address, prefix: 64, scope: "global" as const, dynamic: false }] });
-    const net = (ifs: ReturnType<typeof iface>[]) => ({ interfaces: ifs, routes: [], defaultGateway4: null, defaultGateway6: null, dns: [], dhcp4: false });
+    const iface = (fam: 4 | 6, address: string) => ({
+      name: "eth0",
+      mac: null,
+      driver: null,
+      state: "up" as const,
+      mtu: null,
+      kind: "ethernet" as const,
+      addresses: [{ family: fam, address, prefix: 64, scope: "global" as const, dynamic: false }],
+    });
+    const net = (ifs: ReturnType<typeof iface>[]) => ({
+      interfaces: ifs,
+      routes: [],
+      defaultGateway4: null,
+      defaultGateway6: null,
+      dns: [],
+      dhcp4: false,
+    });
     expect(isIpv6Only(net([iface(6, "2001:db8::2")]))).toBe(true);
     expect(isIpv6Only(net([iface(6, "2001:db8::2"), iface(4, "203.0.113.7")]))).toBe(false);
   });

@@ -9,10 +9,19 @@ const STANDIN = fileURLToPath(new URL("../../targets/standins/bin/nixos-anywhere
 const PARSER = fileURLToPath(new URL("../../targets/standins/lib/parse-args.mjs", import.meta.url));
 
 function parse(argv: string[]): { ok: true; o: Record<string, unknown> } | { ok: false; abort: string } {
-  const out = execFileSync(process.execPath, ["--input-type=module", "-e", `
+  const out = execFileSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `
     import { parseNixosAnywhereArgs, Abort } from ${JSON.stringify(PARSER)};
     try { console.log(JSON.stringify({ ok: true, o: parseNixosAnywhereArgs(JSON.parse(process.argv[1])) })); }
-    catch (e) { if (!(e instanceof Abort)) throw e; console.log(JSON.stringify({ ok: false, abort: e.message })); }`, JSON.stringify(argv)], { encoding: "utf8" });
+    catch (e) { if (!(e instanceof Abort)) throw e; console.log(JSON.stringify({ ok: false, abort: e.message })); }`,
+      JSON.stringify(argv),
+    ],
+    { encoding: "utf8" },
+  );
   return JSON.parse(out);
 }
 
@@ -22,7 +31,11 @@ const rejected: Array<[string, string[], RegExp]> = [
   ["a flake without #name", ["--flake", "/f", "root@h"], /URI fragment/],
   ["--post-kexec-ssh-port without -p", ["--flake", "/f#n", "--post-kexec-ssh-port", "22", "root@h"], /without -p/],
   ["an unknown phase", ["--flake", "/f#n", "--phases", "kexec,format", "root@h"], /Unknown phase: format/],
-  ["--vm-test with extra files", ["--flake", "/f#n", "--vm-test", "--extra-files", "/x"], /--vm-test is not supported with --extra-files/],
+  [
+    "--vm-test with extra files",
+    ["--flake", "/f#n", "--vm-test", "--extra-files", "/x"],
+    /--vm-test is not supported with --extra-files/,
+  ],
   ["--vm-test with remote builds", ["--flake", "/f#n", "--vm-test", "--build-on", "remote"], /--vm-test/],
   ["two hosts", ["--flake", "/f#n", "root@a", "root@b"], /more than one host/],
   ["no host", ["--flake", "/f#n"], /ssh-host must be set/],
@@ -30,7 +43,11 @@ const rejected: Array<[string, string[], RegExp]> = [
   ["--force-kexec before another flag", ["--force-kexec", "--flake", "/f#n", "root@h"], /swallows the next argument/],
   ["a flag taken as a value", ["--flake", "--extra-files", "/x", "root@h"], /cannot be a value/],
   ["a bad --build-on", ["--flake", "/f#n", "--build-on", "cloud", "root@h"], /--build-on/],
-  ["an unknown hardware backend", ["--flake", "/f#n", "--generate-hardware-config", "lshw", "/p", "root@h"], /Unknown hardware config backend/],
+  [
+    "an unknown hardware backend",
+    ["--flake", "/f#n", "--generate-hardware-config", "lshw", "/p", "root@h"],
+    /Unknown hardware config backend/,
+  ],
   ["a non-numeric port", ["--flake", "/f#n", "-p", "22x", "--post-kexec-ssh-port", "22", "root@h"], /not a port/],
 ];
 
@@ -53,15 +70,25 @@ describe("nixos-anywhere stand-in (1.13 command line)", () => {
 
   it("accepts every argv the tool builds", () => {
     const GiB = 1024 ** 3;
-    for (const port of [22, 2222]) for (const ram of [1.2 * GiB, 8 * GiB]) for (const phases of [undefined, ["disko", "install", "reboot"] as const]) {
-      const argv = buildNixosAnywhereArgs({
-        flakeDir: "/home/op/node", hostName: "node1", user: "root", host: "192.0.2.1", port, identityFile: "/k",
-        extraFilesDir: "/x", generateFacterReportTo: port === 22 ? "/home/op/node/hosts/node1/facter.json" : null,
-        facts: { arch: "aarch64", memory: { totalBytes: ram, swapBytes: 0 } }, operator: { platform: "darwin", arch: "arm64" },
-        phases: phases ? [...phases] : undefined, usePasswordFromEnv: port === 2222,
-      });
-      const r = parse(argv);
-      expect(r, argv.join(" ")).toMatchObject({ ok: true });
-    }
+    for (const port of [22, 2222])
+      for (const ram of [1.2 * GiB, 8 * GiB])
+        for (const phases of [undefined, ["disko", "install", "reboot"] as const]) {
+          const argv = buildNixosAnywhereArgs({
+            flakeDir: "/home/op/node",
+            hostName: "node1",
+            user: "root",
+            host: "192.0.2.1",
+            port,
+            identityFile: "/k",
+            extraFilesDir: "/x",
+            generateFacterReportTo: port === 22 ? "/home/op/node/hosts/node1/facter.json" : null,
+            facts: { arch: "aarch64", memory: { totalBytes: ram, swapBytes: 0 } },
+            operator: { platform: "darwin", arch: "arm64" },
+            phases: phases ? [...phases] : undefined,
+            usePasswordFromEnv: port === 2222,
+          });
+          const r = parse(argv);
+          expect(r, argv.join(" ")).toMatchObject({ ok: true });
+        }
   });
 });

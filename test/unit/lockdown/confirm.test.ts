@@ -4,13 +4,23 @@ import { describe, expect, it } from "vitest";
 import { confirmNewConfig } from "../../../src/lockdown/confirm";
 import type { LockdownConnector, PortProbe, RemoteSession } from "../../../src/lockdown/types";
 
-const session: RemoteSession = { run: async () => ({ code: 0, stdout: "", stderr: "" }), upload: async () => undefined, close: async () => undefined };
+const session: RemoteSession = {
+  run: async () => ({ code: 0, stdout: "", stderr: "" }),
+  upload: async () => undefined,
+  close: async () => undefined,
+};
 
-function connector(script: { probes: PortProbe[]; methods?: string[] | Error; login?: Error }): LockdownConnector & { calls: string[] } {
+function connector(script: {
+  probes: PortProbe[];
+  methods?: string[] | Error;
+  login?: Error;
+}): LockdownConnector & { calls: string[] } {
   const calls: string[] = [];
   let i = 0;
   return {
-    host: "203.0.113.7", user: "root", calls,
+    host: "203.0.113.7",
+    user: "root",
+    calls,
     probe: async (port) => (calls.push(`probe ${port}`), script.probes[Math.min(i++, script.probes.length - 1)]!),
     authMethods: async (port) => {
       calls.push(`methods ${port}`);
@@ -35,7 +45,12 @@ describe("confirmNewConfig", () => {
   });
   it("a port that never answers: says the provider's firewall probably blocks it", async () => {
     const r = await confirmNewConfig(connector({ probes: ["timeout"] }), 2222, opts);
-    expect(r).toMatchObject({ ok: false, observed: expect.stringMatching(/^port 2222 never answered from here within \d+s; the provider's firewall probably blocks it$/) });
+    expect(r).toMatchObject({
+      ok: false,
+      observed: expect.stringMatching(
+        /^port 2222 never answered from here within \d+s; the provider's firewall probably blocks it$/,
+      ),
+    });
   });
   it("passwords still offered: fails at once, no login attempted", async () => {
     const c = connector({ probes: ["open"], methods: ["publickey", "password"] });
@@ -44,9 +59,16 @@ describe("confirmNewConfig", () => {
     expect(c.calls).not.toContain("login 2222");
   });
   it("a host key that is not the pinned one: fails at once, never retried", async () => {
-    const c = connector({ probes: ["open"], methods: new Error("root@x:2222: THE HOST KEY HAS CHANGED. Refusing to connect") });
+    const c = connector({
+      probes: ["open"],
+      methods: new Error("root@x:2222: THE HOST KEY HAS CHANGED. Refusing to connect"),
+    });
     const r = await confirmNewConfig(c, 2222, opts);
-    expect(r).toMatchObject({ ok: false, attempts: 1, observed: expect.stringMatching(/host key that is not the pinned one/) });
+    expect(r).toMatchObject({
+      ok: false,
+      attempts: 1,
+      observed: expect.stringMatching(/host key that is not the pinned one/),
+    });
   });
   it("a refused key is retried within the budget, then reported", async () => {
     const c = connector({ probes: ["open"], login: new Error("permission denied (publickey)") });

@@ -5,8 +5,20 @@ import type { HostData } from "../../../src/plan/types";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake op@laptop";
 export const baseHost = (): HostData => ({
-  schema: 1, hostname: "node1", system: "x86_64-linux", stateVersion: "25.11", timezone: "UTC", profile: "base",
-  ssh: { ports: [22], passwordAuthentication: true, permitRootLogin: "yes", authorizedKeys: [KEY], adminUser: null, hostKeyFingerprint: "SHA256:" + "A".repeat(43) },
+  schema: 1,
+  hostname: "node1",
+  system: "x86_64-linux",
+  stateVersion: "25.11",
+  timezone: "UTC",
+  profile: "base",
+  ssh: {
+    ports: [22],
+    passwordAuthentication: true,
+    permitRootLogin: "yes",
+    authorizedKeys: [KEY],
+    adminUser: null,
+    hostKeyFingerprint: "SHA256:" + "A".repeat(43),
+  },
   firewall: { enable: true, allowedTCPPorts: [22, 8333], allowedUDPPorts: [] },
   fail2ban: { enable: true, ignoreIP: ["198.51.100.9"], maxretry: 5, bantime: "10m" },
   lockdown: { stage: "none", port: 2222 },
@@ -16,15 +28,27 @@ export const baseHost = (): HostData => ({
 
 describe("stageHostData", () => {
   it("stage 1 listens on 22 and P, turns passwords off, ignores the operator, keeps node ports", () => {
-    const h = stageHostData(baseHost(), "dual-port", { port: 2222, operatorAddress: "203.0.113.5", extraIgnoreIP: ["198.51.100.9", "192.0.2.0/24"] });
-    expect(h.ssh).toMatchObject({ ports: [22, 2222], passwordAuthentication: false, permitRootLogin: "prohibit-password" });
+    const h = stageHostData(baseHost(), "dual-port", {
+      port: 2222,
+      operatorAddress: "203.0.113.5",
+      extraIgnoreIP: ["198.51.100.9", "192.0.2.0/24"],
+    });
+    expect(h.ssh).toMatchObject({
+      ports: [22, 2222],
+      passwordAuthentication: false,
+      permitRootLogin: "prohibit-password",
+    });
     expect(h.firewall.allowedTCPPorts.sort()).toEqual([22, 2222, 8333]);
     expect(h.fail2ban.ignoreIP).toEqual(["198.51.100.9", "203.0.113.5", "192.0.2.0/24"]);
     expect(h.lockdown).toEqual({ stage: "dual-port", port: 2222 });
   });
 
   it("stage 2 closes 22 everywhere and keeps what stage 1 learned", () => {
-    const s1 = stageHostData(baseHost(), "dual-port", { port: 2222, operatorAddress: "203.0.113.5", extraIgnoreIP: [] });
+    const s1 = stageHostData(baseHost(), "dual-port", {
+      port: 2222,
+      operatorAddress: "203.0.113.5",
+      extraIgnoreIP: [],
+    });
     const s2 = stageHostData(s1, "final", { port: 2222, operatorAddress: "203.0.113.5", extraIgnoreIP: [] });
     expect(s2.ssh.ports).toEqual([2222]);
     expect(s2.firewall.allowedTCPPorts.sort()).toEqual([2222, 8333]);
@@ -34,7 +58,9 @@ describe("stageHostData", () => {
   it("an admin user means root cannot log in at all", () => {
     const h = baseHost();
     h.ssh.adminUser = "op";
-    expect(stageHostData(h, "final", { port: 2222, operatorAddress: null, extraIgnoreIP: [] }).ssh.permitRootLogin).toBe("no");
+    expect(
+      stageHostData(h, "final", { port: 2222, operatorAddress: null, extraIgnoreIP: [] }).ssh.permitRootLogin,
+    ).toBe("no");
   });
 });
 
@@ -49,13 +75,16 @@ describe("host.json checks", () => {
     it(`refuses ${name} with the field named`, () => {
       const h = baseHost() as unknown as Record<string, any>;
       mutate(h);
-      const run = () => checkLockdownData(parseHostData(JSON.stringify(h), "hosts/node1/host.json"), 2222, "hosts/node1/host.json");
+      const run = () =>
+        checkLockdownData(parseHostData(JSON.stringify(h), "hosts/node1/host.json"), 2222, "hosts/node1/host.json");
       expect(run).toThrow(UserError);
       expect(run).toThrow(msg);
     });
   }
   it("refuses invalid JSON naming the file", () => {
-    expect(() => parseHostData("{ nope", "hosts/node1/host.json")).toThrow(/hosts\/node1\/host.json: is not valid JSON/);
+    expect(() => parseHostData("{ nope", "hosts/node1/host.json")).toThrow(
+      /hosts\/node1\/host.json: is not valid JSON/,
+    );
   });
   it("refuses --port 22", () => {
     expect(() => checkLockdownData(baseHost(), 22, "host.json")).toThrow(/--port: 22 is the port being closed/);

@@ -14,13 +14,23 @@ try {
 }
 
 describe("lockdown.nix", () => {
-  it.skipIf(!hasNix)(`parses with nix-instantiate --parse${hasNix ? "" : " (skipped: nix-bin is not installed)"}`, () => {
-    const out = execFileSync("nix-instantiate", ["--parse", FILE], { encoding: "utf8" });
-    expect(out).toContain("fromJSON");
-  });
+  it.skipIf(!hasNix)(
+    `parses with nix-instantiate --parse${hasNix ? "" : " (skipped: nix-bin is not installed)"}`,
+    () => {
+      const out = execFileSync("nix-instantiate", ["--parse", FILE], { encoding: "utf8" });
+      expect(out).toContain("fromJSON");
+    },
+  );
   it("takes every managed value from host.json and sets the nixpkgs option names", () => {
     const text = readFileSync(FILE, "utf8");
-    for (const opt of ["ports = lib.mkForce ssh.ports", "PasswordAuthentication = lib.mkForce ssh.passwordAuthentication", "KbdInteractiveAuthentication = lib.mkForce false", "startWhenNeeded = lib.mkForce false", "ignoreIP = host.fail2ban.ignoreIP", "bantime-increment.enable = true"]) {
+    for (const opt of [
+      "ports = lib.mkForce ssh.ports",
+      "PasswordAuthentication = lib.mkForce ssh.passwordAuthentication",
+      "KbdInteractiveAuthentication = lib.mkForce false",
+      "startWhenNeeded = lib.mkForce false",
+      "ignoreIP = host.fail2ban.ignoreIP",
+      "bantime-increment.enable = true",
+    ]) {
       expect(text).toContain(opt);
     }
     expect(text).not.toMatch(/\b(2222|22)\b\s*\]/);

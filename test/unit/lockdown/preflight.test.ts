@@ -16,12 +16,20 @@ port_checked=2222`;
 describe("preflight", () => {
   it("reads the operator address, generation and toplevel", () => {
     const p = parsePreflight(ok, 2222);
-    expect(p).toMatchObject({ operatorAddress: "10.231.0.1", generation: 3, bootToplevel: "/nix/store/aaa-nixos-system-node1", portListeners: [], switchLock: "none" });
+    expect(p).toMatchObject({
+      operatorAddress: "10.231.0.1",
+      generation: 3,
+      bootToplevel: "/nix/store/aaa-nixos-system-node1",
+      portListeners: [],
+      switchLock: "none",
+    });
     expect(judgePreflight(p, 2222, { sshAlreadyOnPort: false })).toEqual([]);
   });
   it("refuses a port someone else listens on, naming --port", () => {
     const p = parsePreflight(ok + `\nlisten=[::]:2222 users:(("nginx",pid=9,fd=6))`, 2222);
-    expect(() => judgePreflight(p, 2222, { sshAlreadyOnPort: true })).toThrow(/port 2222 is already in use on the target: users:\(\("nginx"/);
+    expect(() => judgePreflight(p, 2222, { sshAlreadyOnPort: true })).toThrow(
+      /port 2222 is already in use on the target: users:\(\("nginx"/,
+    );
   });
   it("accepts sshd on the port when stage 1 is already active (a resumed run)", () => {
     const p = parsePreflight(ok + `\nlisten=0.0.0.0:2222 users:(("sshd",pid=101,fd=4))`, 2222);
@@ -30,7 +38,9 @@ describe("preflight", () => {
   it("refuses while a switch holds the lock, and says nothing changed", () => {
     const p = parsePreflight(ok.replace("switch_lock=none", "switch_lock=held"), 2222);
     expect(() => judgePreflight(p, 2222, { sshAlreadyOnPort: false })).toThrow(OperationError);
-    expect(() => judgePreflight(p, 2222, { sshAlreadyOnPort: false })).toThrow(/another switch-to-configuration is running.*Nothing was changed/);
+    expect(() => judgePreflight(p, 2222, { sshAlreadyOnPort: false })).toThrow(
+      /another switch-to-configuration is running.*Nothing was changed/,
+    );
   });
   it("only warns about a stale lock file nobody holds", () => {
     const p = parsePreflight(ok.replace("switch_lock=none", "switch_lock=stale-file"), 2222);

@@ -15,7 +15,10 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 function toplevel(root: string, name: string, exitCode = 0): string {
   const t = join(root, name);
   mkdirSync(join(t, "bin"), { recursive: true });
-  writeFileSync(join(t, "bin/switch-to-configuration"), `#!/bin/sh\necho "${name} $1" >> ${root}/calls\nexit ${exitCode}\n`);
+  writeFileSync(
+    join(t, "bin/switch-to-configuration"),
+    `#!/bin/sh\necho "${name} $1" >> ${root}/calls\nexit ${exitCode}\n`,
+  );
   chmodSync(join(t, "bin/switch-to-configuration"), 0o755);
   return t;
 }
@@ -37,7 +40,8 @@ async function until(cond: () => boolean) {
   for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
 }
 
-const calls = (s: { root: string }) => (existsSync(join(s.root, "calls")) ? readFileSync(join(s.root, "calls"), "utf8").trim().split("\n") : []);
+const calls = (s: { root: string }) =>
+  existsSync(join(s.root, "calls")) ? readFileSync(join(s.root, "calls"), "utf8").trim().split("\n") : [];
 const state = (s: { state: string }) => parseSupervisorState(readFileSync(join(s.state, "state"), "utf8"));
 
 describe("supervisor.sh", () => {

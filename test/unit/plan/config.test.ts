@@ -22,7 +22,11 @@ function refusal(json: unknown): UserError {
 // A FIDO key as `ssh-keygen -t ed25519-sk` writes it (wire blob: type, 32-byte key, "ssh:" application).
 function skKey(application = "ssh:"): string {
   const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
-  const blob = Buffer.concat([str(Buffer.from("sk-ssh-ed25519@openssh.com")), str(Buffer.alloc(32, 7)), str(Buffer.from(application))]);
+  const blob = Buffer.concat([
+    str(Buffer.from("sk-ssh-ed25519@openssh.com")),
+    str(Buffer.alloc(32, 7)),
+    str(Buffer.from(application)),
+  ]);
   return `sk-ssh-ed25519@openssh.com ${blob.toString("base64")} yubikey`;
 }
 
@@ -45,20 +49,60 @@ describe("parseConfig refuses bad values, naming the field", () => {
     ["swap without unit", { disk: { swap: "4" } }, "disk.swap", /not a swap size/],
     ["device not under /dev", { disk: { devices: ["sda"] } }, "disk.devices[0]", /not a device path/],
     ["three devices", { disk: { devices: ["/dev/a", "/dev/b", "/dev/c"] } }, "disk.devices", /3 entries/],
-    ["data disk mounted on /nix", { disk: { data: { device: "/dev/sdb", mountpoint: "/nix" } } }, "disk.data.mountpoint", /belongs to the system disk/],
-    ["data filesystem", { disk: { data: { device: "/dev/sdb", filesystem: "ntfs" } } }, "disk.data.filesystem", /not one of/],
+    [
+      "data disk mounted on /nix",
+      { disk: { data: { device: "/dev/sdb", mountpoint: "/nix" } } },
+      "disk.data.mountpoint",
+      /belongs to the system disk/,
+    ],
+    [
+      "data filesystem",
+      { disk: { data: { device: "/dev/sdb", filesystem: "ntfs" } } },
+      "disk.data.filesystem",
+      /not one of/,
+    ],
     ["keys not a list", { ssh: { authorizedKeys: KEY_ED25519 } }, "ssh.authorizedKeys", /not a list/],
-    ["garbage key", { ssh: { authorizedKeys: ["hello world"] } }, "ssh.authorizedKeys[0]", /not valid base64|does not match|not a supported/],
-    ["private key pasted", { ssh: { authorizedKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----"] } }, "ssh.authorizedKeys[0]", /PRIVATE key/],
+    [
+      "garbage key",
+      { ssh: { authorizedKeys: ["hello world"] } },
+      "ssh.authorizedKeys[0]",
+      /not valid base64|does not match|not a supported/,
+    ],
+    [
+      "private key pasted",
+      { ssh: { authorizedKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----"] } },
+      "ssh.authorizedKeys[0]",
+      /PRIVATE key/,
+    ],
     ["short RSA key", { ssh: { authorizedKeys: [rsa1024] } }, "ssh.authorizedKeys[0]", /1024 bits/],
     ["DSA key", { ssh: { authorizedKeys: ["ssh-dss AAAAB3NzaC1kc3MAAACBAP= x"] } }, "ssh.authorizedKeys[0]", /DSA/],
-    ["type and blob disagree", { ssh: { authorizedKeys: [KEY_ED25519.replace("ssh-ed25519", "ssh-rsa")] } }, "ssh.authorizedKeys[0]", /does not match its type/],
-    ["duplicate key", { ssh: { authorizedKeys: [KEY_ED25519, KEY_ED25519] } }, "ssh.authorizedKeys[1]", /same key as ssh.authorizedKeys\[0\]/],
+    [
+      "type and blob disagree",
+      { ssh: { authorizedKeys: [KEY_ED25519.replace("ssh-ed25519", "ssh-rsa")] } },
+      "ssh.authorizedKeys[0]",
+      /does not match its type/,
+    ],
+    [
+      "duplicate key",
+      { ssh: { authorizedKeys: [KEY_ED25519, KEY_ED25519] } },
+      "ssh.authorizedKeys[1]",
+      /same key as ssh.authorizedKeys\[0\]/,
+    ],
     ["truncated FIDO key", { ssh: { authorizedKeys: [skKey("xyz")] } }, "ssh.authorizedKeys[0]", /malformed/],
     ["admin user root", { ssh: { adminUser: "root" } }, "ssh.adminUser", /system account/],
     ["admin user with space", { ssh: { adminUser: "my admin" } }, "ssh.adminUser", /user name/],
-    ["ignoreIP not an IP", { fail2ban: { ignoreIP: ["my-laptop"] } }, "fail2ban.ignoreIP[0]", /not an IP address or CIDR/],
-    ["ignoreIP prefix too long", { fail2ban: { ignoreIP: ["10.0.0.0/33"] } }, "fail2ban.ignoreIP[0]", /not an IP address or CIDR/],
+    [
+      "ignoreIP not an IP",
+      { fail2ban: { ignoreIP: ["my-laptop"] } },
+      "fail2ban.ignoreIP[0]",
+      /not an IP address or CIDR/,
+    ],
+    [
+      "ignoreIP prefix too long",
+      { fail2ban: { ignoreIP: ["10.0.0.0/33"] } },
+      "fail2ban.ignoreIP[0]",
+      /not an IP address or CIDR/,
+    ],
     ["fail2ban.enable string", { fail2ban: { enable: "yes" } }, "fail2ban.enable", /not true or false/],
     ["reboot timeout", { install: { rebootTimeoutSec: 5 } }, "install.rebootTimeoutSec", /60-3600/],
     ["not an object", [1, 2], "config", /not a JSON object/],
@@ -86,7 +130,12 @@ describe("parseConfig accepts what operators write", () => {
       nixos: "26.05",
       timezone: "America/Argentina/Buenos_Aires",
       profile: "nix-bitcoin",
-      disk: { layout: "mirror-zfs", devices: ["/dev/nvme0n1", "/dev/disk/by-id/nvme-X"], swap: "4G", data: { device: "/dev/sda", mountpoint: "/data" } },
+      disk: {
+        layout: "mirror-zfs",
+        devices: ["/dev/nvme0n1", "/dev/disk/by-id/nvme-X"],
+        swap: "4G",
+        data: { device: "/dev/sda", mountpoint: "/data" },
+      },
       ssh: { port: "2222", authorizedKeys: [KEY_ED25519, ecdsa, rsa, skKey()], adminUser: "satoshi" },
       fail2ban: { enable: true, ignoreIP: ["203.0.113.7", "2001:db8::/32", "198.51.100.0/24"] },
     });
@@ -108,11 +157,23 @@ describe("parseConfig accepts what operators write", () => {
 describe("loadConfigFile", () => {
   const dir = mkdtempSync(join(tmpdir(), "nixnode-config-"));
   it("names --config for a missing file, bad JSON, and a bad field", async () => {
-    await expect(loadConfigFile(join(dir, "nope.json"))).rejects.toMatchObject({ field: "--config", message: expect.stringMatching(/does not exist/) });
+    await expect(loadConfigFile(join(dir, "nope.json"))).rejects.toMatchObject({
+      field: "--config",
+      message: expect.stringMatching(/does not exist/),
+    });
     writeFileSync(join(dir, "bad.json"), '{ "hostname": "a", }');
-    await expect(loadConfigFile(join(dir, "bad.json"))).rejects.toMatchObject({ field: "--config", message: expect.stringMatching(/not valid JSON/) });
+    await expect(loadConfigFile(join(dir, "bad.json"))).rejects.toMatchObject({
+      field: "--config",
+      message: expect.stringMatching(/not valid JSON/),
+    });
     writeFileSync(join(dir, "port.json"), '{ "ssh": { "port": "833w" } }');
-    await expect(loadConfigFile(join(dir, "port.json"))).rejects.toMatchObject({ field: "ssh.port", message: expect.stringMatching(/ssh.port: "833w" is not a port number/) });
-    await expect(loadConfigFile(dir)).rejects.toMatchObject({ field: "--config", message: expect.stringMatching(/is a folder/) });
+    await expect(loadConfigFile(join(dir, "port.json"))).rejects.toMatchObject({
+      field: "ssh.port",
+      message: expect.stringMatching(/ssh.port: "833w" is not a port number/),
+    });
+    await expect(loadConfigFile(dir)).rejects.toMatchObject({
+      field: "--config",
+      message: expect.stringMatching(/is a folder/),
+    });
   });
 });

@@ -40,7 +40,9 @@ const EXPECTED: Record<string, Outcome> = {
   "vultr-vc2-4gb_clan-infra-web02.json": { system: "virtio", mirror: false },
 };
 
-const files = readdirSync(`${CORPUS}facter`).filter((f) => f.endsWith(".json")).sort();
+const files = readdirSync(`${CORPUS}facter`)
+  .filter((f) => f.endsWith(".json"))
+  .sort();
 const outDir = mkdtempSync(join(tmpdir(), "nixnode-corpus-plans-"));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
@@ -53,7 +55,13 @@ describe("planning every facter capture in the corpus", () => {
     const report = JSON.parse(readFileSync(`${CORPUS}facter/${file}`, "utf8")) as unknown;
     const facts = importFacterReport(report);
     const want = EXPECTED[file]!;
-    const attempt = () => planFromFacts({ facts, facterReport: report, config: { ssh: { authorizedKeys: [KEY_ED25519] } }, interactive: false });
+    const attempt = () =>
+      planFromFacts({
+        facts,
+        facterReport: report,
+        config: { ssh: { authorizedKeys: [KEY_ED25519] } },
+        interactive: false,
+      });
     if ("refuse" in want) {
       let err: unknown;
       try {
@@ -75,11 +83,18 @@ describe("planning every facter capture in the corpus", () => {
     expect(plan.hardware.kind).toBe("facter");
     expect(plan.host.system).toBe(facts.arch === "aarch64" ? "aarch64-linux" : "x86_64-linux");
     // A facter report has no addresses: DHCP on every wired interface.
-    expect(plan.network.interfaces).toEqual([{ name: "ethernet", mac: "", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }]);
+    expect(plan.network.interfaces).toEqual([
+      { name: "ethernet", mac: "", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] },
+    ]);
     expect(plan.host.ssh).toMatchObject({ ports: [22], authorizedKeys: [KEY_ED25519] });
     expect(mirrorCandidates(facts).length > 0).toBe(want.mirror);
     if (want.mirror) {
-      const mirrored = planFromFacts({ facts, facterReport: report, config: { disk: { layout: "mirror-mdadm" }, ssh: { authorizedKeys: [KEY_ED25519] } }, interactive: false });
+      const mirrored = planFromFacts({
+        facts,
+        facterReport: report,
+        config: { disk: { layout: "mirror-mdadm" }, ssh: { authorizedKeys: [KEY_ED25519] } },
+        interactive: false,
+      });
       expect(mirrored.disk.system).toHaveLength(2);
       expect(new Set(mirrored.disk.system.map((d) => d.kernelPath)).size).toBe(2);
     }
@@ -89,12 +104,19 @@ describe("planning every facter capture in the corpus", () => {
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, text);
     }
-    expect(JSON.parse(readFileSync(join(outDir, file, `hosts/${plan.config.hostname}/facter.json`), "utf8"))).toEqual(report);
+    expect(JSON.parse(readFileSync(join(outDir, file, `hosts/${plan.config.hostname}/facter.json`), "utf8"))).toEqual(
+      report,
+    );
   });
 
-  it.skipIf(!NIX_INSTANTIATE)(`every generated .nix file parses${NIX_INSTANTIATE ? "" : ` (skipped: ${NO_NIX_REASON})`}`, () => {
-    const nix = readdirSync(outDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".nix")).map((f) => join(outDir, f));
-    expect(nix.length).toBeGreaterThanOrEqual(16 * 6);
-    expect(parseNixFiles(nix)).toEqual([]);
-  });
+  it.skipIf(!NIX_INSTANTIATE)(
+    `every generated .nix file parses${NIX_INSTANTIATE ? "" : ` (skipped: ${NO_NIX_REASON})`}`,
+    () => {
+      const nix = readdirSync(outDir, { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".nix"))
+        .map((f) => join(outDir, f));
+      expect(nix.length).toBeGreaterThanOrEqual(16 * 6);
+      expect(parseNixFiles(nix)).toEqual([]);
+    },
+  );
 });

@@ -9,7 +9,10 @@ import type { Disk, Facts, NetInterface } from "../../../src/facts/types";
 /** <repo>/../shared/corpus, as CI lays it out. */
 export const CORPUS = fileURLToPath(new URL("../../../../shared/corpus/", import.meta.url));
 
-export function opensshPublicKey(type: "ed25519" | "rsa" | "ecdsa", opts: { bits?: number; comment?: string } = {}): string {
+export function opensshPublicKey(
+  type: "ed25519" | "rsa" | "ecdsa",
+  opts: { bits?: number; comment?: string } = {},
+): string {
   const pair =
     type === "ed25519"
       ? generateKeyPairSync("ed25519")
@@ -55,7 +58,14 @@ export function makeFacts(over: Partial<Facts> = {}): Facts {
     schema: 1,
     source: "probe",
     hostname: "vps-test",
-    os: { id: "ubuntu", versionId: "24.04", prettyName: "Ubuntu 24.04 LTS", isNixos: false, isNixosInstaller: false, kernel: "6.8.0-45-generic" },
+    os: {
+      id: "ubuntu",
+      versionId: "24.04",
+      prettyName: "Ubuntu 24.04 LTS",
+      isNixos: false,
+      isNixosInstaller: false,
+      kernel: "6.8.0-45-generic",
+    },
     arch: "x86_64",
     virtualisation: "kvm",
     firmware: { mode: "bios", secureBoot: false, kernelLockdown: "none", vendor: "SeaBIOS" },
@@ -63,8 +73,22 @@ export function makeFacts(over: Partial<Facts> = {}): Facts {
     cpu: { vendor: "intel", model: "Intel Xeon", cores: 2 },
     disks: [disk("vda", 80, { holdsRoot: true, mountpoints: ["/"] })],
     network: {
-      interfaces: [iface("eth0", "52:54:00:12:34:56", [{ family: 4, address: "192.0.2.10", prefix: 24, scope: "global", dynamic: true }])],
-      routes: [{ family: 4, destination: "default", gateway: "192.0.2.1", dev: "eth0", onLink: false, protocol: "dhcp", metric: 100 }],
+      interfaces: [
+        iface("eth0", "52:54:00:12:34:56", [
+          { family: 4, address: "192.0.2.10", prefix: 24, scope: "global", dynamic: true },
+        ]),
+      ],
+      routes: [
+        {
+          family: 4,
+          destination: "default",
+          gateway: "192.0.2.1",
+          dev: "eth0",
+          onLink: false,
+          protocol: "dhcp",
+          metric: 100,
+        },
+      ],
       defaultGateway4: { address: "192.0.2.1", dev: "eth0", onLink: false },
       defaultGateway6: null,
       dns: ["127.0.0.53"],

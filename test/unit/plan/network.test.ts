@@ -29,7 +29,10 @@ function readCapture(file: string): Capture {
   const text = readFileSync(DIR + file, "utf8");
   const block = (fam: "ipv4" | "ipv6") => {
     const m = new RegExp(`${fam}\\.addresses = \\[([\\s\\S]*?)\\];`).exec(text);
-    return [...(m?.[1] ?? "").matchAll(/address\s*=\s*"([^"]+)";\s*prefixLength\s*=\s*(\d+);/g)].map((x) => ({ address: x[1]!, prefix: Number(x[2]) }));
+    return [...(m?.[1] ?? "").matchAll(/address\s*=\s*"([^"]+)";\s*prefixLength\s*=\s*(\d+);/g)].map((x) => ({
+      address: x[1]!,
+      prefix: Number(x[2]),
+    }));
   };
   const gw = (name: string) => new RegExp(`${name} = (?:\\{\\s*address = )?"([^"]+)"`).exec(text)?.[1] ?? "";
   return {
@@ -45,14 +48,44 @@ function readCapture(file: string): Capture {
 
 /** Facts as the probe reports such a live machine: static addresses, routes without the on-link flag. */
 function factsFor(c: Capture): Facts {
-  const addr = (family: 4 | 6, a: { address: string; prefix: number }): Address => ({ family, address: a.address, prefix: a.prefix, scope: a.address.startsWith("fe80:") ? "link" : "global", dynamic: false });
+  const addr = (family: 4 | 6, a: { address: string; prefix: number }): Address => ({
+    family,
+    address: a.address,
+    prefix: a.prefix,
+    scope: a.address.startsWith("fe80:") ? "link" : "global",
+    dynamic: false,
+  });
   return makeFacts({
     network: {
       interfaces: [iface("eth0", c.mac, [...c.v4.map((a) => addr(4, a)), ...c.v6.map((a) => addr(6, a))])],
       routes: [
-        { family: 4, destination: "default", gateway: c.gw4, dev: "eth0", onLink: false, protocol: "static", metric: null },
-        { family: 6, destination: "default", gateway: c.gw6, dev: "eth0", onLink: false, protocol: "static", metric: 1024 },
-        { family: 6, destination: `${c.v6[0]!.address}/64`, gateway: null, dev: "eth0", onLink: false, protocol: "kernel", metric: 256 },
+        {
+          family: 4,
+          destination: "default",
+          gateway: c.gw4,
+          dev: "eth0",
+          onLink: false,
+          protocol: "static",
+          metric: null,
+        },
+        {
+          family: 6,
+          destination: "default",
+          gateway: c.gw6,
+          dev: "eth0",
+          onLink: false,
+          protocol: "static",
+          metric: 1024,
+        },
+        {
+          family: 6,
+          destination: `${c.v6[0]!.address}/64`,
+          gateway: null,
+          dev: "eth0",
+          onLink: false,
+          protocol: "kernel",
+          metric: 256,
+        },
       ],
       defaultGateway4: { address: c.gw4, dev: "eth0", onLink: false },
       defaultGateway6: { address: c.gw6, dev: "eth0", onLink: false },
@@ -62,7 +95,9 @@ function factsFor(c: Capture): Facts {
   });
 }
 
-const captures = readdirSync(DIR).filter((f) => f.endsWith(".nix")).map(readCapture);
+const captures = readdirSync(DIR)
+  .filter((f) => f.endsWith(".nix"))
+  .map(readCapture);
 
 describe("static networks from real Hetzner captures are reproduced", () => {
   it("found the captures", () => expect(captures.length).toBeGreaterThanOrEqual(3));
@@ -75,7 +110,9 @@ describe("static networks from real Hetzner captures are reproduced", () => {
     expect(i.mac).toBe(c.mac);
     expect(i.dhcp4).toBe(false);
     expect(i.ipv6AcceptRA).toBe(false);
-    const globals = [...c.v4, ...c.v6].filter((a) => !a.address.startsWith("fe80:")).map((a) => `${a.address}/${a.prefix}`);
+    const globals = [...c.v4, ...c.v6]
+      .filter((a) => !a.address.startsWith("fe80:"))
+      .map((a) => `${a.address}/${a.prefix}`);
     expect(i.addresses).toEqual(globals);
     expect(c.gw4).toBe("172.31.1.1");
     expect(i.routes).toEqual([
@@ -89,22 +126,28 @@ describe("static networks from real Hetzner captures are reproduced", () => {
     }
   });
 
-  it.skipIf(!NIX_INSTANTIATE)(`network.nix turns the plan into networkd units (real nix-instantiate)${NIX_INSTANTIATE ? "" : `: skipped, ${NO_NIX_REASON}`}`, () => {
-    const c = captures[0]!;
-    const network = planNetwork(factsFor(c));
-    const units = evalModule(NETWORK_NIX, { network }, "systemd.network.networks") as Record<string, Record<string, unknown>>;
-    expect(Object.keys(units)).toEqual(["10-eth0"]);
-    const u = units["10-eth0"]!;
-    expect(u.matchConfig).toEqual({ MACAddress: c.mac });
-    expect(u.networkConfig).toEqual({ DHCP: "no", IPv6AcceptRA: false });
-    expect(u.address).toEqual(network.interfaces[0]!.addresses);
-    expect(u.routes).toEqual([
-      { Destination: "0.0.0.0/0", Gateway: "172.31.1.1", GatewayOnLink: true },
-      { Destination: "::/0", Gateway: "fe80::1", GatewayOnLink: true },
-    ]);
-    expect(evalModule(NETWORK_NIX, { network }, "networking.nameservers")).toEqual(c.dns);
-    expect(evalModule(NETWORK_NIX, { network }, "networking.useDHCP")).toBe(false);
-  });
+  it.skipIf(!NIX_INSTANTIATE)(
+    `network.nix turns the plan into networkd units (real nix-instantiate)${NIX_INSTANTIATE ? "" : `: skipped, ${NO_NIX_REASON}`}`,
+    () => {
+      const c = captures[0]!;
+      const network = planNetwork(factsFor(c));
+      const units = evalModule(NETWORK_NIX, { network }, "systemd.network.networks") as Record<
+        string,
+        Record<string, unknown>
+      >;
+      expect(Object.keys(units)).toEqual(["10-eth0"]);
+      const u = units["10-eth0"]!;
+      expect(u.matchConfig).toEqual({ MACAddress: c.mac });
+      expect(u.networkConfig).toEqual({ DHCP: "no", IPv6AcceptRA: false });
+      expect(u.address).toEqual(network.interfaces[0]!.addresses);
+      expect(u.routes).toEqual([
+        { Destination: "0.0.0.0/0", Gateway: "172.31.1.1", GatewayOnLink: true },
+        { Destination: "::/0", Gateway: "fe80::1", GatewayOnLink: true },
+      ]);
+      expect(evalModule(NETWORK_NIX, { network }, "networking.nameservers")).toEqual(c.dns);
+      expect(evalModule(NETWORK_NIX, { network }, "networking.useDHCP")).toBe(false);
+    },
+  );
 });
 
 describe("the hetzner-cloud example machine", () => {
@@ -113,7 +156,9 @@ describe("the hetzner-cloud example machine", () => {
     const plan = planNetwork(facts);
     const c = captures.find((x) => x.mac === plan.interfaces[0]?.mac);
     expect(c, "the example's MAC matches one of the corpus captures").toBeDefined();
-    expect(plan.interfaces[0]!.addresses).toEqual([...c!.v4, ...c!.v6].filter((a) => !a.address.startsWith("fe80:")).map((a) => `${a.address}/${a.prefix}`));
+    expect(plan.interfaces[0]!.addresses).toEqual(
+      [...c!.v4, ...c!.v6].filter((a) => !a.address.startsWith("fe80:")).map((a) => `${a.address}/${a.prefix}`),
+    );
     expect(plan.interfaces[0]!.routes.map((r) => [r.gateway, r.onLink])).toEqual([
       ["172.31.1.1", true],
       ["fe80::1", true],
@@ -125,7 +170,9 @@ describe("DHCP and the other shapes a probe reports", () => {
   it("keeps DHCP where the target used DHCP, and drops the 127.0.0.53 stub resolver", () => {
     const notes: string[] = [];
     const plan = planNetwork(makeFacts(), notes);
-    expect(plan.interfaces).toEqual([{ name: "eth0", mac: "52:54:00:12:34:56", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }]);
+    expect(plan.interfaces).toEqual([
+      { name: "eth0", mac: "52:54:00:12:34:56", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] },
+    ]);
     expect(plan.dns).toEqual([]);
     expect(notes.join("\n")).toMatch(/resolver stub/);
   });
@@ -134,10 +181,23 @@ describe("DHCP and the other shapes a probe reports", () => {
     const base = makeFacts();
     const eth0 = base.network.interfaces[0]!;
     eth0.addresses.push({ family: 6, address: "2a01:4f8:c012:1::1", prefix: 64, scope: "global", dynamic: false });
-    base.network.routes.push({ family: 6, destination: "default", gateway: "fe80::1", dev: "eth0", onLink: false, protocol: "static", metric: 1024 });
+    base.network.routes.push({
+      family: 6,
+      destination: "default",
+      gateway: "fe80::1",
+      dev: "eth0",
+      onLink: false,
+      protocol: "static",
+      metric: 1024,
+    });
     base.network.defaultGateway6 = { address: "fe80::1", dev: "eth0", onLink: false };
     const i = planNetwork(base).interfaces[0]!;
-    expect(i).toMatchObject({ dhcp4: true, ipv6AcceptRA: false, addresses: ["2a01:4f8:c012:1::1/64"], routes: [{ destination: "::/0", gateway: "fe80::1", onLink: true }] });
+    expect(i).toMatchObject({
+      dhcp4: true,
+      ipv6AcceptRA: false,
+      addresses: ["2a01:4f8:c012:1::1/64"],
+      routes: [{ destination: "::/0", gateway: "fe80::1", onLink: true }],
+    });
   });
 
   it("a gateway inside the prefix is not on-link; extra static routes are kept; SLAAC stays automatic", () => {
@@ -151,9 +211,33 @@ describe("DHCP and the other shapes a probe reports", () => {
           iface("ens4", "fa:16:3e:00:00:02", []),
         ],
         routes: [
-          { family: 4, destination: "default", gateway: "203.0.113.1", dev: "ens3", onLink: false, protocol: "static", metric: null },
-          { family: 4, destination: "10.8.0.0/16", gateway: "203.0.113.254", dev: "ens3", onLink: false, protocol: "static", metric: null },
-          { family: 6, destination: "default", gateway: "fe80::1", dev: "ens3", onLink: false, protocol: "ra", metric: 1024 },
+          {
+            family: 4,
+            destination: "default",
+            gateway: "203.0.113.1",
+            dev: "ens3",
+            onLink: false,
+            protocol: "static",
+            metric: null,
+          },
+          {
+            family: 4,
+            destination: "10.8.0.0/16",
+            gateway: "203.0.113.254",
+            dev: "ens3",
+            onLink: false,
+            protocol: "static",
+            metric: null,
+          },
+          {
+            family: 6,
+            destination: "default",
+            gateway: "fe80::1",
+            dev: "ens3",
+            onLink: false,
+            protocol: "ra",
+            metric: 1024,
+          },
         ],
         defaultGateway4: { address: "203.0.113.1", dev: "ens3", onLink: false },
         defaultGateway6: { address: "fe80::1", dev: "ens3", onLink: false },
@@ -177,22 +261,40 @@ describe("DHCP and the other shapes a probe reports", () => {
     expect(plan.dns).toEqual(["203.0.113.2"]);
   });
 
-  it.skipIf(!NIX_INSTANTIATE)("without MACs or addresses (a nixos-facter report): DHCP on every wired interface, by type", () => {
-    const f = makeFacts();
-    f.network.interfaces = [{ ...f.network.interfaces[0]!, mac: null, addresses: [] }];
-    const notes: string[] = [];
-    const network = planNetwork(f, notes);
-    expect(network.interfaces).toEqual([{ name: "ethernet", mac: "", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }]);
-    expect(notes.join("\n")).toMatch(/DHCP on every wired interface/);
-    const units = evalModule(NETWORK_NIX, { network }, "systemd.network.networks") as Record<string, { matchConfig: unknown }>;
-    expect(units["10-ethernet"]!.matchConfig).toEqual({ Type: "ether" });
-  });
+  it.skipIf(!NIX_INSTANTIATE)(
+    "without MACs or addresses (a nixos-facter report): DHCP on every wired interface, by type",
+    () => {
+      const f = makeFacts();
+      f.network.interfaces = [{ ...f.network.interfaces[0]!, mac: null, addresses: [] }];
+      const notes: string[] = [];
+      const network = planNetwork(f, notes);
+      expect(network.interfaces).toEqual([
+        { name: "ethernet", mac: "", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] },
+      ]);
+      expect(notes.join("\n")).toMatch(/DHCP on every wired interface/);
+      const units = evalModule(NETWORK_NIX, { network }, "systemd.network.networks") as Record<
+        string,
+        { matchConfig: unknown }
+      >;
+      expect(units["10-ethernet"]!.matchConfig).toEqual({ Type: "ether" });
+    },
+  );
 
   it("an address on a bridge is not silently dropped: a note names it", () => {
     const f = makeFacts();
-    f.network.interfaces.push({ name: "vmbr0", mac: "52:54:00:aa:bb:cc", driver: null, state: "up", mtu: 1500, kind: "bridge", addresses: [{ family: 4, address: "198.51.100.40", prefix: 24, scope: "global", dynamic: false }] });
+    f.network.interfaces.push({
+      name: "vmbr0",
+      mac: "52:54:00:aa:bb:cc",
+      driver: null,
+      state: "up",
+      mtu: 1500,
+      kind: "bridge",
+      addresses: [{ family: 4, address: "198.51.100.40", prefix: 24, scope: "global", dynamic: false }],
+    });
     const notes: string[] = [];
     planNetwork(f, notes);
-    expect(notes.join("\n")).toMatch(/vmbr0 \(bridge\) holds 198\.51\.100\.40\/24, but bonds, bridges and VLANs are not carried over/);
+    expect(notes.join("\n")).toMatch(
+      /vmbr0 \(bridge\) holds 198\.51\.100\.40\/24, but bonds, bridges and VLANs are not carried over/,
+    );
   });
 });

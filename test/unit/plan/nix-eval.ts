@@ -31,7 +31,12 @@ export function evalModule(moduleFile: string, hostJson: unknown, attr: string):
     copyFileSync(moduleFile, join(dir, "module.nix"));
     writeFileSync(join(dir, "host.json"), JSON.stringify(hostJson));
     const expr = `(import ${dir}/module.nix { lib = ${STUB_LIB}; config = { }; pkgs = { }; }).${attr}`;
-    return JSON.parse(execFileSync("nix-instantiate", ["--eval", "--strict", "--json", "--readonly-mode", "-E", expr], { encoding: "utf8", env: { ...process.env, NIX_STATE_DIR: join(dir, "state") } }));
+    return JSON.parse(
+      execFileSync("nix-instantiate", ["--eval", "--strict", "--json", "--readonly-mode", "-E", expr], {
+        encoding: "utf8",
+        env: { ...process.env, NIX_STATE_DIR: join(dir, "state") },
+      }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -40,7 +45,8 @@ export function evalModule(moduleFile: string, hostJson: unknown, attr: string):
 /** Runs `nix-instantiate --parse` on the files (in batches; per file only to name a failure). */
 export function parseNixFiles(files: string[]): Array<{ file: string; error: string }> {
   const failed: Array<{ file: string; error: string }> = [];
-  const parse = (batch: string[]) => execFileSync("nix-instantiate", ["--parse", ...batch], { stdio: ["ignore", "ignore", "pipe"] });
+  const parse = (batch: string[]) =>
+    execFileSync("nix-instantiate", ["--parse", ...batch], { stdio: ["ignore", "ignore", "pipe"] });
   for (let i = 0; i < files.length; i += 40) {
     const batch = files.slice(i, i + 40);
     try {

@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { addKnownHost, checkKnownHost, fingerprintSha256, keyTypeOf, knownHostsName, parseKnownHosts } from "../../../src/remote/known-hosts";
+import {
+  addKnownHost,
+  checkKnownHost,
+  fingerprintSha256,
+  keyTypeOf,
+  knownHostsName,
+  parseKnownHosts,
+} from "../../../src/remote/known-hosts";
 
 const dir = mkdtempSync(join(tmpdir(), "nnt-kh-"));
 function realKey(name: string): { type: string; blob: Buffer; line: string } {
@@ -46,7 +53,10 @@ describe.skipIf(!hasKeygen)(`known_hosts${hasKeygen ? "" : " (skipped: ssh-keyge
 
   it("entries hashed by ssh-keygen -H are found, for port 22 and [host]:port", () => {
     const f = join(dir, "kh_hashed");
-    writeFileSync(f, `203.0.113.7 ${a.type} ${a.blob.toString("base64")}\n[203.0.113.7]:2222 ${b.type} ${b.blob.toString("base64")}\n`);
+    writeFileSync(
+      f,
+      `203.0.113.7 ${a.type} ${a.blob.toString("base64")}\n[203.0.113.7]:2222 ${b.type} ${b.blob.toString("base64")}\n`,
+    );
     execFileSync("ssh-keygen", ["-H", "-f", f], { stdio: "ignore" });
     const text = readFileSync(f, "utf8");
     expect(text).not.toContain("203.0.113.7");
@@ -76,7 +86,10 @@ describe.skipIf(!hasKeygen)(`known_hosts${hasKeygen ? "" : " (skipped: ssh-keyge
   });
 
   it("another key type on record is reported as such, not as changed", () => {
-    const rsaLike = { type: "ssh-rsa", blob: Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.from("ssh-rsa"), Buffer.alloc(8)]) };
+    const rsaLike = {
+      type: "ssh-rsa",
+      blob: Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.from("ssh-rsa"), Buffer.alloc(8)]),
+    };
     const e = parseKnownHosts(`203.0.113.7 ${rsaLike.type} ${rsaLike.blob.toString("base64")}\n`);
     expect(checkKnownHost(e, "203.0.113.7", 22, a).status).toBe("other-type");
   });

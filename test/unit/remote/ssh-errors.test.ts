@@ -4,7 +4,16 @@ import { OperationError, UserError } from "../../../src/errors";
 import { describeAuthFailure, describeConnectError, type AuthTrace } from "../../../src/remote/ssh-errors";
 
 const err = (code: string) => Object.assign(new Error(code), { code }) as NodeJS.ErrnoException;
-const trace = (t: Partial<AuthTrace>): AuthTrace => ({ user: "root", where: "root@h:22", tried: [], offered: null, keyAcceptedThenRefused: false, passwordTried: false, hadCredentials: true, ...t });
+const trace = (t: Partial<AuthTrace>): AuthTrace => ({
+  user: "root",
+  where: "root@h:22",
+  tried: [],
+  offered: null,
+  keyAcceptedThenRefused: false,
+  passwordTried: false,
+  hadCredentials: true,
+  ...t,
+});
 
 describe("ssh error wording", () => {
   it.each([
@@ -24,7 +33,9 @@ describe("ssh error wording", () => {
 
   it("auth failures name the likely cause", () => {
     expect(describeAuthFailure(trace({ keyAcceptedThenRefused: true })).message).toMatch(/root login is disabled/);
-    expect(describeAuthFailure(trace({ passwordTried: true, offered: ["publickey", "password"] })).message).toMatch(/password was not accepted/);
+    expect(describeAuthFailure(trace({ passwordTried: true, offered: ["publickey", "password"] })).message).toMatch(
+      /password was not accepted/,
+    );
     expect(describeAuthFailure(trace({ offered: ["publickey"] })).message).toMatch(/only public-key login/);
     expect(describeAuthFailure(trace({ hadCredentials: false }))).toBeInstanceOf(UserError);
   });

@@ -30,7 +30,9 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("age interoperability (needs age,
         const out = await ageEncrypt(PLAINTEXT, [parseRecipient(pub(key))], { armor });
         const f = s.path(`${key}-${armor}.tool.age`);
         writeFileSync(f, out);
-        expect(Buffer.from(out.subarray(0, 40)).toString()).toMatch(armor ? /^-----BEGIN AGE ENCRYPTED FILE-----/ : /^age-encryption.org\/v1\n-> ssh-/);
+        expect(Buffer.from(out.subarray(0, 40)).toString()).toMatch(
+          armor ? /^-----BEGIN AGE ENCRYPTED FILE-----/ : /^age-encryption.org\/v1\n-> ssh-/,
+        );
         expect(run("age", ["-d", "-i", s.path(key), f]).toString()).toBe(PLAINTEXT);
       });
 
@@ -55,8 +57,15 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("age interoperability (needs age,
 
   it("several recipients at once: each key alone decrypts the tool's file with age", async () => {
     const f = s.path("multi.age");
-    writeFileSync(f, await ageEncrypt(PLAINTEXT, [pub("id_ed25519"), pub("id_rsa"), ageRecipient()].map((r) => parseRecipient(r))));
-    for (const k of ["id_ed25519", "id_rsa", "age.key"]) expect(run("age", ["-d", "-i", s.path(k), f]).toString()).toBe(PLAINTEXT);
+    writeFileSync(
+      f,
+      await ageEncrypt(
+        PLAINTEXT,
+        [pub("id_ed25519"), pub("id_rsa"), ageRecipient()].map((r) => parseRecipient(r)),
+      ),
+    );
+    for (const k of ["id_ed25519", "id_rsa", "age.key"])
+      expect(run("age", ["-d", "-i", s.path(k), f]).toString()).toBe(PLAINTEXT);
   });
 
   it("a passphrase-protected ssh key: asked for once, only when a stanza is addressed to it", async () => {
@@ -101,7 +110,10 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("age interoperability (needs age,
     it("the tool encrypts with a passphrase, age -d asks for it and decrypts (armored and binary)", async () => {
       for (const armor of [false, true]) {
         const f = s.path(`pw-${armor}.tool.age`);
-        writeFileSync(f, await ageEncrypt(PLAINTEXT, [], { passphrase: "hunter2-but-longer", scryptWorkFactor: 12, armor }));
+        writeFileSync(
+          f,
+          await ageEncrypt(PLAINTEXT, [], { passphrase: "hunter2-but-longer", scryptWorkFactor: 12, armor }),
+        );
         const r = runWithTty(["age", "-d", "-o", s.path(`pw-${armor}.out`), f], "hunter2-but-longer\n");
         expect(r.status, r.output).toBe(0);
         expect(readFileSync(s.path(`pw-${armor}.out`), "utf8")).toBe(PLAINTEXT);

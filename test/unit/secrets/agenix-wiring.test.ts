@@ -30,8 +30,12 @@ describe.skipIf(!HAVE_NIX)("agenix wired into the generated flake.nix (nix-insta
     it(`${profile}: parses, declares the agenix input, and its outputs load the agenix module`, () => {
       const dir = s.path(profile);
       mkdirSync(join(dir, "hosts/n1"), { recursive: true });
-      const values: Record<string, string> = profile === "nix-bitcoin" ? { hostname: "n1" } : { hostname: "n1", nixos: "25.11" };
-      writeFileSync(join(dir, "flake.nix"), withAgenix(fillTemplate(tpl, `${profile}/flake.nix`, values), `${profile}/flake.nix`));
+      const values: Record<string, string> =
+        profile === "nix-bitcoin" ? { hostname: "n1" } : { hostname: "n1", nixos: "25.11" };
+      writeFileSync(
+        join(dir, "flake.nix"),
+        withAgenix(fillTemplate(tpl, `${profile}/flake.nix`, values), `${profile}/flake.nix`),
+      );
       expect(spawnSync("nix-instantiate", ["--parse", join(dir, "flake.nix")]).status).toBe(0);
       const flake = `(import ${join(dir, "flake.nix")})`;
       expect(nixEval(`${flake}.inputs.agenix.url`)).toBe("github:ryantm/agenix");

@@ -14,16 +14,53 @@ describe("secrets written into a planned flake", () => {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "op", "-f", join(dir, "op")]);
     const flake = join(dir, "node");
     const env = { HOME: dir };
-    const plan = await runCli(["plan", "--example", "hetzner-cloud", "--out", flake, "--yes", "--ssh-key", join(dir, "op.pub"), "--log-dir", join(dir, "logs")], { env });
+    const plan = await runCli(
+      [
+        "plan",
+        "--example",
+        "hetzner-cloud",
+        "--out",
+        flake,
+        "--yes",
+        "--ssh-key",
+        join(dir, "op.pub"),
+        "--log-dir",
+        join(dir, "logs"),
+      ],
+      { env },
+    );
     expect(plan.code, plan.stderr).toBe(0);
-    const add = await runCli(["secrets", "add", "rpc-token", "--generate", "hex32", "--flake", flake, "-i", join(dir, "op"), "--log-dir", join(dir, "logs")], { env });
+    const add = await runCli(
+      [
+        "secrets",
+        "add",
+        "rpc-token",
+        "--generate",
+        "hex32",
+        "--flake",
+        flake,
+        "-i",
+        join(dir, "op"),
+        "--log-dir",
+        join(dir, "logs"),
+      ],
+      { env },
+    );
     expect(add.code, add.stderr).toBe(0);
 
     const tracked = execFileSync("git", ["-C", flake, "ls-files"], { encoding: "utf8" }).split("\n");
-    for (const f of ["secrets/rpc-token.age", "secrets/module.nix", "secrets/secrets.nix", "secrets/host-key.age", "keys/ssh_host_ed25519_key.pub"]) {
+    for (const f of [
+      "secrets/rpc-token.age",
+      "secrets/module.nix",
+      "secrets/secrets.nix",
+      "secrets/host-key.age",
+      "keys/ssh_host_ed25519_key.pub",
+    ]) {
       expect(tracked, f).toContain(f);
     }
-    const untracked = execFileSync("git", ["-C", flake, "status", "--porcelain", "--untracked-files=all"], { encoding: "utf8" })
+    const untracked = execFileSync("git", ["-C", flake, "status", "--porcelain", "--untracked-files=all"], {
+      encoding: "utf8",
+    })
       .split("\n")
       .filter((l) => l.startsWith("??"));
     expect(untracked).toEqual([]);

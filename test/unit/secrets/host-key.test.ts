@@ -5,7 +5,14 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readIdentityFile } from "../../../src/secrets/age";
-import { HOST_KEY_AGE, HOST_KEY_PUB, createSecretTempDir, decryptHostKeyInto, generateHostKey, writeEncryptedHostKey } from "../../../src/secrets/host-key";
+import {
+  HOST_KEY_AGE,
+  HOST_KEY_PUB,
+  createSecretTempDir,
+  decryptHostKeyInto,
+  generateHostKey,
+  writeEncryptedHostKey,
+} from "../../../src/secrets/host-key";
 import { HAVE_AGE, HAVE_SSH_KEYGEN, run, scratch, sshKeygen } from "./tools";
 
 const mode = (p: string) => statSync(p).mode & 0o777;
@@ -21,7 +28,13 @@ describe.skipIf(!HAVE_SSH_KEYGEN)("generateHostKey (checked with ssh-keygen)", (
     writeFileSync(s.path("k"), k.privateKey, { mode: 0o600 });
     writeFileSync(s.path("k.pub"), `${k.publicKey}\n`);
     // -y derives the public key from the private file: proves the private key is well-formed and matches
-    expect(run("ssh-keygen", ["-y", "-f", s.path("k")]).toString().trim().split(" ").slice(0, 2)).toEqual(k.publicKey.split(" ").slice(0, 2));
+    expect(
+      run("ssh-keygen", ["-y", "-f", s.path("k")])
+        .toString()
+        .trim()
+        .split(" ")
+        .slice(0, 2),
+    ).toEqual(k.publicKey.split(" ").slice(0, 2));
     const lf = run("ssh-keygen", ["-lf", s.path("k.pub")]).toString();
     expect(lf).toContain(k.fingerprint);
     expect(k.fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
@@ -42,7 +55,10 @@ describe.skipIf(!HAVE_SSH_KEYGEN || !HAVE_AGE)("host key in the flake: secrets/h
     sshKeygen(s.path("op_ed"), "ed25519");
     sshKeygen(s.path("op_rsa"), "rsa");
     sshKeygen(s.path("stranger"), "ed25519");
-    await writeEncryptedHostKey(flake, key, [readFileSync(s.path("op_ed.pub"), "utf8"), readFileSync(s.path("op_rsa.pub"), "utf8")]);
+    await writeEncryptedHostKey(flake, key, [
+      readFileSync(s.path("op_ed.pub"), "utf8"),
+      readFileSync(s.path("op_rsa.pub"), "utf8"),
+    ]);
   });
   afterAll(() => s.remove());
 
@@ -79,7 +95,9 @@ describe.skipIf(!HAVE_SSH_KEYGEN || !HAVE_AGE)("host key in the flake: secrets/h
   it("refuses a key that is not a recipient, naming the file, and writes nothing", async () => {
     const tmp = createSecretTempDir();
     try {
-      await expect(decryptHostKeyInto(flake, readIdentityFile(s.path("stranger"), "-i"), tmp.path)).rejects.toThrow(/secrets\/host-key.age: none of the given keys/);
+      await expect(decryptHostKeyInto(flake, readIdentityFile(s.path("stranger"), "-i"), tmp.path)).rejects.toThrow(
+        /secrets\/host-key.age: none of the given keys/,
+      );
       expect(existsSync(join(tmp.path, "extra-files"))).toBe(false);
     } finally {
       tmp.cleanup();
@@ -93,7 +111,9 @@ describe.skipIf(!HAVE_SSH_KEYGEN || !HAVE_AGE)("host key in the flake: secrets/h
     writeFileSync(pubPath, `${other.publicKey}\n`);
     const tmp = createSecretTempDir();
     try {
-      await expect(decryptHostKeyInto(flake, readIdentityFile(s.path("op_ed"), "-i"), tmp.path)).rejects.toThrow(/disagree/);
+      await expect(decryptHostKeyInto(flake, readIdentityFile(s.path("op_ed"), "-i"), tmp.path)).rejects.toThrow(
+        /disagree/,
+      );
     } finally {
       tmp.cleanup();
       writeFileSync(pubPath, saved);
@@ -102,7 +122,9 @@ describe.skipIf(!HAVE_SSH_KEYGEN || !HAVE_AGE)("host key in the flake: secrets/h
 
   it("refuses to encrypt to nobody, and rejects a malformed operator key by its field", async () => {
     await expect(writeEncryptedHostKey(s.path("f2"), key, [])).rejects.toThrow(/no operator keys/);
-    await expect(writeEncryptedHostKey(s.path("f3"), key, ["ssh-ed25519 AAAAnotbase64!!"])).rejects.toThrow(/ssh.authorizedKeys\[0\]/);
+    await expect(writeEncryptedHostKey(s.path("f3"), key, ["ssh-ed25519 AAAAnotbase64!!"])).rejects.toThrow(
+      /ssh.authorizedKeys\[0\]/,
+    );
     expect(existsSync(s.path("f3"))).toBe(false);
   });
 });

@@ -14,18 +14,42 @@ describe("secrets a profile declares", () => {
     const cfg = join(dir, "node.json");
     execFileSync("sh", ["-c", `printf '{"hostname":"observer1","profile":"peer-observer"}' > '${cfg}'`]);
     const flake = join(dir, "node");
-    const r = await runCli(["plan", "--example", "hetzner-dedicated", "--config", cfg, "--out", flake, "--yes", "--ssh-key", join(dir, "op.pub"), "--log-dir", join(dir, "logs")], { env: { HOME: dir } });
+    const r = await runCli(
+      [
+        "plan",
+        "--example",
+        "hetzner-dedicated",
+        "--config",
+        cfg,
+        "--out",
+        flake,
+        "--yes",
+        "--ssh-key",
+        join(dir, "op.pub"),
+        "--log-dir",
+        join(dir, "logs"),
+      ],
+      { env: { HOME: dir } },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/generated wireguard for the peer-observer profile/);
     // the reference age CLI decrypts it with the operator's key: a WireGuard private key (32 bytes, base64)
-    const wg = execFileSync("age", ["-d", "-i", join(dir, "op"), join(flake, "secrets/wireguard.age")], { encoding: "utf8" }).trim();
+    const wg = execFileSync("age", ["-d", "-i", join(dir, "op"), join(flake, "secrets/wireguard.age")], {
+      encoding: "utf8",
+    }).trim();
     expect(Buffer.from(wg, "base64")).toHaveLength(32);
     // ... and with the node's host key, which the install will put on the machine
     const hostKey = execFileSync("age", ["-d", "-i", join(dir, "op"), join(flake, "secrets/host-key.age")]);
     execFileSync("sh", ["-c", `umask 077; cat > '${join(dir, "host")}'`], { input: hostKey });
-    expect(execFileSync("age", ["-d", "-i", join(dir, "host"), join(flake, "secrets/wireguard.age")], { encoding: "utf8" }).trim()).toBe(wg);
+    expect(
+      execFileSync("age", ["-d", "-i", join(dir, "host"), join(flake, "secrets/wireguard.age")], {
+        encoding: "utf8",
+      }).trim(),
+    ).toBe(wg);
     // secrets.nix names both recipients, and git tracks everything
     expect(readFileSync(join(flake, "secrets/secrets.nix"), "utf8")).toContain("wireguard.age");
-    expect(execFileSync("git", ["-C", flake, "ls-files", "secrets"], { encoding: "utf8" })).toContain("secrets/wireguard.age");
+    expect(execFileSync("git", ["-C", flake, "ls-files", "secrets"], { encoding: "utf8" })).toContain(
+      "secrets/wireguard.age",
+    );
   });
 });

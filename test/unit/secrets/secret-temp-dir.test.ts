@@ -26,11 +26,21 @@ if (mode === "throw") setTimeout(() => { throw new Error("boom"); }, 10);
 if (mode === "wait") setInterval(() => {}, 1000);
 `,
   );
-  await build({ entryPoints: [entry], bundle: true, platform: "node", format: "cjs", outfile: bundle, logLevel: "silent" });
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    outfile: bundle,
+    logLevel: "silent",
+  });
 });
 afterAll(() => s.remove());
 
-function runChild(mode: string, signal?: NodeJS.Signals): Promise<{ path: string; mode: number; code: number | null; sig: string | null }> {
+function runChild(
+  mode: string,
+  signal?: NodeJS.Signals,
+): Promise<{ path: string; mode: number; code: number | null; sig: string | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bundle, mode], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -47,7 +57,9 @@ function runChild(mode: string, signal?: NodeJS.Signals): Promise<{ path: string
 }
 
 describe("createSecretTempDir in a real process", () => {
-  for (const [mode, signal] of [["exit"], ["throw"], ["wait", "SIGTERM"], ["wait", "SIGINT"]] as Array<[string, NodeJS.Signals?]>) {
+  for (const [mode, signal] of [["exit"], ["throw"], ["wait", "SIGTERM"], ["wait", "SIGINT"]] as Array<
+    [string, NodeJS.Signals?]
+  >) {
     it(`is 0700 and removed after ${signal ?? mode}`, async () => {
       const r = await runChild(mode, signal);
       expect(r.mode).toBe(0o700);
@@ -55,5 +67,4 @@ describe("createSecretTempDir in a real process", () => {
       if (signal) expect(r.sig).toBe(signal); // the process still ended by the signal
     });
   }
-
 });

@@ -13,7 +13,9 @@ const EDITED = "edited-value-9f8e7d6c5b4a-that-must-not-leak";
 
 function allFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built CLI, checked with age)", () => {
@@ -24,7 +26,10 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
   const hostKey = generateHostKey("root@alpha");
   const env = { TMPDIR: tmp, HOME: s.path("home") };
   const cli = (args: string[], extra: { env?: Record<string, string>; input?: string } = {}) =>
-    runCli(["secrets", ...args, "--flake", flake, "--log-dir", logDir], { env: { ...env, ...extra.env }, input: extra.input });
+    runCli(["secrets", ...args, "--flake", flake, "--log-dir", logDir], {
+      env: { ...env, ...extra.env },
+      input: extra.input,
+    });
   const seen: string[] = [];
 
   beforeAll(async () => {
@@ -37,7 +42,18 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
     mkdirSync(flake, { recursive: true });
     writeFileSync(
       join(flake, "nixnode.json"),
-      JSON.stringify({ hostname: "alpha", ssh: { port: 2222, authorizedKeys: [pub(s.path("home/.ssh/id_ed25519")), pub(s.path("bob_rsa")), pub(s.path("carol_ecdsa"))], adminUser: null } }, null, 2),
+      JSON.stringify(
+        {
+          hostname: "alpha",
+          ssh: {
+            port: 2222,
+            authorizedKeys: [pub(s.path("home/.ssh/id_ed25519")), pub(s.path("bob_rsa")), pub(s.path("carol_ecdsa"))],
+            adminUser: null,
+          },
+        },
+        null,
+        2,
+      ),
     );
     await writeEncryptedHostKey(flake, hostKey, [pub(s.path("home/.ssh/id_ed25519"))]);
     writeFileSync(s.path("host_key"), hostKey.privateKey, { mode: 0o600 });
@@ -45,7 +61,8 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
   });
   afterAll(() => s.remove());
 
-  const decrypt = (key: string, name: string) => run("age", ["-d", "-i", key, join(flake, "secrets", `${name}.age`)]).toString();
+  const decrypt = (key: string, name: string) =>
+    run("age", ["-d", "-i", key, join(flake, "secrets", `${name}.age`)]).toString();
 
   it("add --generate wireguard: the operators and the host decrypt a wg-style key; only the public key is printed", async () => {
     const r = await cli(["add", "wireguard-key", "--generate", "wireguard"]);
@@ -56,7 +73,9 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
     seen.push(priv.trim());
     expect(decrypt(s.path("bob_rsa"), "wireguard-key")).toBe(priv);
     expect(decrypt(s.path("host_key"), "wireguard-key")).toBe(priv);
-    const pubB64 = Buffer.from(x25519.getPublicKey(new Uint8Array(Buffer.from(priv.trim(), "base64")))).toString("base64");
+    const pubB64 = Buffer.from(x25519.getPublicKey(new Uint8Array(Buffer.from(priv.trim(), "base64")))).toString(
+      "base64",
+    );
     expect(r.stdout).toContain(pubB64);
     expect(r.stdout).not.toContain(priv.trim());
     expect(readFileSync(join(flake, "keys/wireguard-key.pub"), "utf8")).toBe(`${pubB64}\n`);
@@ -83,21 +102,45 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
     const nix = readFileSync(join(flake, "secrets/secrets.nix"), "utf8");
     expect(nix).toMatch(/^let$/m);
     expect(run("nix-instantiate", ["--parse", join(flake, "secrets/secrets.nix")]).length).toBeGreaterThan(0);
-    const rules = JSON.parse(run("nix-instantiate", ["--eval", "--strict", "--json", join(flake, "secrets/secrets.nix")]).toString()) as Record<string, { publicKeys: string[] }>;
+    const rules = JSON.parse(
+      run("nix-instantiate", ["--eval", "--strict", "--json", join(flake, "secrets/secrets.nix")]).toString(),
+    ) as Record<string, { publicKeys: string[] }>;
     const alice = readFileSync(s.path("home/.ssh/id_ed25519.pub"), "utf8").trim();
     const bob = readFileSync(s.path("bob_rsa.pub"), "utf8").trim();
     expect(rules["host-key.age"]!.publicKeys).toEqual([alice, bob]);
     expect(rules["wireguard-key.age"]!.publicKeys).toEqual([alice, bob, hostKey.publicKey]);
-    expect(Object.keys(rules).sort()).toEqual(["db-password.age", "host-key.age", "piped.age", "rpc-password.age", "salt.age", "wireguard-key.age"]);
+    expect(Object.keys(rules).sort()).toEqual([
+      "db-password.age",
+      "host-key.age",
+      "piped.age",
+      "rpc-password.age",
+      "salt.age",
+      "wireguard-key.age",
+    ]);
     const names = JSON.parse(
-      run("nix-instantiate", ["--eval", "--strict", "--json", "-E", `builtins.mapAttrs (n: v: baseNameOf (toString v.file)) (import ${join(flake, "secrets/module.nix")} {}).age.secrets`]).toString(),
+      run("nix-instantiate", [
+        "--eval",
+        "--strict",
+        "--json",
+        "-E",
+        `builtins.mapAttrs (n: v: baseNameOf (toString v.file)) (import ${join(flake, "secrets/module.nix")} {}).age.secrets`,
+      ]).toString(),
     );
-    expect(names).toEqual({ "db-password": "db-password.age", piped: "piped.age", "rpc-password": "rpc-password.age", salt: "salt.age", "wireguard-key": "wireguard-key.age" });
+    expect(names).toEqual({
+      "db-password": "db-password.age",
+      piped: "piped.age",
+      "rpc-password": "rpc-password.age",
+      salt: "salt.age",
+      "wireguard-key": "wireguard-key.age",
+    });
   });
 
   it("edit: $EDITOR gets a 0600 file in a 0700 dir holding the plaintext; the new value is re-encrypted; the temp dir is gone", async () => {
     const editor = s.path("editor.sh");
-    writeFileSync(editor, `#!/bin/sh\nstat -c '%a' "$1" > "${s.path("edit-file-mode")}"\nstat -c '%a' "$(dirname "$1")" > "${s.path("edit-dir-mode")}"\nwc -c < "$1" > "${s.path("edit-saw")}"\nprintf '%s' '${EDITED}' > "$1"\n`);
+    writeFileSync(
+      editor,
+      `#!/bin/sh\nstat -c '%a' "$1" > "${s.path("edit-file-mode")}"\nstat -c '%a' "$(dirname "$1")" > "${s.path("edit-dir-mode")}"\nwc -c < "$1" > "${s.path("edit-saw")}"\nprintf '%s' '${EDITED}' > "$1"\n`,
+    );
     chmodSync(editor, 0o755);
     const r = await cli(["edit", "rpc-password"], { env: { EDITOR: editor, VISUAL: "" } });
     expect(r.code, r.stderr).toBe(0);
@@ -127,8 +170,13 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
   it("list shows who each secret is for; after an operator is removed, list says rekey and rekey locks them out", async () => {
     const l = await cli(["list", "--json"]);
     expect(l.code).toBe(0);
-    const data = l.events.find((e) => e.type === "result")!.data as { secrets: Array<{ name: string; encryptedTo: string[]; stale: boolean }> };
-    expect(data.secrets.find((x) => x.name === "wireguard-key")).toMatchObject({ encryptedTo: ["operator1", "operator2", "host"], stale: false });
+    const data = l.events.find((e) => e.type === "result")!.data as {
+      secrets: Array<{ name: string; encryptedTo: string[]; stale: boolean }>;
+    };
+    expect(data.secrets.find((x) => x.name === "wireguard-key")).toMatchObject({
+      encryptedTo: ["operator1", "operator2", "host"],
+      stale: false,
+    });
     // host-key.age was written to alice only; secrets.nix wants alice + bob
     expect(data.secrets.find((x) => x.name === "host-key")).toMatchObject({ encryptedTo: ["operator1"], stale: true });
 
@@ -160,13 +208,24 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
   it("on a flake without a host key, the first add makes it, says so, and encrypts to it", async () => {
     const f = s.path("fresh");
     mkdirSync(f);
-    writeFileSync(join(f, "nixnode.json"), JSON.stringify({ hostname: "beta", ssh: { authorizedKeys: [readFileSync(s.path("bob_rsa.pub"), "utf8").trim()] } }));
+    writeFileSync(
+      join(f, "nixnode.json"),
+      JSON.stringify({
+        hostname: "beta",
+        ssh: { authorizedKeys: [readFileSync(s.path("bob_rsa.pub"), "utf8").trim()] },
+      }),
+    );
     writeFileSync(join(f, "flake.nix"), "{ outputs = { ... }: { }; }\n");
-    const r = await runCli(["secrets", "add", "token", "--from-file", "-", "--flake", f, "--log-dir", logDir], { env, input: "fresh-token-value-42" });
+    const r = await runCli(["secrets", "add", "token", "--from-file", "-", "--flake", f, "--log-dir", logDir], {
+      env,
+      input: "fresh-token-value-42",
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/flake.nix does not load agenix yet/);
-    writeFileSync(join(f, "flake.nix"), "{ inputs.agenix.url = \"github:ryantm/agenix\"; outputs = { ... }: { }; }\n");
-    const again = await runCli(["secrets", "add", "token2", "--generate", "hex32", "--flake", f, "--log-dir", logDir], { env });
+    writeFileSync(join(f, "flake.nix"), '{ inputs.agenix.url = "github:ryantm/agenix"; outputs = { ... }: { }; }\n');
+    const again = await runCli(["secrets", "add", "token2", "--generate", "hex32", "--flake", f, "--log-dir", logDir], {
+      env,
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/agenix/);
     const fp = /Generated the node's SSH host key \((SHA256:[A-Za-z0-9+/]+)\)/.exec(r.stdout)?.[1];
@@ -174,18 +233,39 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
     const hostPriv = run("age", ["-d", "-i", s.path("bob_rsa"), join(f, "secrets/host-key.age")]).toString();
     writeFileSync(s.path("beta_host"), hostPriv, { mode: 0o600 });
     expect(run("ssh-keygen", ["-lf", s.path("beta_host")]).toString()).toContain(fp);
-    expect(run("age", ["-d", "-i", s.path("beta_host"), join(f, "secrets/token.age")]).toString()).toBe("fresh-token-value-42");
+    expect(run("age", ["-d", "-i", s.path("beta_host"), join(f, "secrets/token.age")]).toString()).toBe(
+      "fresh-token-value-42",
+    );
     seen.push("fresh-token-value-42");
   });
 
   describe("bad input: exit 2, the field named, nothing written", () => {
-    const snapshot = () => allFiles(flake).map((f) => `${f}:${statSync(f).size}:${readFileSync(f).toString("base64")}`).sort();
+    const snapshot = () =>
+      allFiles(flake)
+        .map((f) => `${f}:${statSync(f).size}:${readFileSync(f).toString("base64")}`)
+        .sort();
     const cases: Array<[string, string[], RegExp, Record<string, string>?]> = [
-      ["a name with a path in it", ["add", "../evil", "--generate", "password"], /NAME: "..\/evil" is not a valid secret name/],
+      [
+        "a name with a path in it",
+        ["add", "../evil", "--generate", "password"],
+        /NAME: "..\/evil" is not a valid secret name/,
+      ],
       ["the host key's name", ["add", "host-key", "--generate", "password"], /NAME: "host-key" is the node's host key/],
-      ["an unknown generator", ["add", "x", "--generate", "rsa4096"], /--generate: "rsa4096" is not one of wireguard, password, hex32/],
-      ["an unreadable --from-file", ["add", "x", "--from-file", "/nonexistent/file"], /--from-file: cannot read \/nonexistent\/file \(ENOENT\)/],
-      ["an existing secret without --force", ["add", "salt", "--generate", "hex32"], /NAME: secret "salt" already exists/],
+      [
+        "an unknown generator",
+        ["add", "x", "--generate", "rsa4096"],
+        /--generate: "rsa4096" is not one of wireguard, password, hex32/,
+      ],
+      [
+        "an unreadable --from-file",
+        ["add", "x", "--from-file", "/nonexistent/file"],
+        /--from-file: cannot read \/nonexistent\/file \(ENOENT\)/,
+      ],
+      [
+        "an existing secret without --force",
+        ["add", "salt", "--generate", "hex32"],
+        /NAME: secret "salt" already exists/,
+      ],
       ["an unreadable identity", ["rekey", "-i", "/nonexistent/key"], /--identity \/nonexistent\/key: cannot read/],
       ["a public key given as identity", ["rekey", "-i", "PUB"], /is not an SSH private key/],
       ["an unknown subcommand", ["remove", "x"], /"remove" is not a secrets command/],
@@ -209,7 +289,10 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("nixnode-install secrets (built C
     it("a flake whose operator keys cannot be age recipients", async () => {
       const f = s.path("ecdsa-only");
       mkdirSync(f);
-      writeFileSync(join(f, "nixnode.json"), JSON.stringify({ ssh: { authorizedKeys: [readFileSync(s.path("carol_ecdsa.pub"), "utf8").trim()] } }));
+      writeFileSync(
+        join(f, "nixnode.json"),
+        JSON.stringify({ ssh: { authorizedKeys: [readFileSync(s.path("carol_ecdsa.pub"), "utf8").trim()] } }),
+      );
       const r = await runCli(["secrets", "add", "x", "--generate", "password", "--flake", f], { env });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/ssh.authorizedKeys: no key can be an age recipient/);

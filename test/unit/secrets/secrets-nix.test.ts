@@ -16,7 +16,13 @@ describe.skipIf(!has("nix-instantiate"))("renderSecretsNix (evaluated by nix-ins
     const op1 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a"b\\c ${x} \u00e9';
     const op2 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 bob@desk";
     const host = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyHostKeyHostKeyHostKeyHostKeyHost root@n1";
-    const ctx: SecretsContext = { flakeDir: s.dir, hostname: "n1", operators: [entry("operator1", op1), entry("operator2", op2)], host: entry("host", host), skipped: [] };
+    const ctx: SecretsContext = {
+      flakeDir: s.dir,
+      hostname: "n1",
+      operators: [entry("operator1", op1), entry("operator2", op2)],
+      host: entry("host", host),
+      skipped: [],
+    };
     const file = s.path("secrets.nix");
     writeFileSync(file, renderSecretsNix(ctx, ["host-key", "wireguard", "rpc.password"]));
     const r = spawnSync("nix-instantiate", ["--eval", "--strict", "--json", file]);

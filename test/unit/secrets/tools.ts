@@ -22,7 +22,11 @@ export function run(cmd: string, args: string[], input?: string | Uint8Array): B
   return execFileSync(cmd, args, { input, stdio: ["pipe", "pipe", "pipe"] });
 }
 
-export function tryRun(cmd: string, args: string[], input?: string | Uint8Array): { status: number | null; stdout: Buffer; stderr: string } {
+export function tryRun(
+  cmd: string,
+  args: string[],
+  input?: string | Uint8Array,
+): { status: number | null; stdout: Buffer; stderr: string } {
   const r = spawnSync(cmd, args, { input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
@@ -34,7 +38,11 @@ export function runWithTty(argv: string[], typed: string): { status: number | nu
   return { status: r.status, output: r.stdout.toString() + r.stderr.toString() };
 }
 
-export function sshKeygen(path: string, type: "ed25519" | "rsa", opts: { passphrase?: string; pem?: boolean; comment?: string } = {}): void {
+export function sshKeygen(
+  path: string,
+  type: "ed25519" | "rsa",
+  opts: { passphrase?: string; pem?: boolean; comment?: string } = {},
+): void {
   const args = ["-q", "-t", type, "-N", opts.passphrase ?? "", "-C", opts.comment ?? `test-${type}`, "-f", path];
   if (type === "rsa") args.push("-b", "2048");
   if (opts.pem) args.push("-m", "PEM");

@@ -42,12 +42,22 @@ function scripted(answers: Answer[]): Prompter & { asked: Asked[] } {
       throw new Error(`no valid answer for: ${q.message} (${rec.errors.join("; ")})`);
     },
     async select<T>(q: { message: string; choices: Choice<T>[]; initial?: number }) {
-      const a = next({ kind: "select", message: q.message, initial: q.initial, choices: q.choices.map((c) => c.title), errors: [] });
+      const a = next({
+        kind: "select",
+        message: q.message,
+        initial: q.initial,
+        choices: q.choices.map((c) => c.title),
+        errors: [],
+      });
       return (typeof a === "function" ? a(q.choices as Choice<unknown>[]) : q.choices[q.initial ?? 0]!.value) as T;
     },
     async multiselect<T>(q: { message: string; choices: Choice<T>[] }) {
       const a = next({ kind: "multiselect", message: q.message, choices: q.choices.map((c) => c.title), errors: [] });
-      return (typeof a === "function" ? a(q.choices as Choice<unknown>[]) : q.choices.filter((c) => c.selected).map((c) => c.value)) as T[];
+      return (
+        typeof a === "function"
+          ? a(q.choices as Choice<unknown>[])
+          : q.choices.filter((c) => c.selected).map((c) => c.value)
+      ) as T[];
     },
   };
 }
@@ -59,7 +69,8 @@ let keyA: string;
 let keyB: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "nn-wizard-"));
-  for (const n of ["a", "b"]) execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${n}@laptop`, "-f", join(dir, n)]);
+  for (const n of ["a", "b"])
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${n}@laptop`, "-f", join(dir, n)]);
   keyA = readFileSync(join(dir, "a.pub"), "utf8").trim();
   keyB = readFileSync(join(dir, "b.pub"), "utf8").trim();
 });
@@ -70,17 +81,55 @@ function vps(): Facts {
   return { ...f, hostname: "web-1", operatorAddress: "198.51.100.23" };
 }
 function disk(name: string, size: number, extra: Partial<Disk> = {}): Disk {
-  return { name, path: `/dev/${name}`, sizeBytes: size, model: "SAMSUNG MZVL2512", serial: `S${name}`, byId: [`/dev/disk/by-id/nvme-SAMSUNG_MZVL2512_S${name}`], byPath: [], transport: "nvme", rotational: false, removable: false, readOnly: false, partitions: [], mountpoints: [], holdsRoot: false, ...extra };
+  return {
+    name,
+    path: `/dev/${name}`,
+    sizeBytes: size,
+    model: "SAMSUNG MZVL2512",
+    serial: `S${name}`,
+    byId: [`/dev/disk/by-id/nvme-SAMSUNG_MZVL2512_S${name}`],
+    byPath: [],
+    transport: "nvme",
+    rotational: false,
+    removable: false,
+    readOnly: false,
+    partitions: [],
+    mountpoints: [],
+    holdsRoot: false,
+    ...extra,
+  };
 }
 /** A dedicated server in a rescue system: two equal NVMe disks and a big HDD, nothing mounted. */
 function dedicated(): Facts {
-  return { ...vps(), hostname: "rescue", disks: [disk("nvme0n1", 512 * G), disk("nvme1n1", 512 * G), disk("sda", 4000 * G, { transport: "sata", rotational: true, byId: ["/dev/disk/by-id/ata-HDD_X"] })] };
+  return {
+    ...vps(),
+    hostname: "rescue",
+    disks: [
+      disk("nvme0n1", 512 * G),
+      disk("nvme1n1", 512 * G),
+      disk("sda", 4000 * G, { transport: "sata", rotational: true, byId: ["/dev/disk/by-id/ata-HDD_X"] }),
+    ],
+  };
 }
 
 describe("askAnswers on a one-disk VPS", () => {
   it("asks everything the facts do not answer, with defaults from the facts", async () => {
-    const p = scripted([DEFAULT, (c) => c[0]!.value, pick(/^nix-bitcoin/), (c) => c.filter((x) => x.title !== "paste another key…").map((x) => x.value), ["833w", "22x", "2200"], DEFAULT, "Europe/Berlin"]);
-    const config = await askAnswers({ facts: vps(), partial: {}, prompter: p, interactive: true, keysFound: [keyA, keyB] });
+    const p = scripted([
+      DEFAULT,
+      (c) => c[0]!.value,
+      pick(/^nix-bitcoin/),
+      (c) => c.filter((x) => x.title !== "paste another key…").map((x) => x.value),
+      ["833w", "22x", "2200"],
+      DEFAULT,
+      "Europe/Berlin",
+    ]);
+    const config = await askAnswers({
+      facts: vps(),
+      partial: {},
+      prompter: p,
+      interactive: true,
+      keysFound: [keyA, keyB],
+    });
     expect(p.asked.map((q) => q.kind + ":" + q.message.split(" ").slice(0, 3).join(" "))).toEqual([
       "text:Host name of",
       "select:Disk layout",
@@ -92,7 +141,10 @@ describe("askAnswers on a one-disk VPS", () => {
     ]);
     expect(p.asked[0]!.initial).toBe("web-1");
     expect(p.asked[1]!.choices).toEqual(["ext4 on one disk", "btrfs on one disk"]); // one disk: no mirror offered, no disk question
-    expect(p.asked[4]!.errors).toEqual(['ssh.port: "833w" is not a port number (1-65535)', 'ssh.port: "22x" is not a port number (1-65535)']);
+    expect(p.asked[4]!.errors).toEqual([
+      'ssh.port: "833w" is not a port number (1-65535)',
+      'ssh.port: "22x" is not a port number (1-65535)',
+    ]);
     expect(p.asked[5]!.initial).toBe("198.51.100.23");
     expect(config).toMatchObject({
       hostname: "web-1",
@@ -106,7 +158,14 @@ describe("askAnswers on a one-disk VPS", () => {
 
   it("never asks what the config already answers", async () => {
     const p = scripted([]);
-    const partial = { hostname: "node", profile: "base" as const, timezone: "UTC", disk: { layout: "btrfs" as const }, ssh: { port: 2222, authorizedKeys: [keyA] }, fail2ban: { ignoreIP: [] } };
+    const partial = {
+      hostname: "node",
+      profile: "base" as const,
+      timezone: "UTC",
+      disk: { layout: "btrfs" as const },
+      ssh: { port: 2222, authorizedKeys: [keyA] },
+      fail2ban: { ignoreIP: [] },
+    };
     const config = await askAnswers({ facts: vps(), partial, prompter: p, interactive: true, keysFound: [keyB] });
     expect(p.asked).toEqual([]);
     expect(config.disk).toMatchObject({ layout: "btrfs", devices: ["/dev/vda"] });
@@ -114,7 +173,14 @@ describe("askAnswers on a one-disk VPS", () => {
   });
 
   it("asks for a pasted key when none was found, re-asking on a private key or garbage", async () => {
-    const partial = { hostname: "node", profile: "base" as const, timezone: "UTC", disk: { layout: "ext4" as const }, ssh: { port: 2222 }, fail2ban: { ignoreIP: [] } };
+    const partial = {
+      hostname: "node",
+      profile: "base" as const,
+      timezone: "UTC",
+      disk: { layout: "ext4" as const },
+      ssh: { port: 2222 },
+      fail2ban: { ignoreIP: [] },
+    };
     const p = scripted([["-----BEGIN OPENSSH PRIVATE KEY----- abc", "hello", keyB]]);
     const config = await askAnswers({ facts: vps(), partial, prompter: p, interactive: true, keysFound: [] });
     expect(p.asked[0]!.message).toMatch(/No SSH public key found/);
@@ -124,27 +190,50 @@ describe("askAnswers on a one-disk VPS", () => {
   });
 
   it("re-asks a bad host name and bad ignore addresses with the field's message", async () => {
-    const partial = { profile: "base" as const, timezone: "UTC", disk: { layout: "ext4" as const }, ssh: { port: 2222, authorizedKeys: [keyA] } };
-    const p = scripted([["Node_1", "node-1"], ["203.0.113.7 10.0.0.0/33", "203.0.113.7 10.0.0.0/8"]]);
+    const partial = {
+      profile: "base" as const,
+      timezone: "UTC",
+      disk: { layout: "ext4" as const },
+      ssh: { port: 2222, authorizedKeys: [keyA] },
+    };
+    const p = scripted([
+      ["Node_1", "node-1"],
+      ["203.0.113.7 10.0.0.0/33", "203.0.113.7 10.0.0.0/8"],
+    ]);
     const config = await askAnswers({ facts: vps(), partial, prompter: p, interactive: true, keysFound: [] });
     expect(p.asked[0]!.errors[0]).toMatch(/^hostname: "Node_1"/);
-    expect(p.asked[1]!.errors).toEqual([expect.stringMatching(/^fail2ban\.ignoreIP\[1\]: "10\.0\.0\.0\/33" is not an IP address or CIDR/)]);
+    expect(p.asked[1]!.errors).toEqual([
+      expect.stringMatching(/^fail2ban\.ignoreIP\[1\]: "10\.0\.0\.0\/33" is not an IP address or CIDR/),
+    ]);
     expect(config.hostname).toBe("node-1");
     expect(config.fail2ban.ignoreIP).toEqual(["203.0.113.7", "10.0.0.0/8"]);
   });
 
   it("Ctrl-C at any question is a CancelledError", async () => {
     const p = scripted([DEFAULT, "CANCEL"]);
-    await expect(askAnswers({ facts: vps(), partial: {}, prompter: p, interactive: true, keysFound: [keyA] })).rejects.toBeInstanceOf(CancelledError);
+    await expect(
+      askAnswers({ facts: vps(), partial: {}, prompter: p, interactive: true, keysFound: [keyA] }),
+    ).rejects.toBeInstanceOf(CancelledError);
   });
 });
 
 describe("askAnswers on a dedicated server with two equal disks", () => {
-  const partial = { hostname: "btc", profile: "nix-bitcoin" as const, timezone: "UTC", ssh: { port: 2222, authorizedKeys: [keyA] }, fail2ban: { ignoreIP: [] } };
+  const partial = {
+    hostname: "btc",
+    profile: "nix-bitcoin" as const,
+    timezone: "UTC",
+    ssh: { port: 2222, authorizedKeys: [keyA] },
+    fail2ban: { ignoreIP: [] },
+  };
   it("offers the mirror first, picks the pair, and offers the big disk for data", async () => {
     const p = scripted([DEFAULT, pick(/ata-HDD_X|sda/), "/var/lib/bitcoind"]);
     const config = await askAnswers({ facts: dedicated(), partial, prompter: p, interactive: true, keysFound: [] });
-    expect(p.asked[0]!.choices).toEqual(["ext4 on one disk", "btrfs on one disk", "mirror of two disks (mdadm RAID1, ext4)", "mirror of two disks (ZFS)"]);
+    expect(p.asked[0]!.choices).toEqual([
+      "ext4 on one disk",
+      "btrfs on one disk",
+      "mirror of two disks (mdadm RAID1, ext4)",
+      "mirror of two disks (ZFS)",
+    ]);
     expect(p.asked[0]!.initial).toBe(2);
     expect(p.asked[1]!.choices).toEqual(["no data disk", expect.stringMatching(/^\/dev\/sda · 3\.9T/)]);
     expect(config.disk).toEqual({
@@ -167,13 +256,29 @@ describe("askAnswers on a dedicated server with two equal disks", () => {
 describe("askAnswers non-interactive", () => {
   it("never prompts; a missing key is a UserError naming ssh.authorizedKeys", async () => {
     const p = scripted([]);
-    const err = await askAnswers({ facts: vps(), partial: {}, prompter: p, interactive: false, keysFound: [keyA] }).catch((e) => e);
+    const err = await askAnswers({
+      facts: vps(),
+      partial: {},
+      prompter: p,
+      interactive: false,
+      keysFound: [keyA],
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).field).toBe("ssh.authorizedKeys");
     expect(p.asked).toEqual([]);
   });
   it("fills the rest from the facts", async () => {
-    const config = await askAnswers({ facts: vps(), partial: { ssh: { authorizedKeys: [keyA] } }, prompter: scripted([]), interactive: false, keysFound: [] });
-    expect(config).toMatchObject({ hostname: "web-1", disk: { devices: ["/dev/vda"], layout: "ext4" }, ssh: { port: 2222 } });
+    const config = await askAnswers({
+      facts: vps(),
+      partial: { ssh: { authorizedKeys: [keyA] } },
+      prompter: scripted([]),
+      interactive: false,
+      keysFound: [],
+    });
+    expect(config).toMatchObject({
+      hostname: "web-1",
+      disk: { devices: ["/dev/vda"], layout: "ext4" },
+      ssh: { port: 2222 },
+    });
   });
 });

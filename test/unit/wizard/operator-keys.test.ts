@@ -28,7 +28,10 @@ describe("findOperatorKeys", () => {
   it("agent keys first, each key once even when the agent and a file both have it", async () => {
     const agentOnly = keygen("agent_only", "-t", "ed25519");
     rmSync(join(home, ".ssh", "agent_only.pub"));
-    const keys = await findOperatorKeys({ agentKeys: async () => `${agentOnly}\n${ed}\n`, pubFiles: systemKeySources({ HOME: home }).pubFiles });
+    const keys = await findOperatorKeys({
+      agentKeys: async () => `${agentOnly}\n${ed}\n`,
+      pubFiles: systemKeySources({ HOME: home }).pubFiles,
+    });
     expect(keys[0]).toBe(agentOnly);
     expect(keys.filter((k) => k === ed)).toHaveLength(1);
   });

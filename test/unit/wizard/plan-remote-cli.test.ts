@@ -16,17 +16,36 @@ writeFileSync(join(dir, "bad.json"), '{ "ssh": { "port": "833w" } }');
 
 describe("plan user@host: bad input, refused before connecting", () => {
   it.each([
-    { args: ["--facts", "f.json", "--out", "o"], field: "--facts", text: /--facts and a target "root@127\.0\.0\.1:1" were both given/ },
+    {
+      args: ["--facts", "f.json", "--out", "o"],
+      field: "--facts",
+      text: /--facts and a target "root@127\.0\.0\.1:1" were both given/,
+    },
     { args: ["--example", "hetzner-cloud", "--out", "o"], field: "--example", text: /--example and a target/ },
     { args: [], field: "--out", text: /--out: missing/ },
     { args: ["--out", " "], field: "--out", text: /--out: is empty/ },
     { args: ["--out", join(dir, "full")], field: "--out", text: /is not empty/ },
     { args: ["--out", "o", "--config", join(dir, "missing.json")], field: "--config", text: /does not exist/ },
-    { args: ["--out", "o", "--config", join(dir, "bad.json")], field: "ssh.port", text: /ssh\.port: "833w" is not a port number \(1-65535\)/ },
-    { args: ["--out", "o", "--ssh-key", join(dir, "nope.pub")], field: "--ssh-key", text: /--ssh-key: .*nope\.pub cannot be read/ },
-    { args: ["--out", "o", "--ssh-key", "ssh-ed25519 AAAAnotbase64!"], field: "ssh.authorizedKeys[0]", text: /ssh\.authorizedKeys\[0\]/ },
+    {
+      args: ["--out", "o", "--config", join(dir, "bad.json")],
+      field: "ssh.port",
+      text: /ssh\.port: "833w" is not a port number \(1-65535\)/,
+    },
+    {
+      args: ["--out", "o", "--ssh-key", join(dir, "nope.pub")],
+      field: "--ssh-key",
+      text: /--ssh-key: .*nope\.pub cannot be read/,
+    },
+    {
+      args: ["--out", "o", "--ssh-key", "ssh-ed25519 AAAAnotbase64!"],
+      field: "ssh.authorizedKeys[0]",
+      text: /ssh\.authorizedKeys\[0\]/,
+    },
   ])("$field: $text", async ({ args, field, text }) => {
-    const r = await runCli(["plan", DEST, ...args, "--json"], { cwd: dir, env: { HOME: dir, SSH_AUTH_SOCK: undefined } });
+    const r = await runCli(["plan", DEST, ...args, "--json"], {
+      cwd: dir,
+      env: { HOME: dir, SSH_AUTH_SOCK: undefined },
+    });
     expect(r.code).toBe(2);
     const err = r.events.find((e) => e.type === "error")!;
     expect(err.message).toMatch(text);

@@ -38,10 +38,14 @@ function setup(hostJsonPath) {
   mkdirSync(KNOBS, { recursive: true });
   mkdirSync(UNITS, { recursive: true });
   mkdirSync("/run/nixos", { recursive: true });
-  if (!existsSync(join(DIR, "nixos-sshd_config.base"))) cpSync("/etc/ssh/sshd_config", join(DIR, "nixos-sshd_config.base"));
+  if (!existsSync(join(DIR, "nixos-sshd_config.base")))
+    cpSync("/etc/ssh/sshd_config", join(DIR, "nixos-sshd_config.base"));
   // rm first: on the host /etc/os-release is a symlink into /usr/lib, which the target does not own
   rmSync("/etc/os-release", { force: true });
-  writeFileSync("/etc/os-release", 'ANSI_COLOR="0;38;2;126;186;228"\nBUILD_ID="25.11.20251120.1a2b3c4"\nID=nixos\nNAME=NixOS\nPRETTY_NAME="NixOS 25.11 (Xantusia)"\nVERSION="25.11 (Xantusia)"\nVERSION_CODENAME=xantusia\nVERSION_ID="25.11"\n');
+  writeFileSync(
+    "/etc/os-release",
+    'ANSI_COLOR="0;38;2;126;186;228"\nBUILD_ID="25.11.20251120.1a2b3c4"\nID=nixos\nNAME=NixOS\nPRETTY_NAME="NixOS 25.11 (Xantusia)"\nVERSION="25.11 (Xantusia)"\nVERSION_CODENAME=xantusia\nVERSION_ID="25.11"\n',
+  );
   writeFileSync("/etc/NIXOS", "");
   // A target has no route to a name server: let lookups fail at once on loopback instead of
   // timing out (fail2ban's ignoreself and reverse lookups would stall its filter for 10 s each)
@@ -50,7 +54,8 @@ function setup(hostJsonPath) {
   // NixOS maps its own host name in /etc/hosts (networking.hosts); without it fail2ban's ignoreself
   // resolves the name through DNS, which a target cannot reach, and its filter stalls for seconds
   const hostname = run("hostname", []).stdout.trim();
-  if (hostname && !readText("/etc/hosts").includes(` ${hostname}`)) writeFileSync("/etc/hosts", `${readText("/etc/hosts")}127.0.0.2 ${hostname}\n::1 ${hostname}\n`);
+  if (hostname && !readText("/etc/hosts").includes(` ${hostname}`))
+    writeFileSync("/etc/hosts", `${readText("/etc/hosts")}127.0.0.2 ${hostname}\n::1 ${hostname}\n`);
   const shimDir = "/usr/local/sbin";
   for (const name of ["nix", "nix-env", "systemd-run", "systemctl", "nixos-version"]) {
     writeFileSync(join(shimDir, name), `#!/bin/sh\nexec '${NODE}' '${SHIM}' '${DIR}' ${name} "$@"\n`);
@@ -75,24 +80,54 @@ function initialHostData() {
   const pw = /^\s*PasswordAuthentication\s+no/im.test(base) ? false : true;
   const prl = /^\s*PermitRootLogin\s+(\S+)/im.exec(base)?.[1] ?? "yes";
   return {
-    schema: 1, hostname: run("hostname", []).stdout.trim() || "nixos", system: "x86_64-linux", stateVersion: "25.11", timezone: "UTC", profile: "base",
-    ssh: { ports: ports.length ? ports : [22], passwordAuthentication: pw, permitRootLogin: prl, authorizedKeys: [], adminUser: null, hostKeyFingerprint: null },
+    schema: 1,
+    hostname: run("hostname", []).stdout.trim() || "nixos",
+    system: "x86_64-linux",
+    stateVersion: "25.11",
+    timezone: "UTC",
+    profile: "base",
+    ssh: {
+      ports: ports.length ? ports : [22],
+      passwordAuthentication: pw,
+      permitRootLogin: prl,
+      authorizedKeys: [],
+      adminUser: null,
+      hostKeyFingerprint: null,
+    },
     firewall: { enable: true, allowedTCPPorts: ports.length ? ports : [22], allowedUDPPorts: [] },
     fail2ban: { enable: false, ignoreIP: [], maxretry: 5, bantime: "10m" },
-    lockdown: { stage: "none", port: 22 }, network: { interfaces: [], dns: [] }, boot: { mode: "bios" },
+    lockdown: { stage: "none", port: 22 },
+    network: { interfaces: [], dns: [] },
+    boot: { mode: "bios" },
   };
 }
 
 // ---------------------------------------------------------------- dispatch
 switch (cmd) {
-  case "setup": setup(args[0]); break;
-  case "nix": nixBuild(args); break;
-  case "nix-env": nixEnv(args); break;
-  case "stc": stc(args[0], args[1]); break;
-  case "boot": boot(); break;
-  case "systemd-run": systemdRun(args); break;
-  case "systemctl": systemctl(args); break;
-  case "nixos-version": process.stdout.write(readText("/run/current-system/nixos-version", "25.11 (Xantusia)\n")); break;
-  default: die(`nixos-shim: unknown command ${cmd} (dir ${DIR})`);
+  case "setup":
+    setup(args[0]);
+    break;
+  case "nix":
+    nixBuild(args);
+    break;
+  case "nix-env":
+    nixEnv(args);
+    break;
+  case "stc":
+    stc(args[0], args[1]);
+    break;
+  case "boot":
+    boot();
+    break;
+  case "systemd-run":
+    systemdRun(args);
+    break;
+  case "systemctl":
+    systemctl(args);
+    break;
+  case "nixos-version":
+    process.stdout.write(readText("/run/current-system/nixos-version", "25.11 (Xantusia)\n"));
+    break;
+  default:
+    die(`nixos-shim: unknown command ${cmd} (dir ${DIR})`);
 }
-

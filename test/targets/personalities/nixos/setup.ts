@@ -8,7 +8,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // Next to this file; when the harness is bundled (bench/), relative to the repository root (cwd).
-export const NIXOS_SHIM = [fileURLToPath(new URL("./nixos-shim.mjs", import.meta.url)), join(process.cwd(), "test/targets/personalities/nixos/nixos-shim.mjs")].find((p) => existsSync(p)) ?? "nixos-shim.mjs (not found)";
+export const NIXOS_SHIM =
+  [
+    fileURLToPath(new URL("./nixos-shim.mjs", import.meta.url)),
+    join(process.cwd(), "test/targets/personalities/nixos/nixos-shim.mjs"),
+  ].find((p) => existsSync(p)) ?? "nixos-shim.mjs (not found)";
 
 export interface PersonalityHost {
   dir: string;
@@ -22,19 +26,26 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * hosts/<host>/host.json after an install) or, without it, the target's current sshd settings.
  */
 export async function setupPersonality(t: PersonalityHost, opts: { hostJson?: string } = {}): Promise<void> {
-  const r = await t.exec(`${q(process.execPath)} ${q(NIXOS_SHIM)} ${q(t.dir)} setup${opts.hostJson ? ` ${q(opts.hostJson)}` : ""}`);
-  if (r.code !== 0) throw new Error(`nixos personality setup failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+  const r = await t.exec(
+    `${q(process.execPath)} ${q(NIXOS_SHIM)} ${q(t.dir)} setup${opts.hostJson ? ` ${q(opts.hostJson)}` : ""}`,
+  );
+  if (r.code !== 0)
+    throw new Error(`nixos personality setup failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
 }
 
 /** Test knob: the NEXT builds carry units that fail on activation ("sshd" = a config sshd rejects). */
 export async function failUnitsInNextBuild(t: PersonalityHost, units: string[]): Promise<void> {
-  const r = await t.exec(`mkdir -p ${q(t.dir)}/nixos-test && printf '%s\\n' ${units.map(q).join(" ")} > ${q(t.dir)}/nixos-test/fail-unit`);
+  const r = await t.exec(
+    `mkdir -p ${q(t.dir)}/nixos-test && printf '%s\\n' ${units.map(q).join(" ")} > ${q(t.dir)}/nixos-test/fail-unit`,
+  );
   if (r.code !== 0) throw new Error(r.stderr);
 }
 
 /** Reads the target's generations and what is active, the way a person would check. */
 export async function nixosState(t: PersonalityHost): Promise<{ profileLink: string; current: string; boot: string }> {
-  const r = await t.exec("readlink /nix/var/nix/profiles/system; readlink -f /run/current-system; readlink -f /nix/var/nix/profiles/system");
+  const r = await t.exec(
+    "readlink /nix/var/nix/profiles/system; readlink -f /run/current-system; readlink -f /nix/var/nix/profiles/system",
+  );
   const [profileLink = "", current = "", boot = ""] = r.stdout.trim().split("\n");
   return { profileLink, current, boot };
 }

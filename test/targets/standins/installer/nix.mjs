@@ -7,7 +7,10 @@ import { join } from "node:path";
 const args = process.argv.slice(2);
 const rest = [];
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === "--extra-experimental-features" || args[i] === "--option") { i += args[i] === "--option" ? 2 : 1; continue; }
+  if (args[i] === "--extra-experimental-features" || args[i] === "--option") {
+    i += args[i] === "--option" ? 2 : 1;
+    continue;
+  }
   rest.push(args[i]);
 }
 const [verb, ...more] = rest;
@@ -18,11 +21,20 @@ if (verb !== "build" || !more.includes("--print-out-paths") || !m) {
   process.exit(1);
 }
 const [, flake, host] = m;
-if (!existsSync(join(flake, "flake.nix"))) { process.stderr.write(`error: path '${flake}/flake.nix' does not exist\n`); process.exit(1); }
-if (!existsSync(join(flake, "hosts", host, "disk-config.nix"))) { process.stderr.write(`error: flake '${flake}' has no disk layout for ${host}\n`); process.exit(1); }
+if (!existsSync(join(flake, "flake.nix"))) {
+  process.stderr.write(`error: path '${flake}/flake.nix' does not exist\n`);
+  process.exit(1);
+}
+if (!existsSync(join(flake, "hosts", host, "disk-config.nix"))) {
+  process.stderr.write(`error: flake '${flake}' has no disk layout for ${host}\n`);
+  process.exit(1);
+}
 const dir = "/run/nixnode-standin";
 mkdirSync(dir, { recursive: true });
 const script = join(dir, `disko-${host}`);
-writeFileSync(script, "#!/bin/sh\n# stand-in disko script: 'formats' the disks\nset -e\n[ -f /mnt/.nixnode-standin-mnt ] || { echo 'disko: /mnt is not the installer mount' >&2; exit 1; }\ndate > /mnt/.nixnode-disko-done\necho 'disko: formatted and mounted at /mnt'\n");
+writeFileSync(
+  script,
+  "#!/bin/sh\n# stand-in disko script: 'formats' the disks\nset -e\n[ -f /mnt/.nixnode-standin-mnt ] || { echo 'disko: /mnt is not the installer mount' >&2; exit 1; }\ndate > /mnt/.nixnode-disko-done\necho 'disko: formatted and mounted at /mnt'\n",
+);
 chmodSync(script, 0o755);
 process.stdout.write(`${script}\n`);

@@ -18,7 +18,7 @@ export function readHostJson(flakeDir, hostName) {
 
 export function renderInstalledFiles(host) {
   const release = String(host.stateVersion ?? "25.11");
-  const code = { "25.05": "warbler", "25.11": "xantusia", "26.05": "yarara" }[release] ?? "unknown";
+  const code = { 25.05: "warbler", 25.11: "xantusia", 26.05: "yarara" }[release] ?? "unknown";
   return {
     "etc/os-release": `ANSI_COLOR="0;38;2;126;186;228"\nBUILD_ID="${release}.20260101.abcdef0"\nDOCUMENTATION_URL="https://nixos.org/learn.html"\nHOME_URL="https://nixos.org/"\nID=nixos\nNAME=NixOS\nPRETTY_NAME="NixOS ${release} (${code})"\nVERSION="${release} (${code})"\nVERSION_CODENAME=${code}\nVERSION_ID="${release}"\n`,
     "etc/hostname": `${host.hostname}\n`,

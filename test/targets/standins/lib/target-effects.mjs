@@ -20,7 +20,8 @@ export function findTarget(host, port) {
   const candidates = [];
   for (const r of roots) {
     if (existsSync(join(r, "target.json"))) candidates.push(r);
-    else if (existsSync(r)) for (const d of readdirSync(r)) if (existsSync(join(r, d, "target.json"))) candidates.push(join(r, d));
+    else if (existsSync(r))
+      for (const d of readdirSync(r)) if (existsSync(join(r, d, "target.json"))) candidates.push(join(r, d));
   }
   for (const dir of candidates) {
     const t = JSON.parse(readFileSync(join(dir, "target.json"), "utf8"));
@@ -35,7 +36,15 @@ export function enter(t, args, input) {
 
 export function readOsRelease(t) {
   const text = enter(t, ["cat", "/etc/os-release"]);
-  const kv = Object.fromEntries(text.split("\n").filter((l) => l.includes("=")).map((l) => { const i = l.indexOf("="); return [l.slice(0, i), l.slice(i + 1).replace(/^"|"$/g, "")]; }));
+  const kv = Object.fromEntries(
+    text
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => {
+        const i = l.indexOf("=");
+        return [l.slice(0, i), l.slice(i + 1).replace(/^"|"$/g, "")];
+      }),
+  );
   return kv;
 }
 
@@ -49,7 +58,11 @@ export function isInstaller(t) {
  * (<dir>/standin-mnt bound over it inside the target) — host keys and authorized_keys preserved.
  */
 export function becomeInstaller(t) {
-  enter(t, ["sh", "-c", "rm -f /etc/os-release && cat > /etc/os-release"], 'NAME=NixOS\nID=nixos\nVERSION_ID="25.11"\nPRETTY_NAME="NixOS 25.11 (Xantusia)"\nVARIANT_ID=installer\n');
+  enter(
+    t,
+    ["sh", "-c", "rm -f /etc/os-release && cat > /etc/os-release"],
+    'NAME=NixOS\nID=nixos\nVERSION_ID="25.11"\nPRETTY_NAME="NixOS 25.11 (Xantusia)"\nVARIANT_ID=installer\n',
+  );
   const mnt = join(t.dir, "standin-mnt");
   mkdirSync(mnt, { recursive: true });
   // the marker is written on the host side: inside the target it only shows once the bind is in place
@@ -63,7 +76,10 @@ export function becomeInstaller(t) {
   };
   for (const [name, line] of Object.entries(shims)) {
     const shim = join(t.shimDir, name);
-    writeFileSync(shim, `#!/bin/sh\n# nixnode-standin-installer: the NixOS installer's ${name} (see test/targets/standins/installer)\n${line}\n`);
+    writeFileSync(
+      shim,
+      `#!/bin/sh\n# nixnode-standin-installer: the NixOS installer's ${name} (see test/targets/standins/installer)\n${line}\n`,
+    );
     chmodSync(shim, 0o755);
   }
 }
@@ -87,13 +103,26 @@ export function installRebootHook(t, mnt, fault) {
   // the installed system gets H6's `nixos` personality (activation stand-ins applying host.json), so
   // that lockdown can run against it as against a real NixOS
   const env = `NIXNODE_NODE=${JSON.stringify(process.execPath)} NIXNODE_NIXOS_SHIM=${JSON.stringify(NIXOS_SHIM)}`;
-  writeFileSync(hook, `#!/bin/sh\n${env} exec /bin/sh ${JSON.stringify(APPLY_INSTALLED)} ${JSON.stringify(t.dir)} ${JSON.stringify(mnt)} ${JSON.stringify(fault ?? "")}\n`);
+  writeFileSync(
+    hook,
+    `#!/bin/sh\n${env} exec /bin/sh ${JSON.stringify(APPLY_INSTALLED)} ${JSON.stringify(t.dir)} ${JSON.stringify(mnt)} ${JSON.stringify(fault ?? "")}\n`,
+  );
   chmodSync(hook, 0o755);
 }
 
 /** Reboots the target the way `sleep 6 && reboot` does: detached, after the caller's session ends. */
 export function rebootSoon(t, delaySec = 1) {
-  const child = spawn(ENTER, [t.dir, "setsid", "sh", "-c", `sleep ${delaySec}; exec ${JSON.stringify(join(t.dir, "reboot"))} >>${JSON.stringify(join(t.dir, "standin-reboot.log"))} 2>&1`], { detached: true, stdio: "ignore" });
+  const child = spawn(
+    ENTER,
+    [
+      t.dir,
+      "setsid",
+      "sh",
+      "-c",
+      `sleep ${delaySec}; exec ${JSON.stringify(join(t.dir, "reboot"))} >>${JSON.stringify(join(t.dir, "standin-reboot.log"))} 2>&1`,
+    ],
+    { detached: true, stdio: "ignore" },
+  );
   child.unref();
 }
 
@@ -101,7 +130,10 @@ export function rebootSoon(t, delaySec = 1) {
 export function tcpAnswers(host, port, timeoutMs = 1000) {
   return new Promise((resolve) => {
     const s = connect({ host, port, timeout: timeoutMs });
-    const done = (ok) => { s.destroy(); resolve(ok); };
+    const done = (ok) => {
+      s.destroy();
+      resolve(ok);
+    };
     s.once("connect", () => done(true));
     s.once("timeout", () => done(false));
     s.once("error", () => done(false));

@@ -10,7 +10,12 @@ import { DIR, F2B, LOCK, PROFILE, UNITS, die, readText, relink, run } from "./co
 export function renderSshdConfig(host, broken) {
   const base = readFileSync(join(DIR, "nixos-sshd_config.base"), "utf8")
     .split("\n")
-    .filter((l) => !/^\s*(Port|ListenAddress|PasswordAuthentication|KbdInteractiveAuthentication|ChallengeResponseAuthentication|PermitRootLogin|AuthorizedKeysFile)\s/i.test(l));
+    .filter(
+      (l) =>
+        !/^\s*(Port|ListenAddress|PasswordAuthentication|KbdInteractiveAuthentication|ChallengeResponseAuthentication|PermitRootLogin|AuthorizedKeysFile)\s/i.test(
+          l,
+        ),
+    );
   const ours = [
     "# written by the nixos test personality from the active toplevel's host.json",
     ...host.ssh.ports.map((p) => `Port ${p}`),
@@ -38,7 +43,12 @@ export function applyFirewall(host) {
   if (ipt("-C", "INPUT", "-j", "nixos-fw").code !== 0) ipt("-A", "INPUT", "-j", "nixos-fw");
 }
 
-const f2b = { conf: join(F2B, "conf"), sock: join(F2B, "fail2ban.sock"), pid: join(F2B, "fail2ban.pid"), log: join(F2B, "fail2ban.log") };
+const f2b = {
+  conf: join(F2B, "conf"),
+  sock: join(F2B, "fail2ban.sock"),
+  pid: join(F2B, "fail2ban.pid"),
+  log: join(F2B, "fail2ban.log"),
+};
 const f2bPing = () => existsSync(f2b.sock) && run("fail2ban-client", ["-s", f2b.sock, "ping"]).code === 0;
 
 export function applyFail2ban(host) {
@@ -49,7 +59,10 @@ export function applyFail2ban(host) {
   if (!existsSync(f2b.conf)) {
     cpSync("/etc/fail2ban", f2b.conf, { recursive: true });
     rmSync(join(f2b.conf, "jail.d/defaults-debian.conf"), { force: true });
-    writeFileSync(join(f2b.conf, "fail2ban.local"), `[Definition]\nlogtarget = ${f2b.log}\nsocket = ${f2b.sock}\npidfile = ${f2b.pid}\ndbfile = :memory:\n`);
+    writeFileSync(
+      join(f2b.conf, "fail2ban.local"),
+      `[Definition]\nlogtarget = ${f2b.log}\nsocket = ${f2b.sock}\npidfile = ${f2b.pid}\ndbfile = :memory:\n`,
+    );
   }
   const ignore = ["127.0.0.1/8", "::1", ...host.fail2ban.ignoreIP].join(" ");
   writeFileSync(
@@ -60,7 +73,11 @@ export function applyFail2ban(host) {
   );
   if (f2bPing()) return run("fail2ban-client", ["-c", f2b.conf, "-s", f2b.sock, "reload"]).code === 0;
   rmSync(f2b.sock, { force: true });
-  const child = spawn("fail2ban-server", ["-f", "-x", "-c", f2b.conf, "-s", f2b.sock, "-p", f2b.pid, "--logtarget", f2b.log], { detached: true, stdio: "ignore" });
+  const child = spawn(
+    "fail2ban-server",
+    ["-f", "-x", "-c", f2b.conf, "-s", f2b.sock, "-p", f2b.pid, "--logtarget", f2b.log],
+    { detached: true, stdio: "ignore" },
+  );
   child.unref();
   for (let i = 0; i < 150; i++) {
     if (f2bPing()) return true;
@@ -75,7 +92,9 @@ export function apply(top, { restartSshd }) {
   const failUnits = readText(join(top, "test-fail-units")).split(/\s+/).filter(Boolean);
   const failed = [];
   mkdirSync("/etc/ssh/authorized_keys.d", { recursive: true });
-  writeFileSync("/etc/ssh/authorized_keys.d/root", host.ssh.authorizedKeys.map((k) => k + "\n").join(""), { mode: 0o644 });
+  writeFileSync("/etc/ssh/authorized_keys.d/root", host.ssh.authorizedKeys.map((k) => k + "\n").join(""), {
+    mode: 0o644,
+  });
   writeFileSync("/etc/ssh/sshd_config", renderSshdConfig(host, failUnits.includes("sshd")));
   applyFirewall(host);
   if (!applyFail2ban(host)) failed.push("fail2ban.service");
@@ -92,10 +111,14 @@ export function apply(top, { restartSshd }) {
 }
 
 export function stc(top, action) {
-  if (!["test", "switch", "boot", "dry-activate"].includes(action)) die(`Usage: ${top}/bin/switch-to-configuration [switch|boot|test|dry-activate]`);
+  if (!["test", "switch", "boot", "dry-activate"].includes(action))
+    die(`Usage: ${top}/bin/switch-to-configuration [switch|boot|test|dry-activate]`);
   if (action === "dry-activate") return;
   if (action === "boot" || action === "switch") {
-    if (realpathSync(PROFILE) !== top) process.stderr.write("warning: this configuration is not the system profile's; the boot menu lists the profile\n");
+    if (realpathSync(PROFILE) !== top)
+      process.stderr.write(
+        "warning: this configuration is not the system profile's; the boot menu lists the profile\n",
+      );
   }
   if (action === "boot") return;
   process.stderr.write("activating the configuration...\nrestarting sshd.service\n");

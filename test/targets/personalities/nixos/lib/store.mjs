@@ -1,7 +1,17 @@
 // The nixos personality's store and profiles: `nix build` of the flake's toplevel (from host.json),
 // generations under /nix/var/nix/profiles, and `nix-env -p … --set/--switch-generation/--list-generations`.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { DIR, KNOBS, LOCK, NODE, PROFILE, PROFILES, SHIM, die, readText, relink, run } from "./common.mjs";
 
@@ -16,7 +26,10 @@ export function makeToplevel(host, failUnits = "") {
   writeFileSync(join(top, "nixos-version"), `${host.stateVersion ?? "25.11"}.20251120.1a2b3c4 (Xantusia)\n`);
   if (failUnits) writeFileSync(join(top, "test-fail-units"), failUnits);
   // like the real one, it takes the switch lock and WAITS for it
-  writeFileSync(join(top, "bin/switch-to-configuration"), `#!/bin/sh\nmkdir -p /run/nixos\nexec flock -o ${LOCK} '${NODE}' '${SHIM}' '${DIR}' stc '${top}' "$@"\n`);
+  writeFileSync(
+    join(top, "bin/switch-to-configuration"),
+    `#!/bin/sh\nmkdir -p /run/nixos\nexec flock -o ${LOCK} '${NODE}' '${SHIM}' '${DIR}' stc '${top}' "$@"\n`,
+  );
   chmodSync(join(top, "bin/switch-to-configuration"), 0o755);
   return top;
 }
@@ -45,7 +58,12 @@ export function setProfile(top) {
 }
 
 export function nixEnv(argv) {
-  const p = argv.indexOf("-p") >= 0 ? argv[argv.indexOf("-p") + 1] : argv.indexOf("--profile") >= 0 ? argv[argv.indexOf("--profile") + 1] : null;
+  const p =
+    argv.indexOf("-p") >= 0
+      ? argv[argv.indexOf("-p") + 1]
+      : argv.indexOf("--profile") >= 0
+        ? argv[argv.indexOf("--profile") + 1]
+        : null;
   if (p !== PROFILE) die(`nix-env (test stand-in): only -p ${PROFILE} is supported, got ${p}`);
   const opt = (name) => (argv.indexOf(name) >= 0 ? argv[argv.indexOf(name) + 1] : undefined);
   if (opt("--set") !== undefined) {
@@ -64,7 +82,9 @@ export function nixEnv(argv) {
   }
   if (argv.includes("--rollback")) {
     const cur = currentGeneration();
-    const prev = generations().filter((g) => g < cur).pop();
+    const prev = generations()
+      .filter((g) => g < cur)
+      .pop();
     if (!prev) die("error: no generation older than the current one");
     relink(`system-${prev}-link`, PROFILE);
     process.stderr.write(`switching profile from version ${cur} to ${prev}\n`);
@@ -72,7 +92,8 @@ export function nixEnv(argv) {
   }
   if (argv.includes("--list-generations")) {
     const cur = currentGeneration();
-    for (const g of generations()) process.stdout.write(`  ${String(g).padStart(3)}   2026-11-23 00:00:00${g === cur ? "   (current)" : ""}\n`);
+    for (const g of generations())
+      process.stdout.write(`  ${String(g).padStart(3)}   2026-11-23 00:00:00${g === cur ? "   (current)" : ""}\n`);
     return;
   }
   die(`nix-env (test stand-in): unsupported arguments: ${argv.join(" ")}`);
@@ -94,9 +115,15 @@ export function nixBuild(argv) {
   const [, flake, host] = m;
   if (!existsSync(join(flake, "flake.nix"))) die(`error: path '${flake}/flake.nix' does not exist`);
   const hostDir = join(flake, "hosts", host);
-  if (!existsSync(join(hostDir, "host.json"))) die(`error: flake 'path:${flake}' does not provide attribute 'nixosConfigurations.${host}'`);
+  if (!existsSync(join(hostDir, "host.json")))
+    die(`error: flake 'path:${flake}' does not provide attribute 'nixosConfigurations.${host}'`);
   // the Nix files must at least parse, as real Nix would insist
-  for (const f of [join(flake, "flake.nix"), ...readdirSync(hostDir).filter((n) => n.endsWith(".nix")).map((n) => join(hostDir, n))]) {
+  for (const f of [
+    join(flake, "flake.nix"),
+    ...readdirSync(hostDir)
+      .filter((n) => n.endsWith(".nix"))
+      .map((n) => join(hostDir, n)),
+  ]) {
     const r = run("nix-instantiate", ["--parse", f]);
     if (r.code !== 0 && !/not found|ENOENT/.test(r.stderr)) die(`error: while evaluating ${f}:\n${r.stderr}`);
   }

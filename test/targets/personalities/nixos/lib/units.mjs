@@ -39,7 +39,10 @@ export function systemdRun(argv) {
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--") { i++; break; }
+    if (a === "--") {
+      i++;
+      break;
+    }
     if (!a.startsWith("-")) break;
     const [k, v] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     const val = () => (v !== undefined ? v : argv[++i]);
@@ -65,7 +68,18 @@ export function systemdRun(argv) {
   const child =
     sec === null
       ? spawn(command[0], command.slice(1), { detached: true, stdio: ["ignore", out, out] })
-      : spawn("sh", ["-c", `sleep "$1"; shift; : > "$1"; shift; exec "$@"`, "sh", String(sec), join(UNITS, `${unit}.fired`), ...command], { detached: true, stdio: ["ignore", out, out] });
+      : spawn(
+          "sh",
+          [
+            "-c",
+            `sleep "$1"; shift; : > "$1"; shift; exec "$@"`,
+            "sh",
+            String(sec),
+            join(UNITS, `${unit}.fired`),
+            ...command,
+          ],
+          { detached: true, stdio: ["ignore", out, out] },
+        );
   writeFileSync(unitFile(`${unit}.${kind}`), JSON.stringify({ pid: child.pid, command, started: Date.now() }));
   child.unref();
   if (!quiet) process.stderr.write(`Running ${kind === "timer" ? "timer" : "as unit"}: ${unit}.${kind}\n`);
@@ -100,8 +114,13 @@ export function systemctl(argv) {
     return;
   }
   if (verb === "list-timers") {
-    const timers = readdirSync(UNITS).filter((f) => f.endsWith(".timer.json")).map((f) => f.slice(0, -5)).filter((t) => unitState(t) === "active");
-    process.stdout.write(`NEXT LEFT LAST PASSED UNIT ACTIVATES\n${timers.map((t) => `- - - - ${t} ${t.replace(/\.timer$/, ".service")}`).join("\n")}\n${timers.length} timers listed.\n`);
+    const timers = readdirSync(UNITS)
+      .filter((f) => f.endsWith(".timer.json"))
+      .map((f) => f.slice(0, -5))
+      .filter((t) => unitState(t) === "active");
+    process.stdout.write(
+      `NEXT LEFT LAST PASSED UNIT ACTIVATES\n${timers.map((t) => `- - - - ${t} ${t.replace(/\.timer$/, ".service")}`).join("\n")}\n${timers.length} timers listed.\n`,
+    );
     return;
   }
   if (verb === "status") {
