@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli";
+import { runCli } from "../../helpers/cli";
 
 describe("the CLI shell", () => {
   it("prints help listing every command and exits 0", async () => {

@@ -1,6 +1,6 @@
 // Address syntax as validateFacts accepts it: what `ip -json` prints is valid, typos are not.
 import { describe, expect, it } from "vitest";
-import { isIpv4, isIpv6 } from "../../src/util/ip";
+import { isIpv4, isIpv6 } from "../../../src/util/ip";
 
 describe("isIpv4 / isIpv6", () => {
   it.each(["0.0.0.0", "172.31.1.1", "255.255.255.255", "135.181.155.146"])("%s is IPv4", (a) => {
