@@ -1,0 +1,30 @@
+// The NixOS releases this tool plans for, in one place: the nixpkgs branch, the nixos-images tag whose
+// kexec installer both engines boot, and the day the release leaves support. Planning for a release past
+// its date warns; a release not in this table is refused (it names the ones that exist).
+// Dates: NixOS supports a release for seven months after it comes out (the next release plus one month).
+
+export interface NixosRelease {
+  /** "26.05": system.stateVersion and the branch nixos-<version>. */
+  version: string;
+  /** ISO date (YYYY-MM-DD) of the last day with security support. */
+  endOfSupport: string;
+  /** The nixos-images release tag that carries this release's kexec installer. */
+  kexecTag: string;
+}
+
+export const NIXOS_RELEASES: readonly NixosRelease[] = [
+  { version: "25.11", endOfSupport: "2026-06-30", kexecTag: "nixos-25.11" },
+  { version: "26.05", endOfSupport: "2026-12-31", kexecTag: "nixos-26.05" },
+];
+
+/** The current stable release: the default for every new plan. */
+export const DEFAULT_NIXOS_RELEASE = "26.05";
+
+export function findRelease(version: string): NixosRelease | undefined {
+  return NIXOS_RELEASES.find((r) => r.version === version);
+}
+
+/** True when `today` (YYYY-MM-DD or a Date) is after the release's last day of support. */
+export function isPastSupport(release: NixosRelease, today: Date = new Date()): boolean {
+  return today.toISOString().slice(0, 10) > release.endOfSupport;
+}
