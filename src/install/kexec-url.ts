@@ -2,6 +2,7 @@
 // shell that downloads it, unpacks it and starts it under setsid. Pure.
 import { OperationError } from "../errors";
 import type { Facts } from "../facts/types";
+import { shellQuote } from "../util/shell-quote";
 
 /** nixos-images release tags follow NixOS releases: nixos-25.11, nixos-26.05. */
 export function kexecTarballUrl(arch: Facts["arch"], release: string, opts: { ipv6Only: boolean }): string {
@@ -21,7 +22,7 @@ export function isIpv6Only(net: Facts["network"]): boolean {
   return globals.some((a) => a.family === 6) && !globals.some((a) => a.family === 4) && net.defaultGateway4 === null;
 }
 
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const shq = shellQuote;
 
 /**
  * The target-side script: download with curl or wget, unpack into $dir, start kexec/run detached

@@ -9,9 +9,8 @@ export const STATE_ROOT = "/run/nixnode-lockdown";
 export const REMOTE_FLAKE_DIR = "/var/lib/nixnode-install/flake";
 export const REBOOT_UNIT = "nixnode-lockdown-reboot";
 
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote } from "../util/shell-quote";
+import { shellQuote } from "../util/shell-quote";
 
 export function supervisorUnit(stage: string): string {
   return `nixnode-lockdown-${stage}`;

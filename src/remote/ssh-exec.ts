@@ -4,9 +4,9 @@ import type { Client, ClientChannel } from "ssh2";
 import { CancelledError, OperationError } from "../errors";
 import type { RunOptions, RunResult } from "./types";
 
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from "../util/shell-quote";
+
+export { shellQuote };
 
 /** Runs `command` as root through sudo without a password prompt (-n: fail instead of asking). */
 export function wrapForSudo(command: string): string {
