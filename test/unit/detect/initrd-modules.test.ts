@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseProbeOutput } from "../../../src/detect/parse-probe";
+import { CORPUS, describeWithCorpus } from "../../helpers/corpus";
 
-const corpus = (f: string) =>
-  readFileSync(new URL(`../../../../shared/corpus/hardware-configuration/${f}`, import.meta.url), "utf8");
+const corpus = (f: string) => readFileSync(`${CORPUS}hardware-configuration/${f}`, "utf8");
 const LOCAL = readFileSync(new URL("../../fixtures/probe/debian12-dev-container-local.txt", import.meta.url), "utf8");
 const section = (text: string, name: string, body: string) =>
   text.replace(new RegExp(`@@section ${name}\\n[\\s\\S]*?@@end\\n`), `@@section ${name}\n${body}\n@@end\n`);
@@ -60,7 +60,7 @@ const rows = [
   },
 ];
 
-describe("initrd and kernel modules match nixos-generate-config on the same kind of machine", () => {
+describeWithCorpus("initrd and kernel modules match nixos-generate-config on the same kind of machine", () => {
   it.each(rows)("$file", ({ file, hw, block, flag }) => {
     let t = section(LOCAL, "hardware", hw.join("\n"));
     t = section(t, "lsblk", "");

@@ -1,7 +1,6 @@
 // Every ip-json capture in the shared corpus (values read from each file by hand), the text
 // fallbacks, and on-link gateway detection for the static-network cases that lock people out.
 import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   defaultGateway,
@@ -12,14 +11,16 @@ import {
   parseIpRouteText,
 } from "../../../src/detect/parse-ip";
 
-const CORPUS = fileURLToPath(new URL("../../../../shared/corpus/ip-json/", import.meta.url));
+import { CORPUS as CORPUS_ROOT, describeWithCorpus } from "../../helpers/corpus";
+
+const CORPUS = `${CORPUS_ROOT}ip-json/`;
 const read = (f: string) => readFileSync(CORPUS + f, "utf8");
 const ADDR = "workstation-ip-json-addr_cloud-init.json";
 const ADDR_DOWN = "workstation-ip-json-addr-down_cloud-init.json";
 const ROUTE4 = "workstation-ip-4-route-text_cloud-init.txt";
 const ROUTE6 = "workstation-ip-6-route-text_cloud-init.txt";
 
-describe("ip-json corpus, one block per capture", () => {
+describeWithCorpus("ip-json corpus, one block per capture", () => {
   it("covers every capture", () => {
     expect(readdirSync(CORPUS).sort()).toEqual([ADDR, ADDR_DOWN, ROUTE4, ROUTE6].sort());
   });

@@ -1,11 +1,12 @@
 // Every lsblk JSON capture in the shared corpus, with values read from each capture by hand.
 import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseDiskLinks } from "../../../src/detect/parse-disk-links";
 import { parseLsblkJson, parseSize } from "../../../src/detect/parse-lsblk";
 
-const CORPUS = fileURLToPath(new URL("../../../../shared/corpus/lsblk-json/", import.meta.url));
+import { CORPUS as CORPUS_ROOT, describeWithCorpus } from "../../helpers/corpus";
+
+const CORPUS = `${CORPUS_ROOT}lsblk-json/`;
 const G = 1024 ** 3;
 const M = 1024 ** 2;
 
@@ -102,7 +103,7 @@ const rows: Row[] = [
   },
 ];
 
-describe("parseLsblkJson on every corpus capture", () => {
+describeWithCorpus("parseLsblkJson on every corpus capture", () => {
   it("has a row for every capture", () => {
     expect(readdirSync(CORPUS).sort()).toEqual(rows.map((r) => r.file).sort());
   });

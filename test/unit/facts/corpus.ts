@@ -1,8 +1,8 @@
 // Where the shared real-machine captures live: <repo>/../shared/corpus (CI clones shared/ beside the repo).
 import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { CORPUS } from "../../helpers/corpus";
 
-export const CORPUS = fileURLToPath(new URL("../../../../shared/corpus/", import.meta.url));
+export { CORPUS };
 
 export function readCorpus(path: string): string {
   return readFileSync(CORPUS + path, "utf8");

@@ -7,6 +7,7 @@ import { UserError } from "../../../src/errors";
 import { EXAMPLE_SOURCES, buildExampleFacts } from "../../../src/facts/example-sources";
 import { EXAMPLES, loadExample } from "../../../src/facts/examples";
 import { validateFacts } from "../../../src/facts/validate";
+import { corpusName, itWithCorpus } from "../../helpers/corpus";
 import { readCorpus } from "./corpus";
 
 const NAMES = [
@@ -30,9 +31,12 @@ describe("bundled examples", () => {
     expect(validateFacts(JSON.parse(JSON.stringify(facts)))).toEqual(facts);
   });
 
-  it.each(NAMES)("%s equals what the corpus builds today (run scripts/make-examples.mjs if not)", (name) => {
-    expect(loadExample(name)).toEqual(buildExampleFacts(name, readCorpus));
-  });
+  itWithCorpus.each(NAMES)(
+    corpusName("%s equals what the corpus builds today (run scripts/make-examples.mjs if not)"),
+    (name) => {
+      expect(loadExample(name)).toEqual(buildExampleFacts(name, readCorpus));
+    },
+  );
 
   it("returns a fresh copy each time", () => {
     const a = loadExample("netcup-vps");
@@ -79,7 +83,7 @@ describe("bundled examples", () => {
     ]);
   });
 
-  it("every example source points at a corpus file that exists", () => {
+  itWithCorpus(corpusName("every example source points at a corpus file that exists"), () => {
     for (const s of Object.values(EXAMPLE_SOURCES)) {
       expect(readCorpus(s.facter).length).toBeGreaterThan(1000);
       if (s.network) expect(readCorpus(s.network)).toMatch(/defaultGateway/);

@@ -1,7 +1,8 @@
 // Every nixos-facter capture in the corpus, imported: the key facts per machine, checked against
 // values read from each raw report by hand (sizes = sectors x sector size; RAM = phys_mem), and
 // the preflight verdict each machine gets.
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
+import { describeWithCorpus as describe } from "../../helpers/corpus";
 import { preflight } from "../../../src/detect/preflight";
 import { importFacterReport } from "../../../src/facts/facter";
 import type { Facts } from "../../../src/facts/types";

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors";
 import { importFacterReport } from "../../../src/facts/facter";
 import { loadFactsFile } from "../../../src/facts/load";
+import { corpusName, describeWithCorpus, itWithCorpus } from "../../helpers/corpus";
 import { CORPUS, readCorpus } from "./corpus";
 import { sampleFacts } from "./sample-facts";
 
@@ -33,7 +34,7 @@ describe("loadFactsFile", () => {
     expect(r).toEqual({ facts: sampleFacts(), facterReport: null });
   });
 
-  it("recognises a nixos-facter report and keeps the raw report", async () => {
+  itWithCorpus(corpusName("recognises a nixos-facter report and keeps the raw report"), async () => {
     const path = `${CORPUS}facter/netcup-kvm-4gb_zmberber-supersmash.json`;
     const r = await loadFactsFile(path);
     expect(r.facts.source).toBe("facter");
@@ -82,7 +83,7 @@ describe("loadFactsFile", () => {
     expect(e.message).toBe('--facts: facts.disks[0].sizeBytes: "big" is not a whole number (0 or more)');
   });
 
-  it("refuses a facter report of an unknown version, naming it", async () => {
+  itWithCorpus(corpusName("refuses a facter report of an unknown version, naming it"), async () => {
     const report = JSON.parse(readCorpus("facter/netcup-kvm-4gb_zmberber-supersmash.json"));
     const e = await refusal(file("v9.json", JSON.stringify({ ...report, version: 9 })), "--facts");
     expect(e.message).toMatch(/--facts: facter report\.version: 9 is not a report version this tool reads \(1 or 2\)/);
@@ -94,7 +95,7 @@ describe("loadFactsFile", () => {
 });
 
 describe("importFacterReport bad input", () => {
-  it("refuses a report without memory information", () => {
+  itWithCorpus(corpusName("refuses a report without memory information"), () => {
     const report = JSON.parse(readCorpus("facter/qemu-vm-report-v2_nixos-facter-modules-basic.json"));
     delete report.smbios.memory_device;
     expect(() => importFacterReport(report)).toThrow(
@@ -107,7 +108,7 @@ describe("importFacterReport bad input", () => {
   });
 });
 
-describe("importFacterReport on damaged reports", () => {
+describeWithCorpus("importFacterReport on damaged reports", () => {
   // Hand-edited or truncated reports must give Facts or a UserError, never a crash.
   const base = JSON.parse(readCorpus("facter/hetzner-cloud-x86-8gb_25huizengek1-infra.json"));
   const sections = Object.keys(base.hardware);

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { gatewayIsOnLink, inPrefix } from "../../../src/util/ip";
 import { parseNixosInfectNetwork } from "../../../src/facts/nixos-infect-network";
+import { describeWithCorpus } from "../../helpers/corpus";
 import { corpusFiles, readCorpus } from "./corpus";
 
 const ROWS: Array<[string, string, string, string | null, number]> = [
@@ -23,7 +24,7 @@ const ROWS: Array<[string, string, string, string | null, number]> = [
   ["hetzner-cloud-ipv4-32-ipv6_etu-vps05.nix", "116.203.56.235", "2a01:4f8:c2c:e040::1", "96:00:00:8b:ad:f6", 4],
 ];
 
-describe("parseNixosInfectNetwork", () => {
+describeWithCorpus("parseNixosInfectNetwork", () => {
   it("covers every capture", () => {
     expect(ROWS.map((r) => r[0]).sort()).toEqual(corpusFiles("network-nixos-infect"));
   });

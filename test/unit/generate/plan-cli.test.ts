@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli";
+import { corpusName, itWithCorpus } from "../../helpers/corpus";
 import { CORPUS, KEY_ED25519, disk, makeFacts, opensshPublicKey } from "../plan/fixtures";
 
 const work = mkdtempSync(join(tmpdir(), "nixnode-plan-cli-"));
@@ -512,7 +513,7 @@ describe("plan writes a flake", () => {
     expect(result.files).toContain("hosts/nixnode/disk-config.nix");
   });
 
-  it("from a nixos-facter report: facter.json and hardware.facter.reportPath", async () => {
+  itWithCorpus(corpusName("from a nixos-facter report: facter.json and hardware.facter.reportPath"), async () => {
     const out = join(work, "node-facter");
     const r = await runCli(
       [

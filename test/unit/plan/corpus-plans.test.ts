@@ -11,6 +11,7 @@ import type { DiskTransport } from "../../../src/facts/types";
 import { renderFlake } from "../../../src/generate/render-flake";
 import { findDisk, installableDisks, mirrorCandidates } from "../../../src/plan/defaults";
 import { planFromFacts } from "../../../src/plan/index";
+import { corpusDir, describeWithCorpus } from "../../helpers/corpus";
 import { CORPUS, KEY_ED25519 } from "./fixtures";
 import { NIX_INSTANTIATE, NO_NIX_REASON, parseNixFiles } from "./nix-eval";
 
@@ -40,13 +41,13 @@ const EXPECTED: Record<string, Outcome> = {
   "vultr-vc2-4gb_clan-infra-web02.json": { system: "virtio", mirror: false },
 };
 
-const files = readdirSync(`${CORPUS}facter`)
+const files = corpusDir("facter")
   .filter((f) => f.endsWith(".json"))
   .sort();
 const outDir = mkdtempSync(join(tmpdir(), "nixnode-corpus-plans-"));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-describe("planning every facter capture in the corpus", () => {
+describeWithCorpus("planning every facter capture in the corpus", () => {
   it("has an expectation for every capture, and no stale ones", () => {
     expect(files).toEqual(Object.keys(EXPECTED).sort());
   });

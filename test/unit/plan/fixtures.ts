@@ -1,13 +1,12 @@
 // Shared test inputs for planning: real OpenSSH public keys made in-process, the corpus location,
 // and a small Facts builder whose result passes the real validateFacts.
 import { generateKeyPairSync } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import sshpk from "sshpk";
 import { validateFacts } from "../../../src/facts/validate";
 import type { Disk, Facts, NetInterface } from "../../../src/facts/types";
 
-/** <repo>/../shared/corpus, as CI lays it out. */
-export const CORPUS = fileURLToPath(new URL("../../../../shared/corpus/", import.meta.url));
+/** <repo>/../shared/corpus, as CI lays it out (or NIXNODE_CORPUS). */
+export { CORPUS } from "../../helpers/corpus";
 
 export function opensshPublicKey(
   type: "ed25519" | "rsa" | "ecdsa",

@@ -2,12 +2,13 @@
 // live server's `ip`) are read here independently of the product's own parsers; the plan built from
 // facts holding those addresses must reproduce every address, prefix and gateway, with the gateways
 // marked on-link, and the generated network.nix must turn it into matching networkd units.
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadExample } from "../../../src/facts/examples";
 import type { Address, Facts } from "../../../src/facts/types";
 import { FALLBACK_DNS, planNetwork } from "../../../src/plan/network";
+import { corpusDir, describeWithCorpus } from "../../helpers/corpus";
 import { CORPUS, iface, makeFacts } from "./fixtures";
 import { NIX_INSTANTIATE, NO_NIX_REASON, evalModule } from "./nix-eval";
 
@@ -95,11 +96,11 @@ function factsFor(c: Capture): Facts {
   });
 }
 
-const captures = readdirSync(DIR)
+const captures = corpusDir("network-nixos-infect")
   .filter((f) => f.endsWith(".nix"))
   .map(readCapture);
 
-describe("static networks from real Hetzner captures are reproduced", () => {
+describeWithCorpus("static networks from real Hetzner captures are reproduced", () => {
   it("found the captures", () => expect(captures.length).toBeGreaterThanOrEqual(3));
 
   it.each(captures.map((c) => [c.file, c] as const))("%s", (_f, c) => {
@@ -150,7 +151,7 @@ describe("static networks from real Hetzner captures are reproduced", () => {
   );
 });
 
-describe("the hetzner-cloud example machine", () => {
+describeWithCorpus("the hetzner-cloud example machine", () => {
   it("plans the same network as the capture it was built from", () => {
     const facts = loadExample("hetzner-cloud");
     const plan = planNetwork(facts);
