@@ -2,6 +2,7 @@
 // (node:util parseArgs) and get them parsed, with unknown flags rejected as user errors.
 import type { Log } from "../ui/log";
 import type { Output } from "../ui/output";
+import type { Prompter } from "../ui/prompter";
 
 export type OptionSpec = {
   type: "string" | "boolean";
@@ -10,6 +11,8 @@ export type OptionSpec = {
   /** One line for --help; the value placeholder goes in `value`. */
   help: string;
   value?: string;
+  /** Parsed (so it can be refused with a reason) but not listed by --help until it works. */
+  hidden?: boolean;
 };
 
 export interface CommandContext {
@@ -17,7 +20,10 @@ export interface CommandContext {
   args: string[];
   /** Parsed options: string | boolean | string[] as declared. */
   options: Record<string, string | boolean | string[] | undefined>;
+  /** The one output channel: every line for the operator (text or NDJSON) goes through it. */
   out: Output;
+  /** The one way to ask the operator (same terminal as `out`); `prompter.interactive` is false without one. */
+  prompter: Prompter;
   log: Log;
   env: NodeJS.ProcessEnv;
   cwd: string;

@@ -4,6 +4,9 @@ import { parseArgs } from "node:util";
 import { CancelledError, InternalError, type NixnodeError, UserError, isNixnodeError } from "../errors";
 import { createLog, memoryLog, type Log } from "../ui/log";
 import { createOutput, type Output } from "../ui/output";
+import { createPrompter, noPrompter } from "../ui/prompter";
+import { editDistance } from "../util/fields";
+import { writableDir } from "./local-paths";
 import { GLOBAL_OPTIONS, type Command, type OptionSpec } from "./command";
 import { COMMANDS, DEFAULT_COMMAND, type CommandName } from "./registry";
 
@@ -48,12 +51,42 @@ Colour follows NO_COLOR and whether stdout is a terminal.
 }
 
 export function commandHelp(cmd: Command): string {
-  const opts = { ...cmd.options, ...GLOBAL_OPTIONS };
+  const opts = listedOptions(cmd);
   const lines = Object.entries(opts).map(([name, o]: [string, OptionSpec]) => {
     const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.value ? ` ${o.value}` : ""}`;
     return `  ${flag.padEnd(30)} ${o.help}`;
   });
   return `Usage: ${cmd.usage}\n\n${cmd.summary}\n${cmd.description ? `\n${cmd.description.trim()}\n` : ""}\nOptions:\n${lines.join("\n")}\n`;
+}
+
+/** The options --help shows: a hidden one (declared but not supported yet) is refused, not advertised. */
+function listedOptions(cmd: Command): Record<string, OptionSpec> {
+  return Object.fromEntries(Object.entries({ ...cmd.options, ...GLOBAL_OPTIONS }).filter(([, o]) => !o.hidden));
+}
+
+/** `detcet` -> `detect`: the nearest command name, when it is near enough to be a typo. */
+export function nearestCommand(word: string): CommandName | null {
+  let best: CommandName | null = null;
+  let bestDistance = Infinity;
+  for (const name of Object.keys(COMMANDS) as CommandName[]) {
+    const d = editDistance(word.toLowerCase(), name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor((best?.length ?? 0) / 3)) ? best : null;
+}
+
+/**
+ * `nixnode-install detcet HOST`: the default command got two positionals and the first is a near
+ * miss of a command name. (A lone `mynode` stays a destination: it may be an ssh config alias.)
+ */
+function unknownCommand(first: string): UserError | null {
+  if (!/^[a-z]+$/.test(first) || first in COMMANDS) return null;
+  const near = nearestCommand(first);
+  if (!near) return null;
+  return new UserError(`"${first}" is not a command`, {
+    field: "command",
+    hint: `did you mean: nixnode-install ${near} ...? (commands: ${Object.keys(COMMANDS).join(", ")}; a host name is given as user@host)`,
+  });
 }
 
 function parse(cmd: Command, argv: string[]) {
@@ -74,6 +107,20 @@ function parse(cmd: Command, argv: string[]) {
         hint: `see: nixnode-install ${cmd.name} --help`,
       },
     );
+  }
+}
+
+/** The run log; a --log-dir that cannot hold it is bad input (exit 2), found before anything runs. */
+function openLog(logDir: string | undefined, io: MainIO): Log {
+  if (logDir === undefined) return createLog();
+  const dir = writableDir(logDir, "--log-dir", io);
+  try {
+    return createLog(dir);
+  } catch (e) {
+    throw new UserError(`--log-dir: cannot write a log in ${logDir} (${(e as NodeJS.ErrnoException).code ?? e})`, {
+      field: "--log-dir",
+      hint: "give a folder you can write to, or leave the flag out",
+    });
   }
 }
 
@@ -98,11 +145,7 @@ export async function main(io: MainIO): Promise<number> {
       const named = argv[0] === "help" ? argv[1] : undefined;
       if (named && named in COMMANDS) {
         const cmd = await COMMANDS[named as CommandName].load();
-        out.result(commandHelp(cmd), {
-          command: cmd.name,
-          usage: cmd.usage,
-          options: Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }),
-        });
+        out.result(commandHelp(cmd), { command: cmd.name, usage: cmd.usage, options: Object.keys(listedOptions(cmd)) });
       } else if (wantsJson) out.result("", { version: VERSION, commands: Object.keys(COMMANDS) });
       else out.text(topHelp());
       return 0;
@@ -129,24 +172,23 @@ export async function main(io: MainIO): Promise<number> {
     const cmd = await COMMANDS[name].load();
     const parsed = parse(cmd, rest);
     if (parsed.values.help) {
-      out.result(commandHelp(cmd), {
-        command: cmd.name,
-        usage: cmd.usage,
-        options: Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }),
-      });
+      out.result(commandHelp(cmd), { command: cmd.name, usage: cmd.usage, options: Object.keys(listedOptions(cmd)) });
       return 0;
     }
     if (cmd.maxArgs !== undefined && parsed.positionals.length > cmd.maxArgs) {
+      const typo = name === DEFAULT_COMMAND && rest === argv ? unknownCommand(parsed.positionals[0]!) : null;
+      if (typo) throw typo;
       const extra = parsed.positionals[cmd.maxArgs]!;
       throw new UserError(`unexpected argument "${extra}"`, { field: extra, hint: `usage: ${cmd.usage}` });
     }
     const logDir = typeof parsed.values["log-dir"] === "string" ? parsed.values["log-dir"] : undefined;
-    log = createLog(logDir);
+    log = openLog(logDir, io);
     log.write(`nixnode-install ${VERSION} ${name} (node ${process.version})`);
     const code = await cmd.run({
       args: parsed.positionals,
       options: parsed.values as Record<string, string | boolean | string[] | undefined>,
       out,
+      prompter: out.interactive ? createPrompter({ stdin: io.stdin, stdout: io.stdout }) : noPrompter(),
       log,
       env: io.env,
       cwd: io.cwd,

@@ -2,9 +2,9 @@
 // flags + environment + prompts (only on a terminal) -> one authenticated SshTarget.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import prompts from "prompts";
 import type { CommandContext, OptionSpec } from "./command";
-import { CancelledError, UserError, badField } from "../errors";
+import { UserError, badField } from "../errors";
+import { readableFile, updatableFile } from "./local-paths";
 import { parseDestination } from "../remote/destination";
 import { resolveSshConfigFile } from "../remote/ssh-config";
 import { connectSsh, type ConnectOptions, type HostKeyQuestion, type SshTarget } from "../remote/ssh-target";
@@ -52,10 +52,6 @@ function opt(ctx: Pick<CommandContext, "options">, name: string): string | undef
   return typeof v === "string" ? v : undefined;
 }
 
-function expandHome(p: string, home: string): string {
-  return p === "~" ? home : p.startsWith("~/") ? join(home, p.slice(2)) : p;
-}
-
 /** Everything but the prompts and the connection: pure enough to test without a terminal. */
 export function sshSettingsFromCli(
   ctx: Pick<CommandContext, "options" | "env" | "cwd">,
@@ -63,15 +59,9 @@ export function sshSettingsFromCli(
 ): SshCliSettings {
   const home = ctx.env.HOME ?? "/root";
   const dest = parseDestination(destination, "target");
-  const configFile = opt(ctx, "ssh-config");
-  if (configFile !== undefined && !existsSync(expandHome(configFile, home))) {
-    throw badField(
-      "--ssh-config",
-      `${configFile} does not exist`,
-      "give the path of an ssh config file, or leave the flag out",
-    );
-  }
-  const cfg = resolveSshConfigFile(dest.host, configFile && expandHome(configFile, home), {
+  const configText = opt(ctx, "ssh-config");
+  const configFile = configText === undefined ? undefined : readableFile(configText, "--ssh-config", ctx);
+  const cfg = resolveSshConfigFile(dest.host, configFile, {
     home,
     remoteUser: dest.user,
   });
@@ -97,14 +87,7 @@ export function sshSettingsFromCli(
     connectTimeoutMs = Number(timeoutText) * 1000;
   }
 
-  const given = ((ctx.options.identity as string[] | undefined) ?? []).map((f) => expandHome(f, home));
-  for (const f of given)
-    if (!existsSync(f))
-      throw badField(
-        "--identity",
-        `${f} does not exist`,
-        "give the path of your private key, e.g. -i ~/.ssh/id_ed25519",
-      );
+  const given = ((ctx.options.identity as string[] | undefined) ?? []).map((f) => readableFile(f, "--identity", ctx));
   const defaults = ["id_ed25519", "id_ecdsa", "id_rsa"].map((n) => join(home, ".ssh", n)).filter((f) => existsSync(f));
   const fromConfig = cfg.identityFiles.filter((f) => existsSync(f));
   const identityFiles = [...new Set([...given, ...fromConfig, ...(given.length || fromConfig.length ? [] : defaults)])];
@@ -112,7 +95,7 @@ export function sshSettingsFromCli(
   let password: string | undefined;
   const passwordFile = opt(ctx, "password-file");
   if (passwordFile !== undefined) {
-    const file = expandHome(passwordFile, home);
+    const file = readableFile(passwordFile, "--password-file", ctx);
     try {
       password = readFileSync(file, "utf8").replace(/\r?\n$/, "");
     } catch (e) {
@@ -133,7 +116,7 @@ export function sshSettingsFromCli(
   const knownHosts = opt(ctx, "known-hosts");
   const knownHostsFiles =
     knownHosts !== undefined
-      ? [expandHome(knownHosts, home)]
+      ? [updatableFile(knownHosts, "--known-hosts", ctx)]
       : (cfg.userKnownHostsFiles ?? [join(home, ".ssh", "known_hosts"), join(home, ".ssh", "known_hosts2")]);
 
   return {
@@ -151,16 +134,6 @@ export function sshSettingsFromCli(
   };
 }
 
-async function ask<T>(question: Omit<prompts.PromptObject, "name">, stdin: NodeJS.ReadStream): Promise<T | undefined> {
-  let cancelled = false;
-  const answer = await prompts(
-    { ...question, name: "v", stdin, stdout: process.stderr },
-    { onCancel: () => (cancelled = true) },
-  );
-  if (cancelled) throw new CancelledError("Cancelled at a prompt. Nothing was changed on the target.");
-  return answer.v as T | undefined;
-}
-
 export async function connectFromCli(
   ctx: CommandContext,
   destination: string,
@@ -172,7 +145,8 @@ export async function connectFromCli(
       `~/.ssh/config: ${k} for this host is not applied by nixnode-install`,
       "connect directly, or use an address the machine answers on",
     );
-  const interactive = ctx.out.interactive;
+  const interactive = ctx.prompter.interactive;
+  const prompter = ctx.prompter;
   const where = `${s.user}@${s.host}:${s.port}`;
   const opts: ConnectOptions = {
     ...s,
@@ -180,23 +154,20 @@ export async function connectFromCli(
     signal: ctx.signal,
     askPassword:
       interactive && s.password === undefined
-        ? () => ask<string>({ type: "password", message: `Password for ${where}` }, ctx.stdin)
+        ? async () => (await prompter.password({ message: `Password for ${where}` })) || undefined
         : undefined,
     askPassphrase: interactive
-      ? (file) => ask<string>({ type: "password", message: `Passphrase for ${file}` }, ctx.stdin)
+      ? async (file) => (await prompter.password({ message: `Passphrase for ${file}` })) || undefined
       : undefined,
+    // typed out like ssh's question: a lone "y" never decides, so its Enter cannot answer the next question
     confirmHostKey: interactive
-      ? async (q: HostKeyQuestion) =>
-          (await ask<boolean>(
-            {
-              type: "confirm",
-              initial: false,
-              message:
-                `${q.otherTypesKnown ? "This host's key type is new to you. " : "First connection to this host. "}` +
-                `Its ${q.keyType} key is ${q.fingerprint}. Does that match what your provider shows?`,
-            },
-            ctx.stdin,
-          )) === true
+      ? (q: HostKeyQuestion) =>
+          prompter.confirm({
+            message:
+              `${q.otherTypesKnown ? "This host's key type is new to you. " : "First connection to this host. "}` +
+              `Its ${q.keyType} key is ${q.fingerprint}. Does that match what your provider shows?`,
+            alsoYes: q.fingerprint,
+          })
       : undefined,
     ...extra,
   };

@@ -17,7 +17,6 @@ import { pinKnownHost } from "../../install/pin-known-host";
 import { obtainFlake } from "../../install/obtain-flake";
 import { operatorPublicKeys } from "../../install/operator-keys";
 import { detectFacts } from "../../detect/detect";
-import { createPrompter } from "../../wizard/prompter";
 import type { InstallDeps } from "../../install/types";
 import { operatorIdentitiesFromCli } from "../operator-identities";
 
@@ -104,7 +103,7 @@ Examples:
       type: "boolean",
       help: "copy the flake to /etc/nixos on the new system so it can rebuild itself",
     },
-    local: { type: "boolean", help: "install the machine this runs on (from a NixOS installer)" },
+    local: { type: "boolean", hidden: true, help: "install the machine this runs on (not supported yet)" },
     ...SSH_CLI_OPTIONS,
   },
   async run(ctx: CommandContext) {
@@ -146,7 +145,7 @@ Examples:
     const identities = (
       Array.isArray(o.identity) ? o.identity : typeof o.identity === "string" ? [o.identity] : []
     ).map((p) => resolve(ctx.cwd, p));
-    const prompter = interactive ? createPrompter({ stdin: ctx.stdin, stdout: process.stdout }) : null;
+    const prompter = interactive ? ctx.prompter : null;
     const password = env.NIXNODE_SSH_PASSWORD ?? null;
     if (password) ctx.log.addSecret(password);
 

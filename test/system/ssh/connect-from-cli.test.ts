@@ -9,6 +9,7 @@ import { OperationError } from "../../../src/errors";
 import { connectFromCli } from "../../../src/cli/target-options";
 import { createOutput } from "../../../src/ui/output";
 import { memoryLog } from "../../../src/ui/log";
+import { noPrompter } from "../../../src/ui/prompter";
 import { makeKeyPair, type KeyPair } from "../../helpers/ssh-keys";
 import { startTarget, targetsSupported, type TestTarget } from "../../targets/index";
 
@@ -24,6 +25,7 @@ function context(
     args: [],
     options,
     out,
+    prompter: noPrompter(),
     log: memoryLog(),
     env,
     cwd: env.HOME!,

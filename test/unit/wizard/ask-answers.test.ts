@@ -30,6 +30,13 @@ function scripted(answers: Answer[]): Prompter & { asked: Asked[] } {
   };
   return {
     asked,
+    interactive: true,
+    async password(q) {
+      return next({ kind: "password", message: q.message, errors: [] }) as string;
+    },
+    async confirm(q) {
+      return next({ kind: "confirm", message: q.message, errors: [] }) === "yes";
+    },
     async text(q) {
       const rec: Asked = { kind: "text", message: q.message, initial: q.initial, errors: [] };
       const a = next(rec);
