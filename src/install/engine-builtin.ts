@@ -12,7 +12,7 @@ import { isIpv6Only, kexecStartScript, kexecTarballUrl } from "./kexec-url";
 import type { InstallPhase } from "./phases";
 import type { Destination, InstallSession } from "./types";
 import { parseOsRelease } from "./verify-installed";
-import { probeHostKey, waitForPinnedHostKey } from "./wait-for-pinned-host-key";
+import { waitForPinnedHostKey, type ProbeHostKey } from "./wait-for-pinned-host-key";
 
 export const REMOTE_FLAKE_DIR = "/root/nixnode-flake";
 const NIX = "nix --extra-experimental-features 'nix-command flakes'";
@@ -37,6 +37,8 @@ export interface BuiltinEngineInput {
   onStep(step: string): void;
   /** Runs right before the kexec starts (closes the fallback session). */
   beforeKexec(): Promise<void>;
+  /** One handshake (no login): the key host:port presents; handed in like every other I/O. */
+  probeHostKey: ProbeHostKey;
   /** Bounds for going down and coming back as the installer. */
   kexecTimeoutMs?: number;
 }
@@ -79,7 +81,7 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
     const limit = i.kexecTimeoutMs ?? 5 * 60_000;
     const downBy = Date.now() + limit;
     for (;;) {
-      const p = await probeHostKey(i.destination.host, i.destination.port, 1000);
+      const p = await i.probeHostKey(i.destination.host, i.destination.port, 1000);
       if (p.kind !== "key") break;
       if (Date.now() > downBy)
         throw new OperationError(
@@ -96,6 +98,7 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
       previous: [],
       timeoutMs: limit,
       signal: i.signal,
+      probe: i.probeHostKey,
     });
     s = await i.connectInstaller(i.currentHostKey);
     const os = parseOsRelease(await run("cat /etc/os-release", "reading os-release"));

@@ -42,6 +42,7 @@ export async function finishAndVerify(d: InstallDeps, f: FinishInput): Promise<v
         timeoutMs: d.rebootTimeoutMs ?? (f.flake.plan?.config.install.rebootTimeoutSec ?? 600) * 1000,
         signal: d.signal,
         timeoutHints: timeoutHints(f.flake),
+        probe: d.probeHostKey,
       });
       d.log.write(`pinned host key answered after ${wait.elapsedMs} ms (${wait.attempts} attempts)`);
       session = await d.connect({ purpose: "verify", pinnedHostKey: pinned });

@@ -17,7 +17,6 @@ import { freshInstallState, readInstallState, writeInstallState, type InstallSta
 import { lineProgress, listrProgress } from "./phase-progress";
 import { INSTALL_PHASES, remainingPhases, targetStateDuring, type InstallPhase } from "./phases";
 import type { FlakeInfo, InstallDeps, InstallOutcome, InstallSession } from "./types";
-import { probeHostKey } from "./wait-for-pinned-host-key";
 
 export function destinationLabel(d: InstallDeps["destination"]): string {
   return `${d.user}@${d.host.includes(":") ? `[${d.host}]` : d.host}:${d.port}`;
@@ -27,7 +26,7 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
   const warnings: string[] = [];
   // A target that already runs the installed system presents the pinned key, which known_hosts
   // does not have yet: look first (a handshake, no login), then connect accepting only that key.
-  const now = await probeHostKey(deps.destination.host, deps.destination.port, 10_000);
+  const now = await deps.probeHostKey(deps.destination.host, deps.destination.port, 10_000);
   const pinnedGuess = now.kind === "key" && now.fingerprint === deps.knownPinnedHostKey ? now.fingerprint : undefined;
   let primary: InstallSession | null = await deps.connect({ purpose: "primary", pinnedHostKey: pinnedGuess });
   // ssh config aliases resolve inside connect: waits and probes use where the connection went
@@ -186,6 +185,7 @@ export async function runInstall(deps: InstallDeps): Promise<InstallOutcome> {
           onPhase: enterPhase,
           onStep: (s2) => running && progress.detail(running, s2),
           beforeKexec: async () => fallback?.close(),
+          probeHostKey: d.probeHostKey,
         });
       }
       finishPhase();

@@ -6,6 +6,7 @@ import type { HostData, InstallPlan } from "../plan/types";
 import type { Log } from "../ui/log";
 import type { Output } from "../ui/output";
 import type { InstallPhase } from "./phases";
+import type { ProbeHostKey } from "./wait-for-pinned-host-key";
 
 export interface RunResult {
   code: number | null;
@@ -55,6 +56,8 @@ export interface InstallDeps {
     pinnedHostKey?: string;
     purpose: "primary" | "fallback" | "installer" | "verify";
   }): Promise<InstallSession>;
+  /** One SSH handshake without logging in: the host key host:port presents now. */
+  probeHostKey: ProbeHostKey;
   /** One probe round trip on the session (src/detect). */
   detect(session: InstallSession): Promise<Facts>;
   /** Loads or generates (wizard / --config) the flake for these facts. Asks every question here. */

@@ -7,17 +7,22 @@ import { Client } from "ssh2";
 import { CancelledError, OperationError } from "../errors";
 
 export type HostKeyProbe =
-  { kind: "key"; fingerprint: string } | { kind: "refused" | "timeout" | "unreachable"; message: string };
+  /** publicKey ("ssh-ed25519 AAAA...") is set by the real handshake; the fingerprint is what is compared. */
+  | { kind: "key"; fingerprint: string; publicKey?: string }
+  | { kind: "refused" | "timeout" | "unreachable"; message: string };
+
+export type ProbeHostKey = (host: string, port: number, timeoutMs: number) => Promise<HostKeyProbe>;
 
 export function fingerprintOfKeyBlob(blob: Buffer): string {
   return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
 
 /** One handshake: which ed25519 host key does host:port present? Never authenticates. */
-export function probeHostKey(host: string, port: number, timeoutMs: number): Promise<HostKeyProbe> {
+export const probeHostKey: ProbeHostKey = (host, port, timeoutMs) => {
   return new Promise((resolve) => {
     const c = new Client();
     let seen: string | null = null;
+    let seenKey: string | undefined;
     let settled = false;
     const finish = (r: HostKeyProbe) => {
       if (settled) return;
@@ -34,7 +39,7 @@ export function probeHostKey(host: string, port: number, timeoutMs: number): Pro
       timeoutMs,
     );
     c.on("error", (e: Error & { code?: string; level?: string }) => {
-      if (seen) return finish({ kind: "key", fingerprint: seen });
+      if (seen) return finish({ kind: "key", fingerprint: seen, publicKey: seenKey });
       if (e.code === "ECONNREFUSED")
         return finish({ kind: "refused", message: "connection refused (sshd is not listening)" });
       if (e.level === "client-timeout" || e.code === "ETIMEDOUT")
@@ -44,12 +49,14 @@ export function probeHostKey(host: string, port: number, timeoutMs: number): Pro
     c.on("close", () =>
       finish(
         seen
-          ? { kind: "key", fingerprint: seen }
+          ? { kind: "key", fingerprint: seen, publicKey: seenKey }
           : { kind: "unreachable", message: "connection closed before the host key was sent" },
       ),
     );
     c.on("ready", () =>
-      finish(seen ? { kind: "key", fingerprint: seen } : { kind: "unreachable", message: "no host key" }),
+      finish(
+        seen ? { kind: "key", fingerprint: seen, publicKey: seenKey } : { kind: "unreachable", message: "no host key" },
+      ),
     );
     c.connect({
       host,
@@ -59,13 +66,14 @@ export function probeHostKey(host: string, port: number, timeoutMs: number): Pro
       algorithms: { serverHostKey: ["ssh-ed25519"] },
       hostVerifier: (key: Buffer) => {
         seen = fingerprintOfKeyBlob(key);
+        seenKey = `ssh-ed25519 ${key.toString("base64")}`;
         // refusing here ends the handshake: no authentication is attempted
-        setImmediate(() => finish({ kind: "key", fingerprint: seen! }));
+        setImmediate(() => finish({ kind: "key", fingerprint: seen!, publicKey: seenKey }));
         return false;
       },
     });
   });
-}
+};
 
 export interface WaitForPinnedOptions {
   host: string;
@@ -81,7 +89,7 @@ export interface WaitForPinnedOptions {
   onAttempt?(probe: HostKeyProbe): void;
   /** Hints printed when the wait expires (provider console, captured network, how to resume). */
   timeoutHints?: string[];
-  probe?: typeof probeHostKey;
+  probe?: ProbeHostKey;
 }
 
 export interface WaitResult {

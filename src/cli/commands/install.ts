@@ -18,6 +18,7 @@ import { obtainFlake } from "../../install/obtain-flake";
 import { operatorPublicKeys } from "../../install/operator-keys";
 import { detectFacts } from "../../detect/detect";
 import type { InstallDeps } from "../../install/types";
+import { probeHostKey } from "../../install/wait-for-pinned-host-key";
 import { operatorIdentitiesFromCli } from "../operator-identities";
 
 const ENGINES = ["auto", "nixos-anywhere", "builtin"] as const;
@@ -161,6 +162,7 @@ Examples:
         typeof o.config === "string" ? resolve(ctx.cwd, o.config) : null,
         ctx.cwd,
       ),
+      probeHostKey,
       connect: ({ pinnedHostKey }) => connectFromCli(ctx, destArg, pinnedHostKey ? { pinnedHostKey } : undefined),
       detect: (session) =>
         detectFacts(session as Parameters<typeof detectFacts>[0], { signal: ctx.signal, log: ctx.log }),
