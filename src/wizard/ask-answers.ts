@@ -84,6 +84,10 @@ function words(s: string): string[] {
   return s.split(/[\s,]+/).filter(Boolean);
 }
 
+/**
+ * The operator's keys (the login key first), all ticked; then as many pasted keys as wanted, one
+ * per question, each checked as a config file's key would be, until an empty answer.
+ */
 async function askKeys(found: string[], prompter: Prompter): Promise<string[]> {
   const PASTE = "\0paste";
   let chosen: string[] = [];
@@ -92,23 +96,28 @@ async function askKeys(found: string[], prompter: Prompter): Promise<string[]> {
       message: "Which public keys may log in to the new system?",
       choices: [
         ...found.map((k) => ({ title: shortKey(k), value: k, selected: true })),
-        { title: "paste another key…", value: PASTE },
+        { title: "paste other keys…", value: PASTE },
       ],
       min: 1,
     });
   }
   const keys = chosen.filter((k) => k !== PASTE);
-  if (found.length === 0 || chosen.includes(PASTE)) {
+  if (found.length > 0 && !chosen.includes(PASTE)) return keys;
+  for (;;) {
+    const required = keys.length === 0;
     const pasted = await prompter.text({
       message:
-        found.length === 0
-          ? "No SSH public key found in your agent or ~/.ssh. Paste the public key that may log in"
-          : "Paste the public key",
-      validate: validateWith((v) => parseConfig({ ssh: { authorizedKeys: [...keys, v.trim()] } })),
+        found.length === 0 && required
+          ? "No SSH public key found in your agent or ~/.ssh. Paste a public key that may log in"
+          : `Paste another public key (${keys.length} so far; empty to finish)`,
+      validate: validateWith((v) => {
+        if (v.trim() === "" && !required) return;
+        parseConfig({ ssh: { authorizedKeys: [...keys, v.trim()] } });
+      }),
     });
+    if (pasted.trim() === "") return keys;
     keys.push(pasted.trim());
   }
-  return keys;
 }
 
 /** "ssh-ed25519 AAAAC3…x9Qk you@laptop": recognisable without filling the screen. */

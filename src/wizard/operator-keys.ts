@@ -1,21 +1,43 @@
-// Public keys the operator already has: the agent's (`ssh-add -L`) and ~/.ssh/*.pub. Offered by the
+// Public keys the operator already has: the one they log in with (-i KEY: KEY.pub beside it, or
+// derived from an unencrypted KEY), the agent's (`ssh-add -L`) and ~/.ssh/*.pub. Offered by the
 // wizard so that nobody has to paste a key by hand; only keys the planner accepts are offered.
 import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
+import { utils } from "ssh2";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors";
 import { parsePublicKey } from "../plan/ssh-public-key";
 
 export interface KeySources {
+  /** Public keys of the private keys given with -i (the login), one line each; offered first. */
+  loginKeys?(): Promise<string[]>;
   /** Output of `ssh-add -L` ("" when there is no agent). */
   agentKeys(): Promise<string>;
   /** Contents of the operator's ~/.ssh/*.pub files. */
   pubFiles(): Promise<string[]>;
 }
 
-export function systemKeySources(env: NodeJS.ProcessEnv, home = env.HOME ?? homedir()): KeySources {
+/** KEY.pub beside KEY; else the public half of an unencrypted KEY; else nothing (never an error). */
+export async function loginPublicKey(privateKeyFile: string): Promise<string | null> {
+  const pub = await readFile(`${privateKeyFile}.pub`, "utf8").catch(() => null);
+  if (pub !== null) return pub.split("\n").find((l) => l.trim() && !l.startsWith("#")) ?? null;
+  const data = await readFile(privateKeyFile).catch(() => null);
+  if (!data) return null;
+  const parsed = utils.parseKey(data);
+  const key = parsed instanceof Error ? null : Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key?.isPrivateKey()) return null;
+  return `${key.type} ${key.getPublicSSH().toString("base64")}${key.comment ? ` ${key.comment}` : ""}`;
+}
+
+export function systemKeySources(
+  env: NodeJS.ProcessEnv,
+  home = env.HOME ?? homedir(),
+  identityFiles: string[] = [],
+): KeySources {
   return {
+    loginKeys: async () =>
+      (await Promise.all(identityFiles.map(loginPublicKey))).filter((k): k is string => k !== null),
     agentKeys: () =>
       new Promise((resolve) => {
         if (!env.SSH_AUTH_SOCK) return resolve("");
@@ -34,12 +56,16 @@ export function systemKeySources(env: NodeJS.ProcessEnv, home = env.HOME ?? home
   };
 }
 
-/** Valid, distinct public key lines: agent first (those keys are in use), then files. */
+/** Valid, distinct public key lines: the login keys first, then the agent's (in use), then files. */
 export async function findOperatorKeys(sources: KeySources): Promise<string[]> {
-  const [agent, files] = await Promise.all([sources.agentKeys(), sources.pubFiles()]);
+  const [login, agent, files] = await Promise.all([
+    sources.loginKeys?.() ?? [],
+    sources.agentKeys(),
+    sources.pubFiles(),
+  ]);
   const seen = new Set<string>();
   const keys: string[] = [];
-  for (const line of [...agent.split("\n"), ...files.flatMap((f) => f.split("\n"))]) {
+  for (const line of [...login, ...agent.split("\n"), ...files.flatMap((f) => f.split("\n"))]) {
     const t = line.trim();
     if (!t || t.startsWith("#")) continue;
     try {

@@ -125,7 +125,7 @@ describe("askAnswers on a one-disk VPS", () => {
       DEFAULT,
       (c) => c[0]!.value,
       pick(/^nix-bitcoin/),
-      (c) => c.filter((x) => x.title !== "paste another key…").map((x) => x.value),
+      (c) => c.filter((x) => x.title !== "paste other keys…").map((x) => x.value),
       ["833w", "22x", "2200"],
       DEFAULT,
       "Europe/Berlin",
@@ -179,7 +179,7 @@ describe("askAnswers on a one-disk VPS", () => {
     expect(config.ssh.authorizedKeys).toEqual([keyA]);
   });
 
-  it("asks for a pasted key when none was found, re-asking on a private key or garbage", async () => {
+  it("asks for pasted keys when none was found, one per question until an empty answer, re-asking on a private key or garbage", async () => {
     const partial = {
       hostname: "node",
       profile: "base" as const,
@@ -188,12 +188,31 @@ describe("askAnswers on a one-disk VPS", () => {
       ssh: { port: 2222 },
       fail2ban: { ignoreIP: [] },
     };
-    const p = scripted([["-----BEGIN OPENSSH PRIVATE KEY----- abc", "hello", keyB]]);
+    const p = scripted([["", "-----BEGIN OPENSSH PRIVATE KEY----- abc", "hello", keyB], ["nope", keyA], DEFAULT]);
     const config = await askAnswers({ facts: vps(), partial, prompter: p, interactive: true, keysFound: [] });
     expect(p.asked[0]!.message).toMatch(/No SSH public key found/);
-    expect(p.asked[0]!.errors[0]).toMatch(/^ssh\.authorizedKeys\[0\]: this is a PRIVATE key/);
-    expect(p.asked[0]!.errors[1]).toMatch(/^ssh\.authorizedKeys\[0\]: "hello" is not an OpenSSH public key/);
-    expect(config.ssh.authorizedKeys).toEqual([keyB]);
+    expect(p.asked[0]!.errors[0]).toMatch(/^ssh\.authorizedKeys\[0\]/); // the first key cannot be skipped
+    expect(p.asked[0]!.errors[1]).toMatch(/^ssh\.authorizedKeys\[0\]: this is a PRIVATE key/);
+    expect(p.asked[0]!.errors[2]).toMatch(/^ssh\.authorizedKeys\[0\]: "hello" is not an OpenSSH public key/);
+    expect(p.asked[1]!.message).toMatch(/Paste another public key \(1 so far; empty to finish\)/);
+    expect(p.asked[1]!.errors[0]).toMatch(/^ssh\.authorizedKeys\[1\]: "nope" is not an OpenSSH public key/);
+    expect(p.asked).toHaveLength(3);
+    expect(config.ssh.authorizedKeys).toEqual([keyB, keyA]);
+  });
+
+  it("found keys are all ticked; 'paste other keys…' adds pasted ones after them", async () => {
+    const partial = {
+      hostname: "node",
+      profile: "base" as const,
+      timezone: "UTC",
+      disk: { layout: "ext4" as const },
+      ssh: { port: 2222 },
+      fail2ban: { ignoreIP: [] },
+    };
+    const p = scripted([(c) => c.map((x) => x.value), keyB, DEFAULT]);
+    const config = await askAnswers({ facts: vps(), partial, prompter: p, interactive: true, keysFound: [keyA] });
+    expect(p.asked[0]!.choices).toEqual([expect.stringMatching(/^ssh-ed25519 \S+…\S+ a@laptop$/), "paste other keys…"]);
+    expect(config.ssh.authorizedKeys).toEqual([keyA, keyB]);
   });
 
   it("re-asks a bad host name and bad ignore addresses with the field's message", async () => {

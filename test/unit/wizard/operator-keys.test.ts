@@ -1,4 +1,4 @@
-// Keys offered by the wizard: from the agent and ~/.ssh/*.pub, valid ones only, each once.
+// Keys offered by the wizard: the login key (-i), the agent's and ~/.ssh/*.pub, valid ones only, each once.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,6 +34,20 @@ describe("findOperatorKeys", () => {
     });
     expect(keys[0]).toBe(agentOnly);
     expect(keys.filter((k) => k === ed)).toHaveLength(1);
+  });
+  it("the key given with -i comes first: KEY.pub beside it, or derived from an unencrypted KEY", async () => {
+    const login = join(home, "elsewhere");
+    mkdirSync(login);
+    execFileSync("ssh-keygen", ["-q", "-N", "", "-t", "ed25519", "-C", "login@laptop", "-f", join(login, "k1")]);
+    execFileSync("ssh-keygen", ["-q", "-N", "", "-t", "ed25519", "-C", "derived@laptop", "-f", join(login, "k2")]);
+    const k1 = readFileSync(join(login, "k1.pub"), "utf8").trim();
+    const k2 = readFileSync(join(login, "k2.pub"), "utf8").trim();
+    rmSync(join(login, "k2.pub"));
+    const keys = await findOperatorKeys(
+      systemKeySources({ HOME: home }, home, [join(login, "k1"), join(login, "k2"), join(login, "missing")]),
+    );
+    expect(keys.slice(0, 2)).toEqual([k1, k2.split(" ").slice(0, 2).join(" ") + " derived@laptop"]);
+    expect(keys).toContain(ed);
   });
   it("no ~/.ssh and no agent: no keys, no error", async () => {
     expect(await findOperatorKeys(systemKeySources({ HOME: join(home, "nowhere") }))).toEqual([]);
