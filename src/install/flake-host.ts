@@ -1,8 +1,9 @@
-// Reading and updating the flake's hosts/<host>/host.json, and staging the pre-generated host key
+// The install's use of hosts/<host>/host.json (read and written through src/flake/host-file), and staging the pre-generated host key
 // as nixos-anywhere extra files in a private temp folder that is removed when the run ends.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
+import { hostJsonPath, locateHostFile, readHostFile, writeHostFile } from "../flake/host-file";
 import type { HostData } from "../plan/types";
 import type { AgeIdentity } from "../secrets/age";
 import {
@@ -13,67 +14,30 @@ import {
   type HostKey,
   type SecretTempDir,
 } from "../secrets/host-key";
-import { isObject } from "../util/fields";
+import { writeAtomic } from "../util/write-atomic";
 
-export function hostJsonPath(flakeDir: string, hostName: string): string {
-  return join(flakeDir, "hosts", hostName, "host.json");
-}
+/** @deprecated import from src/flake/host-file */
+export { hostJsonPath };
 
-/** The one host of a generated flake: nixnode.json's hostname, else the only folder under hosts/. */
+/**
+ * The one host of a generated flake: nixnode.json's hostname, else the only folder under hosts/.
+ * @deprecated use locateHostFile / readHostFile from src/flake/host-file (they also validate).
+ */
 export function findFlakeHost(flakeDir: string, field = "--flake"): string {
-  if (!existsSync(join(flakeDir, "flake.nix"))) {
-    throw new UserError(`${field}: ${flakeDir} has no flake.nix`, {
-      field,
-      hint: "point --flake at a folder made by `nixnode-install plan`, or leave --flake out to generate one",
-    });
-  }
-  try {
-    const cfg = JSON.parse(readFileSync(join(flakeDir, "nixnode.json"), "utf8")) as { hostname?: unknown };
-    if (typeof cfg.hostname === "string" && existsSync(hostJsonPath(flakeDir, cfg.hostname))) return cfg.hostname;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT")
-      throw new UserError(`${field}: ${join(flakeDir, "nixnode.json")} is not valid JSON`, {
-        field,
-        hint: "restore it from git",
-      });
-  }
-  const hosts = existsSync(join(flakeDir, "hosts"))
-    ? readdirSync(join(flakeDir, "hosts")).filter((h) => existsSync(hostJsonPath(flakeDir, h)))
-    : [];
-  if (hosts.length !== 1) {
-    throw new UserError(`${field}: expected exactly one hosts/<name>/host.json in ${flakeDir}, found ${hosts.length}`, {
-      field,
-      hint: "give the flake made for this machine",
-    });
-  }
-  return hosts[0]!;
+  return locateHostFile(flakeDir, { field }).hostname;
 }
 
+/**
+ * host.json, every field validated (exit 2 naming `hosts/<host>/host.json: <field>`).
+ * @deprecated use readHostFile from src/flake/host-file.
+ */
 export function readHostData(flakeDir: string, hostName: string): HostData {
-  const p = hostJsonPath(flakeDir, hostName);
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(p, "utf8"));
-  } catch (e) {
-    throw new UserError(`hosts/${hostName}/host.json: cannot be read (${(e as Error).message})`, {
-      field: `hosts/${hostName}/host.json`,
-      hint: "regenerate the flake with `nixnode-install plan`",
-    });
-  }
-  if (!isObject(data) || !isObject(data.ssh) || !Array.isArray(data.ssh.authorizedKeys)) {
-    throw new UserError(`hosts/${hostName}/host.json: ssh.authorizedKeys missing`, {
-      field: `hosts/${hostName}/host.json`,
-      hint: "regenerate the flake with `nixnode-install plan`",
-    });
-  }
-  return data as unknown as HostData;
+  return readHostFile(flakeDir, { hostname: hostName }).host;
 }
 
+/** @deprecated use writeHostFile from src/flake/host-file. */
 export function writeHostData(flakeDir: string, hostName: string, host: HostData): void {
-  const p = hostJsonPath(flakeDir, hostName);
-  mkdirSync(join(flakeDir, "hosts", hostName), { recursive: true });
-  writeFileSync(`${p}.tmp`, JSON.stringify(host, null, 2) + "\n");
-  renameSync(`${p}.tmp`, p);
+  writeHostFile({ path: hostJsonPath(flakeDir, hostName), file: `hosts/${hostName}/host.json` }, host);
 }
 
 export interface StagedHostKey {
@@ -112,7 +76,7 @@ export async function prepareHostKey(
     key = generateHostKey(`root@${hostName}`);
     storedEncrypted = false;
     mkdirSync(join(flakeDir, "keys"), { recursive: true });
-    writeFileSync(join(flakeDir, "keys", "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`);
+    writeAtomic(join(flakeDir, "keys", "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`);
   }
   const updated: HostData = { ...host, ssh: { ...host.ssh, hostKeyFingerprint: key.fingerprint } };
   writeHostData(flakeDir, hostName, updated);

@@ -1,9 +1,7 @@
 // .nixnode/state.json: the install's progress, so that a re-run after Ctrl-C, a dropped link or a
-// killed process resumes instead of starting over. Only the "install" key is ours; other keys
-// (lockdown, generations) are read and written back untouched. Written atomically (tmp + rename).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { UserError } from "../errors";
+// killed process resumes instead of starting over. Only the "install" key is ours; the file itself is
+// read and written by src/flake/state-file (atomic, 0600), which keeps every other key untouched.
+import { STATE_PATH, readStateFile, updateStateFile } from "../flake/state-file";
 import { isObject } from "../util/fields";
 import { INSTALL_PHASES, type InstallPhase } from "./phases";
 
@@ -24,27 +22,11 @@ export interface InstallState {
   updatedAt: string;
 }
 
-export const STATE_PATH = ".nixnode/state.json";
-
-function readAll(flakeDir: string): Record<string, unknown> {
-  const p = join(flakeDir, STATE_PATH);
-  if (!existsSync(p)) return {};
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(p, "utf8"));
-  } catch (e) {
-    throw new UserError(`${STATE_PATH}: not valid JSON (${(e as Error).message})`, {
-      field: STATE_PATH,
-      hint: "restore it from git, or delete it to start the install over",
-    });
-  }
-  if (!isObject(data))
-    throw new UserError(`${STATE_PATH}: not a JSON object`, { field: STATE_PATH, hint: "restore it from git" });
-  return data;
-}
+/** @deprecated import STATE_PATH from src/flake/state-file */
+export { STATE_PATH };
 
 export function readInstallState(flakeDir: string): InstallState | null {
-  const s = readAll(flakeDir).install;
+  const s = readStateFile(flakeDir).install;
   if (!isObject(s)) return null;
   const phasesDone = Array.isArray(s.phasesDone)
     ? (s.phasesDone.filter((p) => (INSTALL_PHASES as readonly unknown[]).includes(p)) as InstallPhase[])
@@ -66,18 +48,13 @@ export function readInstallState(flakeDir: string): InstallState | null {
 }
 
 export function writeInstallState(flakeDir: string, state: Omit<InstallState, "updatedAt">): InstallState {
-  const all = readAll(flakeDir);
   const full: InstallState = { ...state, updatedAt: new Date().toISOString() };
-  all.install = full;
-  // the plan's own summary fields (src/generate writes them): keep them in step
-  if (full.pinnedHostKey) all.hostKeyFingerprint = full.pinnedHostKey;
-  all.phases = { ...(isObject(all.phases) ? all.phases : {}), install: full.verified ? "done" : "started" };
-  const dir = join(flakeDir, ".nixnode");
-  mkdirSync(dir, { recursive: true });
-  const p = join(flakeDir, STATE_PATH);
-  const tmp = `${p}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(all, null, 2) + "\n");
-  renameSync(tmp, p);
+  updateStateFile(flakeDir, (all) => {
+    all.install = full;
+    // the plan's own summary fields (src/generate writes them): keep them in step
+    if (full.pinnedHostKey) all.hostKeyFingerprint = full.pinnedHostKey;
+    all.phases = { ...(isObject(all.phases) ? all.phases : {}), install: full.verified ? "done" : "started" };
+  });
   return full;
 }
 

@@ -2,8 +2,9 @@
 // host, and the old machine's entries (plain or hashed) go, so that plain `ssh root@host` works
 // without "REMOTE HOST IDENTIFICATION HAS CHANGED" and without trusting anything else.
 import { createHmac } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { writeAtomic } from "../util/write-atomic";
 
 /** The host field OpenSSH writes: `host` on port 22, `[host]:port` otherwise (IPv6 without brackets inside). */
 export function knownHostName(host: string, port: number): string {
@@ -36,7 +37,5 @@ export function replaceKnownHost(text: string, name: string, publicKey: string):
 export function pinKnownHost(file: string, host: string, port: number, publicKey: string): void {
   const before = existsSync(file) ? readFileSync(file, "utf8") : "";
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.nixnode-${process.pid}`;
-  writeFileSync(tmp, replaceKnownHost(before, knownHostName(host, port), publicKey), { mode: 0o600 });
-  renameSync(tmp, file);
+  writeAtomic(file, replaceKnownHost(before, knownHostName(host, port), publicKey), { mode: 0o600 });
 }

@@ -1,70 +1,43 @@
-// The operator's flake on disk: which host, its host.json, the lockdown.nix module, and the
-// tarball that carries the flake to the target over the one SSH connection. Writes are atomic
-// (tmp + rename) so an interrupted run never leaves a half-written host.json.
+// The operator's flake on disk as the lockdown uses it: which host and its host.json (both through
+// src/flake/host-file, the one owner), the lockdown.nix module, and the tarball that carries the
+// flake to the target over the one SSH connection. Every write is atomic (src/util/write-atomic).
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import lockdownNix from "../../flake-templates/base/hosts/lockdown.nix?raw";
-import { OperationError, UserError, badField } from "../errors";
+import { OperationError } from "../errors";
+import { readHostFile, restoreHostFile, writeHostFile } from "../flake/host-file";
 import type { HostData } from "../plan/types";
-import { parseHostData } from "./host-stages";
+import { writeAtomic } from "../util/write-atomic";
 
 export interface FlakeHost {
   flakeDir: string;
   hostname: string;
   hostDir: string;
   hostJsonPath: string;
+  /** hosts/<name>/host.json, as refusals name it. */
+  file: string;
   /** host.json as it was before this run touched it. */
   originalText: string;
   host: HostData;
 }
 
-export function locateFlakeHost(flakeDir: string, hostname?: string): FlakeHost {
-  if (!existsSync(join(flakeDir, "flake.nix"))) {
-    throw badField(
-      "--flake",
-      `${flakeDir} has no flake.nix`,
-      "point --flake at the folder the install generated (it holds flake.nix and hosts/)",
-    );
-  }
-  const hostsDir = join(flakeDir, "hosts");
-  const hosts = existsSync(hostsDir)
-    ? readdirSync(hostsDir).filter((n) => statSync(join(hostsDir, n)).isDirectory())
-    : [];
-  const name = hostname ?? (hosts.length === 1 ? hosts[0] : undefined);
-  if (!name) {
-    throw new UserError(
-      hosts.length
-        ? `the flake has several hosts (${hosts.join(", ")}); which one?`
-        : `the flake has no hosts/<name>/ folder`,
-      {
-        field: "--host",
-        hint: hosts.length ? "name it with --host NAME" : "point --flake at the folder the install generated",
-      },
-    );
-  }
-  const hostJsonPath = join(hostsDir, name, "host.json");
-  if (!existsSync(hostJsonPath))
-    throw badField("--host", `${hostJsonPath} does not exist`, "name a host that has hosts/<name>/host.json");
-  const originalText = readFileSync(hostJsonPath, "utf8");
+/** The flake's host with every host.json field validated; `field` names the flag that chose the flake. */
+export function locateFlakeHost(flakeDir: string, hostname?: string, field = "--flake"): FlakeHost {
+  const r = readHostFile(flakeDir, { hostname, field });
   return {
     flakeDir,
-    hostname: name,
-    hostDir: join(hostsDir, name),
-    hostJsonPath,
-    originalText,
-    host: parseHostData(originalText, `hosts/${name}/host.json`),
+    hostname: r.hostname,
+    hostDir: r.hostDir,
+    hostJsonPath: r.path,
+    file: r.file,
+    originalText: r.text,
+    host: r.host,
   };
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o644 });
-  renameSync(tmp, path);
-}
-
 export function writeHostData(f: FlakeHost, host: HostData): void {
-  writeAtomic(f.hostJsonPath, JSON.stringify(host, null, 2) + "\n");
+  writeHostFile({ path: f.hostJsonPath, file: f.file }, host);
   writeAtomic(join(f.hostDir, "lockdown.nix"), lockdownNix);
 }
 
@@ -81,7 +54,7 @@ export async function stagedTarball(f: FlakeHost, host: HostData): Promise<Buffe
   try {
     return await tarFlake(f.flakeDir);
   } finally {
-    writeAtomic(f.hostJsonPath, before);
+    restoreHostFile({ path: f.hostJsonPath }, before);
     if (nixBefore === null) rmSync(nixPath, { force: true });
     else writeAtomic(nixPath, nixBefore);
   }

@@ -1,11 +1,12 @@
 // Hand-off after a confirmed lockdown (LOCKDOWN.md step 7): the known_hosts entry for [host]:P
 // (only for the key whose fingerprint was pinned), an optional ~/.ssh/config block, recovery notes
 // in the flake's README.md, and the "lockdown" key of .nixnode/state.json.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError } from "../errors";
+import { writeStateKey } from "../flake/state-file";
 import { addKnownHost, checkKnownHost, fingerprintSha256, keyTypeOf, parseKnownHosts } from "../remote/known-hosts";
-import { isObject } from "../util/fields";
+import { writeAtomic } from "../util/write-atomic";
 import { SYSTEM_PROFILE } from "./remote-commands";
 import type { LockdownResult, RemoteSession } from "./types";
 
@@ -71,12 +72,6 @@ ${END}
 `;
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 /** Replaces our section of README.md (or appends it), leaving the operator's text alone. */
 export function writeRecoveryNotes(flakeDir: string, notes: string): void {
   const p = join(flakeDir, "README.md");
@@ -92,13 +87,5 @@ export function writeRecoveryNotes(flakeDir: string, notes: string): void {
 
 /** Sets the "lockdown" key of .nixnode/state.json; other keys (the install's) are kept as they are. */
 export function writeLockdownState(flakeDir: string, value: Record<string, unknown>): void {
-  const p = join(flakeDir, ".nixnode", "state.json");
-  let data: Record<string, unknown> = {};
-  if (existsSync(p)) {
-    const parsed: unknown = JSON.parse(readFileSync(p, "utf8"));
-    if (isObject(parsed)) data = parsed;
-  }
-  data.lockdown = value;
-  mkdirSync(join(flakeDir, ".nixnode"), { recursive: true });
-  writeAtomic(p, JSON.stringify(data, null, 2) + "\n");
+  writeStateKey(flakeDir, "lockdown", value);
 }

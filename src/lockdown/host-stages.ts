@@ -2,8 +2,8 @@
 // fail2ban ignoring the operator) and stage 2 ([P] only). Pure: the .nix modules and the test
 // personality both read exactly this data.
 import { badField } from "../errors";
+import { parseHostJson } from "../flake/host-file";
 import type { HostData } from "../plan/types";
-import { arr, bool, int, isObject, obj, port as portField, str } from "../util/fields";
 
 export type LockdownStage = "dual-port" | "final";
 
@@ -15,46 +15,12 @@ export interface StageInput {
   extraIgnoreIP: string[];
 }
 
-/** Parses host.json and checks the fields the lockdown reads and writes; names the file's field. */
+/**
+ * Parses host.json with every field validated.
+ * @deprecated use parseHostJson from src/flake/host-file (the one owner of host.json).
+ */
 export function parseHostData(text: string, file: string): HostData {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw badField(
-      file,
-      `is not valid JSON (${(e as Error).message})`,
-      "fix the file or regenerate it with nixnode-install plan",
-    );
-  }
-  const h = obj(raw, file);
-  str(h.hostname, "host.json hostname", { nonEmpty: true });
-  const ssh = obj(h.ssh, "host.json ssh");
-  arr(ssh.ports, "host.json ssh.ports").forEach((p, i) => portField(p, `host.json ssh.ports[${i}]`));
-  bool(ssh.passwordAuthentication, "host.json ssh.passwordAuthentication");
-  arr(ssh.authorizedKeys, "host.json ssh.authorizedKeys").forEach((k, i) =>
-    str(k, `host.json ssh.authorizedKeys[${i}]`, { nonEmpty: true }),
-  );
-  if (ssh.hostKeyFingerprint !== null)
-    str(ssh.hostKeyFingerprint, "host.json ssh.hostKeyFingerprint", {
-      pattern: /^SHA256:[A-Za-z0-9+/]{43}$/,
-      what: "a SHA256:... fingerprint",
-    });
-  const fw = obj(h.firewall, "host.json firewall");
-  arr(fw.allowedTCPPorts, "host.json firewall.allowedTCPPorts").forEach((p, i) =>
-    portField(p, `host.json firewall.allowedTCPPorts[${i}]`),
-  );
-  const f2b = obj(h.fail2ban, "host.json fail2ban");
-  bool(f2b.enable, "host.json fail2ban.enable");
-  arr(f2b.ignoreIP, "host.json fail2ban.ignoreIP").forEach((a, i) =>
-    str(a, `host.json fail2ban.ignoreIP[${i}]`, { nonEmpty: true }),
-  );
-  int(f2b.maxretry, "host.json fail2ban.maxretry", 1, 1000);
-  const l = isObject(h.lockdown) ? h.lockdown : {};
-  if (l.stage !== undefined && !["none", "dual-port", "final"].includes(l.stage as string)) {
-    throw badField("host.json lockdown.stage", `${JSON.stringify(l.stage)} is not one of "none", "dual-port", "final"`);
-  }
-  return raw as HostData;
+  return parseHostJson(text, file);
 }
 
 const uniq = <T>(xs: T[]) => [...new Set(xs)];
@@ -88,14 +54,14 @@ export function stageHostData(host: HostData, stage: LockdownStage, input: Stage
 export function checkLockdownData(host: HostData, port: number, file: string): void {
   if (host.ssh.authorizedKeys.length === 0) {
     throw badField(
-      `${file} ssh.authorizedKeys`,
+      `${file}: ssh.authorizedKeys`,
       "is empty: after lockdown only keys can log in, so nobody could",
       "add your public key (ssh-ed25519 ...) to ssh.authorizedKeys, or re-run plan with --ssh-key",
     );
   }
   if (!host.ssh.hostKeyFingerprint) {
     throw badField(
-      `${file} ssh.hostKeyFingerprint`,
+      `${file}: ssh.hostKeyFingerprint`,
       "is not set: lockdown only talks to a host whose key the install pinned",
       "run the install first, or pin the key with --host-key SHA256:...",
     );

@@ -3,7 +3,7 @@ import { UserError } from "../../../src/errors";
 import { checkLockdownData, parseHostData, stageHostData } from "../../../src/lockdown/host-stages";
 import type { HostData } from "../../../src/plan/types";
 
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake op@laptop";
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL4q+XfdHqMOiDWA7VFrQNmxChiMG4woKrjkSo16IcVM op@laptop";
 export const baseHost = (): HostData => ({
   schema: 1,
   hostname: "node1",

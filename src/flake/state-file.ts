@@ -1,0 +1,55 @@
+// .nixnode/state.json: what the tool did to the machine (the plan, the install's progress, the
+// lockdown's outcome). The ONE reader and writer: each phase owns one key and every other key is
+// written back untouched; the file is replaced atomically and stays private (0600, folder 0700).
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../errors";
+import { isObject } from "../util/fields";
+import { writeAtomic } from "../util/write-atomic";
+
+export const STATE_PATH = ".nixnode/state.json";
+
+export function statePath(flakeDir: string): string {
+  return join(flakeDir, STATE_PATH);
+}
+
+/** The whole file as an object; {} when it does not exist yet. */
+export function readStateFile(flakeDir: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(statePath(flakeDir), "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw new UserError(`${STATE_PATH}: cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+      field: STATE_PATH,
+      hint: "check the permissions of the flake's .nixnode folder",
+    });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${STATE_PATH}: not valid JSON (${(e as Error).message})`, {
+      field: STATE_PATH,
+      hint: "restore it from git, or delete it to start the install over",
+    });
+  }
+  if (!isObject(data))
+    throw new UserError(`${STATE_PATH}: not a JSON object`, { field: STATE_PATH, hint: "restore it from git" });
+  return data;
+}
+
+/** Reads, lets `change` edit the object, and replaces the file atomically. */
+export function updateStateFile(flakeDir: string, change: (all: Record<string, unknown>) => void): void {
+  const all = readStateFile(flakeDir);
+  change(all);
+  mkdirSync(join(flakeDir, ".nixnode"), { recursive: true, mode: 0o700 });
+  writeAtomic(statePath(flakeDir), JSON.stringify(all, null, 2) + "\n", { mode: 0o600 });
+}
+
+/** Sets one top-level key, keeping every other one as it was. */
+export function writeStateKey(flakeDir: string, key: string, value: unknown): void {
+  updateStateFile(flakeDir, (all) => {
+    all[key] = value;
+  });
+}
