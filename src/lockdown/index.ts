@@ -4,9 +4,11 @@
 // confirmed; every failure leaves a way in and says which.
 import { relative } from "node:path";
 import { stageInFlakeGit } from "../generate/write-flake";
-import { CancelledError, OperationError, UserError, badField } from "../errors";
-import { checkLockdownData, stageHostData, type LockdownStage } from "./host-stages";
-import { locateFlakeHost, stagedTarball, writeHostData } from "./flake-files";
+import { CancelledError, OperationError } from "../errors";
+import { hostKeyFailureOf } from "../remote/ssh-errors";
+import { stageHostData, type LockdownStage } from "./host-stages";
+import { stagedTarball, writeHostData } from "./flake-files";
+import { prepareLockdown } from "./prepare";
 import {
   recordKnownHost,
   renderRecoveryNotes,
@@ -20,29 +22,15 @@ import { runSupervisedStage } from "./supervised-stage";
 import type { LockdownDeps, LockdownResult, RemoteSession, StageTiming } from "./types";
 
 export type { LockdownConnector, LockdownDeps, LockdownResult, RemoteSession } from "./types";
-
-export const DEFAULT_CONFIRM_TIMEOUT_SEC = 120;
+export { DEFAULT_CONFIRM_TIMEOUT_SEC, prepareLockdown, type PreparedLockdown } from "./prepare";
 
 export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
   const started = Date.now();
-  const f = locateFlakeHost(d.flakeDir, d.hostname);
-  const file = `hosts/${f.hostname}/host.json`;
-  const port = d.port ?? f.host.lockdown.port;
-  const confirmTimeoutSec = d.confirmTimeoutSec ?? DEFAULT_CONFIRM_TIMEOUT_SEC;
-  if (!Number.isInteger(confirmTimeoutSec) || confirmTimeoutSec < 5 || confirmTimeoutSec > 3600) {
-    throw badField("--confirm-timeout", `${confirmTimeoutSec} is not a number of seconds (5-3600)`);
-  }
-  const pinned = d.hostKeyFingerprint ?? f.host.ssh.hostKeyFingerprint;
-  if (d.hostKeyFingerprint && f.host.ssh.hostKeyFingerprint && d.hostKeyFingerprint !== f.host.ssh.hostKeyFingerprint) {
-    throw new UserError(
-      `--host-key ${d.hostKeyFingerprint} differs from the key pinned in ${file} (${f.host.ssh.hostKeyFingerprint})`,
-      {
-        field: "--host-key",
-        hint: "use the flake that belongs to this host, or fix ssh.hostKeyFingerprint if the host key was really replaced",
-      },
-    );
-  }
-  checkLockdownData({ ...f.host, ssh: { ...f.host.ssh, hostKeyFingerprint: pinned } }, port, file);
+  // the `lockdown` command prepared (checked) everything before connecting; others let us do it here
+  const prepared = d.prepared ?? prepareLockdown(d);
+  const { port, pinned, confirmTimeoutSec } = prepared;
+  const f = prepared.flake;
+  const file = f.file;
   const progress = (message: string) => d.out.step("lockdown", "start", message);
   const log = (line: string) => d.log.write(`lockdown: ${line}`);
   const owned: RemoteSession[] = [];
@@ -55,7 +43,7 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
       fallback = await d.connector.openKeySession(d.currentPort);
     } catch (e) {
       // a host key that is not the pinned one: abort as the SSH layer said, never work around it
-      if (/host key/i.test((e as Error).message)) throw e;
+      if (hostKeyFailureOf(e)) throw e;
       throw new OperationError(
         `no key-only login works on port ${d.currentPort} (${(e as Error).message}); password login stays on and nothing was changed on the target`,
         {
@@ -91,7 +79,7 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
       const next = stageHostData(current, stage, {
         port,
         operatorAddress: preflight.operatorAddress,
-        extraIgnoreIP: d.extraIgnoreIP ?? [],
+        extraIgnoreIP: prepared.extraIgnoreIP,
       });
       const tarball = await stagedTarball(f, next);
       const sessions = [d.primary, fallback];
@@ -154,7 +142,7 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
       totalMs: Date.now() - started,
       warnings,
     };
-    if (d.knownHostsFile && pinned) {
+    if (d.knownHostsFile) {
       const r = await recordKnownHost(lastSession, d.knownHostsFile, d.connector.host, port, pinned);
       d.out.info(
         r === "added"

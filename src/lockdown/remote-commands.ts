@@ -1,6 +1,7 @@
 // Pure builders for every command the lockdown runs on the target. They are plain POSIX sh for a
 // NixOS host (the paths are NixOS's: the system profile, /run/current-system, the switch lock).
-// Values are always quoted with shellQuote; nothing here runs anything.
+// Every value is quoted with the one helper (src/util/shell-quote); the few that are numbers or one
+// of a fixed set are checked here too, so a builder never emits a value it did not expect.
 export const SYSTEM_PROFILE = "/nix/var/nix/profiles/system";
 export const SWITCH_LOCK = "/run/nixos/switch-to-configuration.lock";
 /** Runtime state of the supervisors; /run is cleared by a reboot, like the test activation itself. */
@@ -9,15 +10,29 @@ export const STATE_ROOT = "/run/nixnode-lockdown";
 export const REMOTE_FLAKE_DIR = "/var/lib/nixnode-install/flake";
 export const REBOOT_UNIT = "nixnode-lockdown-reboot";
 
-export { shellQuote } from "../util/shell-quote";
+import { InternalError } from "../errors";
 import { shellQuote } from "../util/shell-quote";
 
+const STAGES = ["dual-port", "final"] as const;
+
+function stageName(stage: string): string {
+  if (!(STAGES as readonly string[]).includes(stage))
+    throw new InternalError(`unknown lockdown stage ${JSON.stringify(stage)}`);
+  return stage;
+}
+
+function whole(n: number, what: string, min: number, max: number): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max)
+    throw new InternalError(`${what} ${JSON.stringify(n)} is not a whole number (${min}-${max})`);
+  return n;
+}
+
 export function supervisorUnit(stage: string): string {
-  return `nixnode-lockdown-${stage}`;
+  return `nixnode-lockdown-${stageName(stage)}`;
 }
 
 export function stateDir(stage: string): string {
-  return `${STATE_ROOT}/${stage}`;
+  return `${STATE_ROOT}/${stageName(stage)}`;
 }
 
 /** Prints key=value lines parsed by parsePreflight (preflight.ts). */
@@ -33,7 +48,7 @@ export function preflightScript(port: number): string {
     `if [ -e ${SWITCH_LOCK} ]; then if flock -n ${SWITCH_LOCK} true 2>/dev/null; then echo switch_lock=stale-file; else echo switch_lock=held; fi; else echo switch_lock=none; fi`,
     `for u in nixos-rebuild-switch-to-configuration ${supervisorUnit("dual-port")} ${supervisorUnit("final")}; do echo "unit=$u $(systemctl is-active "$u.service" 2>/dev/null | head -1)"; done`,
     `for d in ${STATE_ROOT}/*/; do [ -f "$d/state" ] || continue; p=$(cat "$d/supervisor.pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then a=alive; else a=dead; fi; echo "supervisor=$(basename "$d") $a $(tail -n 1 "$d/state")"; done`,
-    `echo port_checked=${port}`,
+    `echo port_checked=${shellQuote(String(whole(port, "port", 1, 65535)))}`,
   ].join("\n");
 }
 
@@ -70,8 +85,8 @@ export function launchSupervisorCommand(l: SupervisorLaunch): string {
     `set -e`,
     `rm -rf ${q(dir)} && mkdir -p ${q(dir)}`,
     `systemctl stop ${REBOOT_UNIT}.timer >/dev/null 2>&1 || true`,
-    `systemd-run --quiet --collect --unit=${REBOOT_UNIT} --on-active=${l.rebootAfterSec}s "$(command -v systemctl)" reboot`,
-    `systemd-run --quiet --collect --unit=${supervisorUnit(l.stage)} /bin/sh ${q(l.scriptPath)} ${q(dir)} ${q(l.newToplevel)} ${q(l.oldToplevel)} ${l.confirmTimeoutSec}`,
+    `systemd-run --quiet --collect --unit=${REBOOT_UNIT} ${q(`--on-active=${whole(l.rebootAfterSec, "reboot delay", 1, 86_400)}s`)} "$(command -v systemctl)" reboot`,
+    `systemd-run --quiet --collect --unit=${q(supervisorUnit(l.stage))} /bin/sh ${q(l.scriptPath)} ${q(dir)} ${q(l.newToplevel)} ${q(l.oldToplevel)} ${q(String(whole(l.confirmTimeoutSec, "confirm timeout", 1, 86_400)))}`,
     `echo launched`,
   ].join("\n");
 }

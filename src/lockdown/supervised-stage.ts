@@ -5,7 +5,7 @@
 // active now.
 import { CancelledError, OperationError } from "../errors";
 import supervisorScript from "./supervisor.sh?raw";
-import { confirmNewConfig, type Confirmation } from "./confirm";
+import { confirmNewConfig, type ConfirmFailure, type Confirmation } from "./confirm";
 import {
   STATE_ROOT,
   ackCommand,
@@ -46,6 +46,9 @@ export interface StageOutcome {
   generation: number | null;
   timing: StageTiming;
 }
+
+/** Why a stage is rolled back; the hint is chosen from this, never from the message text. */
+export type StageFailure = ConfirmFailure | { kind: "switch-failed" } | { kind: "self-rollback" } | { kind: "ack" };
 
 const SWITCH_BUDGET_MS = 300_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -171,6 +174,7 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
       ctx,
       `the target rolled back by itself before a confirmation was possible (${st.reason ?? "no reason given"})`,
       [],
+      { kind: "self-rollback" },
     );
   }
   if (st.phase === "switch-failed" || st.phase === "rolling-back" || st.phase === "rolled-back") {
@@ -179,7 +183,7 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
       () => "",
     );
     const observed = `switch-to-configuration test failed on the target (exit ${st.switchExitCode ?? "?"})${log ? `: ${log.split("\n").pop()}` : ""}`;
-    throw await failAndRestore(ctx, observed, log ? log.split("\n") : []);
+    throw await failAndRestore(ctx, observed, log ? log.split("\n") : [], { kind: "switch-failed" });
   }
 
   ctx.progress(`${label}: confirming with a new key-only login on port ${ctx.port}`);
@@ -191,7 +195,7 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     signal: ctx.signal,
     log: ctx.log,
   });
-  if (!confirmation.ok) throw await failAndRestore(ctx, confirmation.observed, []);
+  if (!confirmation.ok) throw await failAndRestore(ctx, confirmation.observed, [], confirmation.failure);
   const confirmedAt = Date.now();
 
   // The acknowledgement goes over the NEW connection that just proved the configuration.
@@ -230,6 +234,7 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
       ctx,
       `the configuration worked on port ${ctx.port}, but acknowledging it failed: ${(e as Error).message}`,
       [],
+      { kind: "ack" },
     );
   }
 }
@@ -238,7 +243,12 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
  * Asks the supervisor to roll back now, waits (bounded) until it did or its own deadline passed,
  * then proves a way in still works and returns the error that tells the operator all of it.
  */
-async function failAndRestore(ctx: StageContext, observed: string, details: string[]): Promise<OperationError> {
+async function failAndRestore(
+  ctx: StageContext,
+  observed: string,
+  details: string[],
+  failure: StageFailure,
+): Promise<OperationError> {
   ctx.progress(`${observed}; rolling back`);
   await onAnySession(ctx, nackCommand(ctx.stage, observed), { timeoutMs: 5000 }).catch((e) =>
     ctx.log(`nack not delivered: ${(e as Error).message}`),
@@ -284,21 +294,32 @@ async function failAndRestore(ctx: StageContext, observed: string, details: stri
     `lockdown ${ctx.stage === "dual-port" ? "stage 1" : "stage 2"} was rolled back: ${observed}; ${active}; ${access}`,
     {
       details,
-      hint: hintFor(observed, ctx.port),
+      hint: hintFor(failure, ctx.port),
     },
   );
 }
 
-function hintFor(observed: string, port: number): string {
-  if (/never answered/.test(observed))
-    return `open TCP port ${port} in your provider's firewall (security group), then run lockdown again; or choose another port with --port`;
-  if (/refused/.test(observed))
-    return "sshd did not listen on the new port; see the switch log on the target (/run/nixnode-lockdown) and run lockdown again";
-  if (/host key/.test(observed))
-    return "something else answered on that port with a different host key; do not continue until you know why";
-  if (/switch-to-configuration/.test(observed))
-    return "fix the failing unit (journalctl -u <unit> on the target), then run lockdown again";
-  return "run lockdown again once the cause is fixed; your current access is unchanged";
+export function hintFor(failure: StageFailure, port: number): string {
+  switch (failure.kind) {
+    case "port":
+      if (failure.probe === "timeout")
+        return `open TCP port ${port} in your provider's firewall (security group), then run lockdown again; or choose another port with --port`;
+      if (failure.probe === "refused")
+        return "sshd did not listen on the new port; see the switch log on the target (/run/nixnode-lockdown) and run lockdown again";
+      return "your network or the target's link is down; check both, then run lockdown again";
+    case "host-key":
+      return failure.hostKey === "changed" || failure.hostKey === "revoked"
+        ? "something else answered on that port with a different host key; do not continue until you know why"
+        : "the pinned host key was not used for that connection; run lockdown again with the flake that pins this host's key";
+    case "switch-failed":
+      return "fix the failing unit (journalctl -u <unit> on the target), then run lockdown again";
+    case "weak-auth":
+      return "the new configuration still allows passwords; check hosts/<host>/*.nix for a PasswordAuthentication override, then run lockdown again";
+    case "interrupted":
+      return "run lockdown again when you are ready; your current access is unchanged";
+    default:
+      return "run lockdown again once the cause is fixed; your current access is unchanged";
+  }
 }
 
 async function openOnAny(

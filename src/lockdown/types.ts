@@ -2,6 +2,7 @@
 // their deps). The CLI builds these from src/remote; the install phase passes its own session;
 // tests and the benchmark can route ports through a latency proxy.
 import type { Log } from "../ui/log";
+import type { PreparedLockdown } from "./prepare";
 import type { Output } from "../ui/output";
 
 /** One authenticated SSH connection (structurally the same as src/remote's Target). */
@@ -50,6 +51,8 @@ export interface LockdownDeps {
   out: Output;
   log: Log;
   signal?: AbortSignal;
+  /** What prepareLockdown returned for these inputs, when the caller already checked them (once). */
+  prepared?: PreparedLockdown;
   /** Last resort reboot after this many seconds; default confirm timeout + 600. */
   rebootAfterSec?: number;
 }

@@ -1,10 +1,9 @@
 // The host-key decision, made before any credential is sent: a pin, known_hosts, the operator's
 // confirmation, or acceptance of a first-seen key. A key that differs from the record never passes.
 import type { ServerHostKeyAlgorithm } from "ssh2";
-import { CancelledError } from "../errors";
 import type { Log } from "../ui/log";
 import { addKnownHost, checkKnownHost, fingerprintSha256, readKnownHosts, type HostKey } from "./known-hosts";
-import { hostKeyChanged, hostKeyRejected } from "./ssh-errors";
+import { hostKeyChanged, hostKeyDeclined, hostKeyRejected } from "./ssh-errors";
 
 export interface HostKeyQuestion {
   host: string;
@@ -56,7 +55,13 @@ export async function decideHostKey(
   const verdict = checkKnownHost(entries, opts.host, port, key);
   if (verdict.status === "known") return;
   if (verdict.status === "revoked")
-    throw hostKeyRejected(where, fingerprint, `it is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`);
+    throw hostKeyRejected(
+      where,
+      fingerprint,
+      `it is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
+      undefined,
+      "revoked",
+    );
   if (verdict.status === "changed") {
     throw hostKeyChanged(
       where,
@@ -78,8 +83,7 @@ export async function decideHostKey(
     const ok = await pause(
       opts.confirmHostKey({ host: opts.host, port, keyType: key.type, fingerprint, otherTypesKnown }),
     );
-    if (!ok)
-      throw new CancelledError(`${where}: host key ${fingerprint} not accepted. Nothing was sent to the server.`);
+    if (!ok) throw hostKeyDeclined(where, fingerprint);
     remember();
     return;
   }

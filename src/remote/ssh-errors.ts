@@ -1,6 +1,39 @@
 // What went wrong, in the operator's words: each connect/auth/host-key failure becomes an
 // OperationError (or UserError) that says what was observed and what to do.
-import { OperationError, UserError, isNixnodeError } from "../errors";
+import { CancelledError, OperationError, UserError, isNixnodeError } from "../errors";
+
+/**
+ * Why a host key was not accepted, as a type the callers switch on (never a regex over the text):
+ * changed (a record or pin says another key), unknown (no record and no way to ask), revoked
+ * (@revoked in known_hosts), declined (the operator answered no).
+ */
+export type HostKeyFailureKind = "changed" | "unknown" | "revoked" | "declined";
+
+export interface HostKeyFailure {
+  kind: HostKeyFailureKind;
+  /** SHA256:... the server presented. */
+  presented: string;
+  /** What the record or pin expected (empty for unknown/declined). */
+  expected: string[];
+}
+
+// A symbol from the global registry: the error may come from another copy of this module.
+const HOST_KEY_FAILURE = Symbol.for("nixnode-install.host-key-failure");
+
+function tagHostKey<E extends Error>(e: E, f: HostKeyFailure): E {
+  Object.defineProperty(e, HOST_KEY_FAILURE, { value: f, enumerable: false });
+  return e;
+}
+
+/** The host-key failure an error carries (through causes too), or null when it is something else. */
+export function hostKeyFailureOf(e: unknown): HostKeyFailure | null {
+  for (let cur: unknown = e, depth = 0; cur && typeof cur === "object" && depth < 5; depth++) {
+    const f = (cur as Record<symbol, unknown>)[HOST_KEY_FAILURE];
+    if (f) return f as HostKeyFailure;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return null;
+}
 
 export interface AuthTrace {
   user: string;
@@ -108,18 +141,39 @@ export function describeAuthFailure(t: AuthTrace): Error {
 }
 
 export function hostKeyChanged(where: string, expected: string[], got: string, source: string): Error {
-  return new OperationError(
-    `${where}: THE HOST KEY HAS CHANGED. Refusing to connect; nothing was sent beyond the handshake.`,
-    {
-      details: [`expected (${source}): ${expected.join(", ")}`, `the server presented:  ${got}`],
-      hint: "if you reinstalled this machine, verify the new key via your provider's console, then remove the old entry (ssh-keygen -R HOST) or pass the new --host-key; otherwise someone may be intercepting the connection",
-    },
+  const fingerprints = expected.map((x) => x.split(" ")[0]!);
+  return tagHostKey(
+    new OperationError(
+      `${where}: THE HOST KEY HAS CHANGED. Refusing to connect; nothing was sent beyond the handshake.`,
+      {
+        details: [`expected (${source}): ${expected.join(", ")}`, `the server presented:  ${got}`],
+        hint: "if you reinstalled this machine, verify the new key via your provider's console, then remove the old entry (ssh-keygen -R HOST) or pass the new --host-key; otherwise someone may be intercepting the connection",
+      },
+    ),
+    { kind: "changed", presented: got, expected: fingerprints },
   );
 }
 
-export function hostKeyRejected(where: string, fingerprint: string, reason: string, hint?: string): Error {
-  return new OperationError(
-    `${where}: host key ${fingerprint} not accepted: ${reason}. Nothing was sent beyond the handshake.`,
-    { hint },
+export function hostKeyRejected(
+  where: string,
+  fingerprint: string,
+  reason: string,
+  hint?: string,
+  kind: "unknown" | "revoked" = "unknown",
+): Error {
+  return tagHostKey(
+    new OperationError(
+      `${where}: host key ${fingerprint} not accepted: ${reason}. Nothing was sent beyond the handshake.`,
+      { hint },
+    ),
+    { kind, presented: fingerprint, expected: [] },
+  );
+}
+
+/** The operator answered "no" to a first-seen key: a cancellation (exit 130), not an alarm. */
+export function hostKeyDeclined(where: string, fingerprint: string): Error {
+  return tagHostKey(
+    new CancelledError(`${where}: host key ${fingerprint} not accepted. Nothing was sent to the server.`),
+    { kind: "declined", presented: fingerprint, expected: [] },
   );
 }

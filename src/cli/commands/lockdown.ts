@@ -3,9 +3,9 @@
 // with the pinned key only, and runs the guarded protocol in src/lockdown.
 import { resolve } from "node:path";
 import { UserError, badField } from "../../errors";
-import { DEFAULT_CONFIRM_TIMEOUT_SEC, runLockdown } from "../../lockdown";
-import { locateFlakeHost } from "../../lockdown/flake-files";
+import { DEFAULT_CONFIRM_TIMEOUT_SEC, prepareLockdown, runLockdown } from "../../lockdown";
 import { keyOnlyConnector } from "../../lockdown/ssh-connector";
+import { unfinishedInstallError } from "../../lockdown/unfinished-install";
 import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../target-options";
 import { port as portField } from "../../util/fields";
 import type { Command } from "../command";
@@ -63,36 +63,33 @@ Examples:
       confirmTimeoutSec = Number(t);
     }
     const ignore = (ctx.options["ignore-ip"] as string[] | undefined) ?? [];
-    for (const a of ignore)
-      if (!/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(a))
-        throw badField(
-          "--ignore-ip",
-          `"${a}" is not an IP address or CIDR`,
-          "e.g. --ignore-ip 198.51.100.7 or --ignore-ip 192.0.2.0/24",
-        );
 
-    // Everything local is checked before the first packet: the flake, the pinned key, the port.
-    const f = locateFlakeHost(flakeDir, hostname);
+    // Everything local is checked before the first packet, once: the flake (every host.json
+    // field), the pinned key, the port, the addresses. runLockdown gets the result.
     const settings = sshSettingsFromCli(ctx, destination);
-    const pinned = settings.pinnedHostKey ?? f.host.ssh.hostKeyFingerprint;
-    if (!pinned)
-      throw badField(
-        `hosts/${f.hostname}/host.json ssh.hostKeyFingerprint`,
-        "is not set: lockdown only talks to a host whose key is pinned",
-        "run the install first, or pass --host-key SHA256:...",
-      );
-    if (
-      settings.pinnedHostKey &&
-      f.host.ssh.hostKeyFingerprint &&
-      settings.pinnedHostKey !== f.host.ssh.hostKeyFingerprint
-    ) {
-      throw badField(
-        "--host-key",
-        `${settings.pinnedHostKey} differs from the key pinned in hosts/${f.hostname}/host.json (${f.host.ssh.hostKeyFingerprint})`,
-        "use the flake that belongs to this host",
+    const prepared = prepareLockdown({
+      flakeDir,
+      hostname,
+      port,
+      confirmTimeoutSec,
+      extraIgnoreIP: ignore,
+      hostKeyFingerprint: settings.pinnedHostKey,
+    });
+    const f = prepared.flake;
+    const pinned = prepared.pinned;
+    let primary;
+    try {
+      primary = await connectFromCli(ctx, destination, { pinnedHostKey: pinned });
+    } catch (e) {
+      throw (
+        unfinishedInstallError(e, {
+          flakeDir,
+          flakeArg: typeof ctx.options.flake === "string" ? ctx.options.flake : ".",
+          destination,
+          hostFile: f.file,
+        }) ?? e
       );
     }
-    const primary = await connectFromCli(ctx, destination, { pinnedHostKey: pinned });
     try {
       const result = await runLockdown({
         primary,
@@ -100,10 +97,7 @@ Examples:
         connector: keyOnlyConnector({ base: { ...settings, log: ctx.log }, pinnedHostKey: pinned }),
         flakeDir,
         hostname: f.hostname,
-        port,
-        confirmTimeoutSec,
-        extraIgnoreIP: ignore,
-        hostKeyFingerprint: pinned,
+        prepared,
         knownHostsFile: settings.knownHostsFiles?.[0] ?? null,
         sshConfigBlock: ctx.options["ssh-config-block"] === true,
         out: ctx.out,

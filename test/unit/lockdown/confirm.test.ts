@@ -1,7 +1,10 @@
 // The confirmation's verdicts with a scripted connector: which observations end the attempt at
 // once (a different host key, passwords still offered) and which are retried within the budget.
 import { describe, expect, it } from "vitest";
+import { CancelledError } from "../../../src/errors";
 import { confirmNewConfig } from "../../../src/lockdown/confirm";
+import { hintFor } from "../../../src/lockdown/supervised-stage";
+import { hostKeyChanged, hostKeyDeclined, hostKeyRejected } from "../../../src/remote/ssh-errors";
 import type { LockdownConnector, PortProbe, RemoteSession } from "../../../src/lockdown/types";
 
 const session: RemoteSession = {
@@ -58,17 +61,45 @@ describe("confirmNewConfig", () => {
     expect(r).toMatchObject({ ok: false, observed: "port 2222 still offers password logins", attempts: 1 });
     expect(c.calls).not.toContain("login 2222");
   });
-  it("a host key that is not the pinned one: fails at once, never retried", async () => {
+  it("a host key that is not the pinned one: fails at once, never retried, kind 'changed'", async () => {
     const c = connector({
       probes: ["open"],
-      methods: new Error("root@x:2222: THE HOST KEY HAS CHANGED. Refusing to connect"),
+      methods: hostKeyChanged("root@x:2222", ["SHA256:" + "A".repeat(43)], "SHA256:" + "B".repeat(43), "pin"),
     });
     const r = await confirmNewConfig(c, 2222, opts);
     expect(r).toMatchObject({
       ok: false,
       attempts: 1,
+      failure: { kind: "host-key", hostKey: "changed" },
       observed: expect.stringMatching(/host key that is not the pinned one/),
     });
+    if (!r.ok) expect(hintFor(r.failure, 2222)).toMatch(/different host key; do not continue/);
+  });
+  it("a declined host key is reported as declined, not as 'not the pinned one'", async () => {
+    const c = connector({ probes: ["open"], login: hostKeyDeclined("root@x:2222", "SHA256:" + "C".repeat(43)) });
+    const r = await confirmNewConfig(c, 2222, opts);
+    expect(r).toMatchObject({ ok: false, attempts: 1, failure: { kind: "host-key", hostKey: "declined" } });
+    if (!r.ok) {
+      expect(r.observed).toMatch(/^the host key on port 2222 was declined/);
+      expect(r.observed).not.toMatch(/not the pinned one/);
+      expect(hintFor(r.failure, 2222)).not.toMatch(/different host key/);
+    }
+    expect(hostKeyDeclined("w", "SHA256:x")).toBeInstanceOf(CancelledError);
+  });
+  it("an unknown host key (no record) is its own kind", async () => {
+    const c = connector({
+      probes: ["open"],
+      methods: hostKeyRejected("root@x:2222", "SHA256:D", "not in known_hosts"),
+    });
+    const r = await confirmNewConfig(c, 2222, opts);
+    expect(r).toMatchObject({ ok: false, failure: { kind: "host-key", hostKey: "unknown" } });
+    if (!r.ok) expect(r.observed).toMatch(/host key that is not on record/);
+  });
+  it("an error that merely mentions 'host key' in its text is not taken for a host-key refusal", async () => {
+    const c = connector({ probes: ["open"], methods: new Error("kex failed: no matching host key type found") });
+    const r = await confirmNewConfig(c, 2222, { budgetMs: 1200, log: () => undefined });
+    expect(r).toMatchObject({ ok: false, failure: { kind: "handshake" } });
+    expect(r.attempts).toBeGreaterThan(1);
   });
   it("a refused key is retried within the budget, then reported", async () => {
     const c = connector({ probes: ["open"], login: new Error("permission denied (publickey)") });
