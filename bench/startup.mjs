@@ -11,7 +11,8 @@ import { performance } from "node:perf_hooks";
 const root = new URL("..", import.meta.url).pathname;
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 21;
 execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
-const bin = join(root, "dist/nixnode-install.mjs");
+// what `npx nixnode-install` runs: the bin turns source maps on, then imports the shell chunk
+const bin = join(root, "bin/nixnode-install");
 const work = mkdtempSync(join(tmpdir(), "nixnode-bench-"));
 
 const variants = {
@@ -79,7 +80,18 @@ const walk = (d) => {
   }
 };
 walk(join(packDir, "node_modules"));
-const pkg = { tarballBytes: pack.size, installedBytes: bytes, installedFiles: files, bundleBytes: statSync(bin).size };
+const distBytes = (ext) =>
+  readdirSync(join(root, "dist"), { recursive: true })
+    .filter((f) => f.endsWith(ext))
+    .reduce((n, f) => n + statSync(join(root, "dist", f)).size, 0);
+const pkg = {
+  tarballBytes: pack.size,
+  installedBytes: bytes,
+  installedFiles: files,
+  codeBytes: distBytes(".mjs"),
+  sourceMapBytes: distBytes(".map"),
+  shellBytes: statSync(join(root, "dist/nixnode-install.mjs")).size,
+};
 rmSync(work, { recursive: true, force: true });
 
 const result = { node: process.version, runs, startup: rows, package: pkg };
@@ -89,6 +101,6 @@ else {
   for (const r of rows)
     console.log(`  ${r.name.padEnd(32)} ${String(r.medianMs).padStart(7)} ms   ${r.ratio}x bare node`);
   console.log(
-    `package: tarball ${(pkg.tarballBytes / 1024).toFixed(0)} KiB, installed ${(pkg.installedBytes / 1024).toFixed(0)} KiB in ${pkg.installedFiles} files (bundle ${(pkg.bundleBytes / 1024).toFixed(0)} KiB)`,
+    `package: tarball ${(pkg.tarballBytes / 1024).toFixed(0)} KiB, installed ${(pkg.installedBytes / 1024).toFixed(0)} KiB in ${pkg.installedFiles} files (dist/: code ${(pkg.codeBytes / 1024).toFixed(0)} KiB, source maps ${(pkg.sourceMapBytes / 1024).toFixed(0)} KiB, shell chunk ${(pkg.shellBytes / 1024).toFixed(0)} KiB)`,
   );
 }

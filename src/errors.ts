@@ -11,15 +11,11 @@ export interface ErrorDetails {
   cause?: unknown;
 }
 
-// Identity by brand, not instanceof: the published bundle compiles the commands separately from the
-// shell (scripts/build.mjs), so an error class may exist twice in one process.
-const BRAND = Symbol.for("nixnode-install.error");
 export type ErrorKind = "user" | "operation" | "cancelled" | "internal";
 
 export abstract class NixnodeError extends Error {
   abstract readonly exitCode: number;
   abstract readonly kind: ErrorKind;
-  readonly [BRAND] = true;
   readonly field?: string;
   readonly hint?: string;
   readonly details: string[];
@@ -62,11 +58,13 @@ export class InternalError extends NixnodeError {
   readonly kind = "internal";
 }
 
+// instanceof is enough: the published build keeps this module once, in a chunk the shell and the
+// commands share (scripts/build.mjs; test/unit/package.test.ts checks it)
 export function isNixnodeError(e: unknown): e is NixnodeError {
-  return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+  return e instanceof NixnodeError;
 }
 
-/** True for a CancelledError from any copy of this module (Ctrl-C, a declined confirmation). */
+/** True for a CancelledError (Ctrl-C, a declined confirmation). */
 export function isCancelled(e: unknown): boolean {
   return isNixnodeError(e) && e.kind === "cancelled";
 }

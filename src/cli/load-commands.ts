@@ -1,5 +1,5 @@
-// Loads the command graph. In the published bundle, scripts/build.mjs replaces this module with one
-// that compiles the commands from a string kept inside the same file, only when a command runs.
+// Loads the command graph. The dynamic import is where the published build splits: scripts/build.mjs
+// puts everything behind it in its own chunk, which --help and --version never load.
 export async function loadCommands(): Promise<typeof import("./commands/index").commands> {
   return (await import("./commands/index")).commands;
 }
