@@ -28,6 +28,31 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
+/** The lab's host.json before the lockdown (as after an install); exported for the NixOS contract test. */
+export function labHostData(hostname: string, publicKey: string, fingerprint: string, maxretry: number): HostData {
+  return {
+    schema: 1,
+    hostname,
+    system: "x86_64-linux",
+    stateVersion: "25.11",
+    timezone: "UTC",
+    profile: "base",
+    ssh: {
+      ports: [22],
+      passwordAuthentication: true,
+      permitRootLogin: "yes",
+      authorizedKeys: [publicKey],
+      adminUser: null,
+      hostKeyFingerprint: fingerprint,
+    },
+    firewall: { enable: true, allowedTCPPorts: [22], allowedUDPPorts: [] },
+    fail2ban: { enable: true, ignoreIP: [], maxretry, bantime: "10m" },
+    lockdown: { stage: "none", port: NEW_PORT },
+    network: { interfaces: [], dns: [] },
+    boot: { mode: "bios" },
+  };
+}
+
 export async function startLab(opts: { authorizeKeyOnTarget?: boolean; maxretry?: number } = {}): Promise<Lab> {
   const work = mkdtempSync(join(tmpdir(), "nn-lock-"));
   const key = await makeKeyPair(work);
@@ -47,27 +72,7 @@ export async function startLab(opts: { authorizeKeyOnTarget?: boolean; maxretry?
   );
   writeFileSync(join(flake, "README.md"), "# my node\n\nThe operator's own notes.\n");
   writeFileSync(join(flake, ".nixnode", "state.json"), JSON.stringify({ install: { verified: true } }));
-  const host: HostData = {
-    schema: 1,
-    hostname: t.name,
-    system: "x86_64-linux",
-    stateVersion: "25.11",
-    timezone: "UTC",
-    profile: "base",
-    ssh: {
-      ports: [22],
-      passwordAuthentication: true,
-      permitRootLogin: "yes",
-      authorizedKeys: [key.publicKey],
-      adminUser: null,
-      hostKeyFingerprint: fingerprint,
-    },
-    firewall: { enable: true, allowedTCPPorts: [22], allowedUDPPorts: [] },
-    fail2ban: { enable: true, ignoreIP: [], maxretry: opts.maxretry ?? 5, bantime: "10m" },
-    lockdown: { stage: "none", port: NEW_PORT },
-    network: { interfaces: [], dns: [] },
-    boot: { mode: "bios" },
-  };
+  const host = labHostData(t.name, key.publicKey, fingerprint, opts.maxretry ?? 5);
   const hostJsonPath = join(hostDir, "host.json");
   writeFileSync(hostJsonPath, JSON.stringify(host, null, 2) + "\n");
   return {

@@ -8,9 +8,10 @@
 //   node nixos-shim.mjs DIR nix-env|systemd-run|systemctl|nixos-version ...
 //   node nixos-shim.mjs DIR boot                   reboot.d hook: activate the boot default
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DIR, KNOBS, NODE, SHIM, UNITS, die, readText, relink, run } from "./lib/common.mjs";
 import { apply, boot, stc } from "./lib/activate.mjs";
+import { initialHostData } from "./lib/desired.mjs";
 import { makeToplevel, nixBuild, nixEnv, setProfile } from "./lib/store.mjs";
 import { systemctl, systemdRun } from "./lib/units.mjs";
 
@@ -64,42 +65,16 @@ function setup(hostJsonPath) {
   mkdirSync(join(DIR, "reboot.d"), { recursive: true });
   writeFileSync(join(DIR, "reboot.d/50-nixos-boot-default"), `#!/bin/sh\nexec '${NODE}' '${SHIM}' '${DIR}' boot\n`);
   chmodSync(join(DIR, "reboot.d/50-nixos-boot-default"), 0o755);
-  const host = hostJsonPath ? JSON.parse(readFileSync(hostJsonPath, "utf8")) : initialHostData();
-  const top = makeToplevel(host);
+  const host = hostJsonPath
+    ? JSON.parse(readFileSync(hostJsonPath, "utf8"))
+    : initialHostData(readFileSync(join(DIR, "nixos-sshd_config.base"), "utf8"), run("hostname", []).stdout.trim());
+  const lockdownNix = hostJsonPath ? readText(join(dirname(hostJsonPath), "lockdown.nix"), null) : null;
+  const top = makeToplevel(host, "", lockdownNix);
   setProfile(top);
   const r = apply(top, { restartSshd: false }); // the harness (or the reboot) starts sshd next
   relink(top, "/run/booted-system");
   if (r.failed.length) die(`setup: units failed: ${r.failed.join(" ")}`, 4);
   process.stdout.write(`${top}\n`);
-}
-
-/** What a fresh NixOS install from our flake looks like: sshd on the port it has now, firewall on. */
-function initialHostData() {
-  const base = readFileSync(join(DIR, "nixos-sshd_config.base"), "utf8");
-  const ports = [...base.matchAll(/^\s*Port\s+(\d+)/gim)].map((m) => Number(m[1]));
-  const pw = /^\s*PasswordAuthentication\s+no/im.test(base) ? false : true;
-  const prl = /^\s*PermitRootLogin\s+(\S+)/im.exec(base)?.[1] ?? "yes";
-  return {
-    schema: 1,
-    hostname: run("hostname", []).stdout.trim() || "nixos",
-    system: "x86_64-linux",
-    stateVersion: "25.11",
-    timezone: "UTC",
-    profile: "base",
-    ssh: {
-      ports: ports.length ? ports : [22],
-      passwordAuthentication: pw,
-      permitRootLogin: prl,
-      authorizedKeys: [],
-      adminUser: null,
-      hostKeyFingerprint: null,
-    },
-    firewall: { enable: true, allowedTCPPorts: ports.length ? ports : [22], allowedUDPPorts: [] },
-    fail2ban: { enable: false, ignoreIP: [], maxretry: 5, bantime: "10m" },
-    lockdown: { stage: "none", port: 22 },
-    network: { interfaces: [], dns: [] },
-    boot: { mode: "bios" },
-  };
 }
 
 // ---------------------------------------------------------------- dispatch

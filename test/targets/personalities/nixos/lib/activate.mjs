@@ -5,39 +5,42 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DIR, F2B, LOCK, PROFILE, UNITS, die, readText, relink, run } from "./common.mjs";
+import { desiredFail2ban, desiredFirewall, desiredSshdSettings } from "./desired.mjs";
 
 // ---------------------------------------------------------------- activation
-export function renderSshdConfig(host, broken) {
+export function renderSshdConfig(sshd, broken) {
   const base = readFileSync(join(DIR, "nixos-sshd_config.base"), "utf8")
     .split("\n")
     .filter(
       (l) =>
-        !/^\s*(Port|ListenAddress|PasswordAuthentication|KbdInteractiveAuthentication|ChallengeResponseAuthentication|PermitRootLogin|AuthorizedKeysFile)\s/i.test(
+        !/^\s*(Port|ListenAddress|PasswordAuthentication|KbdInteractiveAuthentication|ChallengeResponseAuthentication|PermitRootLogin|AuthorizedKeysFile|AllowUsers)\s/i.test(
           l,
         ),
     );
+  const yesNo = (b) => (b ? "yes" : "no");
   const ours = [
     "# written by the nixos test personality from the active toplevel's host.json",
-    ...host.ssh.ports.map((p) => `Port ${p}`),
-    `PasswordAuthentication ${host.ssh.passwordAuthentication ? "yes" : "no"}`,
-    "KbdInteractiveAuthentication no",
-    `PermitRootLogin ${host.ssh.permitRootLogin}`,
+    ...sshd.ports.map((p) => `Port ${p}`),
+    `PasswordAuthentication ${yesNo(sshd.PasswordAuthentication)}`,
+    `KbdInteractiveAuthentication ${yesNo(sshd.KbdInteractiveAuthentication)}`,
+    `PermitRootLogin ${sshd.PermitRootLogin}`,
+    ...(sshd.AllowUsers ? [`AllowUsers ${sshd.AllowUsers.join(" ")}`] : []),
     "AuthorizedKeysFile %h/.ssh/authorized_keys /etc/ssh/authorized_keys.d/%u",
     ...(broken ? ["NixnodeTestBrokenSetting yes"] : []),
   ];
   return [...ours, ...base].join("\n") + "\n";
 }
 
-export function applyFirewall(host) {
+export function applyFirewall(fw) {
   const ipt = (...a) => run("iptables", a);
   if (ipt("-n", "-L", "nixos-fw").code !== 0) ipt("-N", "nixos-fw");
   ipt("-F", "nixos-fw");
-  if (host.firewall.enable) {
+  if (fw.enable) {
     ipt("-A", "nixos-fw", "-i", "lo", "-j", "ACCEPT");
     ipt("-A", "nixos-fw", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
     ipt("-A", "nixos-fw", "-p", "icmp", "-j", "ACCEPT");
-    const ports = [...new Set([...host.firewall.allowedTCPPorts, ...host.ssh.ports])];
-    for (const p of ports) ipt("-A", "nixos-fw", "-p", "tcp", "--dport", String(p), "-j", "ACCEPT");
+    for (const p of fw.allowedTCPPorts) ipt("-A", "nixos-fw", "-p", "tcp", "--dport", String(p), "-j", "ACCEPT");
+    for (const p of fw.allowedUDPPorts) ipt("-A", "nixos-fw", "-p", "udp", "--dport", String(p), "-j", "ACCEPT");
     ipt("-A", "nixos-fw", "-j", "DROP");
   }
   if (ipt("-C", "INPUT", "-j", "nixos-fw").code !== 0) ipt("-A", "INPUT", "-j", "nixos-fw");
@@ -51,8 +54,8 @@ const f2b = {
 };
 const f2bPing = () => existsSync(f2b.sock) && run("fail2ban-client", ["-s", f2b.sock, "ping"]).code === 0;
 
-export function applyFail2ban(host) {
-  if (!host.fail2ban.enable) {
+export function applyFail2ban(f) {
+  if (!f.enable) {
     if (f2bPing()) run("fail2ban-client", ["-s", f2b.sock, "stop"]);
     return true;
   }
@@ -64,12 +67,12 @@ export function applyFail2ban(host) {
       `[Definition]\nlogtarget = ${f2b.log}\nsocket = ${f2b.sock}\npidfile = ${f2b.pid}\ndbfile = :memory:\n`,
     );
   }
-  const ignore = ["127.0.0.1/8", "::1", ...host.fail2ban.ignoreIP].join(" ");
+  const sshd = f.jails.sshd;
   writeFileSync(
     join(f2b.conf, "jail.local"),
-    `[DEFAULT]\nignoreip = ${ignore}\nmaxretry = ${host.fail2ban.maxretry}\nbantime = ${host.fail2ban.bantime}\nbantime.increment = true\n` +
-      `banaction = iptables-multiport[blocktype=DROP]\nbackend = polling\n\n[sshd]\nenabled = true\nfilter = sshd[__prefix_line="", mode=normal]\n` +
-      `datepattern = {NONE}\nlogpath = ${DIR}/sshd.log tail\nport = ${host.ssh.ports.join(",")}\n`,
+    `[DEFAULT]\nignoreip = ${f.ignoreIP.join(" ")}\nmaxretry = ${f.maxretry}\nbantime = ${f.bantime}\nbantime.increment = ${f.bantimeIncrement}\n` +
+      `banaction = iptables-multiport[blocktype=DROP]\nbackend = polling\n\n[sshd]\nenabled = ${sshd.enabled}\nfilter = sshd[__prefix_line="", mode=${sshd.mode}]\n` +
+      `datepattern = {NONE}\nlogpath = ${DIR}/sshd.log tail\nport = ${sshd.port}\n`,
   );
   if (f2bPing()) return run("fail2ban-client", ["-c", f2b.conf, "-s", f2b.sock, "reload"]).code === 0;
   rmSync(f2b.sock, { force: true });
@@ -89,15 +92,21 @@ export function applyFail2ban(host) {
 /** Applies a toplevel like switch-to-configuration does; returns the units that failed. */
 export function apply(top, { restartSshd }) {
   const host = JSON.parse(readFileSync(join(top, "host.json"), "utf8"));
+  // the build recorded whether the flake's default.nix had lockdown.nix to import
+  const modules = { lockdown: existsSync(join(top, "lockdown.nix")) };
   const failUnits = readText(join(top, "test-fail-units")).split(/\s+/).filter(Boolean);
   const failed = [];
+  const sshd = desiredSshdSettings(host, modules);
   mkdirSync("/etc/ssh/authorized_keys.d", { recursive: true });
-  writeFileSync("/etc/ssh/authorized_keys.d/root", host.ssh.authorizedKeys.map((k) => k + "\n").join(""), {
-    mode: 0o644,
-  });
-  writeFileSync("/etc/ssh/sshd_config", renderSshdConfig(host, failUnits.includes("sshd")));
-  applyFirewall(host);
-  if (!applyFail2ban(host)) failed.push("fail2ban.service");
+  for (const [user, keys] of Object.entries(sshd.authorizedKeys)) {
+    // a user name from host.json becomes a file name: only what useradd would accept
+    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user))
+      die(`host.json ssh.adminUser: ${JSON.stringify(user)} is not a user name`);
+    writeFileSync(`/etc/ssh/authorized_keys.d/${user}`, keys.map((k) => k + "\n").join(""), { mode: 0o644 });
+  }
+  writeFileSync("/etc/ssh/sshd_config", renderSshdConfig(sshd, failUnits.includes("sshd")));
+  applyFirewall(desiredFirewall(host, modules));
+  if (!applyFail2ban(desiredFail2ban(host))) failed.push("fail2ban.service");
   relink(top, "/run/current-system");
   if (restartSshd) {
     const r = run(join(DIR, "start-sshd"), []);

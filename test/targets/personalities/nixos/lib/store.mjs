@@ -16,15 +16,23 @@ import { join } from "node:path";
 import { DIR, KNOBS, LOCK, NODE, PROFILE, PROFILES, SHIM, die, readText, relink, run } from "./common.mjs";
 
 // ---------------------------------------------------------------- store, profiles
-export function makeToplevel(host, failUnits = "") {
+/** `lockdownNix`: the text of the flake's hosts/<host>/lockdown.nix when the build had one, else null. */
+export function makeToplevel(host, failUnits = "", lockdownNix = null) {
   const json = JSON.stringify(host, null, 2) + "\n";
-  const hash = createHash("sha256").update(json).update(failUnits).digest("hex").slice(0, 32);
+  const hash = createHash("sha256")
+    .update(json)
+    .update(failUnits)
+    .update(lockdownNix === null ? "" : `lockdown.nix\0${lockdownNix}`)
+    .digest("hex")
+    .slice(0, 32);
   const top = `/nix/store/${hash}-nixos-system-${host.hostname}-${host.stateVersion ?? "25.11"}`;
   if (existsSync(top)) return top;
   mkdirSync(join(top, "bin"), { recursive: true });
   writeFileSync(join(top, "host.json"), json);
   writeFileSync(join(top, "nixos-version"), `${host.stateVersion ?? "25.11"}.20251120.1a2b3c4 (Xantusia)\n`);
   if (failUnits) writeFileSync(join(top, "test-fail-units"), failUnits);
+  // activation reads it: lockdown.nix changes what sshd gets (see desired.mjs)
+  if (lockdownNix !== null) writeFileSync(join(top, "lockdown.nix"), lockdownNix);
   // like the real one, it takes the switch lock and WAITS for it
   writeFileSync(
     join(top, "bin/switch-to-configuration"),
@@ -134,5 +142,8 @@ export function nixBuild(argv) {
     die(`error: while parsing JSON from ${join(hostDir, "host.json")}: ${e.message}`);
   }
   process.stderr.write(`building the system configuration...\n`);
-  process.stdout.write(makeToplevel(host_, readText(join(KNOBS, "fail-unit"))) + "\n");
+  const lockdownNix = existsSync(join(hostDir, "lockdown.nix"))
+    ? readFileSync(join(hostDir, "lockdown.nix"), "utf8")
+    : null;
+  process.stdout.write(makeToplevel(host_, readText(join(KNOBS, "fail-unit")), lockdownNix) + "\n");
 }
