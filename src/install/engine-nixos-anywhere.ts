@@ -19,6 +19,8 @@ export interface NixosAnywhereRun {
   /** Called when a phase begins (in order) and for each step line. */
   onPhase(phase: InstallPhase): void;
   onStep(step: string): void;
+  /** A stderr line that must stop the run at once (e.g. a refused host key, which 1.13 retries forever). */
+  stopOn?(line: string): OperationError | null;
 }
 
 export interface NixosAnywhereFailure {
@@ -34,6 +36,7 @@ export function runNixosAnywhere(r: NixosAnywhereRun): Promise<void> {
     const child = spawn(r.command, [...r.prefixArgs, ...r.args], { env: r.env, stdio: ["ignore", "pipe", "pipe"] });
     let phase: InstallPhase | null = null;
     let abortReason: string | null = null;
+    let stopped: OperationError | null = null;
     const tail: string[] = [];
     const onAbort = () => child.kill("SIGTERM");
     r.signal.addEventListener("abort", onAbort, { once: true });
@@ -50,6 +53,12 @@ export function runNixosAnywhere(r: NixosAnywhereRun): Promise<void> {
     createInterface({ input: child.stderr }).on("line", (line) => {
       r.log.write(`nixos-anywhere[stderr]: ${line}`);
       abortReason = parseAbortLine(line) ?? abortReason;
+      const stop = stopped ? null : (r.stopOn?.(line) ?? null);
+      if (stop) {
+        stopped = stop;
+        r.log.write(`stopping nixos-anywhere: ${stop.message}`);
+        child.kill("SIGTERM");
+      }
       tail.push(line);
       if (tail.length > 8) tail.shift();
     });
@@ -64,6 +73,7 @@ export function runNixosAnywhere(r: NixosAnywhereRun): Promise<void> {
     });
     child.on("close", (code, sig) => {
       r.signal.removeEventListener("abort", onAbort);
+      if (stopped) return reject({ phase, error: stopped } satisfies NixosAnywhereFailure);
       if (r.signal.aborted)
         return reject({
           phase,

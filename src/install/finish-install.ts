@@ -1,13 +1,12 @@
 // The end of the install: wait for the PINNED key (handshakes only), one verifying login, the
-// known_hosts entry, the optional copy of the flake to /etc/nixos, state.json marked verified, and
-// the hand-over to lockdown.
+// known_hosts entry, the optional copy of the flake to /etc/nixos, and state.json marked verified.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CancelledError, OperationError } from "../errors";
-import { writeInstallState, type InstallState } from "./install-state";
+import { writeInstallState } from "./install-state";
 import type { PhaseProgress } from "./phase-progress";
 import { INSTALL_PHASES, targetStateDuring, type InstallPhase } from "./phases";
-import type { FlakeInfo, InstallDeps, InstallSession } from "./types";
+import type { FlakeInfo, InstallDeps, InstallSession, InstallStateDraft } from "./types";
 import { copyFlakeToEtc, verifyInstalled } from "./verify-step";
 import { waitForPinnedHostKey } from "./wait-for-pinned-host-key";
 
@@ -22,13 +21,26 @@ export const PHASE_TITLES: Record<InstallPhase | "verify", string> = {
 interface FinishInput {
   session: InstallSession | null;
   flake: FlakeInfo;
-  state: Omit<InstallState, "updatedAt">;
+  state: InstallStateDraft;
   progress: PhaseProgress;
   warnings: string[];
 }
 
-/** Waits for the pinned key (unless a verified session is handed in), verifies, trusts, copies, locks down. */
-export async function finishAndVerify(d: InstallDeps, f: FinishInput): Promise<void> {
+/** Waits for the pinned key (unless a verified session is handed in), verifies, trusts, copies. */
+export async function finishAndVerify(
+  d: Pick<
+    InstallDeps,
+    | "destination"
+    | "rebootTimeoutMs"
+    | "signal"
+    | "probeHostKey"
+    | "log"
+    | "connect"
+    | "trustHostKey"
+    | "copyFlakeToEtc"
+  >,
+  f: FinishInput,
+): Promise<void> {
   const pinned = f.flake.host.ssh.hostKeyFingerprint!;
   f.progress.start("verify", PHASE_TITLES.verify);
   let session = f.session;
@@ -76,7 +88,6 @@ export async function finishAndVerify(d: InstallDeps, f: FinishInput): Promise<v
   } finally {
     await session?.close().catch(() => undefined);
   }
-  if (d.lockdown) await d.lockdown(f.flake);
 }
 
 function readPub(flake: FlakeInfo): string {

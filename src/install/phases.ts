@@ -52,3 +52,23 @@ export function targetStateDuring(phase: InstallPhase | "before" | "verify"): st
       return "NixOS is installed; it has not yet answered with its pinned host key. Re-running waits for it and verifies it.";
   }
 }
+
+/**
+ * disko partitions the disks of whatever system it runs on. Without kexec (which moves the target
+ * into the NixOS installer in RAM) on a target that is not the installer, that is the running system
+ * itself: both engines would wipe its disks under it. Exit 2 naming --phases.
+ */
+export function refuseDiskoOnRunningSystem(
+  phases: readonly InstallPhase[],
+  target: { label: string; inInstaller: boolean; osName: string | null },
+): void {
+  if (target.inInstaller || !phases.includes("disko") || phases.includes("kexec")) return;
+  throw new UserError(
+    `--phases ${phases.join(",")}: ${target.label} runs ${target.osName ?? "its own system"}, not the NixOS installer; disko would wipe the disks of that running system under it`,
+    {
+      field: "--phases",
+      details: ["Nothing was changed on the target: only the detect probe ran."],
+      hint: `include kexec (--phases kexec,${phases.join(",")}), or boot the NixOS installer on ${target.label} first`,
+    },
+  );
+}

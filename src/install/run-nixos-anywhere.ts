@@ -1,26 +1,41 @@
-// Engine 1 as the install runs it: the argv from the plan and facts, the password only through
-// $SSHPASS, the task list driven by nixos-anywhere's own ### lines.
-import { existsSync } from "node:fs";
+// nixos-anywhere as the install runs it: the argv from the plan and facts, the password only through
+// $SSHPASS, the task list driven by its own ### lines, and EVERY ssh connection it opens pinned to
+// the keys this run verified (the target's current key, which the kexec installer keeps, and the new
+// pinned key) through the ssh wrapper first on its PATH. A refused key stops it at once: 1.13 would
+// otherwise retry ssh-copy-id every 3 s forever.
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../errors";
-import type { Facts } from "../facts/types";
+import { OperationError, UserError } from "../errors";
 import { runNixosAnywhere } from "./engine-nixos-anywhere";
-import type { StagedHostKey } from "./flake-host";
 import { buildNixosAnywhereArgs } from "./nixos-anywhere-args";
-import type { PhaseProgress } from "./phase-progress";
 import type { InstallPhase } from "./phases";
-import type { FlakeInfo, InstallDeps } from "./types";
+import { createPinnedSsh, isHostKeyRefusal } from "./ssh-wrapper";
+import type { InstallContext } from "./types";
 
-export async function runEngine1(
-  d: InstallDeps,
-  flake: FlakeInfo,
-  facts: Facts,
-  staged: StagedHostKey | null,
-  phases: InstallPhase[],
+export type NixosAnywhereContext = Pick<
+  InstallContext,
+  | "flake"
+  | "facts"
+  | "staged"
+  | "runPhases"
+  | "destination"
+  | "presented"
+  | "presentedKey"
+  | "probeHostKey"
+  | "identityFile"
+  | "password"
+  | "env"
+  | "log"
+  | "signal"
+  | "which"
+>;
+
+export async function runNixosAnywhereEngine(
+  ctx: NixosAnywhereContext,
   enterPhase: (p: InstallPhase) => void,
-  progress: PhaseProgress,
-  current: () => InstallPhase | null,
-) {
+  onStep: (s: string) => void,
+): Promise<void> {
+  const { flake, destination: dest } = ctx;
   const hostDir = join(flake.dir, "hosts", flake.hostName);
   const hasHardware = ["facter.json", "hardware.nix", "hardware-configuration.nix"].some((f) =>
     existsSync(join(hostDir, f)),
@@ -28,38 +43,77 @@ export async function runEngine1(
   const args = buildNixosAnywhereArgs({
     flakeDir: flake.dir,
     hostName: flake.hostName,
-    user: d.destination.user,
-    host: d.destination.host,
-    port: d.destination.port,
-    identityFile: d.identityFile,
-    extraFilesDir: staged?.extraFilesDir ?? emptyExtraFiles(),
+    user: dest.user,
+    host: dest.host,
+    port: dest.port,
+    identityFile: ctx.identityFile,
+    extraFilesDir: ctx.staged?.extraFilesDir ?? emptyExtraFiles(),
     generateFacterReportTo: hasHardware ? null : join(hostDir, "facter.json"),
-    facts,
+    facts: ctx.facts,
     operator: { platform: process.platform, arch: process.arch },
-    phases,
-    usePasswordFromEnv: !d.identityFile && d.password !== null,
+    phases: ctx.runPhases,
+    usePasswordFromEnv: !ctx.identityFile && ctx.password !== null,
   });
-  const env: NodeJS.ProcessEnv = { ...d.env };
-  if (d.password !== null) {
-    env.SSHPASS = d.password;
-    d.log.addSecret(d.password);
-  }
-  await runNixosAnywhere({
-    command: d.which("nixos-anywhere")!,
-    prefixArgs: [],
-    args,
-    env,
-    log: d.log,
-    signal: d.signal,
-    onPhase: (p) => {
+  const realSsh = ctx.which("ssh");
+  if (!realSsh)
+    throw new UserError("--engine nixos-anywhere: OpenSSH's ssh is not on PATH", {
+      field: "--engine",
+      hint: "install the OpenSSH client (nixos-anywhere's connections are pinned through it), or use --engine builtin",
+    });
+  const pinned = createPinnedSsh(realSsh, [await verifiedCurrentKey(ctx), ...newHostKey(ctx)]);
+  try {
+    ctx.log.write(`nixos-anywhere's ssh is pinned: ${pinned.dir}/ssh -> ${realSsh}`);
+    const env: NodeJS.ProcessEnv = pinned.env(ctx.env);
+    if (ctx.password !== null) {
+      env.SSHPASS = ctx.password;
+      ctx.log.addSecret(ctx.password);
+    }
+    await runNixosAnywhere({
+      command: ctx.which("nixos-anywhere")!,
+      prefixArgs: [],
+      args,
+      env,
+      log: ctx.log,
+      signal: ctx.signal,
       // phases nixos-anywhere does not announce (e.g. kexec skipped inside an installer) are passed over
-      enterPhase(p);
-    },
-    onStep: (s) => {
-      const c = current();
-      if (c) progress.detail(c, s);
-    },
+      onPhase: enterPhase,
+      onStep,
+      stopOn: (line) => (isHostKeyRefusal(line) ? changedKeyError(ctx, line) : null),
+    });
+  } finally {
+    pinned.cleanup();
+  }
+}
+
+/** The key line of the fingerprint the run verified; looked up again if the first handshake missed it. */
+async function verifiedCurrentKey(ctx: NixosAnywhereContext): Promise<string> {
+  if (ctx.presentedKey) return ctx.presentedKey;
+  const probe = await ctx.probeHostKey(ctx.destination.host, ctx.destination.port, 10_000);
+  if (probe.kind === "key" && probe.fingerprint === ctx.presented && probe.publicKey) return probe.publicKey;
+  if (probe.kind === "key") throw changedKeyError(ctx, `presented: ${probe.fingerprint}`);
+  throw new OperationError(`could not read the host key of ${ctx.destination.host}:${ctx.destination.port} again`, {
+    details: [probe.message],
   });
+}
+
+function newHostKey(ctx: NixosAnywhereContext): string[] {
+  if (ctx.staged) return [ctx.staged.key.publicKey];
+  const pub = join(ctx.flake.dir, "keys", "ssh_host_ed25519_key.pub");
+  return existsSync(pub) ? [readFileSync(pub, "utf8").trim()] : [];
+}
+
+function changedKeyError(ctx: NixosAnywhereContext, seen: string): OperationError {
+  return new OperationError(
+    `the host key of ${ctx.destination.host}:${ctx.destination.port} changed: nixos-anywhere's connection presented a key that is not the one this run verified`,
+    {
+      details: [
+        `verified: ${ctx.presented ?? "(none)"}`,
+        `ssh: ${seen.trim()}`,
+        "ssh refused it before logging in: nothing (no host key, no file) was sent over that connection.",
+      ],
+      hint: "someone may be intercepting the connection, or the machine was reinstalled meanwhile: check from the provider's console before trusting a new key",
+    },
+  );
 }
 
 function emptyExtraFiles(): string {

@@ -1,6 +1,9 @@
 // What the install phase is handed. It reaches SSH, processes, prompts and the clock only through
 // these, so the same code runs in the CLI and against throwaway targets in tests.
 import type { AgeIdentity } from "../secrets/age";
+import type { StagedHostKey } from "./flake-host";
+import type { InstallState } from "./install-state";
+import type { PhaseProgress } from "./phase-progress";
 import type { Facts } from "../facts/types";
 import type { HostData, InstallPlan } from "../plan/types";
 import type { Log } from "../ui/log";
@@ -94,4 +97,38 @@ export interface InstallOutcome {
   knownHostsFile: string | null;
   warnings: string[];
   resumedFrom: string | null;
+}
+
+/** state.json's install entry as the run keeps it (updatedAt is stamped when written). */
+export type InstallStateDraft = Omit<InstallState, "updatedAt">;
+
+/**
+ * What the install's steps (src/install/steps, run in order by run-install.ts) read and produce: the
+ * deps handed in, then each step's results. A step takes a Pick of the fields it uses and returns the
+ * fields it sets; the list's order guarantees that what a step reads was set before it.
+ */
+export interface InstallContext extends InstallDeps {
+  /** The primary session; null once closed or handed to an engine. */
+  session: InstallSession | null;
+  /** user@host:port, as the run reports it. */
+  label: string;
+  /** The verified fingerprint the target presented when the run began. */
+  presented: string | null;
+  /** Its key line ("ssh-ed25519 AAAA...") as seen in the handshake, when it matches `presented`. */
+  presentedKey: string | null;
+  facts: Facts;
+  flake: FlakeInfo;
+  state: InstallStateDraft;
+  /** "after kexec, disko" etc. when the run continues an earlier one. */
+  resumedFrom: string | null;
+  /** The phases this run executes: --phases, or what state.json says is left. */
+  runPhases: InstallPhase[];
+  /** The target already runs the planned system with the pinned key: only verify and hand over. */
+  alreadyInstalled: boolean;
+  engineName: "nixos-anywhere" | "builtin";
+  /** The new host key staged for the engine (removed when the engine step ends). */
+  staged: StagedHostKey | null;
+  progress: PhaseProgress;
+  warnings: string[];
+  outcome: InstallOutcome;
 }
