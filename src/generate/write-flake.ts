@@ -1,12 +1,14 @@
 // Writes a rendered flake to disk: the only I/O of the generate phase. It refuses a folder that
 // already holds files unless told to (--force), writes through a temporary sibling folder so that
 // a failure half-way leaves nothing behind, and initialises git so the operator starts versioned.
+// The temporary folder carries the writer's pid: a run that was killed (SIGKILL, power loss) leaves
+// one behind, and the next run removes those whose writer is gone. Ctrl-C removes it at once.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { OperationError, UserError } from "../errors";
+import { CancelledError, OperationError, UserError } from "../errors";
 import type { FlakeFiles } from "./render-flake";
 
 export interface WriteFlakeOptions {
@@ -14,6 +16,10 @@ export interface WriteFlakeOptions {
   /** Called for things the operator should know (git missing). */
   warn?: (message: string, hint?: string) => void;
   git?: boolean;
+  /** The option that named the folder, for errors (default --out). */
+  field?: string;
+  /** Ctrl-C / SIGTERM (the CLI's abort signal): the temporary folder is removed and nothing is written. */
+  signal?: AbortSignal;
 }
 
 export interface WriteFlakeResult {
@@ -24,31 +30,34 @@ export interface WriteFlakeResult {
 
 const run = promisify(execFile);
 
-/** Checks the output folder without touching anything: exists and non-empty -> UserError naming --out. */
-export async function checkOutDir(outDir: string, force = false): Promise<void> {
+/** Checks the output folder without touching anything: exists and non-empty -> UserError naming the option. */
+export async function checkOutDir(outDir: string, force = false, field = "--out", shown = outDir): Promise<void> {
   const dir = resolve(outDir);
   let entries: string[];
   try {
     const st = await stat(dir);
     if (!st.isDirectory())
-      throw new UserError(`--out: ${outDir} exists and is not a folder`, {
-        field: "--out",
+      throw new UserError(`${field}: ${shown} exists and is not a folder`, {
+        field,
         hint: "give the path of a new or empty folder",
       });
     entries = await readdir(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
     if (e instanceof UserError) throw e;
-    throw new UserError(`--out: ${outDir} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, {
-      field: "--out",
+    throw new UserError(`${field}: ${shown} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, {
+      field,
       hint: "give a folder you can write to",
     });
   }
   if (entries.length > 0 && !force) {
-    throw new UserError(`--out: ${outDir} is not empty (${entries.length} entr${entries.length === 1 ? "y" : "ies"})`, {
-      field: "--out",
-      hint: "choose a new folder, or add --force to replace the generated files in it (other files are kept)",
-    });
+    throw new UserError(
+      `${field}: ${shown} is not empty (${entries.length} entr${entries.length === 1 ? "y" : "ies"})`,
+      {
+        field,
+        hint: "choose a new folder, or add --force to replace the generated files in it (other files are kept)",
+      },
+    );
   }
 }
 
@@ -62,11 +71,12 @@ export async function writeFlake(
   outDir: string,
   opts: WriteFlakeOptions = {},
 ): Promise<WriteFlakeResult> {
-  await checkOutDir(outDir, opts.force);
+  const field = opts.field ?? "--out";
+  await checkOutDir(outDir, opts.force, field);
   const dir = resolve(outDir);
   await mkdir(dirname(dir), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
-    throw new UserError(`--out: cannot create ${dirname(dir)} (${e.code ?? e.message})`, {
-      field: "--out",
+    throw new UserError(`${field}: cannot create ${dirname(dir)} (${e.code ?? e.message})`, {
+      field,
       hint: "give a folder you can write to",
     });
   });
@@ -74,10 +84,16 @@ export async function writeFlake(
     () => true,
     () => false,
   );
+  await removeStaleStages(dir);
+  opts.signal?.throwIfAborted();
   // Stage into a sibling so a failure leaves no half-written flake behind.
-  const stage = await mkdtemp(join(dirname(dir), `.${basename(dir)}.nixnode-`));
+  const stage = await mkdtemp(join(dirname(dir), `${stagePrefix(dir)}${process.pid}-`));
+  // synchronous: the process may be about to exit once the signal has been handled
+  const onAbort = () => rmSync(stage, { recursive: true, force: true });
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     for (const [rel, text] of Object.entries(files)) {
+      if (opts.signal?.aborted) throw new CancelledError(`Interrupted: nothing was written to ${outDir}.`);
       const target = join(stage, rel);
       await mkdir(dirname(target), { recursive: true, mode: rel.startsWith(".nixnode/") ? 0o700 : 0o755 });
       await writeFile(target, text, { mode: modeFor(rel) });
@@ -95,13 +111,51 @@ export async function writeFlake(
     }
   } catch (e) {
     await rm(stage, { recursive: true, force: true });
+    if (e instanceof CancelledError || opts.signal?.aborted)
+      throw new CancelledError(`Interrupted: nothing was written to ${outDir}.`, { cause: e });
     throw new OperationError(`could not write the flake to ${outDir}: ${(e as Error).message}`, {
       cause: e,
       hint: "check free space and permissions; nothing was left half-written",
     });
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
   }
   const git = opts.git === false ? "skipped" : await gitInit(dir, Object.keys(files), opts.warn);
   return { dir, files: Object.keys(files), git };
+}
+
+/** `.<name>.nixnode-<pid>-XXXXXX` beside the flake folder. */
+function stagePrefix(dir: string): string {
+  return `.${basename(dir)}.nixnode-`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
+  }
+}
+
+/** Removes temporary folders of earlier writes to the same flake whose writer (by pid) is dead and which we own. */
+export async function removeStaleStages(outDir: string): Promise<string[]> {
+  const dir = resolve(outDir);
+  const prefix = stagePrefix(dir);
+  const entries = await readdir(dirname(dir)).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of entries) {
+    const m = name.startsWith(prefix) ? /^(\d+)-[A-Za-z0-9]{6}$/.exec(name.slice(prefix.length)) : null;
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const path = join(dirname(dir), name);
+    const st = await stat(path).catch(() => null);
+    if (!st?.isDirectory() || (process.getuid && st.uid !== process.getuid())) continue;
+    if (pid === process.pid || processAlive(pid)) continue;
+    await rm(path, { recursive: true, force: true });
+    removed.push(path);
+  }
+  return removed;
 }
 
 async function gitInit(

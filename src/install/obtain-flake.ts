@@ -2,13 +2,11 @@
 // re-planned against the facts just detected, so a flake made for another machine (a disk by-id
 // that is not here) is refused before anything is erased. Otherwise the wizard (or --config with
 // --yes) answers, the plan is built and the flake is written, all before the task list starts.
-import { generateDeclaredSecrets } from "../secrets/store";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors";
 import type { Facts } from "../facts/types";
-import { renderFlake } from "../generate/render-flake";
-import { writeFlake } from "../generate/write-flake";
+import { writeNodeFlake } from "../generate/write-node-flake";
 import { loadConfigFile, parseConfig, planFromFacts, type PartialConfig } from "../plan/index";
 import type { Output } from "../ui/output";
 import { askAnswers } from "../wizard/ask-answers";
@@ -29,6 +27,8 @@ export interface ObtainFlakeInput {
   out: Output;
   /** Keys the operator holds here: one must be authorised before anything is written (#294). */
   operatorPublicKeys: string[];
+  /** Ctrl-C while the flake is written: nothing is left half-written. */
+  signal?: AbortSignal;
 }
 
 function existingFlake(dir: string, facts: Facts): FlakeInfo {
@@ -69,11 +69,16 @@ export async function obtainFlake(i: ObtainFlakeInput): Promise<FlakeInfo> {
     i.out.info(`Using the flake written by an earlier run: ${dir}`);
     return existingFlake(dir, i.facts);
   }
-  const plan = planFromFacts({ facts: i.facts, config, interactive: false });
-  refuseWithoutOperatorKey(plan.host, i.operatorPublicKeys, config.hostname);
-  await writeFlake(renderFlake(plan), dir, { warn: (m, h) => i.out.warn(m, h) });
+  const written = await writeNodeFlake(
+    { out: dir, cwd: i.cwd, field: "--flake", partial: config },
+    (answers) => {
+      const plan = planFromFacts({ facts: i.facts, config: answers, interactive: false });
+      refuseWithoutOperatorKey(plan.host, i.operatorPublicKeys, config.hostname);
+      return plan;
+    },
+    { warn: (m, h) => i.out.warn(m, h), signal: i.signal },
+  );
   i.out.info(`Wrote the flake for ${config.hostname} to ${dir}`);
-  const secrets = await generateDeclaredSecrets(dir, config.profile, config.ssh.authorizedKeys);
-  if (secrets) i.out.info(secrets);
-  return { dir, hostName: config.hostname, host: plan.host, plan };
+  if (written.secrets) i.out.info(written.secrets);
+  return { dir, hostName: config.hostname, host: written.plan.host, plan: written.plan };
 }
