@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { CommandContext, OptionSpec } from "./command";
 import { UserError, badField } from "../errors";
 import { readableFile, updatableFile } from "./local-paths";
+import { checkPrivateKeyFile } from "../remote/identity";
 import { parseDestination } from "../remote/destination";
 import { resolveSshConfigFile } from "../remote/ssh-config";
 import { connectSsh, type ConnectOptions, type HostKeyQuestion, type SshTarget } from "../remote/ssh-target";
@@ -88,6 +89,7 @@ export function sshSettingsFromCli(
   }
 
   const given = ((ctx.options.identity as string[] | undefined) ?? []).map((f) => readableFile(f, "--identity", ctx));
+  for (const f of given) checkPrivateKeyFile(f);
   const defaults = ["id_ed25519", "id_ecdsa", "id_rsa"].map((n) => join(home, ".ssh", n)).filter((f) => existsSync(f));
   const fromConfig = cfg.identityFiles.filter((f) => existsSync(f));
   const identityFiles = [...new Set([...given, ...fromConfig, ...(given.length || fromConfig.length ? [] : defaults)])];

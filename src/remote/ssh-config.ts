@@ -3,7 +3,9 @@
 // `Keyword value`, quoted values. Match blocks are not evaluated (skipped, and reported).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
+import { isIP } from "node:net";
 import { basename, dirname, isAbsolute, join } from "node:path";
+import { badField } from "../errors";
 
 export interface SshConfigHost {
   /** the alias the operator typed */
@@ -50,6 +52,8 @@ function globMatch(s: string, pattern: string): boolean {
 interface Line {
   keyword: string;
   args: string[];
+  /** where it was written, for errors: "~/.ssh/config:12" */
+  where: string;
 }
 
 function splitArgs(s: string): string[] {
@@ -59,17 +63,21 @@ function splitArgs(s: string): string[] {
   return out;
 }
 
-function tokenize(text: string): Line[] {
+function tokenize(text: string, file = "ssh config"): Line[] {
   const lines: Line[] = [];
-  for (const raw of text.split("\n")) {
+  text.split("\n").forEach((raw, i) => {
     const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
+    if (line === "" || line.startsWith("#")) return;
     const m = /^([A-Za-z][A-Za-z0-9]*)\s*(?:=\s*|\s+)(.*)$/.exec(line);
-    if (!m) continue;
-    lines.push({ keyword: m[1]!.toLowerCase(), args: splitArgs(m[2]!) });
-  }
+    if (!m) return;
+    lines.push({ keyword: m[1]!.toLowerCase(), args: splitArgs(m[2]!), where: `${file}:${i + 1}` });
+  });
   return lines;
 }
+
+/** What ssh itself would accept as a host to connect to: an IP address or DNS labels, nothing a shell reads. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 function expandTilde(p: string, home: string): string {
   return p === "~" ? home : p.startsWith("~/") ? join(home, p.slice(2)) : p;
@@ -79,7 +87,7 @@ function expandTilde(p: string, home: string): string {
 function readConfigLines(file: string, home: string, depth = 0): Line[] {
   if (depth > 8 || !existsSync(file)) return [];
   const out: Line[] = [];
-  for (const l of tokenize(readFileSync(file, "utf8"))) {
+  for (const l of tokenize(readFileSync(file, "utf8"), file)) {
     if (l.keyword !== "include") {
       out.push(l);
       continue;
@@ -111,6 +119,7 @@ export function resolveSshConfig(
   const home = opts.home ?? homedir();
   const lines = typeof text === "string" ? tokenize(text) : text;
   const values = new Map<string, string[]>();
+  const where = new Map<string, string>();
   const identityFiles: string[] = [];
   const ignored = new Set<string>();
   let active = true; // lines before the first Host apply to every host
@@ -126,17 +135,35 @@ export function resolveSshConfig(
     }
     if (!active) continue;
     if (l.keyword === "identityfile") identityFiles.push(...l.args.slice(0, 1));
-    else if (USED.has(l.keyword) && !values.has(l.keyword)) values.set(l.keyword, l.args);
-    else if (WORTH_REPORTING.has(l.keyword)) ignored.add(l.keyword);
+    else if (USED.has(l.keyword) && !values.has(l.keyword)) {
+      values.set(l.keyword, l.args);
+      where.set(l.keyword, l.where);
+    } else if (WORTH_REPORTING.has(l.keyword)) ignored.add(l.keyword);
   }
   const first = (k: string) => values.get(k)?.[0];
   const hostName = (first("hostname") ?? alias).replace(/%h/g, alias).replace(/%%/g, "%");
+  // A value this tool would use is checked, never silently dropped, and never sent to DNS as typed.
+  if (values.has("hostname") && !isIP(hostName.replace(/^\[(.*)\]$/, "$1")) && !HOST_NAME.test(hostName))
+    throw badField(
+      "--ssh-config",
+      `${where.get("hostname")}: HostName ${JSON.stringify(hostName)} is not an IP address or host name`,
+      `fix that line of ${where.get("hostname")!.replace(/:\d+$/, "")}: a host name is letters, digits, '-' and '.'`,
+    );
   const user = first("user");
+  if (user !== undefined && !/^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/.test(user))
+    throw badField(
+      "--ssh-config",
+      `${where.get("user")}: User ${JSON.stringify(user)} is not a valid user name`,
+      "user names are letters, digits, '.', '_' and '-'",
+    );
   const portText = first("port");
-  const port =
-    portText !== undefined && /^\d+$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65535
-      ? Number(portText)
-      : undefined;
+  if (portText !== undefined && !(/^\d{1,5}$/.test(portText) && Number(portText) >= 1 && Number(portText) <= 65535))
+    throw badField(
+      "--ssh-config",
+      `${where.get("port")}: Port ${JSON.stringify(portText)} is not a port number (1-65535)`,
+      `fix that line of ${where.get("port")!.replace(/:\d+$/, "")}`,
+    );
+  const port = portText === undefined ? undefined : Number(portText);
   const localUser = opts.localUser ?? safeUser();
   const remoteUser = opts.remoteUser ?? user ?? localUser;
   const expand = (p: string) =>

@@ -46,12 +46,16 @@ export function inPrefix(ip: string, network: string, prefix: number): boolean {
   return a.value >> shift === n.value >> shift;
 }
 
-/** "203.0.113.7", "2001:db8::/32", "10.0.0.0/8" -> the parts; null when malformed. */
+/**
+ * "203.0.113.7", "2001:db8::/32", "10.0.0.0/8" -> the parts; null when malformed. Strict: a dotted
+ * quad without leading zeros, IPv6 without a zone index, a prefix length without leading zeros and
+ * within the family's bits (999.999.999.999/999, 10.0.0.0/033 and fe80::1%eth0 are refused).
+ */
 export function parseIpOrCidr(s: string): { address: string; family: 4 | 6; prefix: number | null } | null {
-  const m = /^([^/\s]+)(?:\/(\d{1,3}))?$/.exec(s.trim());
+  const m = /^([^/\s]+)(?:\/(0|[1-9]\d{0,2}))?$/.exec(s.trim());
   if (!m) return null;
-  const family = isIP(m[1]!);
-  if (family !== 4 && family !== 6) return null;
+  const family = isIpv4(m[1]!) ? 4 : isIpv6(m[1]!) ? 6 : null;
+  if (family === null) return null;
   const prefix = m[2] === undefined ? null : Number(m[2]);
   if (prefix !== null && prefix > (family === 4 ? 32 : 128)) return null;
   return { address: m[1]!, family, prefix };

@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { UserError } from "../../../src/errors";
 import { matchHostPatterns, resolveSshConfig, resolveSshConfigFile } from "../../../src/remote/ssh-config";
 
 const CONFIG = `
@@ -76,5 +77,42 @@ describe("ssh config", () => {
     const c = resolveSshConfigFile("node", undefined, { home: h });
     expect(c).toMatchObject({ hostName: "198.51.100.4", user: "root" });
     expect(resolveSshConfigFile("other", undefined, { home: h }).user).toBe("fallback");
+  });
+});
+
+describe("ssh config values this tool would use are checked, never silently dropped", () => {
+  const home = "/home/op";
+  const refusal = (text: string, alias = "btc") => {
+    try {
+      resolveSshConfig(alias, text, { home });
+    } catch (e) {
+      return e as UserError;
+    }
+    return null;
+  };
+  it.each([
+    ["Host btc\n  Port 833w\n", /ssh config:2: Port "833w" is not a port number \(1-65535\)/],
+    ["Host btc\n  Port 0\n", /ssh config:2: Port "0" is not a port number/],
+    ["\n\nHost btc\n  Port 70000\n", /ssh config:4: Port "70000"/],
+    ["Host btc\n  HostName node;rm -rf ~\n", /ssh config:2: HostName "node;rm" is not an IP address or host name/],
+    ['Host btc\n  HostName "$(touch /tmp/x)"\n', /ssh config:2: HostName "\$\(touch \/tmp\/x\)" is not/],
+    ["Host btc\n  HostName `id`.example.org\n", /HostName "`id`\.example\.org" is not/],
+    ["Host btc\n  User root;id\n", /ssh config:2: User "root;id" is not a valid user name/],
+  ])("%j is refused naming the file and line", (text, message) => {
+    const e = refusal(text);
+    expect(e).toBeInstanceOf(UserError);
+    expect(e!.field).toBe("--ssh-config");
+    expect(e!.message).toMatch(message);
+    expect(e!.hint).toBeTruthy();
+  });
+  it("a bad value in a block that does not apply to the host is ssh's business, not an error here", () => {
+    expect(refusal("Host other\n  Port 833w\n")).toBeNull();
+  });
+  it("a file's own path and line are named", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nn-sshcfg-"));
+    writeFileSync(join(dir, "config"), "# mine\nHost btc\n  HostName 203.0.113.7\n  Port 22x\n");
+    expect(() => resolveSshConfigFile("btc", join(dir, "config"), { home: dir })).toThrow(
+      `${join(dir, "config")}:4: Port "22x" is not a port number`,
+    );
   });
 });
