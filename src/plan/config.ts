@@ -5,7 +5,9 @@ import { readFile } from "node:fs/promises";
 import { UserError, badField } from "../errors";
 import { arr, bool, describe, int, noUnknownKeys, obj, oneOf, port, str } from "../util/fields";
 import { parseIpOrCidr } from "../util/ip";
+import { findRelease, NIXOS_RELEASES, DEFAULT_NIXOS_RELEASE } from "./releases";
 import { parsePublicKey } from "./ssh-public-key";
+import { parseTimezone } from "./timezone";
 import { DISK_LAYOUTS, PROFILES, type NodeConfig } from "./types";
 
 export type DataDisk = NonNullable<NodeConfig["disk"]["data"]>;
@@ -35,10 +37,7 @@ const TOP_KEYS = [
   "lockdown",
 ] as const;
 const FILESYSTEMS = ["ext4", "xfs", "btrfs"] as const;
-/** NixOS releases this tool generates flakes for (nixos-YY.MM branches): 25.11 and later, the first with hardware.facter in nixpkgs. */
-export const NIXOS_RELEASE = /^(25\.11|(2[6-9]|[3-9]\d)\.(05|11))$/;
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const TIMEZONE = /^(UTC|[A-Z][A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2})$/;
 const USERNAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const RESERVED_USERS = [
   "root",
@@ -96,6 +95,19 @@ export function parseHostname(v: unknown, field: string): string {
       "use letters a-z, digits and '-', not starting or ending with '-' (one DNS label, no dots)",
     );
   }
+  return s;
+}
+
+/** A release from the table in releases.ts; anything else is refused with the ones that exist. */
+export function parseNixosRelease(v: unknown, field: string): string {
+  const known = NIXOS_RELEASES.map((r) => r.version);
+  const s = hinted(() => str(v, field), `write the release in quotes, such as "${DEFAULT_NIXOS_RELEASE}"`);
+  if (!findRelease(s))
+    throw badField(
+      field,
+      `${describe(s)} is not a NixOS release this tool knows (known: ${known.join(", ")})`,
+      `use "${DEFAULT_NIXOS_RELEASE}", the current stable release, or leave "${field}" out for it`,
+    );
   return s;
 }
 
@@ -206,16 +218,8 @@ export function parseConfig(json: unknown, field = "config"): PartialConfig {
   noUnknownKeys(o, "", TOP_KEYS);
   const c: PartialConfig = {};
   if (o.hostname !== undefined) c.hostname = parseHostname(o.hostname, "hostname");
-  if (o.nixos !== undefined)
-    c.nixos = hinted(
-      () => str(o.nixos, "nixos", { pattern: NIXOS_RELEASE, what: 'a NixOS release such as "25.11" or "26.05"' }),
-      "releases come out in May and November; 25.11 is the oldest this tool generates for",
-    );
-  if (o.timezone !== undefined)
-    c.timezone = hinted(
-      () => str(o.timezone, "timezone", { pattern: TIMEZONE, what: 'a time zone such as "UTC" or "Europe/Berlin"' }),
-      'use a name from the tz database (timedatectl list-timezones), or "UTC"',
-    );
+  if (o.nixos !== undefined) c.nixos = parseNixosRelease(o.nixos, "nixos");
+  if (o.timezone !== undefined) c.timezone = parseTimezone(o.timezone, "timezone");
   if (o.profile !== undefined)
     c.profile = hinted(
       () => oneOf(o.profile, "profile", PROFILES),

@@ -5,11 +5,13 @@ import { UserError, badField } from "../errors";
 import type { Disk, Facts } from "../facts/types";
 import { checkDataDiskFacts } from "../generate/disk-config";
 import type { PartialConfig } from "./config";
+import { DEFAULT_NIXOS_RELEASE } from "./releases";
 import type { NodeConfig } from "./types";
 
 /** The final SSH port after lockdown when the operator picks none. Off 22 to cut log noise from scanners. */
 export const DEFAULT_SSH_PORT = 2222;
-export const DEFAULT_NIXOS = "25.11";
+/** The current stable release (one table: releases.ts). */
+export const DEFAULT_NIXOS = DEFAULT_NIXOS_RELEASE;
 const MIN_DISK_BYTES = 8 * 1024 ** 3;
 /** Two disks count as a mirror pair when their sizes differ by at most this fraction. */
 const MIRROR_TOLERANCE = 0.02;

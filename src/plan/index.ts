@@ -3,6 +3,7 @@ import type { Facts } from "../facts/types";
 import { buildPlan, refuseUninstallable } from "./build-plan";
 import type { PartialConfig } from "./config";
 import { resolveConfig } from "./defaults";
+import { supportWarning } from "./releases";
 import type { InstallPlan } from "./types";
 
 export type { PartialConfig } from "./config";
@@ -10,6 +11,7 @@ export { parseConfig, loadConfigFile } from "./config";
 export { defaultsFromFacts, mirrorCandidates, resolveConfig, DEFAULT_SSH_PORT } from "./defaults";
 export { buildPlan } from "./build-plan";
 export { planNetwork } from "./network";
+export { supportWarning } from "./releases";
 
 export interface PlanFromFactsInput {
   facts: Facts;
@@ -23,6 +25,8 @@ export interface PlanFromFactsInput {
   local?: boolean;
   /** See ResolveOptions.allowNoKeys: only for bundled examples. */
   allowNoKeys?: boolean;
+  /** The day the release's support is judged against (tests pin it). */
+  today?: Date;
 }
 
 /** Answers (already complete or defaultable) + facts -> a validated InstallPlan; throws UserError. */
@@ -36,5 +40,6 @@ export function planFromFacts(input: PlanFromFactsInput): InstallPlan {
     notes,
   );
   const plan = buildPlan(config, input.facts, { facterReport: input.facterReport ?? undefined, local: input.local });
-  return { ...plan, notes: [...notes, ...plan.notes] };
+  const unsupported = supportWarning(config.nixos, input.today);
+  return { ...plan, notes: [...(unsupported ? [unsupported] : []), ...notes, ...plan.notes] };
 }

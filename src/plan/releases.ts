@@ -28,3 +28,10 @@ export function findRelease(version: string): NixosRelease | undefined {
 export function isPastSupport(release: NixosRelease, today: Date = new Date()): boolean {
   return today.toISOString().slice(0, 10) > release.endOfSupport;
 }
+
+/** The warning for planning onto a release past its end of support, or null while it is supported. */
+export function supportWarning(version: string, today: Date = new Date()): string | null {
+  const release = findRelease(version);
+  if (!release || !isPastSupport(release, today)) return null;
+  return `nixos: NixOS ${version} left support on ${release.endOfSupport} and gets no security fixes; plan for "${DEFAULT_NIXOS_RELEASE}" (the current stable release) unless you must stay on ${version}`;
+}

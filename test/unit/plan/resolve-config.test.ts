@@ -19,7 +19,7 @@ describe("resolveConfig", () => {
     expect(c.disk.devices).toEqual(["/dev/disk/by-id/test-vda"]);
     expect(notes.join("\n")).toMatch(/system disk chosen: \/dev\/vda .*holds the current \/.*also present: \/dev\/vdb/);
     expect(c).toMatchObject({
-      nixos: "25.11",
+      nixos: "26.05",
       timezone: "UTC",
       profile: "base",
       ssh: { port: 2222, adminUser: null },
