@@ -2,8 +2,8 @@
 // of its host.json, and writes it back. The install and the lockdown both ask this module, so a
 // value that reaches a .nix file or a remote command has passed the same checks as nixnode.json,
 // and a refusal names the file and the field (`hosts/node1/host.json: lockdown.port: ...`, exit 2).
-import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { UserError, badField } from "../errors";
 import { parseAuthorizedKeys, parseHostname, parseIgnoreIP } from "../plan/config";
 import { PROFILES, type HostData } from "../plan/types";
@@ -88,10 +88,7 @@ export function locateHostFile(flakeDir: string, opts: { hostname?: string; fiel
         },
       );
   }
-  const path = hostJsonPath(flakeDir, name);
-  if (lstatSync(path).isSymbolicLink() || !statSync(path).isFile())
-    throw badField(`hosts/${name}/host.json`, "is not a regular file", "restore it from git or regenerate the flake");
-  return { flakeDir, hostname: name, hostDir: join(hostsDir, name), path, file: `hosts/${name}/host.json` };
+  return hostFileOf(flakeDir, name);
 }
 
 /** nixnode.json's hostname, when it names an existing host (the flake the plan wrote). */
@@ -283,9 +280,26 @@ export interface HostFile extends FlakeHostFile {
 }
 
 export function readHostFile(flakeDir: string, opts: { hostname?: string; field?: string } = {}): HostFile {
-  const at = locateHostFile(flakeDir, opts);
+  return readHostFileAt(locateHostFile(flakeDir, opts));
+}
+
+/** hosts/<hostName>/host.json of a flake whose host is already known (no flake.nix lookup). */
+export function hostFileOf(flakeDir: string, hostName: string): FlakeHostFile {
+  return {
+    flakeDir,
+    hostname: hostName,
+    hostDir: join(flakeDir, "hosts", hostName),
+    path: hostJsonPath(flakeDir, hostName),
+    file: `hosts/${hostName}/host.json`,
+  };
+}
+
+export function readHostFileAt(at: FlakeHostFile): HostFile {
   let text: string;
   try {
+    // a symlink could make the tool rewrite a file outside the flake
+    if (lstatSync(at.path).isSymbolicLink() || !statSync(at.path).isFile())
+      throw badField(at.file, "is not a regular file", "restore it from git or regenerate the flake");
     text = readFileSync(at.path, "utf8");
   } catch (e) {
     throw badField(
@@ -304,6 +318,7 @@ export function renderHostJson(host: HostData): string {
 /** Validates `host` (a bug upstream must not reach the flake) and replaces host.json atomically. */
 export function writeHostFile(at: Pick<FlakeHostFile, "path" | "file">, host: HostData): void {
   parseHostJson(renderHostJson(host), at.file);
+  mkdirSync(dirname(at.path), { recursive: true });
   writeAtomic(at.path, renderHostJson(host));
 }
 

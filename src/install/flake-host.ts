@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
-import { hostJsonPath, locateHostFile, readHostFile, writeHostFile } from "../flake/host-file";
+import { hostFileOf, hostJsonPath, locateHostFile, readHostFileAt, writeHostFile } from "../flake/host-file";
 import type { HostData } from "../plan/types";
 import type { AgeIdentity } from "../secrets/age";
 import {
@@ -32,12 +32,12 @@ export function findFlakeHost(flakeDir: string, field = "--flake"): string {
  * @deprecated use readHostFile from src/flake/host-file.
  */
 export function readHostData(flakeDir: string, hostName: string): HostData {
-  return readHostFile(flakeDir, { hostname: hostName }).host;
+  return readHostFileAt(hostFileOf(flakeDir, hostName)).host;
 }
 
 /** @deprecated use writeHostFile from src/flake/host-file. */
 export function writeHostData(flakeDir: string, hostName: string, host: HostData): void {
-  writeHostFile({ path: hostJsonPath(flakeDir, hostName), file: `hosts/${hostName}/host.json` }, host);
+  writeHostFile(hostFileOf(flakeDir, hostName), host);
 }
 
 export interface StagedHostKey {
