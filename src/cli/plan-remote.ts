@@ -65,7 +65,13 @@ export async function planRemote(ctx: CommandContext): Promise<number> {
       refuseUninstallable(facts); // a refusal before any question is asked
       const keysFound =
         interactive && answers.ssh?.authorizedKeys === undefined
-          ? await findOperatorKeys(systemKeySources(ctx.env))
+          ? await findOperatorKeys(
+              systemKeySources(
+                ctx.env,
+                undefined,
+                ((o.identity as string[] | undefined) ?? []).map((f) => resolve(ctx.cwd, f)),
+              ),
+            )
           : [];
       const config = await askAnswers({
         facts,

@@ -27,6 +27,8 @@ export interface ObtainFlakeInput {
   out: Output;
   /** Keys the operator holds here: one must be authorised before anything is written (#294). */
   operatorPublicKeys: string[];
+  /** -i files: their public keys are offered first by the wizard (the key the operator logs in with). */
+  identityFiles?: string[];
   /** Ctrl-C while the flake is written: nothing is left half-written. */
   signal?: AbortSignal;
 }
@@ -55,7 +57,7 @@ export async function obtainFlake(i: ObtainFlakeInput): Promise<FlakeInfo> {
     return existingFlake(i.flakeOption, i.facts);
   }
   const partial = i.configFile ? await loadConfigFile(i.configFile) : {};
-  const keysFound = await findOperatorKeys(systemKeySources(i.env));
+  const keysFound = await findOperatorKeys(systemKeySources(i.env, undefined, i.identityFiles));
   if (i.interactive && !i.prompter) throw new UserError("--yes: needed without a terminal", { field: "--yes" });
   const config = await askAnswers({
     facts: i.facts,

@@ -20,6 +20,11 @@ import { detectFacts } from "../../detect/detect";
 import type { InstallDeps } from "../../install/types";
 import { probeHostKey } from "../../install/wait-for-pinned-host-key";
 import { operatorIdentitiesFromCli } from "../operator-identities";
+import { formatVerdict, preflight } from "../../detect/preflight";
+import type { Facts } from "../../facts/types";
+import { lineProgress } from "../../install/phase-progress";
+import { loadConfigFile } from "../../plan/config";
+import { readableDir, writableDir } from "../local-paths";
 
 const ENGINES = ["auto", "nixos-anywhere", "builtin"] as const;
 
@@ -55,8 +60,9 @@ function pinnedFromEarlierRun(flake: string | null, config: string | null, cwd: 
     try {
       return readHostData(dir, findFlakeHost(dir)).ssh.hostKeyFingerprint ?? null;
     } catch (e) {
-      if (e instanceof UserError) return null; // reported properly once the flake is loaded
-      throw e;
+      // an explicit --flake that cannot be read is bad input, reported before the first packet
+      if (dir === flake || !(e instanceof UserError)) throw e;
+      return null;
     }
   }
   return null;
@@ -146,9 +152,18 @@ Examples:
     const identities = (
       Array.isArray(o.identity) ? o.identity : typeof o.identity === "string" ? [o.identity] : []
     ).map((p) => resolve(ctx.cwd, p));
+    // Every local input is checked before the first packet: a mistake here is exit 2, target untouched.
+    if (typeof o.config === "string") await loadConfigFile(resolve(ctx.cwd, o.config));
+    const flakeDir = typeof o.flake === "string" ? checkFlakeOption(o.flake, ctx) : null;
+    const generating = !(flakeDir && existsSync(join(flakeDir, "flake.nix")));
     const prompter = interactive ? ctx.prompter : null;
     const password = env.NIXNODE_SSH_PASSWORD ?? null;
     if (password) ctx.log.addSecret(password);
+    // The screen is never blank while the target is reached and probed (plain lines or step events).
+    const early = lineProgress(ctx.out);
+    const label = formatLabel(destination);
+    let openStep: string | null = "connect";
+    early.start("connect", `Connecting to ${label}`);
 
     const operatorKeys = await operatorPublicKeys(env, identities);
     const deps: InstallDeps = {
@@ -163,11 +178,29 @@ Examples:
         ctx.cwd,
       ),
       probeHostKey,
-      connect: ({ pinnedHostKey }) => connectFromCli(ctx, destArg, pinnedHostKey ? { pinnedHostKey } : undefined),
-      detect: (session) =>
-        detectFacts(session as Parameters<typeof detectFacts>[0], { signal: ctx.signal, log: ctx.log }),
-      obtainFlake: (facts) =>
-        obtainFlake({
+      connect: async ({ pinnedHostKey, purpose }) => {
+        const session = await connectFromCli(ctx, destArg, pinnedHostKey ? { pinnedHostKey } : undefined);
+        if (purpose === "primary" && openStep === "connect") {
+          early.done("connect", session.hostKeyFingerprint ? `host key ${session.hostKeyFingerprint}` : undefined);
+          openStep = null;
+        }
+        return session;
+      },
+      detect: async (session) => {
+        openStep = "detect";
+        early.start("detect", `Probing ${label}`);
+        const facts = await detectFacts(session as Parameters<typeof detectFacts>[0], {
+          signal: ctx.signal,
+          log: ctx.log,
+        });
+        early.done("detect", describeFacts(facts));
+        openStep = null;
+        return facts;
+      },
+      obtainFlake: (facts) => {
+        // A machine the preflight refuses is refused before the wizard asks anything.
+        if (generating) refuseBeforeQuestions(facts, label);
+        return obtainFlake({
           facts,
           flakeOption: typeof o.flake === "string" ? resolve(ctx.cwd, o.flake) : null,
           cwd: ctx.cwd,
@@ -177,7 +210,9 @@ Examples:
           env,
           out: ctx.out,
           operatorPublicKeys: operatorKeys,
-        }),
+          identityFiles: identities,
+        });
+      },
       async confirmErase(lines, hostname) {
         for (const l of lines) ctx.out.info(l);
         if (yes) return;
@@ -204,7 +239,13 @@ Examples:
       },
       lockdown: o["no-lockdown"] ? null : await lockdownPhase(ctx, destArg),
     };
-    const outcome = await runInstall(deps);
+    let outcome;
+    try {
+      outcome = await runInstall(deps);
+    } catch (e) {
+      if (openStep) early.fail(openStep, (e as Error).message);
+      throw e;
+    }
     const human = [
       `✔ ${outcome.hostName} runs NixOS; its host key ${outcome.fingerprint} is pinned in ${knownHosts}.`,
       o["no-lockdown"]
@@ -223,6 +264,30 @@ Examples:
     return 0;
   },
 };
+
+function formatLabel(d: { user?: string; host: string; port?: number }): string {
+  return `${d.user ?? "root"}@${d.host.includes(":") ? `[${d.host}]` : d.host}:${d.port ?? 22}`;
+}
+
+function describeFacts(f: Facts): string {
+  return `${f.os.prettyName ?? f.os.id ?? "unknown OS"}, ${f.arch}, ${f.disks.length} disk(s)`;
+}
+
+/** --flake: an existing flake to read, or a folder to generate into; either way checked now. */
+function checkFlakeOption(path: string, ctx: CommandContext): string {
+  const abs = resolve(ctx.cwd, path);
+  return existsSync(join(abs, "flake.nix")) ? readableDir(path, "--flake", ctx) : writableDir(path, "--flake", ctx);
+}
+
+function refuseBeforeQuestions(facts: Facts, label: string): void {
+  const verdict = preflight(facts);
+  if (verdict.ok) return;
+  throw new UserError(`${label} cannot be installed: the preflight refused it`, {
+    field: "target",
+    details: formatVerdict(verdict),
+    hint: verdict.checks.find((c) => c.status === "fail")?.fix ?? "see the checks above",
+  });
+}
 
 /**
  * The lockdown phase after a verified install: the `lockdown` command itself, handed the same SSH
