@@ -124,19 +124,20 @@ function portList(v: unknown, field: string, opts: { nonEmpty?: boolean } = {}):
   return list;
 }
 
-function ipList(v: unknown, field: string, opts: { cidr?: boolean }): string[] {
-  return arr(v, field).map((a, i) => {
-    const s = str(a, `${field}[${i}]`);
-    const p = parseIpOrCidr(s);
-    const ok = p && s === s.trim() && (opts.cidr ? p.prefix !== null : p.prefix === null);
-    if (!ok)
-      throw badField(
-        `${field}[${i}]`,
-        `${describe(s)} is not ${opts.cidr ? "an address with its prefix, such as 203.0.113.7/24" : "an IP address"}`,
-        "restore the value the plan wrote, or regenerate the flake",
-      );
-    return s;
-  });
+function ipValue(v: unknown, field: string, opts: { cidr: boolean }): string {
+  const s = str(v, field);
+  const p = parseIpOrCidr(s);
+  if (!p || s !== s.trim() || (opts.cidr ? p.prefix === null : p.prefix !== null))
+    throw badField(
+      field,
+      `${describe(s)} is not ${opts.cidr ? "an address with its prefix, such as 203.0.113.7/24" : "an IP address"}`,
+      "restore the value the plan wrote, or regenerate the flake",
+    );
+  return s;
+}
+
+function ipList(v: unknown, field: string, opts: { cidr: boolean }): string[] {
+  return arr(v, field).map((a, i) => ipValue(a, `${field}[${i}]`, opts));
 }
 
 function network(v: unknown): HostData["network"] {
@@ -160,7 +161,7 @@ function network(v: unknown): HostData["network"] {
     arr(it.routes, `${f}.routes`).forEach((r, j) => {
       const rf = `${f}.routes[${j}]`;
       const route = obj(r, rf);
-      ipList([route.destination], `${rf}.destination`, { cidr: true });
+      ipValue(route.destination, `${rf}.destination`, { cidr: true });
       const gw = str(route.gateway, `${rf}.gateway`);
       if (!isIpv4(gw) && !isIpv6(gw))
         throw badField(`${rf}.gateway`, `${describe(gw)} is not an IP address`, "restore the value the plan wrote");
