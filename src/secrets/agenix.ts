@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { armor } from "age-encryption";
 import { UserError, badField } from "../errors";
-import { arr, obj, str } from "../util/fields";
+import { loadConfigFile } from "../plan/config";
 import { parseRecipient, isArmored, type AgeRecipient } from "./age";
 import { sshTag } from "./age-ssh";
 import { HOST_KEY_PUB, readHostPublicKey } from "./host-key";
@@ -66,8 +66,12 @@ function keyEntry(line: string, binding: string, field: string): KeyEntry {
   };
 }
 
-/** Reads who secrets are encrypted to from the flake. Throws UserError naming --flake or the file. */
-export function loadSecretsContext(flakeDir: string): SecretsContext {
+/**
+ * Reads who secrets are encrypted to from the flake. nixnode.json goes through the same validated
+ * parser as `plan` (a hostname with a newline, a pasted private key... are refused, naming the
+ * field). Throws UserError naming --flake or the field.
+ */
+export async function loadSecretsContext(flakeDir: string): Promise<SecretsContext> {
   const configPath = join(flakeDir, "nixnode.json");
   if (!existsSync(flakeDir))
     throw badField(
@@ -81,16 +85,9 @@ export function loadSecretsContext(flakeDir: string): SecretsContext {
       `${flakeDir} has no nixnode.json`,
       "give the node's flake directory, made by `nixnode-install plan`",
     );
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(configPath, "utf8"));
-  } catch (e) {
-    throw badField("nixnode.json", `is not valid JSON (${(e as Error).message})`);
-  }
-  const root = obj(json, "nixnode.json");
-  const hostname = typeof root.hostname === "string" ? root.hostname : null;
-  const ssh = obj(root.ssh, "ssh");
-  const keys = arr(ssh.authorizedKeys, "ssh.authorizedKeys").map((k, i) => str(k, `ssh.authorizedKeys[${i}]`));
+  const config = await loadConfigFile(configPath, "--flake");
+  const hostname = config.hostname ?? null;
+  const keys = config.ssh?.authorizedKeys ?? [];
   const operators: KeyEntry[] = [];
   const skipped: string[] = [];
   keys.forEach((line, i) => {

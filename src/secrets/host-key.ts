@@ -15,7 +15,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OperationError, UserError } from "../errors";
+import { OperationError, UserError, badField } from "../errors";
+import { shellQuote } from "../util/shell-quote";
+import { withFlakeLock } from "./flake-lock";
+import { writeAtomic } from "../util/write-atomic";
 import { ageDecrypt, ageEncrypt, parseRecipient, type AgeIdentity } from "./age";
 import {
   KeyFormatError,
@@ -61,7 +64,22 @@ export function opensshPrivateKey(seed: Uint8Array, pub: Uint8Array, comment: st
   return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join("\n")}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
+/**
+ * The .pub comment ends up in keys/ssh_host_ed25519_key.pub, which `age -R` and authorized_keys-style
+ * readers take line by line: a newline or space in it would add a key or break the line.
+ */
+export function checkKeyComment(comment: string, field = "hostname"): string {
+  if (!/^[\x21-\x7e]{1,255}$/.test(comment))
+    throw badField(
+      field,
+      "would put spaces, control characters or a newline into the host key's comment",
+      "use a host name of letters, digits and '-' (e.g. node1)",
+    );
+  return comment;
+}
+
 export function generateHostKey(comment = "root@nixnode"): HostKey {
+  checkKeyComment(comment);
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const seed = new Uint8Array(Buffer.from(privateKey.export({ format: "jwk" }).d!, "base64url"));
   const pub = new Uint8Array(Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url"));
@@ -95,8 +113,9 @@ export async function writeEncryptedHostKey(
   const pubPath = join(flakeDir, HOST_KEY_PUB);
   mkdirSync(join(flakeDir, "secrets"), { recursive: true });
   mkdirSync(join(flakeDir, "keys"), { recursive: true });
-  writeFileSync(agePath, data, { mode: 0o644 });
-  writeFileSync(pubPath, `${key.publicKey}\n`, { mode: 0o644 });
+  // .age first: a reader between the two renames sees no host key yet, never a mismatched pair
+  writeAtomic(agePath, data);
+  writeAtomic(pubPath, `${key.publicKey}\n`);
   return { agePath, pubPath };
 }
 
@@ -104,19 +123,74 @@ export async function writeEncryptedHostKey(
  * Replacing the host key would leave every service secret encrypted to the OLD key: the node could
  * not decrypt them at boot. Refuse, and say how to keep the key instead.
  */
+function serviceSecrets(flakeDir: string): string[] {
+  const dir = join(flakeDir, "secrets");
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".age") && f !== "host-key.age") : [];
+}
+
 function refuseToOrphanSecrets(flakeDir: string, key: HostKey): void {
   const existing = readHostPublicKey(flakeDir);
-  if (!existing || existing.fingerprint === key.fingerprint) return;
-  const dir = join(flakeDir, "secrets");
-  const secrets = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".age") && f !== "host-key.age") : [];
+  if (!existing) {
+    refuseWithoutPublicKey(flakeDir);
+    return;
+  }
+  if (existing.fingerprint === key.fingerprint) return;
+  const secrets = serviceSecrets(flakeDir);
   if (secrets.length === 0) return;
-  throw new OperationError(
+  throw new UserError(
     `the flake already has a host key (${existing.fingerprint}) and ${secrets.length} secret(s) encrypted to it; a new host key would lock the node out of them`,
     {
       details: [`secrets: ${secrets.join(", ")}`],
       hint: "reuse the flake's host key (decrypt secrets/host-key.age with an operator key), or rekey the secrets after replacing it",
     },
   );
+}
+
+/**
+ * keys/ssh_host_ed25519_key.pub is missing but the flake already has a host key (secrets/host-key.age)
+ * or secrets encrypted to one: making a new key now would replace the node's identity and orphan
+ * every secret. Refuse, and give the exact commands that bring the .pub back.
+ */
+export function refuseWithoutPublicKey(flakeDir: string): void {
+  if (existsSync(join(flakeDir, HOST_KEY_PUB))) return;
+  const hasAge = existsSync(join(flakeDir, HOST_KEY_AGE));
+  const secrets = serviceSecrets(flakeDir);
+  if (!hasAge && secrets.length === 0) return;
+  const dir = shellQuote(flakeDir);
+  if (hasAge)
+    throw new UserError(
+      `${HOST_KEY_PUB} is missing, but ${HOST_KEY_AGE} holds the node's host key; a new host key would replace the node's identity${secrets.length ? ` and lock it out of ${secrets.length} secret(s)` : ""}`,
+      {
+        field: HOST_KEY_PUB,
+        details: [
+          "nothing was changed; restore the public key with either command:",
+          `  git -C ${dir} checkout -- ${HOST_KEY_PUB}`,
+          `  nixnode-install secrets rekey --flake ${dir} -i ~/.ssh/id_ed25519   (recreates it from ${HOST_KEY_AGE} with your key)`,
+        ],
+        hint: "then run this command again",
+      },
+    );
+  throw new UserError(
+    `${HOST_KEY_PUB} and ${HOST_KEY_AGE} are missing, but ${secrets.length} secret(s) are encrypted to a host key; a new one would lock the node out of them`,
+    {
+      field: HOST_KEY_PUB,
+      details: [`secrets: ${secrets.join(", ")}`, `restore both files: git -C ${dir} checkout -- keys secrets`],
+      hint: "restore the host key from git (or a backup of the flake), then run this command again",
+    },
+  );
+}
+
+/**
+ * `secrets rekey` with the operator's key: when the .pub is gone but secrets/host-key.age is there,
+ * write the .pub back from the decrypted key (checked to be an ed25519 OpenSSH key). Returns its
+ * fingerprint, or null when nothing was missing.
+ */
+export async function restoreHostPublicKey(flakeDir: string, identities: AgeIdentity[]): Promise<string | null> {
+  if (existsSync(join(flakeDir, HOST_KEY_PUB)) || !existsSync(join(flakeDir, HOST_KEY_AGE))) return null;
+  const key = await decryptHostKey(flakeDir, identities);
+  mkdirSync(join(flakeDir, "keys"), { recursive: true });
+  writeAtomic(join(flakeDir, HOST_KEY_PUB), `${key.publicKey}\n`);
+  return key.fingerprint;
 }
 
 /** Reads keys/ssh_host_ed25519_key.pub (null when the flake has no host key yet). */
@@ -266,6 +340,7 @@ export async function ensureHostKey(
 ): Promise<{ fingerprint: string; created: boolean }> {
   const have = readHostPublicKey(flakeDir);
   if (have) return { fingerprint: have.fingerprint, created: false };
+  refuseWithoutPublicKey(flakeDir);
   const key = generateHostKey(comment);
   await writeEncryptedHostKey(flakeDir, key, operators);
   return { fingerprint: key.fingerprint, created: true };
@@ -282,7 +357,12 @@ export async function obtainHostKey(
 ): Promise<{ key: HostKey; created: boolean }> {
   if (existsSync(join(flakeDir, HOST_KEY_AGE)))
     return { key: await decryptHostKey(flakeDir, await opts.identities()), created: false };
-  const key = generateHostKey(opts.comment);
-  await writeEncryptedHostKey(flakeDir, key, opts.operators);
-  return { key, created: true };
+  return withFlakeLock(flakeDir, "nixnode-install install (host key)", async () => {
+    // another run may have made it while we waited for the lock
+    if (existsSync(join(flakeDir, HOST_KEY_AGE)))
+      return { key: await decryptHostKey(flakeDir, await opts.identities()), created: false };
+    const key = generateHostKey(opts.comment);
+    await writeEncryptedHostKey(flakeDir, key, opts.operators);
+    return { key, created: true };
+  });
 }

@@ -1,7 +1,8 @@
 // Reading and writing the flake's secrets: every .age file is encrypted to the recipients
-// secrets.nix lists for it, written atomically (ciphertext to a temp name, then rename), and
-// secrets.nix/module.nix are re-rendered after each change. Plaintext lives only in memory here.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+// secrets.nix lists for it, written atomically (src/util/write-atomic), and secrets.nix/module.nix
+// are re-rendered after each change. Callers that change a flake hold its lock (flake-lock.ts) so
+// that two runs never interleave. Plaintext lives only in memory here.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
 import type { Profile } from "../plan/types";
@@ -19,12 +20,8 @@ import {
 import { generateSecret, secretsForProfile } from "./generate-secret";
 import { ensureHostKey } from "./host-key";
 import { stageInFlakeGit } from "../generate/write-flake";
-
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode: 0o644 });
-  renameSync(tmp, path);
-}
+import { writeAtomic } from "../util/write-atomic";
+import { withFlakeLock } from "./flake-lock";
 
 /** Re-renders secrets/secrets.nix and secrets/module.nix from the context and the .age files present. */
 export function syncSecretsNix(ctx: SecretsContext, extraNames: string[] = []): void {
@@ -95,19 +92,21 @@ export async function ensureProfileSecrets(
   profile: Profile,
 ): Promise<{ created: string[]; hostKeyCreated: string | null }> {
   const wanted = secretsForProfile(profile);
-  const have = new Set(listSecretNames(flakeDir));
-  if (wanted.every((s) => have.has(s.name))) return { created: [], hostKeyCreated: null };
-  const { ctx, hostKeyCreated } = await secretsContextWithHostKey(flakeDir);
-  const created: string[] = [];
-  for (const s of wanted) {
-    if (have.has(s.name)) continue;
-    const g = generateSecret(s.generate);
-    await writeSecret(ctx, s.name, g.value);
-    g.value.fill(0);
-    if (g.publicKey) writePublicHalf(flakeDir, s.name, g.publicKey);
-    created.push(s.name);
-  }
-  return { created, hostKeyCreated };
+  if (wanted.every((s) => existsSync(secretPath(flakeDir, s.name)))) return { created: [], hostKeyCreated: null };
+  return withFlakeLock(flakeDir, `nixnode-install (${profile} profile secrets)`, async () => {
+    const have = new Set(listSecretNames(flakeDir));
+    const { ctx, hostKeyCreated } = await secretsContextWithHostKey(flakeDir);
+    const created: string[] = [];
+    for (const s of wanted) {
+      if (have.has(s.name)) continue;
+      const g = generateSecret(s.generate);
+      await writeSecret(ctx, s.name, g.value);
+      g.value.fill(0);
+      if (g.publicKey) writePublicHalf(flakeDir, s.name, g.publicKey);
+      created.push(s.name);
+    }
+    return { created, hostKeyCreated };
+  });
 }
 
 export function writePublicHalf(flakeDir: string, name: string, publicKey: string): string {
@@ -125,14 +124,14 @@ export function writePublicHalf(flakeDir: string, name: string, publicKey: strin
 export async function secretsContextWithHostKey(
   flakeDir: string,
 ): Promise<{ ctx: SecretsContext; hostKeyCreated: string | null }> {
-  const first = loadSecretsContext(flakeDir);
+  const first = await loadSecretsContext(flakeDir);
   if (first.host) return { ctx: first, hostKeyCreated: null };
   const r = await ensureHostKey(
     flakeDir,
     first.operators.map((o) => o.line),
     `root@${first.hostname ?? "nixnode"}`,
   );
-  return { ctx: loadSecretsContext(flakeDir), hostKeyCreated: r.created ? r.fingerprint : null };
+  return { ctx: await loadSecretsContext(flakeDir), hostKeyCreated: r.created ? r.fingerprint : null };
 }
 
 /**
@@ -153,8 +152,11 @@ export async function generateDeclaredSecrets(
   if (!operatorKeys.some((k) => /^(ssh-ed25519|ssh-rsa) /.test(k.trim()))) {
     return `the ${profile} profile needs ${names}: add an ssh-ed25519 or ssh-rsa operator key, then run \`nixnode-install secrets add NAME --generate KIND --flake ${flakeDir}\``;
   }
-  const r = await ensureProfileSecrets(flakeDir, profile);
-  await stageInFlakeGit(flakeDir, ["secrets", "keys"]);
+  const r = await withFlakeLock(flakeDir, `nixnode-install (${profile} profile secrets)`, async () => {
+    const made = await ensureProfileSecrets(flakeDir, profile);
+    await stageInFlakeGit(flakeDir, ["secrets", "keys"]);
+    return made;
+  });
   return r.created.length
     ? `generated ${r.created.join(", ")} for the ${profile} profile, encrypted in secrets/ to the node and its operators`
     : null;

@@ -2,9 +2,9 @@
 // operators' SSH keys and the node's host key. Plaintext never reaches argv, stdout or the log;
 // `edit` keeps it only in a 0600 file inside a 0700 temp dir that is removed afterwards.
 import { stageInFlakeGit } from "../../generate/write-flake";
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { spawn } from "node:child_process";
+import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { CancelledError, OperationError, UserError, badField } from "../../errors";
 import type { Command, CommandContext } from "../command";
 import type { AgeIdentity } from "../../secrets/age";
@@ -20,7 +20,8 @@ import {
   type SecretsContext,
 } from "../../secrets/agenix";
 import { GENERATORS, generateSecret, type GeneratorKind } from "../../secrets/generate-secret";
-import { createSecretTempDir } from "../../secrets/host-key";
+import { withFlakeLock } from "../../secrets/flake-lock";
+import { createSecretTempDir, refuseWithoutPublicKey, restoreHostPublicKey } from "../../secrets/host-key";
 import { readSecret, rekeyAll, secretsContextWithHostKey, writePublicHalf, writeSecret } from "../../secrets/store";
 
 const SUBCOMMANDS = ["add", "edit", "rekey", "list"] as const;
@@ -40,8 +41,8 @@ function warnSkipped(ctx: CommandContext, s: SecretsContext): SecretsContext {
 }
 
 /** Read-only commands: the flake as it is. */
-function context(ctx: CommandContext): SecretsContext {
-  return warnSkipped(ctx, loadSecretsContext(flakeDir(ctx)));
+async function context(ctx: CommandContext): Promise<SecretsContext> {
+  return warnSkipped(ctx, await loadSecretsContext(flakeDir(ctx)));
 }
 
 /** Commands that encrypt: make the node's host key first if the flake has none, so secrets reach the node. */
@@ -68,7 +69,22 @@ function warnWithoutAgenix(ctx: CommandContext, dir: string): void {
 
 /** -i/--identity files, or ~/.ssh/id_ed25519 and ~/.ssh/id_rsa when they exist. */
 async function identities(ctx: CommandContext): Promise<AgeIdentity[]> {
-  return operatorIdentitiesFromCli(ctx, (ctx.options.identity as string[] | undefined) ?? []);
+  return operatorIdentitiesFromCli(ctx, givenIdentities(ctx));
+}
+
+function givenIdentities(ctx: CommandContext): string[] {
+  return (ctx.options.identity as string[] | undefined) ?? [];
+}
+
+/** Empty or only whitespace: nothing a service could use, and most likely a mistake. */
+function isBlank(value: Uint8Array): boolean {
+  return Buffer.from(value).toString("utf8").trim() === "";
+}
+
+/** How long to wait for another run that holds the flake's lock (NIXNODE_LOCK_WAIT_SECONDS, default 15). */
+function lockWaitMs(ctx: CommandContext): number {
+  const v = Number(ctx.env.NIXNODE_LOCK_WAIT_SECONDS);
+  return Number.isFinite(v) && v >= 0 ? v * 1000 : 15_000;
 }
 
 async function readStdin(ctx: CommandContext): Promise<Uint8Array> {
@@ -125,27 +141,40 @@ async function add(ctx: CommandContext, rawName: string | undefined): Promise<vo
       `"${HOST_KEY_SECRET}" is the node's host key, managed by the install`,
       "choose another name",
     );
-  loadSecretsContext(flakeDir(ctx)); // validates --flake and the operator keys before anything else
-  if (existsSync(secretPath(flakeDir(ctx), name)) && !ctx.options.force) {
-    throw badField(
-      "NAME",
-      `secret "${name}" already exists`,
-      `change it with \`secrets edit ${name}\`, or replace it with --force`,
-    );
-  }
+  await loadSecretsContext(flakeDir(ctx)); // validates --flake and nixnode.json before anything else
+  refuseWithoutPublicKey(flakeDir(ctx));
+  const refuseExisting = () => {
+    if (existsSync(secretPath(flakeDir(ctx), name)) && !ctx.options.force)
+      throw badField(
+        "NAME",
+        `secret "${name}" already exists`,
+        `change it with \`secrets edit ${name}\`, or replace it with --force`,
+      );
+  };
+  refuseExisting();
   const { value, publicKey } = await valueForAdd(ctx, name);
-  if (value.length === 0)
+  if (isBlank(value))
     throw badField(
       typeof ctx.options["from-file"] === "string" ? "--from-file" : "value",
       "is empty",
       "a secret needs a value",
     );
-  const s = await contextForChange(ctx);
   const text = Buffer.from(value).toString("utf8");
-  if (text.length >= 4) ctx.log.addSecret(text.trim());
-  const path = await writeSecret(s, name, value);
+  if (text.trim().length >= 4) ctx.log.addSecret(text.trim());
+  const { s, path, pubPath } = await withFlakeLock(
+    flakeDir(ctx),
+    `nixnode-install secrets add ${name}`,
+    async () => {
+      refuseExisting(); // another run may have added it while we read the value
+      const s = await contextForChange(ctx);
+      const path = await writeSecret(s, name, value);
+      const pubPath = publicKey ? writePublicHalf(s.flakeDir, name, publicKey) : undefined;
+      await stageInFlakeGit(s.flakeDir, ["secrets", "keys"], (m, h) => ctx.out.warn(m, h));
+      return { s, path, pubPath };
+    },
+    { waitMs: lockWaitMs(ctx) },
+  );
   value.fill(0);
-  const pubPath = publicKey ? writePublicHalf(s.flakeDir, name, publicKey) : undefined;
   ctx.log.write(`secrets add ${name}: wrote ${path}`);
   ctx.out.result(
     `Added secrets/${name}.age (encrypted to ${describeRecipients(s, name)}).${publicKey ? `\nPublic key (keys/${name}.pub): ${publicKey}` : ""}`,
@@ -159,9 +188,79 @@ async function add(ctx: CommandContext, rawName: string | undefined): Promise<vo
   );
 }
 
-function editorArgv(env: NodeJS.ProcessEnv): string[] {
-  const e = (env.VISUAL || env.EDITOR || "vi").trim();
-  return e.split(/\s+/);
+interface Editor {
+  /** The environment variable it came from, for messages (VISUAL, EDITOR, or EDITOR for the vi default). */
+  field: "VISUAL" | "EDITOR";
+  argv: string[];
+}
+
+/**
+ * $VISUAL, else $EDITOR, else vi: split on blanks like agenix does, and the program checked to exist
+ * and be executable before anything is decrypted or written.
+ */
+function findEditor(ctx: CommandContext): Editor {
+  const field = ctx.env.VISUAL ? "VISUAL" : "EDITOR";
+  const raw = (ctx.env.VISUAL || ctx.env.EDITOR || "vi").trim();
+  const argv = raw.split(/\s+/).filter(Boolean);
+  const cmd = argv[0] ?? "";
+  const candidates = cmd.includes("/")
+    ? [isAbsolute(cmd) ? cmd : resolve(ctx.cwd, cmd)]
+    : (ctx.env.PATH ?? "")
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, cmd));
+  const runnable = candidates.some((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  });
+  if (!runnable) {
+    const set = ctx.env.VISUAL || ctx.env.EDITOR;
+    throw badField(
+      field,
+      set
+        ? `"${cmd}" is not an executable program${cmd.includes("/") ? "" : " on PATH"}`
+        : "is not set and vi is not installed",
+      "set EDITOR to an installed editor, e.g. EDITOR=nano, or pipe the new value in with EDITOR unset",
+    );
+  }
+  return { field, argv };
+}
+
+/**
+ * Runs the editor on the file and waits. Ctrl-C (SIGINT) or SIGTERM reaching this process while it
+ * runs cancels the edit: the editor is stopped and the caller writes nothing. (Full-screen editors
+ * take Ctrl-C as a key, so this is a deliberate interrupt, not a keystroke inside vi.)
+ */
+async function runEditor(ctx: CommandContext, editor: Editor, file: string, name: string): Promise<void> {
+  const [cmd, ...args] = editor.argv;
+  const child = spawn(cmd!, [...args, file], { stdio: "inherit", env: ctx.env });
+  let interrupted = ctx.signal.aborted;
+  const onAbort = () => {
+    interrupted = true;
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  if (interrupted) onAbort();
+  else ctx.signal.addEventListener("abort", onAbort, { once: true });
+  const r = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((done) => {
+    child.once("error", (error) => done({ code: null, signal: null, error }));
+    child.once("exit", (code, signal) => done({ code, signal }));
+  }).finally(() => ctx.signal.removeEventListener("abort", onAbort));
+  if (interrupted || r.signal === "SIGINT")
+    throw new CancelledError(`Cancelled while the editor was open; secrets/${name}.age was not changed.`);
+  if (r.error)
+    throw badField(
+      editor.field,
+      `cannot run "${cmd}" (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`,
+      "set EDITOR to an installed editor, e.g. EDITOR=nano",
+    );
+  if (r.code !== 0)
+    throw new OperationError(`the editor exited with ${r.code ?? r.signal}; secrets/${name}.age was not changed`, {
+      hint: "save and quit the editor normally to keep the new value",
+    });
 }
 
 async function edit(ctx: CommandContext, rawName: string | undefined): Promise<void> {
@@ -173,73 +272,108 @@ async function edit(ctx: CommandContext, rawName: string | undefined): Promise<v
       "the host key is not edited by hand",
       "it is generated by the install; `secrets rekey` re-encrypts it",
     );
-  const s = await contextForChange(ctx);
-  const exists = existsSync(secretPath(s.flakeDir, name));
-  const before = exists ? await readSecret(s, name, await identities(ctx)) : new Uint8Array(0);
-  // Like agenix: with no editor configured and a pipe on stdin, stdin is the new value.
-  if (!ctx.stdin.isTTY && !ctx.env.VISUAL && !ctx.env.EDITOR) {
-    const value = await readStdin(ctx);
-    if (value.length === 0)
-      throw badField("value", "stdin is empty and no EDITOR is set", "pipe the new value in, or set EDITOR");
-    const t = Buffer.from(value).toString("utf8").trim();
-    if (t.length >= 4) ctx.log.addSecret(t);
-    await writeSecret(s, name, value);
-    value.fill(0);
-    before.fill(0);
-    ctx.out.result(
-      `${exists ? "Updated" : "Added"} secrets/${name}.age from stdin (encrypted to ${describeRecipients(s, name)}).`,
-      { name, changed: true },
-    );
-    return;
-  }
+  // Every local input is checked before anything is decrypted, run or written.
+  const dir = flakeDir(ctx);
+  await loadSecretsContext(dir);
+  refuseWithoutPublicKey(dir);
+  const fromStdin = !ctx.stdin.isTTY && !ctx.env.VISUAL && !ctx.env.EDITOR;
+  const editor = fromStdin ? null : findEditor(ctx);
+  const exists = existsSync(secretPath(dir, name));
+  const ids = exists || givenIdentities(ctx).length ? await identities(ctx) : [];
+  await withFlakeLock(
+    dir,
+    `nixnode-install secrets edit ${name}`,
+    async () => {
+      const readOnly = await loadSecretsContext(dir);
+      const existsNow = existsSync(secretPath(dir, name));
+      const before = existsNow ? await readSecret(readOnly, name, ids) : new Uint8Array(0);
+      let after: Uint8Array;
+      try {
+        if (!editor) {
+          // Like agenix: with no editor configured and a pipe on stdin, stdin is the new value.
+          after = await readStdin(ctx);
+          if (isBlank(after))
+            throw badField("value", "stdin is empty and no EDITOR is set", "pipe the new value in, or set EDITOR");
+        } else {
+          after = await editInTempFile(ctx, editor, name, before);
+          if (Buffer.compare(Buffer.from(before), Buffer.from(after)) === 0) {
+            ctx.out.result(`secrets/${name}.age unchanged.`, { name, changed: false });
+            return;
+          }
+          if (isBlank(after))
+            throw badField(
+              "value",
+              `the edited value is empty; secrets/${name}.age was not changed`,
+              "a secret needs a value; to remove it, delete the file and run `secrets rekey`",
+            );
+        }
+      } finally {
+        before.fill(0);
+      }
+      const t = Buffer.from(after).toString("utf8").trim();
+      if (t.length >= 4) ctx.log.addSecret(t);
+      const s = await contextForChange(ctx);
+      await writeSecret(s, name, after);
+      after.fill(0);
+      await stageInFlakeGit(dir, ["secrets", "keys"], (m, h) => ctx.out.warn(m, h));
+      ctx.out.result(
+        `${existsNow ? "Updated" : "Added"} secrets/${name}.age${editor ? "" : " from stdin"} (encrypted to ${describeRecipients(s, name)}).`,
+        { name, changed: true },
+      );
+    },
+    { waitMs: lockWaitMs(ctx) },
+  );
+}
+
+/** The plaintext lives only in a 0600 file in a 0700 temp folder, removed whatever happens. */
+async function editInTempFile(
+  ctx: CommandContext,
+  editor: Editor,
+  name: string,
+  before: Uint8Array,
+): Promise<Uint8Array> {
   const tmp = createSecretTempDir("nixnode-edit-");
   try {
     const file = join(tmp.path, name);
-    writeFileSync(file, before, { mode: 0o600 });
-    const [cmd, ...args] = editorArgv(ctx.env);
-    ctx.log.write(`secrets edit ${name}: running editor ${cmd}`);
-    const r = spawnSync(cmd!, [...args, file], { stdio: "inherit", env: ctx.env });
-    if (r.error)
-      throw badField(
-        "EDITOR",
-        `cannot run "${cmd}" (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`,
-        "set EDITOR to an installed editor, e.g. EDITOR=nano",
-      );
-    if (r.status !== 0)
-      throw new OperationError(`the editor exited with ${r.status ?? r.signal}; secrets/${name}.age was not changed`);
-    const after = new Uint8Array(readFileSync(file));
-    if (Buffer.compare(Buffer.from(before), Buffer.from(after)) === 0) {
-      ctx.out.result(`secrets/${name}.age unchanged.`, { name, changed: false });
-      return;
-    }
-    if (after.length === 0) throw new OperationError(`the edited value is empty; secrets/${name}.age was not changed`);
-    const t = Buffer.from(after).toString("utf8").trim();
-    if (t.length >= 4) ctx.log.addSecret(t);
-    await writeSecret(s, name, after);
-    after.fill(0);
-    ctx.out.result(
-      `${exists ? "Updated" : "Added"} secrets/${name}.age (encrypted to ${describeRecipients(s, name)}).`,
-      { name, changed: true },
-    );
+    writeFileSync(file, before, { mode: 0o600, flag: "wx" });
+    ctx.log.write(`secrets edit ${name}: running editor ${editor.argv[0]}`);
+    await runEditor(ctx, editor, file, name);
+    return new Uint8Array(readFileSync(file));
   } finally {
-    before.fill(0);
     tmp.cleanup();
   }
 }
 
 async function rekey(ctx: CommandContext): Promise<void> {
-  const s = await contextForChange(ctx);
-  const names = listSecretNames(s.flakeDir);
-  if (names.length === 0) {
-    ctx.out.result("No secrets to rekey.", { rekeyed: [] });
-    return;
-  }
-  const done = await rekeyAll(s, await identities(ctx));
-  ctx.out.result(`Rekeyed ${done.length} secret${done.length === 1 ? "" : "s"}: ${done.join(", ")}`, { rekeyed: done });
+  const dir = flakeDir(ctx);
+  await loadSecretsContext(dir);
+  const ids = await identities(ctx);
+  await withFlakeLock(
+    dir,
+    "nixnode-install secrets rekey",
+    async () => {
+      // The one command that may bring back a deleted keys/ssh_host_ed25519_key.pub: it holds the
+      // operator's key, and the .pub is derived from secrets/host-key.age, never made anew.
+      const restored = await restoreHostPublicKey(dir, ids);
+      if (restored) ctx.out.info(`Restored keys/ssh_host_ed25519_key.pub from secrets/host-key.age (${restored}).`);
+      const s = await contextForChange(ctx);
+      const names = listSecretNames(s.flakeDir);
+      if (names.length === 0) {
+        ctx.out.result("No secrets to rekey.", { rekeyed: [] });
+        return;
+      }
+      const done = await rekeyAll(s, ids);
+      await stageInFlakeGit(dir, ["secrets", "keys"], (m, h) => ctx.out.warn(m, h));
+      ctx.out.result(`Rekeyed ${done.length} secret${done.length === 1 ? "" : "s"}: ${done.join(", ")}`, {
+        rekeyed: done,
+      });
+    },
+    { waitMs: lockWaitMs(ctx) },
+  );
 }
 
-function list(ctx: CommandContext): void {
-  const s = context(ctx);
+async function list(ctx: CommandContext): Promise<void> {
+  const s = await context(ctx);
   const rows = listSecretNames(s.flakeDir).map((n) => secretStatus(s, n));
   const keys = [...s.operators, ...(s.host ? [s.host] : [])];
   const human = [
@@ -306,12 +440,12 @@ Examples:
         field: name,
         hint: `usage: nixnode-install secrets ${sub}`,
       });
-    if (sub === "list") return list(ctx);
-    if (sub === "add") await add(ctx, name);
+    // Changes hold the flake's lock (flake-lock.ts) from reading to staging in git: Nix sees only
+    // tracked files of a flake, new .age files and secrets/module.nix included.
+    if (sub === "list") await list(ctx);
+    else if (sub === "add") await add(ctx, name);
     else if (sub === "edit") await edit(ctx, name);
     else await rekey(ctx);
-    // Nix sees only tracked files of a flake in git: new .age files and secrets/module.nix too
-    await stageInFlakeGit(flakeDir(ctx), ["secrets", "keys"], (m, h) => ctx.out.warn(m, h));
   },
 };
 export default command;
