@@ -63,11 +63,7 @@ export function becomeInstaller(t) {
     ["sh", "-c", "rm -f /etc/os-release && cat > /etc/os-release"],
     'NAME=NixOS\nID=nixos\nVERSION_ID="25.11"\nPRETTY_NAME="NixOS 25.11 (Xantusia)"\nVARIANT_ID=installer\n',
   );
-  const mnt = join(t.dir, "standin-mnt");
-  mkdirSync(mnt, { recursive: true });
-  // the marker is written on the host side: inside the target it only shows once the bind is in place
-  writeFileSync(join(mnt, ".nixnode-standin-mnt"), "");
-  enter(t, ["sh", "-c", `[ -f /mnt/.nixnode-standin-mnt ] || mount --bind ${JSON.stringify(mnt)} /mnt`]);
+  bindInstallerMnt(t);
   const node = JSON.stringify(process.execPath);
   const shims = {
     "nixos-install": `NIXNODE_STANDIN_TARGET_DIR=${JSON.stringify(t.dir)} exec ${node} ${JSON.stringify(join(HERE, "../installer/nixos-install.mjs"))} "$@"`,
@@ -82,6 +78,15 @@ export function becomeInstaller(t) {
     );
     chmodSync(shim, 0o755);
   }
+}
+
+/** The target's /mnt becomes <dir>/standin-mnt (never the host's /mnt); idempotent. */
+export function bindInstallerMnt(t) {
+  const mnt = join(t.dir, "standin-mnt");
+  mkdirSync(mnt, { recursive: true });
+  // the marker is written on the host side: inside the target it only shows once the bind is in place
+  writeFileSync(join(mnt, ".nixnode-standin-mnt"), "");
+  enter(t, ["sh", "-c", `[ -f /mnt/.nixnode-standin-mnt ] || mount --bind ${JSON.stringify(mnt)} /mnt`]);
 }
 
 /**
