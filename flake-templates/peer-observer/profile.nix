@@ -1,55 +1,24 @@
-# Profile peer-observer: a Bitcoin Core node whose USDT tracepoints the peer-observer extractors
-# read, NATS on localhost as their message bus, and a WireGuard link to the central monitoring host
-# (Prometheus/Grafana). Modest on purpose: the extractors and tools come from the peer-observer
-# project (github.com/0xB10C/peer-observer); add them here once you have picked a release.
-{ lib, ... }:
+# Profile peer-observer: the glue between peer-observer's infra-library (which defines the node:
+# see ../infra.nix and flake.nix) and nixnode-install's own modules (hosts/<host>/nixnode.nix and
+# lockdown.nix, which apply host.json).
+#
+# infra-library's base.nix sets a few options at normal priority that nixnode.nix also sets at
+# normal priority, from host.json: two equal-priority definitions with different values are an
+# evaluation error. host.json is the tool's source of truth (the install logs in as root with keys
+# until the lockdown has confirmed the admin user), so here those options take host.json's value at
+# priority 90: stronger than both normal definitions (100), weaker than lockdown.nix's lib.mkForce
+# (50), which therefore still has the last word. A plain definition of your own in
+# hosts/<host>/default.nix loses to these too: change host.json, or use lib.mkForce.
+{ lib, nixnodeHost, ... }:
 let
-  # Fill these in from your monitoring host and rebuild. WireGuard stays off until they are set.
-  wireguard = {
-    address = ""; # this node inside the tunnel, e.g. "10.10.0.5/32"
-    peerPublicKey = ""; # the monitoring host's WireGuard public key
-    peerEndpoint = ""; # e.g. "monitor.example.org:51820"
-    peerAllowedIPs = [ ]; # e.g. [ "10.10.0.1/32" ]
-    # A secret: create it with `nixnode-install secrets add wireguard --generate wireguard`. It is
-    # decrypted on the node to this path at boot (agenix) and never enters the Nix store.
-    privateKeyFile = "/run/agenix/wireguard";
-  };
-  wireguardReady = wireguard.address != "" && wireguard.peerPublicKey != "" && wireguard.peerEndpoint != "";
+  hostPriority = lib.mkOverride 90;
 in
 {
-  services.bitcoind.mainnet = {
-    enable = true;
-    # PLACEHOLDER, check before relying on it: the tracepoints need a bitcoind built with USDT
-    # support. `readelf -n $(command -v bitcoind) | grep -c stapsdt` prints 0 when they are missing;
-    # then set `package` to a build with -DWITH_USDT=ON.
-    extraConfig = ''
-      listen=1
-      # peer-observer's RPC extractor talks to bitcoind on this machine only
-      rpcbind=127.0.0.1
-      rpcallowip=127.0.0.1
-    '';
+  services.openssh.settings = {
+    # infra-library: "no" and false; host.json: what the current lockdown stage allows
+    PermitRootLogin = hostPriority nixnodeHost.ssh.permitRootLogin;
+    PasswordAuthentication = hostPriority nixnodeHost.ssh.passwordAuthentication;
   };
-
-  # The extractors publish events here; bound to localhost, nothing outside the machine reaches it.
-  services.nats = {
-    enable = true;
-    host = "127.0.0.1";
-    port = 4222;
-  };
-
-  networking.wireguard.interfaces.wg-observer = lib.mkIf wireguardReady {
-    ips = [ wireguard.address ];
-    inherit (wireguard) privateKeyFile;
-    peers = [
-      {
-        publicKey = wireguard.peerPublicKey;
-        endpoint = wireguard.peerEndpoint;
-        allowedIPs = wireguard.peerAllowedIPs;
-        # The node dials out, so no inbound WireGuard port has to be opened.
-        persistentKeepalive = 25;
-      }
-    ];
-  };
-
-  warnings = lib.optional (!wireguardReady) "peer-observer: the WireGuard link is off until address, peerPublicKey and peerEndpoint are set in profiles/peer-observer.nix";
+  # infra-library: "UTC"; host.json: the planned time zone
+  time.timeZone = hostPriority nixnodeHost.timezone;
 }

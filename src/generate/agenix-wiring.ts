@@ -4,11 +4,19 @@
 // of the templates in flake-templates/; a template that lost an anchor fails loudly here.
 import { InternalError } from "../errors";
 
+/** ryantm/agenix's newest commit (2026-02-04, "fix: enable running rekey in a non-interactive shell"). */
+export const AGENIX_REV = "b027ee29d959fda4b60b57566d64c98a202e0feb";
+
+// agenix's flake also has darwin, home-manager and systems inputs. Its NixOS module needs none of
+// them (darwin and home-manager serve only its own macOS checks), so, as agenix's README suggests
+// for darwin, they are not fetched at all (`follows = ""`); nixpkgs is the node's own.
 const INPUT = [
   "    # age-encrypted secrets (secrets/*.age), decrypted on the node at boot with its host key",
   "    agenix = {",
-  '      url = "github:ryantm/agenix";',
+  `      url = "github:ryantm/agenix/${AGENIX_REV}";`,
   '      inputs.nixpkgs.follows = "nixpkgs";',
+  '      inputs.darwin.follows = "";',
+  '      inputs.home-manager.follows = "";',
   "    };",
 ];
 

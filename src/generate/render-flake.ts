@@ -9,6 +9,7 @@ import nixnodeNix from "../../flake-templates/base/hosts/nixnode.nix?raw";
 import nixBitcoinFlake from "../../flake-templates/nix-bitcoin/flake.nix?raw";
 import nixBitcoinProfile from "../../flake-templates/nix-bitcoin/profile.nix?raw";
 import peerObserverFlake from "../../flake-templates/peer-observer/flake.nix?raw";
+import peerObserverInfra from "../../flake-templates/peer-observer/infra.nix?raw";
 import peerObserverProfile from "../../flake-templates/peer-observer/profile.nix?raw";
 import type { InstallPlan, Profile } from "../plan/types";
 import { withAgenix } from "./agenix-wiring";
@@ -29,8 +30,8 @@ const PROFILES: Record<Profile, { flake: string; module: string | null; inputs: 
   "peer-observer": {
     flake: peerObserverFlake,
     module: peerObserverProfile,
-    inputs: "",
-    about: "bitcoind with tracepoints, NATS on localhost, WireGuard to the monitoring host",
+    inputs: ", peer-observer infra-library (pinned)",
+    about: "glue between infra-library and host.json (which SSH settings win, and why)",
   },
 };
 
@@ -41,14 +42,22 @@ export function renderFlake(plan: InstallPlan): FlakeFiles {
   const profile = PROFILES[config.profile];
   const files: FlakeFiles = {};
 
+  const rebuild = rebuildCommand(config);
   files["flake.nix"] = fillTemplate(profile.flake, `flake-templates/${config.profile}/flake.nix`, {
     hostname: h,
+    rebuild,
     ...(config.profile === "nix-bitcoin" ? {} : { nixos: config.nixos }),
   });
   // Every flake loads agenix: `nixnode-install secrets add` may give any node secrets later, and its
   // secrets/module.nix is imported only once it exists, so a node without secrets is unchanged.
   files["flake.nix"] = withAgenix(files["flake.nix"], `flake-templates/${config.profile}/flake.nix`);
   if (profile.module) files[`profiles/${config.profile}.nix`] = profile.module;
+  if (config.profile === "peer-observer") {
+    files["infra.nix"] = fillTemplate(peerObserverInfra, "flake-templates/peer-observer/infra.nix", {
+      hostname: h,
+      bitcoind: infraBitcoind(plan),
+    });
+  }
   files["nixnode.json"] = json(config);
   files[`${dir}/host.json`] = json(host);
   files[`${dir}/default.nix`] = fillTemplate(defaultNix, "flake-templates/base/hosts/default.nix", {
@@ -78,13 +87,24 @@ export function renderFlake(plan: InstallPlan): FlakeFiles {
     nixos: config.profile === "nix-bitcoin" ? `${config.nixos} (nixpkgs follows nix-bitcoin's pin)` : config.nixos,
     inputs: profile.inputs,
     sshPort: String(config.ssh.port),
+    rebuild,
+    rebuildNote: config.ssh.adminUser
+      ? `(${config.ssh.adminUser} is the admin user: the lockdown turns root logins off, \`--sudo\` activates as root, and nixnode.nix makes ${config.ssh.adminUser} a trusted Nix user so the copied closure is accepted. Before the lockdown: \`-p 22\`.)`
+      : "(root logs in with your keys. Before the lockdown: `-p 22`.)",
     hardwareRow:
       plan.hardware.kind === "facter"
         ? `| \`hosts/${h}/facter.json\` | the nixos-facter hardware report (hardware.facter.reportPath) | you, by re-running nixos-facter |`
         : `| \`hosts/${h}/hardware.nix\` | drivers and CPU settings from the detected hardware | you |`,
-    profileRow: profile.module
-      ? [`| \`profiles/${config.profile}.nix\` | the ${config.profile} profile: ${profile.about} | you |`]
-      : [],
+    profileRow: [
+      ...(profile.module
+        ? [`| \`profiles/${config.profile}.nix\` | the ${config.profile} profile: ${profile.about} | you |`]
+        : []),
+      ...(config.profile === "peer-observer"
+        ? [
+            "| `infra.nix` | this node in infra-library's terms (`infra.nodes.<name>`: id, WireGuard address and key, Bitcoin Core settings); add webservers here | you |",
+          ]
+        : []),
+    ],
   });
   return sortKeys(files);
 }
@@ -93,7 +113,28 @@ function hostImports(plan: InstallPlan): string[] {
   return plan.hardware.kind === "modules" ? ["./hardware.nix"] : [];
 }
 
-/** Lines of default.nix that depend on the plan (facter report, data disk). */
+/**
+ * The day-2 rebuild from the operator's machine (nixos-rebuild-ng flags): after lockdown, SSH is on
+ * the planned port, which ssh and `nix copy` take from NIX_SSHOPTS (a `HOST:PORT` target would not
+ * reach either). With an admin user root cannot log in: connect as the admin, activate with --sudo.
+ */
+export function rebuildCommand(config: InstallPlan["config"]): string {
+  const login = config.ssh.adminUser ?? "root";
+  return `NIX_SSHOPTS="-p ${config.ssh.port}" nixos-rebuild switch --flake .#${config.hostname} --target-host ${login}@HOST${config.ssh.adminUser ? " --sudo" : ""}`;
+}
+
+/** infra.nix's bitcoind block (peer-observer): where the chain lives and whether it prunes. */
+function infraBitcoind(plan: InstallPlan): string[] {
+  const b = plan.bitcoin;
+  if (!b) return [];
+  return [
+    `# ${b.summary}`,
+    `prune = ${b.pruneMiB}; # MiB of block files; 0 keeps the full chain`,
+    ...(b.dataDir ? [`dataDir = ${nixStr(b.dataDir)};`] : []),
+  ];
+}
+
+/** Lines of default.nix that depend on the plan (facter report, data disk, the Bitcoin chain). */
 function hostSettings(plan: InstallPlan): string[] {
   const lines: string[] = [];
   if (plan.hardware.kind === "facter") {
@@ -104,15 +145,24 @@ function hostSettings(plan: InstallPlan): string[] {
       "hardware.facter.detected.dhcp.enable = false;",
     );
   }
-  const data = plan.disk.data;
-  if (data && plan.config.profile !== "base") {
-    const bitcoind =
-      plan.config.profile === "nix-bitcoin" ? "services.bitcoind.dataDir" : "services.bitcoind.mainnet.dataDir";
-    lines.push(
-      ...(lines.length ? [""] : []),
-      `# The blockchain lives on the data disk (${data.path}), which a reinstall keeps.`,
-      `${bitcoind} = ${nixStr(`${data.mountpoint}/bitcoind`)};`,
-    );
+  const b = plan.bitcoin;
+  if (b) {
+    // peer-observer: prune and dataDir are infra-library node options, in infra.nix.
+    const nixBitcoin = plan.config.profile === "nix-bitcoin";
+    const unit = nixBitcoin ? "bitcoind" : "bitcoind-mainnet";
+    const chain: string[] = [];
+    if (nixBitcoin) {
+      if (b.dataDir) chain.push(`services.bitcoind.dataDir = ${nixStr(b.dataDir)};`);
+      chain.push(`services.bitcoind.prune = ${b.pruneMiB}; # MiB of block files; 0 keeps the full chain`);
+    }
+    if (b.requiresMount) {
+      chain.push(
+        "# The data disk is mounted nofail (the machine boots without it); bitcoind must not: without",
+        "# the disk it would start a fresh chain on the system disk and fill it.",
+        `systemd.services.${unit}.unitConfig.RequiresMountsFor = [ ${nixStr(b.requiresMount)} ];`,
+      );
+    }
+    if (chain.length) lines.push(...(lines.length ? [""] : []), `# Bitcoin: ${b.summary}.`, ...chain);
   }
   return lines;
 }

@@ -4,6 +4,7 @@ import { preflight, type PreflightVerdict } from "../detect/preflight";
 import { UserError, badField } from "../errors";
 import type { Facts } from "../facts/types";
 import { swapMiBForRam } from "../generate/disk-config";
+import { planBitcoinStorage } from "./bitcoin-storage";
 import { findDisk } from "./defaults";
 import { planNetwork } from "./network";
 import type { DiskDevicePlan, DiskPlan, HostData, InstallPlan, NodeConfig } from "./types";
@@ -18,8 +19,11 @@ export const PROFILE_OPEN_TCP: Record<NodeConfig["profile"], number[]> = {
   "peer-observer": [8333],
 };
 
+/** peer-observer's admin when none was named: infra-library turns root logins off and requires one. */
+export const PEER_OBSERVER_ADMIN = "admin";
+
 export function buildPlan(
-  config: NodeConfig,
+  answers: NodeConfig,
   facts: Facts,
   opts: { facterReport?: unknown; local?: boolean } = {},
 ): InstallPlan {
@@ -27,6 +31,13 @@ export function buildPlan(
   const notes = verdict.checks
     .filter((c) => c.status === "warn")
     .map((c) => `preflight ${c.id}: ${c.message}${c.fix ? ` (${c.fix})` : ""}`);
+  let config = answers;
+  if (config.profile === "peer-observer" && config.ssh.adminUser === null) {
+    config = { ...config, ssh: { ...config.ssh, adminUser: PEER_OBSERVER_ADMIN } };
+    notes.push(
+      `ssh.adminUser: "${PEER_OBSERVER_ADMIN}" (peer-observer's infra-library turns root logins off and needs an admin user; set ssh.adminUser in nixnode.json to choose another name)`,
+    );
+  }
   const system = systemFor(facts);
   const disk = planDisk(config, facts);
   const network = planNetwork(facts, notes);
@@ -46,7 +57,9 @@ export function buildPlan(
       `profile nix-bitcoin: nixpkgs follows nix-bitcoin's pinned nixpkgs (nixos ${config.nixos} only sets system.stateVersion); nix-bitcoin's upstream was archived in 2026, see flake.nix`,
     );
   }
-  return { config, facts, disk, network, host, hardware, notes };
+  const bitcoin = planBitcoinStorage(config.profile, disk);
+  if (bitcoin) notes.push(`bitcoin: ${bitcoin.summary}`);
+  return { config, facts, disk, network, host, hardware, bitcoin, notes };
 }
 
 /** The preflight verdict, or a UserError naming the first failed check (exit 2: nothing was touched). */

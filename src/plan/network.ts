@@ -3,6 +3,8 @@
 // 172.31.1.1, OVH), or a static IPv6 /64 routed via fe80::1, and the new system only does DHCP.
 // Rule: per interface (matched by MAC), keep DHCP where the target used DHCP, and write the exact
 // static addresses and routes where it did not, gateways outside the prefix marked on-link.
+// Boot waits only for the interface that carries the default route (requiredForOnline); when that
+// is unknown every planned interface is marked and network.nix lets any one of them suffice.
 import type { Address, Facts, NetInterface, Route } from "../facts/types";
 import { inPrefix, isLinkLocal, isLoopback } from "../util/ip";
 import type { NetInterfacePlan, NetworkPlan } from "./types";
@@ -16,13 +18,16 @@ export const ALL_ETHERNET = "ethernet";
 const CONFIGURABLE_KINDS: ReadonlyArray<NetInterface["kind"]> = ["ethernet", "other"];
 
 export function planNetwork(facts: Facts, notes: string[] = []): NetworkPlan {
-  const candidates = facts.network.interfaces.filter(
-    (i) => i.mac && CONFIGURABLE_KINDS.includes(i.kind) && i.mac !== "00:00:00:00:00:00",
-  );
+  // The interface the default route leaves by is the way back in after the reboot: it is carried
+  // over even when sysfs shows no device behind it (a veth, some paravirtual NICs).
+  const gatewayDevs = [facts.network.defaultGateway4?.dev, facts.network.defaultGateway6?.dev];
+  const plannable = (i: NetInterface) =>
+    CONFIGURABLE_KINDS.includes(i.kind) || (i.kind === "virtual" && gatewayDevs.includes(i.name));
+  const candidates = facts.network.interfaces.filter((i) => i.mac && plannable(i) && i.mac !== "00:00:00:00:00:00");
   const withGlobal = candidates.filter((i) => i.addresses.some(isGlobal));
   // Bonds, bridges and VLANs are not generated (yet): say so loudly rather than drop them quietly.
   for (const i of facts.network.interfaces.filter(
-    (x) => !CONFIGURABLE_KINDS.includes(x.kind) && x.kind !== "loopback" && x.addresses.some(isGlobal),
+    (x) => !plannable(x) && x.kind !== "loopback" && x.addresses.some(isGlobal),
   )) {
     notes.push(
       `network: ${i.name} (${i.kind}) holds ${i.addresses
@@ -41,16 +46,35 @@ export function planNetwork(facts: Facts, notes: string[] = []): NetworkPlan {
     // wired interface is the only honest default, and the operator is told so.
     interfaces = candidates
       .filter((i) => i.kind === "ethernet")
-      .map((i) => ({ name: i.name, mac: i.mac!, dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }));
+      .map((i) => ({
+        name: i.name,
+        mac: i.mac!,
+        dhcp4: true,
+        ipv6AcceptRA: true,
+        addresses: [],
+        routes: [],
+        requiredForOnline: true,
+      }));
     if (interfaces.length === 0) {
       // No MACs either (nixos-facter reports record none): one unit for every wired interface,
       // matched by type, since kernel names may differ under the new system.
-      interfaces = [{ name: ALL_ETHERNET, mac: "", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] }];
+      interfaces = [
+        {
+          name: ALL_ETHERNET,
+          mac: "",
+          dhcp4: true,
+          ipv6AcceptRA: true,
+          addresses: [],
+          routes: [],
+          requiredForOnline: true,
+        },
+      ];
     }
     notes.push(
-      `network: no addresses were captured, so the new system uses DHCP on ${interfaces[0]!.mac ? interfaces.map((i) => i.name).join(", ") : "every wired interface"}; if this provider assigns static addresses, plan from \`nixnode-install detect\` facts instead`,
+      `network: ${facts.network.interfaces.some((x) => x.addresses.some(isGlobal)) ? "no address on an interface that is carried over" : "no addresses were captured"}, so the new system uses DHCP on ${interfaces[0]!.mac ? interfaces.map((i) => i.name).join(", ") : "every wired interface"}; ${facts.source === "probe" ? "if this provider assigns static addresses, write them in hosts/<host>/host.json (network) before installing" : "if this provider assigns static addresses, plan from `nixnode-install detect` facts instead"}`,
     );
   }
+  markDefaultRouteCarriers(interfaces, facts);
   const anyStatic = interfaces.some((i) => i.addresses.length > 0);
   let dns = facts.network.dns.filter((s) => !isLoopback(s) && !isLinkLocal(s));
   if (dns.length < facts.network.dns.length)
@@ -64,6 +88,19 @@ export function planNetwork(facts: Facts, notes: string[] = []): NetworkPlan {
     );
   }
   return { interfaces, dns };
+}
+
+/**
+ * Only the interface(s) that carry the default route are required for online: the captured default
+ * gateway's device, or a planned default route. When none can be told apart, all stay required
+ * (network.nix then lets any one of them suffice).
+ */
+function markDefaultRouteCarriers(interfaces: NetInterfacePlan[], facts: Facts): void {
+  const gwDevs = [facts.network.defaultGateway4?.dev, facts.network.defaultGateway6?.dev].filter(Boolean);
+  const carries = (i: NetInterfacePlan) =>
+    gwDevs.includes(i.name) || i.routes.some((r) => r.destination === "0.0.0.0/0" || r.destination === "::/0");
+  if (!interfaces.some(carries)) return;
+  for (const i of interfaces) i.requiredForOnline = carries(i);
 }
 
 function isGlobal(a: Address): boolean {
@@ -101,7 +138,15 @@ function planInterface(iface: NetInterface, facts: Facts): NetInterfacePlan {
       });
     }
   }
-  return { name: iface.name, mac: iface.mac!, dhcp4, ipv6AcceptRA: staticV6.length === 0, addresses, routes };
+  return {
+    name: iface.name,
+    mac: iface.mac!,
+    dhcp4,
+    ipv6AcceptRA: staticV6.length === 0,
+    addresses,
+    routes,
+    requiredForOnline: true,
+  };
 }
 
 /** Routes the installed system must recreate: not kernel prefix routes, not DHCP/RA-learned ones. */

@@ -2,6 +2,7 @@
 // Contract between plan/ (validation, defaults), wizard/ (questions), generate/ (renderers),
 // install/ and lockdown/ (which update host.json). Documented for users in docs/config.md.
 import type { Facts } from "../facts/types";
+import type { BitcoinStorage } from "./bitcoin-storage";
 
 export const PROFILES = ["base", "nix-bitcoin", "peer-observer"] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -70,6 +71,8 @@ export interface NetInterfacePlan {
   addresses: string[];
   /** Static routes. onLink: the gateway is reachable without being inside a prefix (Hetzner, OVH). */
   routes: Array<{ destination: string; gateway: string; onLink: boolean }>;
+  /** Boot waits for this interface (networkd RequiredForOnline): the one carrying the default route. */
+  requiredForOnline: boolean;
 }
 
 export interface NetworkPlan {
@@ -121,6 +124,8 @@ export interface InstallPlan {
         cpuVendor: Facts["cpu"]["vendor"];
         guest: "qemu" | "hyperv" | "vmware" | "xen" | "none";
       };
+  /** Bitcoin profiles: where the chain lives and whether it prunes (src/plan/bitcoin-storage.ts); null otherwise. */
+  bitcoin: BitcoinStorage | null;
   /** Notes for the operator (defaults chosen, things to check). */
   notes: string[];
 }

@@ -87,6 +87,36 @@ const CASES: Case[] = [
       fail2ban: { enable: false },
     },
   },
+  {
+    name: "hetzner-dedicated-ext4-data-peer-observer",
+    example: "hetzner-dedicated",
+    config: {
+      hostname: "observer2",
+      profile: "peer-observer",
+      disk: {
+        layout: "ext4",
+        devices: ["/dev/nvme0n1"],
+        data: { device: "/dev/nvme1n1", mountpoint: "/data", filesystem: "ext4" },
+      },
+      ssh: { authorizedKeys: [KEY_A], adminUser: "alice" },
+    },
+  },
+  {
+    name: "netcup-ext4-peer-observer-pruned",
+    example: "netcup-vps",
+    config: { hostname: "observer3", profile: "peer-observer", ssh: { port: 2022, authorizedKeys: [KEY_B] } },
+  },
+  {
+    name: "netcup-btrfs-nix-bitcoin-admin",
+    example: "netcup-vps",
+    config: {
+      hostname: "btc3",
+      profile: "nix-bitcoin",
+      timezone: "Europe/Berlin",
+      disk: { layout: "btrfs" },
+      ssh: { authorizedKeys: [KEY_A], adminUser: "carol" },
+    },
+  },
 ];
 
 /** H2b's renderers own these files and their golden copies (test/golden/disko); here: the wiring only. */
@@ -181,14 +211,64 @@ describe("what the generated files say", () => {
 
   it("the profile's flake, inputs and data-disk settings", () => {
     const btc = render(CASES[4]!).files;
-    expect(btc["flake.nix"]).toMatch(/github:fort-nix\/nix-bitcoin\/[0-9a-f]{40}/);
-    expect(btc["flake.nix"]).toMatch(/archived in 2026/);
+    // nix-bitcoin's last commit (fort-nix/nix-bitcoin was archived 2026-08-13; v0.0.139 is 37931e5, this follows it)
+    expect(btc["flake.nix"]).toContain(
+      'nix-bitcoin.url = "github:fort-nix/nix-bitcoin/c4f172441d4ccd37526bba99dc894d2b72cd83a1";',
+    );
+    expect(btc["flake.nix"]).toMatch(/archived on\s+# 2026-08-13/);
+    expect(btc["profiles/nix-bitcoin.nix"]).toContain('nix-bitcoin.configVersion = "0.0.85";');
     expect(btc["hosts/btc2/default.nix"]).toContain('services.bitcoind.dataDir = "/data/bitcoind";');
     expect(JSON.parse(btc["hosts/btc2/host.json"]!).firewall.allowedTCPPorts).toEqual([8333, 22]);
-    const base = render(CASES[0]!).files;
-    expect(base["flake.nix"]).toContain('nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";');
-    expect(base["profiles/nix-bitcoin.nix"]).toBeUndefined();
+    for (const c of CASES) {
+      const { plan, files } = render(c);
+      // the planned release everywhere: the nixpkgs branch (nix-bitcoin: its pin) and stateVersion
+      if (plan.config.profile !== "nix-bitcoin")
+        expect(files["flake.nix"], c.name).toContain(
+          `nixpkgs.url = "github:NixOS/nixpkgs/nixos-${plan.config.nixos}";`,
+        );
+      expect(JSON.parse(files[`hosts/${plan.config.hostname}/host.json`]!).stateVersion, c.name).toBe(
+        plan.config.nixos,
+      );
+      // agenix: pinned, its nixpkgs is the node's, its macOS-only inputs are not fetched
+      expect(files["flake.nix"], c.name).toMatch(
+        /agenix = \{\n\s+url = "github:ryantm\/agenix\/b027ee29d959fda4b60b57566d64c98a202e0feb";\n\s+inputs\.nixpkgs\.follows = "nixpkgs";\n\s+inputs\.darwin\.follows = "";\n\s+inputs\.home-manager\.follows = "";/,
+      );
+    }
+    expect(render(CASES[0]!).files["profiles/nix-bitcoin.nix"]).toBeUndefined();
     expect(render(CASES[5]!).files["flake.nix"]).toContain("nixos-26.05");
+  });
+
+  it("the day-2 rebuild command in flake.nix and README: the admin user with --sudo, or root; the lockdown port", () => {
+    const admin = render(CASES[2]!).files; // adminUser alice, port 2222
+    const cmd = 'NIX_SSHOPTS="-p 2222" nixos-rebuild switch --flake .#metal1 --target-host alice@HOST --sudo';
+    expect(admin["flake.nix"]).toContain(`#   ${cmd}\n`);
+    expect(admin["README.md"]).toContain(`\`${cmd}\``);
+    expect(`${admin["flake.nix"]}${admin["README.md"]}`).not.toContain("--target-host root@");
+    const root = render(CASES[1]!).files; // no admin user, port 40022
+    const rootCmd = 'NIX_SSHOPTS="-p 40022" nixos-rebuild switch --flake .#btc1 --target-host root@HOST';
+    expect(root["flake.nix"]).toContain(`#   ${rootCmd}\n`);
+    expect(root["README.md"]).toContain(`\`${rootCmd}\``);
+    expect(root["README.md"]).not.toContain("--sudo");
+    // every profile's flake says it, with its own admin
+    expect(render(CASES[8]!).files["flake.nix"]).toContain("--target-host carol@HOST --sudo");
+    expect(render(CASES[3]!).files["flake.nix"]).toContain("--target-host admin@HOST --sudo");
+  });
+
+  it("Bitcoin profiles: the chain on the data disk requires its mount; without a big enough disk it prunes", () => {
+    const data = render(CASES[4]!).files["hosts/btc2/default.nix"]!;
+    expect(data).toContain("services.bitcoind.prune = 0;");
+    expect(data).toContain('systemd.services.bitcoind.unitConfig.RequiresMountsFor = [ "/data/bitcoind" ];');
+    const small = render(CASES[8]!);
+    expect(small.files["hosts/btc3/default.nix"]).toContain("services.bitcoind.prune = 4000;");
+    expect(small.files["hosts/btc3/default.nix"]).not.toContain("RequiresMountsFor");
+    expect(small.plan.notes.join("\n")).toMatch(/bitcoin: pruned to 4000 MiB of blocks: no data disk/);
+    const po = render(CASES[6]!).files;
+    expect(po["infra.nix"]).toContain('dataDir = "/data/bitcoind";');
+    expect(po["infra.nix"]).toContain("prune = 0;");
+    expect(po["hosts/observer2/default.nix"]).toContain(
+      'systemd.services.bitcoind-mainnet.unitConfig.RequiresMountsFor = [ "/data/bitcoind" ];',
+    );
+    expect(render(CASES[7]!).files["infra.nix"]).toContain("prune = 4000;");
   });
 
   it.skipIf(!NIX_INSTANTIATE)(
@@ -245,6 +325,10 @@ describe("what the generated files say", () => {
       expect(evalModule(mod, staged, "services.openssh.ports")).toEqual([22, 2222]);
       const noAdmin = { ...host, ssh: { ...host.ssh, adminUser: null } };
       expect(Object.keys(evalModule(mod, noAdmin, "users.users") as object)).toEqual(["root"]);
+      // day-2 rebuilds copy the closure as the admin user: the daemon must trust it; without one, root only
+      expect(evalModule(mod, host, "nix.settings")).toEqual({ "trusted-users": ["root", "alice"] });
+      // (the stand-in lib's mkIf false is { }: no definition, so NixOS's default, root only)
+      expect(evalModule(mod, noAdmin, "nix.settings")).toEqual({ "trusted-users": {} });
     },
   );
 });

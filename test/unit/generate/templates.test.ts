@@ -1,5 +1,6 @@
 // The template files are real Nix on their own, and the placeholder scheme cannot drift from them:
 // a placeholder without a value, or a value without a placeholder, is a bug caught at render time.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { InternalError } from "../../../src/errors";
 import { fillTemplate, nixStr } from "../../../src/generate/fill-template";
-import { NIX_INSTANTIATE, NO_NIX_REASON, evalModule, parseNixFiles } from "../plan/nix-eval";
+import { NIX_INSTANTIATE, NO_NIX_REASON, parseNixFiles } from "../plan/nix-eval";
 
 const TEMPLATES = fileURLToPath(new URL("../../../flake-templates/", import.meta.url));
 
@@ -36,14 +37,176 @@ describe("flake-templates", () => {
   });
 
   it.skipIf(!NIX_INSTANTIATE)(
-    "the peer-observer profile keeps WireGuard off until it is configured, and says so",
+    "the profiles set only options their modules declare (nats, sshd, nix-bitcoin: lists from the real sources)",
+    () => {
+      for (const [profile, host] of [
+        ["peer-observer", HOST],
+        ["nix-bitcoin", HOST],
+      ] as const) {
+        const paths = definedPaths(join(TEMPLATES, `${profile}/profile.nix`), host);
+        expect(paths.length, profile).toBeGreaterThan(2);
+        expect(
+          paths.filter((p) => !isDeclared(p)),
+          `${profile}: undeclared options`,
+        ).toEqual([]);
+      }
+    },
+  );
+
+  it.skipIf(!NIX_INSTANTIATE)("the option check refuses what nixpkgs removed: services.nats.host", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nixnode-opts-"));
+    writeFileSync(
+      join(dir, "old.nix"),
+      '{ ... }: { services.nats = { enable = true; host = "127.0.0.1"; port = 4222; }; }\n',
+    );
+    expect(definedPaths(join(dir, "old.nix"), HOST).filter((p) => !isDeclared(p))).toEqual(["services.nats.host"]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!NIX_INSTANTIATE)(
+    "peer-observer: host.json's SSH settings and time zone win over infra-library (priority 90), lockdown's mkForce (50) over both",
     () => {
       const mod = join(TEMPLATES, "peer-observer/profile.nix");
-      expect(evalModule(mod, {}, "warnings")).toEqual([expect.stringMatching(/WireGuard link is off/)]);
-      expect(evalModule(mod, {}, "services.nats")).toEqual({ enable: true, host: "127.0.0.1", port: 4222 });
+      const got = evalWith(mod, HOST, "{ inherit (m.services.openssh) settings; inherit (m.time) timeZone; }");
+      expect(got).toEqual({
+        settings: {
+          PermitRootLogin: { _type: "override", priority: 90, content: "prohibit-password" },
+          PasswordAuthentication: { _type: "override", priority: 90, content: true },
+        },
+        timeZone: { _type: "override", priority: 90, content: "Europe/Berlin" },
+      });
     },
   );
 });
+
+/** A host.json as the plan writes it (the parts the profiles read). */
+const HOST = {
+  hostname: "n1",
+  system: "x86_64-linux",
+  timezone: "Europe/Berlin",
+  ssh: { permitRootLogin: "prohibit-password", passwordAuthentication: true, adminUser: "alice", authorizedKeys: [] },
+};
+
+// Option declarations of the modules the profiles touch, taken from the sources:
+// - nixpkgs nixos/modules/services/networking/nats.nix (NixOS/nixpkgs 1d51c8b324f67a3a98d416e77300973777dcd877,
+//   the newest stored revision: `host` was removed, `settings` is free-form JSON, `listen` goes there)
+// - nixpkgs nixos/modules/services/networking/ssh/sshd.nix (00976b194fe32d3e425ff3b457eeb6e4ec7ba12c):
+//   `settings` is free-form with typed PermitRootLogin/PasswordAuthentication/KbdInteractiveAuthentication
+// - nixpkgs nixos/modules/config/locale.nix: time.timeZone
+// - nix-bitcoin c4f172441d4ccd37526bba99dc894d2b72cd83a1: modules/bitcoind.nix, clightning.nix,
+//   operator.nix, versioning.nix (configVersion), secrets/secrets.nix (generateSecrets)
+// A path is declared when one of these is a prefix of it and the rest is allowed (free-form below `settings`).
+const DECLARED: Record<string, string[] | "freeform"> = {
+  "services.nats": ["enable", "user", "group", "serverName", "jetstream", "port", "dataDir", "settings"],
+  "services.nats.settings": "freeform",
+  "services.openssh.settings": "freeform",
+  time: ["timeZone", "hardwareClockInLocalTime"],
+  "services.bitcoind": [
+    "enable",
+    "address",
+    "port",
+    "onionPort",
+    "listen",
+    "listenWhitelisted",
+    "whitelistedPort",
+    "getPublicAddressCmd",
+    "package",
+    "extraConfig",
+    "dataDir",
+    "regtest",
+    "network",
+    "proxy",
+    "dataDirReadableByGroup",
+    "sysperms",
+    "disablewallet",
+    "dbCache",
+    "prune",
+    "txindex",
+    "zmqpubrawblock",
+    "zmqpubrawtx",
+    "assumevalid",
+    "addnodes",
+    "discover",
+    "addresstype",
+    "user",
+    "group",
+    "rpc",
+    "tor",
+  ],
+  "services.clightning": [
+    "enable",
+    "address",
+    "port",
+    "proxy",
+    "always-use-proxy",
+    "dataDir",
+    "extraConfig",
+    "user",
+    "group",
+    "tor",
+  ],
+  "nix-bitcoin": ["configVersion", "generateSecrets", "operator", "secretsDir", "onionServices", "netns-isolation"],
+  "nix-bitcoin.operator": ["enable", "name", "groups", "allowRunAsUsers"],
+  "users.users.*.openssh.authorizedKeys": ["keys", "keyFiles"],
+};
+const SSHD_TYPED: Record<string, (v: unknown) => boolean> = {
+  PermitRootLogin: (v) =>
+    ["yes", "without-password", "prohibit-password", "forced-commands-only", "no"].includes(v as string),
+  PasswordAuthentication: (v) => typeof v === "boolean",
+};
+
+function isDeclared(path: string): boolean {
+  if (path === "imports") return true; // the module system's own
+  const parts = path.split(".");
+  for (let i = parts.length - 1; i >= 1; i--) {
+    const prefix = parts.slice(0, i).join(".");
+    const key = Object.keys(DECLARED).find(
+      (k) =>
+        k === prefix ||
+        (k.includes("*") && new RegExp(`^${k.replace(/\./g, "\\.").replace("*", "[^.]+")}$`).test(prefix)),
+    );
+    if (!key) continue;
+    const d = DECLARED[key]!;
+    return d === "freeform" || d.includes(parts[i]!);
+  }
+  return false;
+}
+
+/** Evaluates a profile module with a stand-in lib/config and returns EXPR over its result `m`. */
+function evalWith(moduleFile: string, host: unknown, expr: string): unknown {
+  const dir = mkdtempSync(join(tmpdir(), "nixnode-prof-"));
+  try {
+    writeFileSync(join(dir, "host.json"), JSON.stringify(host));
+    const lib = `{ mkOverride = p: v: { _type = "override"; priority = p; content = v; }; mkForce = v: { _type = "override"; priority = 50; content = v; }; mkDefault = v: { _type = "override"; priority = 1000; content = v; }; mkIf = c: v: { _type = "if"; condition = c; content = v; }; }`;
+    const config = `{ services.bitcoind.port = 8333; nix-bitcoin.operator.name = "operator"; users.users.root.openssh.authorizedKeys.keys = [ ]; }`;
+    const args = `{ lib = ${lib}; config = ${config}; pkgs = { }; inputs.nix-bitcoin.nixosModules.default = "nix-bitcoin-module"; nixnodeHost = builtins.fromJSON (builtins.readFile ${dir}/host.json); }`;
+    const full = `let m = import ${moduleFile} ${args}; in ${expr}`;
+    return JSON.parse(
+      execFileSync("nix-instantiate", ["--eval", "--strict", "--json", "--readonly-mode", "-E", full], {
+        encoding: "utf8",
+        env: { ...process.env, NIX_STATE_DIR: join(dir, "state") },
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every option path a module defines (leaves: values, or lib wrappers such as mkOverride), checked for typed sshd values. */
+function definedPaths(moduleFile: string, host: unknown): string[] {
+  const flat = evalWith(
+    moduleFile,
+    host,
+    `let go = p: v: if builtins.isAttrs v && !(v ? _type) then builtins.concatLists (map (n: go (p ++ [ n ]) v.\${n}) (builtins.attrNames v)) else [ { path = builtins.concatStringsSep "." p; value = if builtins.isAttrs v && v ? content then v.content else if builtins.isFunction v then null else v; } ]; in go [ ] m`,
+  ) as Array<{ path: string; value: unknown }>;
+  for (const { path, value } of flat) {
+    const key = path.replace(/^services\.openssh\.settings\./, "");
+    if (key !== path && SSHD_TYPED[key])
+      expect(SSHD_TYPED[key]!(value), `${path} = ${JSON.stringify(value)}`).toBe(true);
+  }
+  return flat.map((f) => f.path);
+}
 
 describe("fillTemplate", () => {
   it("fills inline values and whole-line blocks at the line's indentation", () => {

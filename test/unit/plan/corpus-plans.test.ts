@@ -4,6 +4,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors";
 import { importFacterReport } from "../../../src/facts/facter";
@@ -13,7 +14,7 @@ import { findDisk, installableDisks, mirrorCandidates } from "../../../src/plan/
 import { planFromFacts } from "../../../src/plan/index";
 import { corpusDir, describeWithCorpus } from "../../helpers/corpus";
 import { CORPUS, KEY_ED25519 } from "./fixtures";
-import { NIX_INSTANTIATE, NO_NIX_REASON, parseNixFiles } from "./nix-eval";
+import { NIX_INSTANTIATE, NO_NIX_REASON, evalModule, parseNixFiles } from "./nix-eval";
 
 type Outcome = { refuse: string } | { system: DiskTransport; mirror: boolean };
 
@@ -45,6 +46,10 @@ const files = corpusDir("facter")
   .filter((f) => f.endsWith(".json"))
   .sort();
 const outDir = mkdtempSync(join(tmpdir(), "nixnode-corpus-plans-"));
+/** Per planned capture: its wired ports, and the host.json its flake reads. */
+const wiredPorts = new Map<string, number>();
+const hostJsons = new Map<string, unknown>();
+const NETWORK_NIX = fileURLToPath(new URL("../../../flake-templates/base/hosts/network.nix", import.meta.url));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describeWithCorpus("planning every facter capture in the corpus", () => {
@@ -85,8 +90,18 @@ describeWithCorpus("planning every facter capture in the corpus", () => {
     expect(plan.host.system).toBe(facts.arch === "aarch64" ? "aarch64-linux" : "x86_64-linux");
     // A facter report has no addresses: DHCP on every wired interface.
     expect(plan.network.interfaces).toEqual([
-      { name: "ethernet", mac: "", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] },
+      {
+        name: "ethernet",
+        mac: "",
+        dhcp4: true,
+        ipv6AcceptRA: true,
+        addresses: [],
+        routes: [],
+        requiredForOnline: true,
+      },
     ]);
+    wiredPorts.set(file, facts.network.interfaces.filter((i) => i.kind === "ethernet").length);
+    hostJsons.set(file, plan.host);
     expect(plan.host.ssh).toMatchObject({ ports: [22], authorizedKeys: [KEY_ED25519] });
     expect(mirrorCandidates(facts).length > 0).toBe(want.mirror);
     if (want.mirror) {
@@ -109,6 +124,33 @@ describeWithCorpus("planning every facter capture in the corpus", () => {
       report,
     );
   });
+
+  // Every capture's flake gets the catch-all unit (no MACs in a facter report). With
+  // networking.useDHCP off, NixOS leaves wait-online.anyInterface off, so before this fix a machine
+  // with a BMC port or an uncabled NIC waited 120 s at boot for ports that never come up.
+  it.skipIf(!NIX_INSTANTIATE)(
+    "wait-online: physical ports only, and any one online is enough, on every capture",
+    () => {
+      expect(hostJsons.size).toBeGreaterThanOrEqual(16);
+      for (const [file, host] of hostJsons) {
+        const units = evalModule(NETWORK_NIX, host, "systemd.network.networks") as Record<
+          string,
+          { matchConfig: Record<string, string>; linkConfig: Record<string, string> }
+        >;
+        expect(
+          Object.values(units).map((u) => u.matchConfig),
+          file,
+        ).toEqual([{ Type: "ether", Kind: "!*" }]);
+        expect(evalModule(NETWORK_NIX, host, "systemd.network.wait-online.anyInterface"), file).toBe(true);
+      }
+      const multi = [...wiredPorts].filter(([, n]) => n >= 2).map(([f, n]) => `${f} (${n})`);
+      // the machines the old unit would have held at boot: several wired ports, one catch-all unit
+      console.info(
+        `corpus: ${multi.length} of ${wiredPorts.size} planned captures have 2+ wired ports: ${multi.join(", ")}`,
+      );
+      expect(multi.length).toBeGreaterThan(0);
+    },
+  );
 
   it.skipIf(!NIX_INSTANTIATE)(
     `every generated .nix file parses${NIX_INSTANTIATE ? "" : ` (skipped: ${NO_NIX_REASON})`}`,

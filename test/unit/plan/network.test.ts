@@ -172,7 +172,15 @@ describe("DHCP and the other shapes a probe reports", () => {
     const notes: string[] = [];
     const plan = planNetwork(makeFacts(), notes);
     expect(plan.interfaces).toEqual([
-      { name: "eth0", mac: "52:54:00:12:34:56", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] },
+      {
+        name: "eth0",
+        mac: "52:54:00:12:34:56",
+        dhcp4: true,
+        ipv6AcceptRA: true,
+        addresses: [],
+        routes: [],
+        requiredForOnline: true,
+      },
     ]);
     expect(plan.dns).toEqual([]);
     expect(notes.join("\n")).toMatch(/resolver stub/);
@@ -258,6 +266,7 @@ describe("DHCP and the other shapes a probe reports", () => {
         { destination: "0.0.0.0/0", gateway: "203.0.113.1", onLink: false },
         { destination: "10.8.0.0/16", gateway: "203.0.113.254", onLink: false },
       ],
+      requiredForOnline: true,
     });
     expect(plan.dns).toEqual(["203.0.113.2"]);
   });
@@ -270,14 +279,26 @@ describe("DHCP and the other shapes a probe reports", () => {
       const notes: string[] = [];
       const network = planNetwork(f, notes);
       expect(network.interfaces).toEqual([
-        { name: "ethernet", mac: "", dhcp4: true, ipv6AcceptRA: true, addresses: [], routes: [] },
+        {
+          name: "ethernet",
+          mac: "",
+          dhcp4: true,
+          ipv6AcceptRA: true,
+          addresses: [],
+          routes: [],
+          requiredForOnline: true,
+        },
       ]);
       expect(notes.join("\n")).toMatch(/DHCP on every wired interface/);
       const units = evalModule(NETWORK_NIX, { network }, "systemd.network.networks") as Record<
         string,
-        { matchConfig: unknown }
+        { matchConfig: unknown; linkConfig: unknown }
       >;
-      expect(units["10-ethernet"]!.matchConfig).toEqual({ Type: "ether" });
+      // as NixOS's own 99-ethernet-default-dhcp: physical ports only (virtual links have a Kind)
+      expect(units["10-ethernet"]!.matchConfig).toEqual({ Type: "ether", Kind: "!*" });
+      expect(units["10-ethernet"]!.linkConfig).toEqual({ RequiredForOnline: "routable" });
+      // one unit, many ports: any one of them online is enough (NixOS does this only with useDHCP)
+      expect(evalModule(NETWORK_NIX, { network }, "systemd.network.wait-online.anyInterface")).toBe(true);
     },
   );
 
@@ -297,5 +318,90 @@ describe("DHCP and the other shapes a probe reports", () => {
     expect(notes.join("\n")).toMatch(
       /vmbr0 \(bridge\) holds 198\.51\.100\.40\/24, but bonds, bridges and VLANs are not carried over/,
     );
+  });
+});
+
+// systemd-networkd-wait-online waits for every link whose unit says RequiredForOnline (and, with
+// anyInterface, for any one of them). A BMC port or an uncabled second NIC that is "required" holds
+// the boot for 120 s and fails the unit; a lockdown switch that restarts networkd can then roll back.
+describe("boot waits only for the interface that carries the default route", () => {
+  const v4 = (address: string, prefix: number) => ({
+    family: 4 as const,
+    address,
+    prefix,
+    scope: "global" as const,
+    dynamic: false,
+  });
+  function twoPorts(defaultDev: string | null) {
+    return makeFacts({
+      network: {
+        interfaces: [
+          iface("eno1", "0c:c4:7a:00:00:01", [v4("198.51.100.7", 26)]),
+          iface("eno2", "0c:c4:7a:00:00:02", [v4("10.0.5.7", 24)]),
+        ],
+        routes: defaultDev
+          ? [
+              {
+                family: 4,
+                destination: "default",
+                gateway: "198.51.100.1",
+                dev: defaultDev,
+                onLink: false,
+                protocol: "static",
+                metric: null,
+              },
+            ]
+          : [],
+        defaultGateway4: defaultDev ? { address: "198.51.100.1", dev: defaultDev, onLink: false } : null,
+        defaultGateway6: null,
+        dns: ["198.51.100.2"],
+        dhcp4: false,
+      },
+    });
+  }
+
+  it("public port with the default route required, the private port not", () => {
+    const plan = planNetwork(twoPorts("eno1"));
+    expect(plan.interfaces.map((i) => [i.name, i.requiredForOnline])).toEqual([
+      ["eno1", true],
+      ["eno2", false],
+    ]);
+  });
+
+  it("no default route captured: all required, and any one of them online suffices", () => {
+    const plan = planNetwork(twoPorts(null));
+    expect(plan.interfaces.map((i) => i.requiredForOnline)).toEqual([true, true]);
+  });
+
+  it("a DHCP port whose default route came by DHCP is the one required (MACs known, no addresses)", () => {
+    const f = twoPorts("eno2");
+    f.network.interfaces = f.network.interfaces.map((i) => ({ ...i, addresses: [] }));
+    f.network.routes = [];
+    const plan = planNetwork(f);
+    expect(plan.interfaces.map((i) => [i.name, i.dhcp4, i.requiredForOnline])).toEqual([
+      ["eno1", true, false],
+      ["eno2", true, true],
+    ]);
+  });
+
+  it.skipIf(!NIX_INSTANTIATE)("network.nix: RequiredForOnline per unit, anyInterface only when needed", () => {
+    const units = (network: unknown) =>
+      evalModule(NETWORK_NIX, { network }, "systemd.network.networks") as Record<
+        string,
+        { linkConfig: { RequiredForOnline: string } }
+      >;
+    const any = (network: unknown) => evalModule(NETWORK_NIX, { network }, "systemd.network.wait-online.anyInterface");
+    const one = planNetwork(twoPorts("eno1"));
+    expect(Object.entries(units(one)).map(([n, u]) => [n, u.linkConfig.RequiredForOnline])).toEqual([
+      ["10-eno1", "routable"],
+      ["10-eno2", "no"],
+    ]);
+    expect(any(one)).toBe(false);
+    const unknown = planNetwork(twoPorts(null));
+    expect(Object.values(units(unknown)).map((u) => u.linkConfig.RequiredForOnline)).toEqual(["routable", "routable"]);
+    expect(any(unknown)).toBe(true);
+    // host.json written before requiredForOnline existed: the interface stays required, as it was
+    const old = { ...one, interfaces: one.interfaces.map(({ requiredForOnline: _r, ...rest }) => rest) };
+    expect(Object.values(units(old)).map((u) => u.linkConfig.RequiredForOnline)).toEqual(["routable", "routable"]);
   });
 });

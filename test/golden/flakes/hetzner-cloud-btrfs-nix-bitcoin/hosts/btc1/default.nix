@@ -13,6 +13,9 @@
   # lockdown.nix appears when `nixnode-install lockdown` has confirmed key-only SSH on the new port.
   ++ lib.optional (builtins.pathExists ./lockdown.nix) ./lockdown.nix;
 
+  # Bitcoin: pruned to 4000 MiB of blocks: no data disk, and the system disk (155 GB after swap) is smaller than the 1 TB a full chain needs.
+  services.bitcoind.prune = 4000; # MiB of block files; 0 keeps the full chain
+
   # Flakes on the node itself, so that it can rebuild from a copy of this folder.
   nix.settings.experimental-features = [
     "nix-command"

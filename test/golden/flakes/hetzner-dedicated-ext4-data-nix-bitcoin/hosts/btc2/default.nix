@@ -13,8 +13,12 @@
   # lockdown.nix appears when `nixnode-install lockdown` has confirmed key-only SSH on the new port.
   ++ lib.optional (builtins.pathExists ./lockdown.nix) ./lockdown.nix;
 
-  # The blockchain lives on the data disk (/dev/disk/by-id/nvme-KXD51RUE1T92_TOSHIBA_60DS10SWT7RM), which a reinstall keeps.
+  # Bitcoin: full chain in /data/bitcoind on the data disk (1.9 TB); bitcoind does not start without that disk mounted.
   services.bitcoind.dataDir = "/data/bitcoind";
+  services.bitcoind.prune = 0; # MiB of block files; 0 keeps the full chain
+  # The data disk is mounted nofail (the machine boots without it); bitcoind must not: without
+  # the disk it would start a fresh chain on the system disk and fill it.
+  systemd.services.bitcoind.unitConfig.RequiresMountsFor = [ "/data/bitcoind" ];
 
   # Flakes on the node itself, so that it can rebuild from a copy of this folder.
   nix.settings.experimental-features = [

@@ -44,6 +44,13 @@ in
   };
   # The admin user has keys and no password, so sudo must not ask for one.
   security.sudo.wheelNeedsPassword = lib.mkIf (ssh.adminUser != null) false;
+  # Day-2 rebuilds log in as the admin user once lockdown refuses root (`nixos-rebuild
+  # --target-host ADMIN@HOST --sudo`): the closure is copied to the node as that user, and the
+  # nix daemon accepts store paths built elsewhere only from trusted users.
+  nix.settings.trusted-users = lib.mkIf (ssh.adminUser != null) [
+    "root"
+    ssh.adminUser
+  ];
 
   networking.firewall = {
     enable = host.firewall.enable;
