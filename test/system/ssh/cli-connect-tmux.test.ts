@@ -38,7 +38,11 @@ describe.skipIf(!supported.ok || !hasTmux)(`connecting from the CLI${skip}`, () 
     await tmux("new-session", "-d", "-s", "first", "-x", "180", "-y", "50", cmd);
     const asked = await waitFor("first", /Does that match/);
     expect(asked).toContain(fp);
+    // as with ssh, a lone "y" decides nothing: its Enter must not answer the next question
     await tmux("send-keys", "-t", "first", "y", "Enter");
+    const again = await waitFor("first", /Please type "yes" or "no"/);
+    expect(again).not.toMatch(/Password for root@/);
+    await tmux("send-keys", "-t", "first", "BSpace", "yes", "Enter");
     await waitFor("first", /Password for root@/);
     await tmux("send-keys", "-t", "first", "-l", t.rootPassword);
     await tmux("send-keys", "-t", "first", "Enter");
@@ -47,6 +51,20 @@ describe.skipIf(!supported.ok || !hasTmux)(`connecting from the CLI${skip}`, () 
     expect(done).not.toContain(t.rootPassword);
     expect(readFileSync(join(home, ".ssh", "known_hosts"), "utf8")).toContain(`${t.address} ssh-ed25519 `);
     expect(await t.sshdLog()).toMatch(/Accepted password for root/);
+  });
+
+  it('at a terminal: "no" declines the key; nothing is sent to the server and known_hosts is unchanged', async () => {
+    const kh = join(home, "declined_known_hosts");
+    const before = (await t.sshdLog()).length;
+    const cmd = `env -u SSH_AUTH_SOCK -u NIXNODE_SSH_PASSWORD HOME='${home}' NO_COLOR=1 TERM=xterm-256color '${process.execPath}' '${BIN}' detect root@${t.address} --known-hosts '${kh}'; echo "EXIT=$?"; sleep 600`;
+    await tmux("new-session", "-d", "-s", "declined", "-x", "180", "-y", "50", cmd);
+    await waitFor("declined", /Does that match/);
+    await tmux("send-keys", "-t", "declined", "no", "Enter");
+    const done = await waitFor("declined", /EXIT=\d+/, 60_000);
+    expect(done).not.toMatch(/EXIT=0/);
+    expect(done).not.toMatch(/Password for root@/);
+    expect(existsSync(kh)).toBe(false);
+    expect((await t.sshdLog()).slice(before)).not.toMatch(/Accepted|Failed|Postponed/);
   });
 
   it("without a terminal: an unknown key is refused with the fingerprint and the flags that fix it", async () => {

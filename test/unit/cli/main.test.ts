@@ -40,4 +40,27 @@ describe("the CLI shell", () => {
     const r = await runCli(["plan", "--nope"], { env: { NO_COLOR: "1" } });
     expect(r.stderr).not.toMatch(/\x1b\[/);
   });
+
+  it("names a mistyped command with a did-you-mean instead of 'unexpected argument'", async () => {
+    const r = await runCli(["detcet", "root@127.0.0.1:1"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('"detcet" is not a command');
+    expect(r.stderr).toContain("did you mean: nixnode-install detect");
+    expect(r.stderr).not.toMatch(/unexpected argument/);
+    const j = await runCli(["lockdwon", "root@127.0.0.1:1", "--json"]);
+    expect(j.events[0]).toMatchObject({ type: "error", exitCode: 2, field: "command" });
+    expect(String(j.events[0]!.hint)).toContain("nixnode-install lockdown");
+  });
+
+  it("install --help does not list --local until it works; --local itself is refused with the reason", async () => {
+    const help = await runCli(["install", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--flake");
+    expect(help.stdout).not.toContain("--local");
+    const json = await runCli(["install", "--help", "--json"]);
+    expect((json.events[0]!.data as { options: string[] }).options).not.toContain("local");
+    const r = await runCli(["install", "--local", "--yes"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--local: .*not supported/);
+  });
 });
