@@ -157,6 +157,8 @@ function network(v: unknown): HostData["network"] {
     bool(it.ipv6AcceptRA, `${f}.ipv6AcceptRA`);
     // absent in host.json files written before it existed (network.nix then requires the interface)
     if (it.requiredForOnline !== undefined) bool(it.requiredForOnline, `${f}.requiredForOnline`);
+    // absent in host.json files written before it existed (network.nix then requires the interface)
+    if (it.requiredForOnline !== undefined) bool(it.requiredForOnline, `${f}.requiredForOnline`);
     ipList(it.addresses, `${f}.addresses`, { cidr: true });
     arr(it.routes, `${f}.routes`).forEach((r, j) => {
       const rf = `${f}.routes[${j}]`;

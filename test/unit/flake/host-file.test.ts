@@ -51,6 +51,7 @@ export function validHost(): HostData {
           ipv6AcceptRA: false,
           addresses: ["203.0.113.7/32", "2001:db8::1/64"],
           routes: [{ destination: "0.0.0.0/0", gateway: "172.31.1.1", onLink: true }],
+          requiredForOnline: true,
         },
       ],
       dns: ["185.12.64.1", "2a01:4ff:ff00::add:1"],
@@ -101,6 +102,7 @@ export const FIELDS: Array<[string, (h: any, v: unknown) => void]> = [
   ["network.interfaces[0].routes[0].destination", (h, v) => (h.network.interfaces[0].routes[0].destination = v)],
   ["network.interfaces[0].routes[0].gateway", (h, v) => (h.network.interfaces[0].routes[0].gateway = v)],
   ["network.interfaces[0].routes[0].onLink", (h, v) => (h.network.interfaces[0].routes[0].onLink = v)],
+  ["network.interfaces[0].requiredForOnline", (h, v) => (h.network.interfaces[0].requiredForOnline = v)],
   ["network.dns[0]", (h, v) => (h.network.dns[0] = v)],
   ["boot.mode", (h, v) => (h.boot.mode = v)],
 ];
