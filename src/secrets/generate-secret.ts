@@ -52,13 +52,13 @@ export interface ProfileSecret {
  * The secrets a node profile's modules read (as age.secrets.<name>, at /run/agenix/<name>), so the
  * wizard can make them. The names match the profile templates in flake-templates/.
  */
-export function secretsForProfile(profile: Profile): ProfileSecret[] {
+export function secretsForProfile(profile: Profile, hostname: string | null): ProfileSecret[] {
   switch (profile) {
     case "peer-observer":
-      // profiles/peer-observer.nix: privateKeyFile = "/run/agenix/wireguard"
+      // infra-library's base.nix reads <agenixSecretsDir>/wireguard-private-key-<name>.age (infra.nix)
       return [
         {
-          name: "wireguard",
+          name: `wireguard-private-key-${hostname ?? "node"}`,
           generate: "wireguard",
           description: "WireGuard private key of the node's link to the monitoring host",
         },

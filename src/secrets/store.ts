@@ -91,7 +91,7 @@ export async function ensureProfileSecrets(
   flakeDir: string,
   profile: Profile,
 ): Promise<{ created: string[]; hostKeyCreated: string | null }> {
-  const wanted = secretsForProfile(profile);
+  const wanted = secretsForProfile(profile, (await loadSecretsContext(flakeDir)).hostname);
   if (wanted.every((s) => existsSync(secretPath(flakeDir, s.name)))) return { created: [], hostKeyCreated: null };
   return withFlakeLock(flakeDir, `nixnode-install (${profile} profile secrets)`, async () => {
     const have = new Set(listSecretNames(flakeDir));
@@ -146,7 +146,7 @@ export async function generateDeclaredSecrets(
   profile: Profile,
   operatorKeys: string[],
 ): Promise<string | null> {
-  const wanted = secretsForProfile(profile);
+  const wanted = secretsForProfile(profile, (await loadSecretsContext(flakeDir)).hostname);
   if (!wanted.length) return null;
   const names = wanted.map((s) => s.name).join(", ");
   if (!operatorKeys.some((k) => /^(ssh-ed25519|ssh-rsa) /.test(k.trim()))) {

@@ -60,11 +60,15 @@ describe.skipIf(!supported.ok || !HAVE_AGE || !HAVE_SSH_KEYGEN)(
     });
 
     it("the machine decrypts its WireGuard secret with that host key, as agenix does at boot", async () => {
-      await t.writeFile("/root/wireguard.age", readFileSync(join(flake, "secrets/wireguard.age"), "utf8"), 0o600);
+      await t.writeFile(
+        "/root/wireguard.age",
+        readFileSync(join(flake, "secrets/wireguard-private-key-obs1.age"), "utf8"),
+        0o600,
+      );
       const r = await t.exec("age -d -i /etc/ssh/ssh_host_ed25519_key /root/wireguard.age");
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
-      const op = await run("age", ["-d", "-i", s.path("op"), join(flake, "secrets/wireguard.age")]);
+      const op = await run("age", ["-d", "-i", s.path("op"), join(flake, "secrets/wireguard-private-key-obs1.age")]);
       expect(r.stdout).toBe(op.stdout);
     });
   },

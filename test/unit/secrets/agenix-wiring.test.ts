@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import baseFlake from "../../../flake-templates/base/flake.nix?raw";
 import nixBitcoinFlake from "../../../flake-templates/nix-bitcoin/flake.nix?raw";
 import peerObserverFlake from "../../../flake-templates/peer-observer/flake.nix?raw";
-import { withAgenix } from "../../../src/generate/agenix-wiring";
+import { AGENIX_REV, withAgenix } from "../../../src/generate/agenix-wiring";
 import { fillTemplate } from "../../../src/generate/fill-template";
 import { SECRETS_MODULE_NIX } from "../../../src/secrets/agenix";
 import { has, scratch } from "./tools";
@@ -31,17 +31,17 @@ describe.skipIf(!HAVE_NIX)("agenix wired into the generated flake.nix (nix-insta
       const dir = s.path(profile);
       mkdirSync(join(dir, "hosts/n1"), { recursive: true });
       const values: Record<string, string> =
-        profile === "nix-bitcoin" ? { hostname: "n1" } : { hostname: "n1", nixos: "25.11" };
+        profile === "nix-bitcoin" ? { hostname: "n1", rebuild: "r" } : { hostname: "n1", rebuild: "r", nixos: "26.05" };
       writeFileSync(
         join(dir, "flake.nix"),
         withAgenix(fillTemplate(tpl, `${profile}/flake.nix`, values), `${profile}/flake.nix`),
       );
       expect(spawnSync("nix-instantiate", ["--parse", join(dir, "flake.nix")]).status).toBe(0);
       const flake = `(import ${join(dir, "flake.nix")})`;
-      expect(nixEval(`${flake}.inputs.agenix.url`)).toBe("github:ryantm/agenix");
+      expect(nixEval(`${flake}.inputs.agenix.url`)).toBe(`github:ryantm/agenix/${AGENIX_REV}`);
       const modules = () =>
         nixEval(
-          `let out = ${flake}.outputs { self = { }; nixpkgs = { lib.nixosSystem = a: a; }; disko.nixosModules.disko = "disko"; agenix.nixosModules.default = "agenix"; nix-bitcoin = { }; };
+          `let out = ${flake}.outputs { self = { }; nixpkgs = { lib.nixosSystem = a: a; }; disko.nixosModules.disko = "disko"; agenix.nixosModules.default = "agenix"; nix-bitcoin = { }; peer-observer-infra-library.lib = system: { mkModules = extra: extra; mkNodeConfig = name: node: infra: { node = name; }; }; };
            in map (m: if builtins.isString m then m else if builtins.isPath m then baseNameOf m else if m == { } then "empty" else "module") out.nixosConfigurations.n1.modules`,
         ) as string[];
       expect(modules()).toEqual(expect.arrayContaining(["disko", "agenix", "empty"]));

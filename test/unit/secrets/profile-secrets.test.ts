@@ -32,24 +32,28 @@ describe("secrets a profile declares", () => {
       { env: { HOME: dir } },
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/generated wireguard for the peer-observer profile/);
+    expect(r.stdout).toMatch(/generated wireguard-private-key-observer1 for the peer-observer profile/);
     // the reference age CLI decrypts it with the operator's key: a WireGuard private key (32 bytes, base64)
-    const wg = execFileSync("age", ["-d", "-i", join(dir, "op"), join(flake, "secrets/wireguard.age")], {
-      encoding: "utf8",
-    }).trim();
+    const wg = execFileSync(
+      "age",
+      ["-d", "-i", join(dir, "op"), join(flake, "secrets/wireguard-private-key-observer1.age")],
+      {
+        encoding: "utf8",
+      },
+    ).trim();
     expect(Buffer.from(wg, "base64")).toHaveLength(32);
     // ... and with the node's host key, which the install will put on the machine
     const hostKey = execFileSync("age", ["-d", "-i", join(dir, "op"), join(flake, "secrets/host-key.age")]);
     execFileSync("sh", ["-c", `umask 077; cat > '${join(dir, "host")}'`], { input: hostKey });
     expect(
-      execFileSync("age", ["-d", "-i", join(dir, "host"), join(flake, "secrets/wireguard.age")], {
+      execFileSync("age", ["-d", "-i", join(dir, "host"), join(flake, "secrets/wireguard-private-key-observer1.age")], {
         encoding: "utf8",
       }).trim(),
     ).toBe(wg);
     // secrets.nix names both recipients, and git tracks everything
-    expect(readFileSync(join(flake, "secrets/secrets.nix"), "utf8")).toContain("wireguard.age");
+    expect(readFileSync(join(flake, "secrets/secrets.nix"), "utf8")).toContain("wireguard-private-key-observer1.age");
     expect(execFileSync("git", ["-C", flake, "ls-files", "secrets"], { encoding: "utf8" })).toContain(
-      "secrets/wireguard.age",
+      "secrets/wireguard-private-key-observer1.age",
     );
   });
 });
