@@ -44,6 +44,8 @@ export async function installFixture(
   const home = join(work, "home");
   mkdirSync(join(home, ".ssh"), { recursive: true, mode: 0o700 });
   const key = await makeKeyPair(join(home, ".ssh"));
+  // the operator's own log folder (the tool refuses one it does not own or cannot read)
+  mkdirSync(join(work, "logs"), { mode: 0o700 });
   // a VM, 4 GiB: the suite's own machine may be a container, which the preflight rightly refuses
   const target = await startTarget({ virt: "kvm", memoryMiB: 4096, authorizedKeys: [key.publicKey], ...o.target });
   // Ubuntu cloud images ship cpio; this machine may not (the preflight checks it)
