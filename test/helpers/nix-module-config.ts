@@ -4,7 +4,7 @@
 // tags are then resolved here (false mkIf dropped, highest priority wins, lists concatenate, equal
 // scalars merge, different ones conflict, as lib.modules does). No nixpkgs is needed.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 
@@ -49,23 +49,39 @@ interface Def {
 
 /** Evaluates each module file (copied beside host.json, as in hosts/<host>/) and returns its raw, tagged config. */
 export function evalTaggedModules(files: string[], hostJson: unknown): Array<{ file: string; config: unknown }> {
+  const [one] = evalTaggedModulesBatch([{ files, hostJson }]);
+  return one ?? [];
+}
+
+/** The same for many hosts in ONE nix-instantiate run (each host in its own folder beside its host.json). */
+export function evalTaggedModulesBatch(
+  hosts: Array<{ files: string[]; hostJson: unknown }>,
+): Array<Array<{ file: string; config: unknown }>> {
   const dir = mkdtempSync(join(tmpdir(), "nixnode-contract-"));
   try {
-    writeFileSync(join(dir, "host.json"), JSON.stringify(hostJson));
-    const names = files.map((f) => {
-      copyFileSync(f, join(dir, basename(f)));
-      return basename(f);
+    const exprs = hosts.map((h, i) => {
+      const hostDir = join(dir, `h${i}`);
+      mkdirSync(hostDir);
+      writeFileSync(join(hostDir, "host.json"), JSON.stringify(h.hostJson));
+      const names = h.files.map((f) => {
+        copyFileSync(f, join(hostDir, basename(f)));
+        return basename(f);
+      });
+      return `[ ${names
+        .map((n) => `(import ${hostDir}/${n} { inherit lib; config = { }; pkgs = { }; options = { }; })`)
+        .join(" ")} ]`;
     });
-    const expr = `let lib = ${TAG_LIB}; in [ ${names
-      .map((n) => `(import ${dir}/${n} { inherit lib; config = { }; pkgs = { }; options = { }; })`)
-      .join(" ")} ]`;
+    const expr = `let lib = ${TAG_LIB}; in [ ${exprs.join("\n")} ]`;
     const out = execFileSync("nix-instantiate", ["--eval", "--strict", "--json", "--readonly-mode", "-E", expr], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NIX_STATE_DIR: join(dir, "state") },
+      maxBuffer: 64 * 1024 * 1024,
     });
-    const configs = JSON.parse(out) as unknown[];
-    return configs.map((config, i) => ({ file: names[i] ?? `module ${i}`, config }));
+    const all = JSON.parse(out) as unknown[][];
+    return all.map((configs, i) =>
+      configs.map((config, j) => ({ file: basename(hosts[i]?.files[j] ?? `module ${j}`), config })),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
