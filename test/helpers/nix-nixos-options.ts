@@ -69,7 +69,10 @@ const PKGS_STUB = `let
   atom = t.nullOr (t.oneOf [ t.bool t.int t.float t.str t.path ]);
   json = t.nullOr (t.oneOf [ t.bool t.int t.float t.str t.path (t.attrsOf json) (t.listOf json) ]) // { description = "JSON value"; };
   gen = name: value: throw "pkgs stub: formats.*.generate is not available offline";
+  fake = name: { type = "derivation"; inherit name; outPath = "/nix/store/00000000000000000000000000000000-" + name; };
 in {
+  # package defaults some options force (a user's shell): store paths without a build
+  shadow = fake "shadow";
   formats = {
     keyValue = { ... }: { type = t.attrsOf atom; generate = gen; };
     ini = { ... }: { type = t.attrsOf (t.attrsOf (t.either atom (t.listOf atom))); generate = gen; };
@@ -95,6 +98,16 @@ const USERS_STUB = `{ lib, ... }: {
   };
   options.users.groups = lib.mkOption { type = lib.types.anything; default = { }; };
 }`;
+
+// Options the declaring modules read (in defaults or submodule config) from modules not listed above:
+// declared with NixOS's default when their own module is absent.
+const REFERENCED: ReadonlyArray<{ path: string; file: string; nix: string }> = [
+  {
+    path: "users.defaultUserShell",
+    file: "config/shells-environment.nix",
+    nix: "lib.mkOption { type = lib.types.anything; default = pkgs.shadow; }",
+  },
+];
 
 export interface OptionsEval {
   /** Option paths the host's modules define, forced to their merged, type-checked values. */
@@ -130,6 +143,12 @@ let
         (if lib.isFunction fn then lib.functionArgs fn else { });
     in if file != null then { _file = file; key = "nixnode-strip:" + file; imports = [ wrapped ]; } else wrapped;
   real = map (f: strip (root + "/nixos/modules/" + f)) ${JSON.stringify(present).replace(/,/g, " ")};
+  referenced = [ ${REFERENCED.filter((r) => !existsSync(join(dir, "nixos/modules", r.file)))
+    .map(
+      (r) =>
+        `({ lib, pkgs, ... }: { options = lib.setAttrByPath (lib.splitString "." ${nixStr(r.path)}) (${r.nix}); })`,
+    )
+    .join(" ")} ];
   sinks = map (p: { options = lib.setAttrByPath (lib.splitString "." p) (lib.mkOption { type = lib.types.anything; }); })
     ${JSON.stringify(sinks).replace(/,/g, " ")};
   modulesPath = root + "/nixos/modules";
@@ -137,10 +156,11 @@ let
   nixnodeHost = builtins.fromJSON (builtins.readFile (/. + ${nixStr(opts.hostJson)}));
   ours = [ ${files.map((f) => `(${nixStr(f)})`).join(" ")} ];
   eval = lib.evalModules {
-    modules = real ++ sinks ++ ${usersAbsent ? `[ (${USERS_STUB}) ]` : "[ ]"}
+    modules = real ++ referenced ++ sinks ++ ${usersAbsent ? `[ (${USERS_STUB}) ]` : "[ ]"}
       ++ map (f: /. + f) ours
       ++ [ { _module.args.pkgs = pkgs; } ];
-    specialArgs = { inherit modulesPath nixnodeHost; };
+    # utils (nixos/lib/utils.nix) is only used by implementations, which are not evaluated
+    specialArgs = { inherit modulesPath nixnodeHost; utils = { }; };
   };
   pkgs = ${PKGS_STUB};
   # the option paths a module defines: its definitions, through mkIf (when true), mkMerge, mkForce...

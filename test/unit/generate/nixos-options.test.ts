@@ -135,6 +135,11 @@ describe.skipIf(UNAVAILABLE !== null)(
         error: /networking\.firewall\.allowedTCPPort' does not exist|allowedTCPPort.*does not exist/s,
       },
       {
+        what: "a misspelt user option",
+        module: "{ users.users.alice.isNormalUsr = true; }",
+        error: /users\.users\.alice\.isNormalUsr' does not exist|isNormalUsr.*does not exist/s,
+      },
+      {
         what: "a wrong type",
         module: '{ services.openssh.ports = [ "2222" ]; }',
         error: /services\.openssh\.ports.*is not of type|is not of type.*port/s,
