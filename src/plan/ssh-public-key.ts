@@ -1,9 +1,10 @@
 // Operator public keys: the one thing that, if wrong, locks the operator out of the new system.
 // Each line must be an OpenSSH public key of a type current OpenSSH accepts; a pasted private key
-// or a DSA/short RSA key is refused with the fix.
+// or a DSA/short RSA key is refused with the fix; a pasted secret is named by its kind, never quoted.
 import { createHash } from "node:crypto";
 import sshpk from "sshpk";
 import { badField } from "../errors";
+import { secretKind } from "../util/secret-kind";
 
 export interface ParsedPublicKey {
   /** The key line as written into authorized_keys: "type base64 [comment]". */
@@ -26,11 +27,15 @@ export function parsePublicKey(value: unknown, field: string): ParsedPublicKey {
       "paste the contents of your ~/.ssh/id_ed25519.pub",
     );
   const line = value.trim();
-  if (/PRIVATE KEY/.test(line)) {
+  // Checked before anything quotes the value: a secret is named by its kind, never echoed.
+  const kind = secretKind(line);
+  if (kind) {
     throw badField(
       field,
-      "this is a PRIVATE key",
-      "never share it; paste the matching .pub file instead (ssh-keygen -y -f KEY prints it)",
+      `this is ${kind}, a secret; it is not shown`,
+      kind.startsWith("an age")
+        ? "an operator key is an SSH public key (the contents of ~/.ssh/id_ed25519.pub); age identities are not SSH keys"
+        : "never share it; paste the matching .pub file instead (ssh-keygen -y -f KEY prints it)",
     );
   }
   if (line === "") throw badField(field, "is empty", "paste the contents of your ~/.ssh/id_ed25519.pub");

@@ -6,6 +6,7 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import sshpk from "sshpk";
+import { describeValue } from "../util/secret-kind";
 
 export type SshKeyType = "ssh-ed25519" | "ssh-rsa";
 
@@ -103,7 +104,7 @@ export function publicKeyFromWire(wire: Uint8Array, comment = ""): SshPublicKey 
     const rsa = createPublicKey({ key: { kty: "RSA", n: b64u(strip(n)), e: b64u(strip(e)) }, format: "jwk" });
     return { type, wire, comment, rsa };
   }
-  throw new KeyFormatError(`unsupported key type "${type}" (use ssh-ed25519 or ssh-rsa)`);
+  throw new KeyFormatError(`unsupported key type ${describeValue(type)} (use ssh-ed25519 or ssh-rsa)`);
 }
 
 /** Parses one OpenSSH public key line: `ssh-ed25519 AAAA... comment`. */
@@ -112,7 +113,7 @@ export function parseSshPublicKey(line: string): SshPublicKey {
   const [type, data] = parts;
   if (!type || !data) throw new KeyFormatError("expected `<type> <base64> [comment]`");
   if (type !== "ssh-ed25519" && type !== "ssh-rsa") {
-    throw new KeyFormatError(`unsupported key type "${type}" (use ssh-ed25519 or ssh-rsa)`);
+    throw new KeyFormatError(`unsupported key type ${describeValue(type)} (use ssh-ed25519 or ssh-rsa)`);
   }
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data)) throw new KeyFormatError("the key data is not base64");
   const wire = new Uint8Array(Buffer.from(data, "base64"));

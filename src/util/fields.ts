@@ -1,12 +1,13 @@
 // Small runtime checks for JSON input (config files, facts files). Each failure names the field
 // path exactly as the user would find it in their file, and says what would be accepted.
+import { describeValue } from "./secret-kind";
 import { badField } from "../errors";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 export function describe(v: unknown): string {
   if (v === undefined) return "missing";
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return describeValue(v); // a pasted key or identity is named, never echoed
   if (Array.isArray(v)) return "a list";
   if (v === null) return "null";
   if (typeof v === "object") return "an object";
