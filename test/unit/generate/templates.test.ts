@@ -1,13 +1,14 @@
 // The template files are real Nix on their own, and the placeholder scheme cannot drift from them:
 // a placeholder without a value, or a value without a placeholder, is a bug caught at render time.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { InternalError } from "../../../src/errors";
 import { fillTemplate, nixStr } from "../../../src/generate/fill-template";
+import { evalAgainstNixosOptions, nixError, nixosOptionsUnavailable } from "../../helpers/nix-nixos-options";
 import { NIX_INSTANTIATE, NO_NIX_REASON, parseNixFiles } from "../plan/nix-eval";
 
 const TEMPLATES = fileURLToPath(new URL("../../../flake-templates/", import.meta.url));
@@ -227,3 +228,94 @@ describe("fillTemplate", () => {
     expect(nixStr('a"b\\c${d}')).toBe('"a\\"b\\\\c\\${d}"');
   });
 });
+
+// peer-observer is built on infra-library, whose base.nix sets some of the same options as
+// nixnode.nix at the same (normal) priority. Evaluated with the real module system and NixOS's own
+// option declarations (NIXNODE_NIXOS_OPTIONS, docs/nixos-options.md): with the profile there is no
+// conflict in any lockdown stage; without it, NixOS refuses the configuration.
+const OPTIONS_UNAVAILABLE = nixosOptionsUnavailable();
+describe.skipIf(OPTIONS_UNAVAILABLE !== null)(
+  `peer-observer on infra-library: no conflicting definitions${OPTIONS_UNAVAILABLE ? ` (skipped: ${OPTIONS_UNAVAILABLE})` : ""}`,
+  () => {
+    // infra-library's modules/base/base.nix (peer-observer/infra-library fe3df2d5166a, the newest stored
+    // version; 02229c96d842 is what the flake pins): its definitions of options nixnode.nix also sets.
+    const INFRA_BASE = `{ nixnodeHost, ... }: {
+  networking.hostName = nixnodeHost.hostname;
+  networking.enableIPv6 = true;
+  users.users.\${nixnodeHost.ssh.adminUser} = {
+    group = "users";
+    isNormalUser = true;
+    extraGroups = [ "wheel" ];
+    openssh.authorizedKeys.keys = nixnodeHost.ssh.authorizedKeys;
+  };
+  security.sudo.extraRules = [ { users = [ nixnodeHost.ssh.adminUser ]; commands = [ { command = "ALL"; options = [ "NOPASSWD" ]; } ]; } ];
+  services.openssh = { enable = true; settings.PermitRootLogin = "no"; settings.PasswordAuthentication = false; };
+  nix.settings = {
+    auto-optimise-store = true;
+    substituters = [ "https://b10c-nixpkgs.cachix.org" ];
+    experimental-features = [ "nix-command" "flakes" ];
+  };
+  time.timeZone = "UTC";
+}
+`;
+    const GOLDEN_HOST = fileURLToPath(
+      new URL("../../golden/flakes/hetzner-dedicated-zfs-peer-observer/hosts/observer1/", import.meta.url),
+    );
+    function stage(edit: (host: Record<string, any>) => void, withLockdown: boolean): string {
+      const dir = mkdtempSync(join(tmpdir(), "nixnode-infra-prio-"));
+      const host = JSON.parse(readFileSync(join(GOLDEN_HOST, "host.json"), "utf8"));
+      host.timezone = "Europe/Berlin";
+      edit(host);
+      writeFileSync(join(dir, "host.json"), JSON.stringify(host));
+      copyFileSync(join(GOLDEN_HOST, "nixnode.nix"), join(dir, "nixnode.nix"));
+      if (withLockdown) copyFileSync(join(TEMPLATES, "base/hosts/lockdown.nix"), join(dir, "lockdown.nix"));
+      writeFileSync(join(dir, "infra-base.nix"), INFRA_BASE);
+      return dir;
+    }
+    const files = (dir: string, profile: boolean) => [
+      join(dir, "nixnode.nix"),
+      join(dir, "infra-base.nix"),
+      ...(existsSync(join(dir, "lockdown.nix")) ? [join(dir, "lockdown.nix")] : []),
+      ...(profile ? [join(TEMPLATES, "peer-observer/profile.nix")] : []),
+    ];
+
+    it.each([
+      ["before the lockdown (root with keys, passwords on)", () => {}, false],
+      [
+        "lockdown stage 1 (dual port, root off)",
+        (h: Record<string, any>) => {
+          h.ssh = { ...h.ssh, ports: [22, 2222], passwordAuthentication: false, permitRootLogin: "no" };
+        },
+        true,
+      ],
+    ] as const)("%s", (_n, edit, lockdown) => {
+      const dir = stage(edit, lockdown);
+      try {
+        const r = evalAgainstNixosOptions(files(dir, true), { hostJson: join(dir, "host.json") });
+        expect(r.checked).toEqual(
+          // forced to their merged, type-checked values: a conflict would have thrown
+          expect.arrayContaining(["services.openssh.settings", "time.timeZone", "users.users", "nix.settings"]),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("without the profile, NixOS refuses infra-library's and nixnode.nix's SSH settings as conflicting", () => {
+      const dir = stage(() => {}, false);
+      try {
+        let err: unknown;
+        try {
+          evalAgainstNixosOptions(files(dir, false), { hostJson: join(dir, "host.json") });
+        } catch (e) {
+          err = e;
+        }
+        expect(nixError(err)).toMatch(
+          /`services\.openssh\.settings\.(PermitRootLogin|PasswordAuthentication)' has conflicting definition values/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);
