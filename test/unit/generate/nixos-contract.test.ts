@@ -48,7 +48,10 @@ function hostJsonFiles(): string[] {
 /** The host.json each source of the suite starts from, before any lockdown. */
 function baseHosts(): Array<{ name: string; host: HostData }> {
   const hosts = hostJsonFiles().map((f) => ({
-    name: f.slice(ROOT.length),
+    name: f
+      .slice(ROOT.length)
+      .replace(/^test\/golden\/flakes\//, "golden ")
+      .replace(/\/host\.json$/, ""),
     host: JSON.parse(readFileSync(f, "utf8")) as HostData,
   }));
   // test/system/lockdown: the lab every lockdown system test starts from
@@ -183,19 +186,22 @@ describe.skipIf(!NIX_INSTANTIATE)(
       expect(names.filter((n) => n.startsWith("install fixture on")).length).toBeGreaterThanOrEqual(4);
     });
 
-    it.each(CASES)("$name (lockdown.nix: $lockdown): sshd, firewall and fail2ban agree", (c) => {
-      const merged = mergeModules(modulesOf(c));
-      expect(normalize(personalityView(c.host, c.lockdown))).toEqual(normalize(nixosView(merged)));
-      for (const [path, value] of merged) {
-        if (!WATCHED.test(path)) continue;
-        if (path in BY_CONSTRUCTION) {
-          expect(value, path).toEqual(BY_CONSTRUCTION[path]);
-          continue;
+    it.each(CASES.map((c) => [`${c.name} (${c.lockdown ? "nixnode.nix + lockdown.nix" : "nixnode.nix"})`, c] as const))(
+      "%s: sshd, firewall and fail2ban agree",
+      (_title, c) => {
+        const merged = mergeModules(modulesOf(c));
+        expect(normalize(personalityView(c.host, c.lockdown))).toEqual(normalize(nixosView(merged)));
+        for (const [path, value] of merged) {
+          if (!WATCHED.test(path)) continue;
+          if (path in BY_CONSTRUCTION) {
+            expect(value, path).toEqual(BY_CONSTRUCTION[path]);
+            continue;
+          }
+          const known = IN_VIEW.some((r) => r.test(path)) || NOT_EMULATED.some((r) => r.test(path));
+          expect(known, `${path} is set by the modules but the personality does not apply it (desired.mjs)`).toBe(true);
         }
-        const known = IN_VIEW.some((r) => r.test(path)) || NOT_EMULATED.some((r) => r.test(path));
-        expect(known, `${path} is set by the modules but the personality does not apply it (desired.mjs)`).toBe(true);
-      }
-    });
+      },
+    );
 
     it("both sides read the same host.json fields (a new field on either side fails here)", () => {
       const jsRead = new Set<string>();

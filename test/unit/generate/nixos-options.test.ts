@@ -97,30 +97,33 @@ describe.skipIf(UNAVAILABLE !== null)(
       );
     });
 
-    it.each(CASES)("$name: every option its modules set exists, has the right type and does not conflict", (c) => {
-      const started = Date.now();
-      let r;
-      try {
-        r = evalAgainstNixosOptions(c.files, { hostJson: c.hostJson });
-      } catch (e) {
-        throw new Error(`${c.name}: NixOS option evaluation failed:\n${nixError(e)}`);
-      }
-      const sunk = (p: string) => r.unchecked.some((u) => p === u || p.startsWith(u + "."));
-      console.log(
-        `${c.name} (${Date.now() - started} ms):\n` +
-          `  checked against real declarations: ${r.checked.filter((p) => !sunk(p)).join(", ")}\n` +
-          `  set but NOT checked (declaring module absent, or stubbed): ${r.checked.filter(sunk).join(", ")}` +
-          (c.needInputs.length ? `\n  not evaluated (needs a flake input): ${c.needInputs.join(", ")}` : ""),
-      );
-      expect(r.checked).toEqual(
-        expect.arrayContaining([
-          "services.openssh.ports",
-          "services.openssh.settings",
-          "networking.firewall.allowedTCPPorts",
-          "users.users",
-        ]),
-      );
-    });
+    it.each(CASES.map((c) => [c.name, c] as const))(
+      "%s: every option its modules set exists, has the right type and does not conflict",
+      (_name, c) => {
+        const started = Date.now();
+        let r;
+        try {
+          r = evalAgainstNixosOptions(c.files, { hostJson: c.hostJson });
+        } catch (e) {
+          throw new Error(`${c.name}: NixOS option evaluation failed:\n${nixError(e)}`);
+        }
+        const sunk = (p: string) => r.unchecked.some((u) => p === u || p.startsWith(u + "."));
+        console.log(
+          `${c.name} (${Date.now() - started} ms):\n` +
+            `  checked against real declarations: ${r.checked.filter((p) => !sunk(p)).join(", ")}\n` +
+            `  set but NOT checked (declaring module absent, or stubbed): ${r.checked.filter(sunk).join(", ")}` +
+            (c.needInputs.length ? `\n  not evaluated (needs a flake input): ${c.needInputs.join(", ")}` : ""),
+        );
+        expect(r.checked).toEqual(
+          expect.arrayContaining([
+            "services.openssh.ports",
+            "services.openssh.settings",
+            "networking.firewall.allowedTCPPorts",
+            "users.users",
+          ]),
+        );
+      },
+    );
 
     // The evaluation must be able to fail: each mistake below is one the real NixOS would reject.
     const mistakes: Array<{ what: string; module: string; error: RegExp }> = [
@@ -155,7 +158,7 @@ describe.skipIf(UNAVAILABLE !== null)(
         error: /conflicting definition values/,
       },
     ];
-    it.each(mistakes)("fails on $what, naming the option", (m) => {
+    it.each(mistakes.map((m) => [m.what, m] as const))("fails on %s, naming the option", (_what, m) => {
       const base = CASES.find((c) => c.name.includes("base"));
       expect(base, "a golden base flake").toBeDefined();
       const dir = mkdtempSync(join(work, "mistake-"));
