@@ -15,7 +15,7 @@ export interface LoadedFacts {
 }
 
 const NEITHER_HINT =
-  "give the JSON printed by `nixnode-install detect root@HOST --json`, or a nixos-facter report (`nix run nixpkgs#nixos-facter -- -o facter.json`)";
+  "give the facts from `nixnode-install detect root@HOST --json > facts.json` (or --save facts.json), or a nixos-facter report (`nix run nixpkgs#nixos-facter -- -o facter.json`)";
 
 export async function loadFactsFile(path: string, field = "--facts"): Promise<LoadedFacts> {
   if (path.trim() === "") throw new UserError(`${field}: no file given`, { field, hint: NEITHER_HINT });
@@ -29,12 +29,51 @@ export async function loadFactsFile(path: string, field = "--facts"): Promise<Lo
   try {
     json = JSON.parse(text);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new UserError(`${field}: ${path} is not valid JSON (${why})`, { field, hint: NEITHER_HINT, cause: e });
+    // `detect --json > facts.json` writes the NDJSON event stream: take the facts out of its result
+    const stream = readEventStream(text);
+    if (!stream) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new UserError(`${field}: ${path} is not valid JSON (${why})`, { field, hint: NEITHER_HINT, cause: e });
+    }
+    return factsFromStream(stream, path, field);
+  }
+  // a stream of one line (only the result, or only an error) parses as plain JSON
+  if (isObject(json) && typeof json.type === "string" && !("schema" in json)) {
+    const stream = readEventStream(text);
+    if (stream) return factsFromStream(stream, path, field);
   }
   return factsFromJson(json, `${field} ${path}`, field);
 }
 
+function factsFromStream(stream: { facts?: unknown; error?: string }, path: string, field: string): LoadedFacts {
+  if (stream.facts !== undefined) return factsFromJson(stream.facts, `${field} ${path}`, field);
+  throw new UserError(
+    `${field}: ${path} is the output of a detect run that ended without facts${stream.error ? ` (${stream.error})` : ""}`,
+    { field, hint: "run detect again until it succeeds: nixnode-install detect root@HOST --save facts.json" },
+  );
+}
+
+/**
+ * The NDJSON that `detect --json` prints (one event per line, the last a "result" whose data holds
+ * `facts`): its facts and the error it ended with, or null when the text is not such a stream.
+ */
+export function readEventStream(text: string): { facts?: unknown; error?: string } | null {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length === 0) return null;
+  const found: { facts?: unknown; error?: string } = {};
+  for (const line of lines) {
+    let ev: unknown;
+    try {
+      ev = JSON.parse(line);
+    } catch {
+      return null; // not a stream of events: the file's own JSON error is reported
+    }
+    if (!isObject(ev) || typeof ev.type !== "string") return null;
+    if (ev.type === "result" && isObject(ev.data) && "facts" in ev.data) found.facts = ev.data.facts;
+    if (ev.type === "error" && typeof ev.message === "string") found.error = ev.message;
+  }
+  return found;
+}
 /** The same recognition for JSON already in memory (stdin, an HTTP body, a test). */
 export function factsFromJson(json: unknown, what: string, field: string): LoadedFacts {
   if (isObject(json) && "schema" in json)

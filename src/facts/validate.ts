@@ -51,6 +51,7 @@ export function validateFacts(json: unknown): Facts {
     (i) => `facts.disks[${i}].name`,
     "disk name",
   );
+  checkDisksAgree(disks);
   return {
     schema: FACTS_SCHEMA_VERSION,
     source: oneOf(f.source, "facts.source", ["probe", "facter", "example"] as const),
@@ -194,6 +195,40 @@ function disk(v: unknown, field: string): Disk {
     mountpoints: mountpoints(o.mountpoints, `${field}.mountpoints`),
     holdsRoot: bool(o.holdsRoot, `${field}.holdsRoot`),
   };
+}
+
+/** The kernel name a /dev path stands for ("cciss!c0d0" is /dev/cciss/c0d0). */
+function devPathOf(name: string): string {
+  return `/dev/${name.replace(/!/g, "/")}`;
+}
+
+/**
+ * What the planner relies on across disks: each disk's path is its own name (the disk the layout
+ * erases is the one the operator was shown), and only one disk holds the running system's /.
+ */
+function checkDisksAgree(disks: Disk[]): void {
+  disks.forEach((d, i) => {
+    if (d.path !== devPathOf(d.name))
+      throw badField(
+        `facts.disks[${i}].path`,
+        `${d.path} is not the disk named "${d.name}" (that would be ${devPathOf(d.name)})`,
+        "the facts were edited or mixed from two machines; write them again with `nixnode-install detect root@HOST --save facts.json`",
+      );
+  });
+  // Several disks hold / when / is on RAID across them (md, ZFS, btrfs): then no partition of them is
+  // mounted at / itself. A partition mounted at / belongs to exactly one disk, so any other disk
+  // said to hold / contradicts it.
+  const roots = disks.flatMap((d, i) => (d.holdsRoot ? [i] : []));
+  const direct = roots.find((i) => disks[i]!.partitions.some((p) => p.mountpoints.includes("/")));
+  const other = roots.find((i) => i !== direct);
+  if (direct !== undefined && other !== undefined) {
+    const [first, second] = [Math.min(direct, other), Math.max(direct, other)];
+    throw badField(
+      `facts.disks[${second}].holdsRoot`,
+      `both ${disks[first]!.path} and ${disks[second]!.path} are said to hold /, but / is a partition of ${disks[direct]!.path} (not RAID across disks)`,
+      "set holdsRoot only on the disk that holds /, or write the facts again with `nixnode-install detect root@HOST --save facts.json`",
+    );
+  }
 }
 
 const DISK_KEYS = [

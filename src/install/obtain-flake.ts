@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { UserError } from "../errors";
 import type { Facts } from "../facts/types";
 import { writeNodeFlake } from "../generate/write-node-flake";
+import { findDuplicateKey } from "../plan/duplicate-keys";
 import { loadConfigFile, parseConfig, planFromFacts, type PartialConfig } from "../plan/index";
 import type { Output } from "../ui/output";
 import { askAnswers } from "../wizard/ask-answers";
@@ -38,7 +39,18 @@ function existingFlake(dir: string, facts: Facts): FlakeInfo {
   const host = readHostData(dir, hostName);
   let config: PartialConfig;
   try {
-    config = parseConfig(JSON.parse(readFileSync(join(dir, "nixnode.json"), "utf8")), "nixnode.json");
+    const text = readFileSync(join(dir, "nixnode.json"), "utf8");
+    const json: unknown = JSON.parse(text);
+    const duplicate = findDuplicateKey(text);
+    if (duplicate)
+      throw new UserError(
+        `--flake: ${join(dir, "nixnode.json")}: ${duplicate}: appears twice; JSON keeps only the last one`,
+        {
+          field: duplicate,
+          hint: `keep one "${duplicate.split(".").pop()}" in that object and delete the other`,
+        },
+      );
+    config = parseConfig(json, "nixnode.json");
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`--flake: ${join(dir, "nixnode.json")} cannot be read (${(e as Error).message})`, {

@@ -6,6 +6,7 @@ import { UserError, badField } from "../errors";
 import { arr, bool, describe, int, noUnknownKeys, obj, oneOf, port, str } from "../util/fields";
 import { parseIpOrCidr } from "../util/ip";
 import { findRelease, NIXOS_RELEASES, DEFAULT_NIXOS_RELEASE } from "./releases";
+import { findDuplicateKey } from "./duplicate-keys";
 import { parsePublicKey } from "./ssh-public-key";
 import { parseTimezone } from "./timezone";
 import { DISK_LAYOUTS, PROFILES, type NodeConfig } from "./types";
@@ -339,6 +340,12 @@ export async function loadConfigFile(path: string, flag = "--config"): Promise<P
       hint: "fix the JSON syntax (a trailing comma or a missing quote is typical)",
     });
   }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate)
+    throw new UserError(`${flag} ${path}: ${duplicate}: appears twice; JSON keeps only the last one`, {
+      field: duplicate,
+      hint: `keep one "${duplicate.split(".").pop()}" in that object and delete the other`,
+    });
   try {
     return parseConfig(json);
   } catch (e) {
