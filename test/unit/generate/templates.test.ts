@@ -1,14 +1,28 @@
 // The template files are real Nix on their own, and the placeholder scheme cannot drift from them:
 // a placeholder without a value, or a value without a placeholder, is a bug caught at render time.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { InternalError } from "../../../src/errors";
 import { fillTemplate, nixStr } from "../../../src/generate/fill-template";
-import { evalAgainstNixosOptions, nixError, nixosOptionsUnavailable } from "../../helpers/nix-nixos-options";
+import {
+  NIXOS_OPTIONS_DIR,
+  evalAgainstNixosOptions,
+  nixError,
+  nixosOptionsUnavailable,
+} from "../../helpers/nix-nixos-options";
 import { NIX_INSTANTIATE, NO_NIX_REASON, parseNixFiles } from "../plan/nix-eval";
 
 const TEMPLATES = fileURLToPath(new URL("../../../flake-templates/", import.meta.url));
@@ -316,6 +330,96 @@ describe.skipIf(OPTIONS_UNAVAILABLE !== null)(
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+  },
+);
+
+// infra.nix is data for infra-library's own mkNodeConfig: evaluated here with infra-library's real
+// lib.nix and its option declarations (modules/infra.nix, peer-observer.nix: node, base, web) under
+// the real module system. Needs a checkout of github:peer-observer/infra-library in
+// NIXNODE_INFRA_LIBRARY and nixpkgs' lib/ (NIXNODE_NIXOS_OPTIONS); skipped with the reason otherwise.
+const INFRA_LIBRARY = process.env.NIXNODE_INFRA_LIBRARY ?? "";
+const INFRA_UNAVAILABLE = !INFRA_LIBRARY
+  ? "NIXNODE_INFRA_LIBRARY is not set (a checkout of github:peer-observer/infra-library: see docs/profiles.md)"
+  : !existsSync(join(INFRA_LIBRARY, "lib.nix"))
+    ? `NIXNODE_INFRA_LIBRARY=${INFRA_LIBRARY} has no lib.nix`
+    : OPTIONS_UNAVAILABLE;
+describe.skipIf(INFRA_UNAVAILABLE !== null)(
+  `infra.nix through infra-library's mkNodeConfig and option declarations${INFRA_UNAVAILABLE ? ` (skipped: ${INFRA_UNAVAILABLE})` : ""}`,
+  () => {
+    const GOLDEN = fileURLToPath(new URL("../../golden/flakes/", import.meta.url));
+    const flakes = readdirSync(GOLDEN).filter((f) => existsSync(join(GOLDEN, f, "infra.nix")));
+
+    function evalNode(flake: string, withKey: boolean): Record<string, any> {
+      const dir = mkdtempSync(join(tmpdir(), "nixnode-infra-"));
+      try {
+        const name = readdirSync(join(GOLDEN, flake, "hosts"))[0]!;
+        copyFileSync(join(GOLDEN, flake, "infra.nix"), join(dir, "infra.nix"));
+        copyFileSync(join(GOLDEN, flake, "hosts", name, "host.json"), join(dir, "host.json"));
+        if (withKey) {
+          for (const d of ["keys", "secrets"]) mkdirSync(join(dir, d));
+          writeFileSync(
+            join(dir, `keys/wireguard-private-key-${name}.pub`),
+            "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n",
+          );
+          writeFileSync(join(dir, `secrets/wireguard-private-key-${name}.age`), "age-encryption.org/v1\n");
+        }
+        const expr = `
+let
+  lib = import ${join(NIXOS_OPTIONS_DIR, "lib")};
+  host = builtins.fromJSON (builtins.readFile ${dir}/host.json);
+  infraLib = import ${join(INFRA_LIBRARY, "lib.nix")} {
+    nixpkgs = { }; agenix.nixosModules.default = { }; system = host.system;
+    b10c-nix = { packages.\${host.system} = { }; nixosModules.default = { }; };
+  };
+  infra = import ${dir}/infra.nix { inherit host; };
+  node = infraLib.mkNodeConfig ${JSON.stringify(name)} infra.nodes.${JSON.stringify(name)} infra;
+  c = (lib.evalModules {
+    modules = [
+      ${join(INFRA_LIBRARY, "modules/infra.nix")}
+      ${join(INFRA_LIBRARY, "modules/peer-observer.nix")}
+      { options.assertions = lib.mkOption { type = lib.types.listOf lib.types.unspecified; default = [ ]; }; }
+      { _module.args.pkgs = { callPackage = _: _: { }; }; }
+      { inherit (node) infra peer-observer; }
+    ];
+  }).config;
+in {
+  base = { inherit (c.peer-observer.base) name setup arch; inherit (c.peer-observer.base.wireguard) ip pubkey; };
+  node = { inherit (c.peer-observer.node) enable; inherit (c.peer-observer.node.bitcoind) prune dataDir chain; };
+  admin = c.infra.global.admin;
+  failed = map (a: a.message) (builtins.filter (a: !a.assertion) c.assertions);
+  modules = builtins.length (infraLib.mkModules [ ]);
+}`;
+        return JSON.parse(
+          execFileSync("nix-instantiate", ["--eval", "--strict", "--json", "--readonly-mode", "-E", expr], {
+            encoding: "utf8",
+            env: { ...process.env, NIX_STATE_DIR: join(dir, "state") },
+            stdio: ["ignore", "pipe", "pipe"],
+          }),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it("the golden peer-observer flakes are there", () => expect(flakes.length).toBeGreaterThanOrEqual(3));
+
+    it.each(flakes)("%s: a node named after the host, its admin and keys, the planned chain storage", (flake) => {
+      const name = readdirSync(join(GOLDEN, flake, "hosts"))[0]!;
+      const host = JSON.parse(readFileSync(join(GOLDEN, flake, "hosts", name, "host.json"), "utf8"));
+      const plan = readFileSync(join(GOLDEN, flake, "infra.nix"), "utf8");
+      const setup = evalNode(flake, false);
+      expect(setup.failed).toEqual([]);
+      expect(setup.base).toMatchObject({ name, setup: true, arch: host.system, ip: "10.21.0.1" });
+      expect(setup.admin).toEqual({ username: host.ssh.adminUser, sshPubKeys: host.ssh.authorizedKeys });
+      expect(setup.node.enable).toBe(true);
+      expect(setup.node.prune).toBe(Number(/prune = (\d+);/.exec(plan)![1]));
+      expect(setup.node.dataDir).toBe(/dataDir = "([^"]+)";/.exec(plan)?.[1] ?? null);
+      expect(setup.modules).toBeGreaterThan(3);
+      // with the generated key (and its public half in keys/), the whole node from the first install
+      const full = evalNode(flake, true);
+      expect(full.base).toMatchObject({ setup: false, pubkey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" });
+      expect(full.failed).toEqual([]);
     });
   },
 );
