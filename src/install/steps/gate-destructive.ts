@@ -48,5 +48,14 @@ function pickEngine(ctx: Pick<InstallContext, "engine" | "which">): "nixos-anywh
       hint: "install it (nix profile install github:nix-community/nixos-anywhere), or use --engine builtin",
     });
   }
+  // its connections are pinned through a wrapper that execs OpenSSH's ssh (run-nixos-anywhere.ts)
+  if (na && !ctx.which("ssh")) {
+    if (ctx.engine === "nixos-anywhere")
+      throw new UserError("--engine nixos-anywhere: OpenSSH's ssh is not on PATH", {
+        field: "--engine",
+        hint: "install the OpenSSH client (nixos-anywhere's connections are pinned through it), or use --engine builtin",
+      });
+    return "builtin";
+  }
   return na ? "nixos-anywhere" : "builtin";
 }

@@ -10,6 +10,7 @@ import { freshInstallState, writeInstallState } from "../../../src/install/insta
 import type { InstallPhase } from "../../../src/install/phases";
 import { INSTALL_STEPS, runInstall, type InstallStep } from "../../../src/install/run-install";
 import { checkRequestedPhases } from "../../../src/install/steps/check-phases";
+import { gateDestructive } from "../../../src/install/steps/gate-destructive";
 import { resolveResume } from "../../../src/install/steps/resolve-resume";
 import type { FlakeInfo, InstallDeps, InstallSession } from "../../../src/install/types";
 import type { HostData } from "../../../src/plan/types";
@@ -137,6 +138,43 @@ describe("resolve-resume", () => {
     expect(r).toMatchObject({ alreadyInstalled: true, runPhases: [] });
     const skipped = INSTALL_STEPS.filter((s) => s.skip?.({ alreadyInstalled: true } as never)).map((s) => s.name);
     expect(skipped).toEqual(["gate", "stage-host-key", "run-engine"]);
+  });
+});
+
+describe("gate: the engine", () => {
+  const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl op";
+  function gate(engine: InstallDeps["engine"], onPath: string[]) {
+    const asked: string[] = [];
+    const host = { ssh: { authorizedKeys: [KEY], adminUser: null, hostKeyFingerprint: null } } as unknown as HostData;
+    const run = gateDestructive({
+      facts: factsOf("ubuntu"),
+      flake: { dir: "/nonexistent", hostName: "node1", host, plan: null },
+      label: LABEL,
+      runPhases: ["kexec", "disko", "install", "reboot"],
+      operatorPublicKeys: [KEY],
+      engine,
+      which: (n) => (onPath.includes(n) ? `/usr/bin/${n}` : null),
+      confirmErase: async (lines) => void asked.push(...lines),
+    });
+    return { run, asked };
+  }
+
+  it("nixos-anywhere with OpenSSH on PATH, after the erase was confirmed", async () => {
+    const { run, asked } = gate("auto", ["nixos-anywhere", "ssh"]);
+    await expect(run).resolves.toEqual({ engineName: "nixos-anywhere" });
+    expect(asked.join("\n")).toMatch(/ERASED/);
+  });
+
+  it("without OpenSSH's ssh its connections cannot be pinned: auto takes the built-in engine", async () => {
+    await expect(gate("auto", ["nixos-anywhere"]).run).resolves.toEqual({ engineName: "builtin" });
+  });
+
+  it("--engine nixos-anywhere without ssh is refused naming --engine, before the erase is asked", async () => {
+    const { run, asked } = gate("nixos-anywhere", ["nixos-anywhere"]);
+    const e = await run.catch((x: unknown) => x);
+    expect((e as UserError).field).toBe("--engine");
+    expect((e as UserError).message).toMatch(/ssh is not on PATH/);
+    expect(asked).toEqual([]);
   });
 });
 
