@@ -177,7 +177,7 @@ function modulesOf(c: Case) {
 }
 
 describe.skipIf(!NIX_INSTANTIATE)(
-  `the NixOS personality applies what nixnode.nix and lockdown.nix declare${NIX_INSTANTIATE ? "" : ` (skipped: ${NO_NIX_REASON})`}`,
+  `the NixOS personality applies what nixnode.nix and lockdown.nix declare (modules evaluated by nix-instantiate; NixOS itself cannot run here)${NIX_INSTANTIATE ? "" : ` (skipped: ${NO_NIX_REASON})`}`,
   () => {
     it("covers the suite's host.json sources: golden flakes, the lockdown lab, the install fixture, generation 1", () => {
       const names = CASES.map((c) => c.name);

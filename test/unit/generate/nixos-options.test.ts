@@ -79,7 +79,7 @@ function hostCases(): HostCase[] {
 }
 
 describe.skipIf(UNAVAILABLE !== null)(
-  `generated modules against NixOS's own option declarations${UNAVAILABLE ? ` (skipped: ${UNAVAILABLE})` : ""}`,
+  `generated modules against NixOS's own option declarations (lib.evalModules with pkgs stubbed: not a full NixOS evaluation)${UNAVAILABLE ? ` (skipped: ${UNAVAILABLE})` : ""}`,
   () => {
     const CASES = UNAVAILABLE ? [] : hostCases();
 
