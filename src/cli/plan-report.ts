@@ -75,7 +75,7 @@ export function reportPlan(ctx: CommandContext, i: PlanReportInput): void {
   const next = planNextSteps(ctx, i);
   const facts = plan.facts;
   const lines = [
-    `${written ? `Planned node ${c.hostname} in ${i.out}` : "Plan (dry run, nothing written)"}: profile ${c.profile}, NixOS ${c.nixos}, ${c.disk.layout} layout, ${facts.arch}${facts.provider.hint ? `, ${facts.provider.hint}` : ""}`,
+    `Planned node ${c.hostname} ${written ? `in ${i.out}` : "(dry run, nothing written)"}: profile ${c.profile}, NixOS ${c.nixos}, ${c.disk.layout} layout, ${facts.arch}${facts.provider.hint ? `, ${facts.provider.hint}` : ""}`,
     "",
     "Disks:",
     ...diskLines.map((l) => `  ${l}`),
