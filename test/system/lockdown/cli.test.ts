@@ -118,8 +118,11 @@ describe.skipIf(!supported.ok)(`lockdown command${supported.ok ? "" : ` (skipped
       [["--port", "22"], /--port: 22 is the port being closed/],
       [["--confirm-timeout", "2"], /--confirm-timeout: "2" is not a number of seconds \(5-3600\)/],
       [["--ignore-ip", "my-laptop"], /--ignore-ip: "my-laptop" is not an IP address or CIDR/],
+      [["--ignore-ip", "999.999.999.999/999"], /--ignore-ip: "999.999.999.999\/999" is not an IP address or CIDR/],
+      [["--ignore-ip", "10.0.0.1; reboot"], /--ignore-ip: "10.0.0.1; reboot" is not an IP address or CIDR/],
+      [["--host", "other"], /--host: .*other.*host.json does not exist/],
       [["--host-key", "SHA256:nope"], /--host-key: "SHA256:nope" is not a SHA256 fingerprint/],
-      [["--flake", join(lab.work, "nowhere")], /--flake: .*nowhere has no flake.nix/],
+      [["--flake", join(lab.work, "nowhere")], /--flake: .*nowhere (has no flake.nix|does not exist)/],
     ];
     for (const [extra, msg] of cases) {
       const r = await runCli([...cliArgs(lab), ...extra], { env: { HOME: lab.work } });
