@@ -1,4 +1,4 @@
-// Engine 1: the operator has nixos-anywhere (or Nix to run it). Runs it with the argv from
+// The nixos-anywhere engine (the operator has nixos-anywhere, or Nix to run it), with the argv from
 // nixos-anywhere-args.ts; its full output goes to the run log, its `### step ###` lines drive the
 // task list and the state file, and its `aborted:` line becomes the failure message.
 import { spawn } from "node:child_process";

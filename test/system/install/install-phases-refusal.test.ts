@@ -71,7 +71,7 @@ describe.skipIf(!supported.ok)(
         { env: { ...process.env, NIXNODE_STANDIN_TARGETS: f.target.dir } },
       );
       const r = await f.install(["--phases", "disko,install,reboot"]);
-      // the phases ran (verification after them is the subject of install-engine1.test.ts)
+      // the phases ran (verification after them is the subject of install-nixos-anywhere.test.ts)
       const errors = r.events.filter((e) => e.type === "error") as Array<{ field?: string }>;
       expect(errors.filter((e) => e.field === "--phases")).toEqual([]);
       const done = r.events

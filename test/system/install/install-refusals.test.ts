@@ -36,7 +36,7 @@ describe.skipIf(!supported.ok)(
   `install refuses before touching the target ${supported.ok ? "" : `(skipped: ${supported.reason})`}`,
   () => {
     it.each([
-      ["512 MiB of RAM", { memoryMiB: 512 }, null, /memory/i],
+      ["512 MiB of RAM", { memoryMiB: 512 }, null, /memory|\bRAM\b/i],
       ["an LXC container", { virt: "lxc" }, null, /container/i],
       ["Secure Boot on", {}, SECURE_BOOT_ON, /secure boot/i],
     ] as const)("%s", async (_name, targetOpts, setup, reason) => {
