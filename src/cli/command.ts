@@ -3,6 +3,7 @@
 import type { Log } from "../ui/log";
 import type { Output } from "../ui/output";
 import type { Prompter } from "../ui/prompter";
+import type { PathUse } from "./local-paths";
 
 export type OptionSpec = {
   type: "string" | "boolean";
@@ -13,6 +14,11 @@ export type OptionSpec = {
   value?: string;
   /** Parsed (so it can be refused with a reason) but not listed by --help until it works. */
   hidden?: boolean;
+  /**
+   * The value is a path used this way: main.ts checks it before the command runs (file vs folder,
+   * dangling symlink, permission, /proc), so a filesystem mistake is exit 2 with nothing done.
+   */
+  path?: PathUse;
 };
 
 export interface CommandContext {

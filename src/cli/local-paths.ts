@@ -108,13 +108,17 @@ export function readableDir(path: string, flag: string, ctx: PathContext): strin
 
 /** A file the tool only reads: --ssh-config, -i, --config, --password-file, --facts. */
 export function readableFile(path: string, flag: string, ctx: PathContext): string {
+  if (/^\/dev\/(stdin|fd\/\d+)$/.test(path)) return path; // `--config <(...)`: a pipe is fine to read
   const abs = common(path, flag, ctx.cwd, ctx.env.HOME);
   const s = statOrNull(abs, true);
-  if (!s) throw badField(flag, `${path} does not exist`, `give the path of an existing file after ${flag}`);
-  if (s.isDirectory()) throw badField(flag, `${path} is a folder, not a file`, `give a file path after ${flag}`);
-  if (!s.isFile()) throw badField(flag, `${path} is not a regular file`, `give a regular file after ${flag}`);
+  if (!s)
+    throw badField(flag, `cannot read ${path}: it does not exist`, `give the path of an existing file after ${flag}`);
+  if (s.isDirectory())
+    throw badField(flag, `cannot read ${path}: it is a folder, not a file`, `give a file path after ${flag}`);
+  if (!s.isFile())
+    throw badField(flag, `cannot read ${path}: it is not a regular file`, `give a regular file after ${flag}`);
   if (!can(abs, constants.R_OK))
-    throw badField(flag, `no permission to read ${path}`, "fix its permissions, or run as its owner");
+    throw badField(flag, `cannot read ${path}: no permission`, "fix its permissions, or run as its owner");
   return abs;
 }
 
@@ -131,4 +135,44 @@ export function updatableFile(path: string, flag: string, ctx: PathContext): str
   if (!can(abs, constants.R_OK | constants.W_OK))
     throw badField(flag, `no permission to read and write ${path}`, "fix its permissions, or give another file");
   return abs;
+}
+
+/** A file the tool writes (replaced when present) in an existing folder: detect --save. */
+export function writableFile(path: string, flag: string, ctx: PathContext): string {
+  const abs = common(path, flag, ctx.cwd, ctx.env.HOME);
+  const s = statOrNull(abs, true);
+  if (s) {
+    if (s.isDirectory()) throw badField(flag, `${path} is a folder, not a file`, `give a file path after ${flag}`);
+    if (!s.isFile()) throw badField(flag, `${path} is not a regular file`, `give a regular file after ${flag}`);
+    if (!can(abs, constants.W_OK)) throw badField(flag, `no permission to write ${path}`, "give a file you can write");
+    return abs;
+  }
+  const parent = statOrNull(dirname(abs), true);
+  if (!parent)
+    throw badField(
+      flag,
+      `the folder ${dirname(abs)} does not exist`,
+      "create it first, or give a path in an existing folder",
+    );
+  if (!parent.isDirectory()) throw badField(flag, `${dirname(abs)} is a file, not a folder`, "give a path in a folder");
+  if (!can(dirname(abs), constants.W_OK | constants.X_OK))
+    throw badField(flag, `no permission to write in ${dirname(abs)}`, "give a folder you can write to");
+  return abs;
+}
+
+/** How a path option is used; main.ts checks every declared one before the command runs. */
+export type PathUse = "dir-out" | "dir-in" | "file-in" | "file-out" | "file-update";
+
+const CHECKS: Record<PathUse, (path: string, flag: string, ctx: PathContext) => string> = {
+  "dir-out": writableDir,
+  "dir-in": readableDir,
+  "file-in": readableFile,
+  "file-out": writableFile,
+  "file-update": updatableFile,
+};
+
+/** "-" (stdin/stdout) is not a path. */
+export function checkPathOption(use: PathUse, value: string, flag: string, ctx: PathContext): void {
+  if (value === "-" && (use === "file-in" || use === "file-out")) return;
+  CHECKS[use](value, flag, ctx);
 }

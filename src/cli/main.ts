@@ -6,7 +6,7 @@ import { createLog, memoryLog, type Log } from "../ui/log";
 import { createOutput, type Output } from "../ui/output";
 import { createPrompter, noPrompter } from "../ui/prompter";
 import { editDistance } from "../util/fields";
-import { writableDir } from "./local-paths";
+import { checkPathOption, writableDir } from "./local-paths";
 import { GLOBAL_OPTIONS, type Command, type OptionSpec } from "./command";
 import { COMMANDS, DEFAULT_COMMAND, type CommandName } from "./registry";
 
@@ -180,6 +180,11 @@ export async function main(io: MainIO): Promise<number> {
       if (typo) throw typo;
       const extra = parsed.positionals[cmd.maxArgs]!;
       throw new UserError(`unexpected argument "${extra}"`, { field: extra, hint: `usage: ${cmd.usage}` });
+    }
+    for (const [flag, spec] of Object.entries(cmd.options)) {
+      const v = parsed.values[flag];
+      if (!spec.path || v === undefined || typeof v === "boolean") continue;
+      for (const one of Array.isArray(v) ? v : [v]) checkPathOption(spec.path, String(one), `--${flag}`, io);
     }
     const logDir = typeof parsed.values["log-dir"] === "string" ? parsed.values["log-dir"] : undefined;
     log = openLog(logDir, io);

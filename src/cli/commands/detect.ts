@@ -38,7 +38,12 @@ Examples:
       type: "boolean",
       help: "probe this machine instead of a remote one (e.g. booted from the NixOS installer)",
     },
-    save: { type: "string", value: "FILE", help: "also write the facts as JSON to FILE (input for plan --facts)" },
+    save: {
+      type: "string",
+      path: "file-out",
+      value: "FILE",
+      help: "also write the facts as JSON to FILE (input for plan --facts)",
+    },
   },
   maxArgs: 1,
   async run(ctx) {

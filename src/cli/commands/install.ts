@@ -87,7 +87,12 @@ Examples:
   nixnode-install root@203.0.113.7 --flake ./my-node --phases disko,install,reboot --yes`,
   maxArgs: 1,
   options: {
-    config: { type: "string", value: "FILE", help: "answers (nixnode.json); with --yes nothing is asked" },
+    config: {
+      type: "string",
+      path: "file-in",
+      value: "FILE",
+      help: "answers (nixnode.json); with --yes nothing is asked",
+    },
     yes: { type: "boolean", short: "y", help: "do not ask: erase the disks shown without typing the host name" },
     flake: {
       type: "string",

@@ -28,7 +28,7 @@ Examples:
 `,
   maxArgs: 1,
   options: {
-    flake: { type: "string", value: "DIR", help: "the node's flake (default: the current folder)" },
+    flake: { type: "string", path: "dir-in", value: "DIR", help: "the node's flake (default: the current folder)" },
     host: { type: "string", value: "NAME", help: "which hosts/<NAME> of the flake (default: the only one)" },
     port: { type: "string", value: "P", help: "the new SSH port (default: host.json lockdown.port)" },
     "confirm-timeout": {

@@ -414,7 +414,7 @@ Examples:
   EDITOR=nano nixnode-install secrets edit rpc-password -i ~/.ssh/id_ed25519
 `,
   options: {
-    flake: { type: "string", value: "DIR", help: "the node's flake directory (default: .)" },
+    flake: { type: "string", path: "dir-in", value: "DIR", help: "the node's flake directory (default: .)" },
     "from-file": { type: "string", value: "F", help: "add: read the value from file F (- for stdin)" },
     generate: { type: "string", value: "KIND", help: "add: generate the value: wireguard, password or hex32" },
     identity: {
