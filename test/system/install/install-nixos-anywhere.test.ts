@@ -128,6 +128,7 @@ describe.skipIf(!supported.ok)(
       const login = await run("ssh", ["-p", port, ...args]);
       expect(login.stdout.trim()).toBe("node1");
       await expect(run("ssh", ["-p", "22", ...args])).rejects.toThrow();
-    });
+      // an install, a lockdown and a re-run: ~90 s alone, more on a shared machine
+    }, 300_000);
   },
 );
