@@ -8,6 +8,7 @@ const summaries = {
   detect: "probe a target over SSH and print its facts and the preflight verdict",
   lockdown: "key-only SSH, new port, firewall, fail2ban: applied behind confirm-or-roll-back",
   secrets: "age secrets (agenix layout) encrypted to the host key and the operators' keys",
+  usb: "write the verified NixOS installer image to a USB stick (lists sticks without DEVICE)",
 } as const;
 
 export type CommandName = keyof typeof summaries;

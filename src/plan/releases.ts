@@ -35,3 +35,17 @@ export function supportWarning(version: string, today: Date = new Date()): strin
   if (!release || !isPastSupport(release, today)) return null;
   return `nixos: NixOS ${version} left support on ${release.endOfSupport} and gets no security fixes; plan for "${DEFAULT_NIXOS_RELEASE}" (the current stable release) unless you must stay on ${version}`;
 }
+
+/**
+ * Where the official minimal installer ISOs are published: channels.nixos.org redirects
+ * nixos-<version>/latest-nixos-minimal-<arch>-linux.iso (and the same name + ".sha256", a line
+ * "<hex>  <file name>") to the newest build of the release (NixOS/nixos-channel-scripts,
+ * mirror-nixos-branch.pl). A mirror with the same layout may replace the base (`usb --mirror`).
+ */
+export const NIXOS_CHANNELS_URL = "https://channels.nixos.org";
+export const ISO_ARCHES = ["x86_64", "aarch64"] as const;
+export type IsoArch = (typeof ISO_ARCHES)[number];
+
+export function minimalIsoUrl(version: string, arch: IsoArch, base: string = NIXOS_CHANNELS_URL): string {
+  return `${base.replace(/\/+$/, "")}/nixos-${version}/latest-nixos-minimal-${arch}-linux.iso`;
+}

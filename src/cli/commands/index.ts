@@ -6,5 +6,6 @@ import install from "./install";
 import lockdown from "./lockdown";
 import plan from "./plan";
 import secrets from "./secrets";
+import usb from "./usb";
 
-export const commands = { install, plan, detect, lockdown, secrets };
+export const commands = { install, plan, detect, lockdown, secrets, usb };
