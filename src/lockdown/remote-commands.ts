@@ -95,6 +95,11 @@ export function readStateCommand(stage: string): string {
   return `cat ${shellQuote(stateDir(stage))}/state 2>/dev/null || true`;
 }
 
+/** The last lines of the failed switch's output, for the operator's error message. */
+export function switchLogCommand(stage: string): string {
+  return `tail -n 8 ${shellQuote(`${stateDir(stage)}/switch.log`)} 2>/dev/null`;
+}
+
 export function ackCommand(stage: string): string {
   return `touch ${shellQuote(stateDir(stage))}/ack && echo acked`;
 }

@@ -16,7 +16,7 @@ import {
   nackCommand,
   persistCommand,
   readStateCommand,
-  stateDir,
+  switchLogCommand,
   unpackFlakeCommand,
 } from "./remote-commands";
 import { isTerminal, parseSupervisorState, type SupervisorState } from "./supervisor-state";
@@ -178,7 +178,7 @@ export async function runSupervisedStage(ctx: StageContext): Promise<StageOutcom
     );
   }
   if (st.phase === "switch-failed" || st.phase === "rolling-back" || st.phase === "rolled-back") {
-    const log = await onAnySession(ctx, `tail -n 8 ${stateDir(ctx.stage)}/switch.log 2>/dev/null`).then(
+    const log = await onAnySession(ctx, switchLogCommand(ctx.stage)).then(
       (r) => r.stdout.trim(),
       () => "",
     );

@@ -29,6 +29,7 @@ import {
   persistCommand,
   preflightScript,
   readStateCommand,
+  switchLogCommand,
   unpackFlakeCommand,
 } from "../../../src/lockdown/remote-commands";
 
@@ -189,6 +190,9 @@ describe("remote command builders: a hostile value is one word, verbatim, and ru
     expect(run(readStateCommand("final")).calls).toEqual([["cat", `${join(sandbox, "root", "run", "final")}/state`]]);
     expect(run(ackCommand("dual-port")).calls).toEqual([["touch", `${join(sandbox, "root", "run", "dual-port")}/ack`]]);
     expect(run(cancelRebootCommand()).calls[0]!.slice(0, 2)).toEqual(["systemctl", "stop"]);
+    expect(run(switchLogCommand("final")).calls).toEqual([
+      ["tail", "-n", "8", `${join(sandbox, "root", "run", "final")}/switch.log`],
+    ]);
     noMarkers();
   });
 
@@ -208,6 +212,7 @@ describe("remote command builders: a hostile value is one word, verbatim, and ru
     for (const v of HOSTILE) {
       expect(() => readStateCommand(v)).toThrow(/unknown lockdown stage/);
       expect(() => ackCommand(v)).toThrow(/unknown lockdown stage/);
+      expect(() => switchLogCommand(v)).toThrow(/unknown lockdown stage/);
       expect(() => nackCommand(v, "x")).toThrow(/unknown lockdown stage/);
     }
     const l = {
