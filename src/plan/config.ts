@@ -3,7 +3,7 @@
 // with its path and the fix, before anything is written anywhere.
 import { readFile } from "node:fs/promises";
 import { UserError, badField } from "../errors";
-import { arr, bool, describe, int, noUnknownKeys, obj, oneOf, port, str } from "../util/fields";
+import { arr, bool, describe, int, lockdownPort, noUnknownKeys, obj, oneOf, port, str } from "../util/fields";
 import { parseIpOrCidr } from "../util/ip";
 import { findRelease, NIXOS_RELEASES, DEFAULT_NIXOS_RELEASE } from "./releases";
 import { findDuplicateKey } from "./duplicate-keys";
@@ -249,7 +249,7 @@ export function parseConfig(json: unknown, field = "config"): PartialConfig {
   if (ssh) {
     c.ssh = {};
     if (ssh.port !== undefined)
-      c.ssh.port = hinted(() => port(ssh.port, "ssh.port"), "write a whole number such as 2222");
+      c.ssh.port = hinted(() => lockdownPort(ssh.port, "ssh.port"), "write a whole number such as 2222");
     if (ssh.authorizedKeys !== undefined)
       c.ssh.authorizedKeys = parseAuthorizedKeys(ssh.authorizedKeys, "ssh.authorizedKeys");
     if (ssh.adminUser !== undefined) {

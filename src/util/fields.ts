@@ -82,6 +82,21 @@ export function port(v: unknown, field: string): number {
   return n;
 }
 
+/**
+ * The port sshd moves to at lockdown: a port, and not 22, which stays open only until the new port
+ * is proven (LOCKDOWN.md); "moving" to 22 would leave nothing to prove and nothing to close.
+ */
+export function lockdownPort(v: unknown, field: string): number {
+  const n = port(v, field);
+  if (n === 22)
+    throw badField(
+      field,
+      "22 is the port lockdown moves away from",
+      "choose another port for SSH after lockdown, e.g. 2222",
+    );
+  return n;
+}
+
 export function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;

@@ -5,7 +5,7 @@ import type { Facts } from "../facts/types";
 import { parseConfig, parseHostname, parseIgnoreIP, type PartialConfig } from "../plan/config";
 import { defaultsFromFacts, resolveConfig } from "../plan/defaults";
 import { PROFILES, type NodeConfig, type Profile } from "../plan/types";
-import { port } from "../util/fields";
+import { lockdownPort } from "../util/fields";
 import { askDisks } from "./ask-disks";
 import type { Prompter } from "./prompter";
 import { validateWith } from "./validate-answer";
@@ -54,9 +54,9 @@ export async function askAnswers(ctx: AskContext): Promise<NodeConfig> {
     const answer = await prompter.text({
       message: "SSH port after lockdown (22 stays open until the new port is proven to work)",
       initial: String(d.ssh.port),
-      validate: validateWith((v) => port(v, "ssh.port")),
+      validate: validateWith((v) => lockdownPort(v, "ssh.port")),
     });
-    a.ssh.port = port(answer, "ssh.port");
+    a.ssh.port = lockdownPort(answer, "ssh.port");
   }
   a.fail2ban = { ...a.fail2ban };
   if (a.fail2ban.ignoreIP === undefined) {

@@ -126,7 +126,7 @@ describe("askAnswers on a one-disk VPS", () => {
       (c) => c[0]!.value,
       pick(/^nix-bitcoin/),
       (c) => c.filter((x) => x.title !== "paste other keys…").map((x) => x.value),
-      ["833w", "22x", "2200"],
+      ["833w", "22x", "22", "2200"],
       DEFAULT,
       "Europe/Berlin",
     ]);
@@ -151,6 +151,7 @@ describe("askAnswers on a one-disk VPS", () => {
     expect(p.asked[4]!.errors).toEqual([
       'ssh.port: "833w" is not a port number (1-65535)',
       'ssh.port: "22x" is not a port number (1-65535)',
+      "ssh.port: 22 is the port lockdown moves away from (choose another port for SSH after lockdown, e.g. 2222)",
     ]);
     expect(p.asked[5]!.initial).toBe("198.51.100.23");
     expect(config).toMatchObject({
