@@ -1,10 +1,14 @@
 // Where the Bitcoin profiles keep the chain: a full chain only where a disk can hold it, on the data
 // disk whenever there is one (and then bitcoind requires that mount), pruned otherwise.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadExample } from "../../../src/facts/examples";
 import { FULL_CHAIN_MIN_BYTES, PRUNE_TARGET_MIB, planBitcoinStorage } from "../../../src/plan/bitcoin-storage";
 import { planFromFacts } from "../../../src/plan/index";
 import type { DiskPlan } from "../../../src/plan/types";
+import { runCli } from "../../helpers/cli";
 import { KEY_ED25519 } from "./fixtures";
 
 const GB = 1e9;
@@ -82,5 +86,28 @@ describe("planBitcoinStorage", () => {
     });
     expect(base.bitcoin).toBeNull();
     expect(base.notes.join("\n")).not.toMatch(/bitcoin:/);
+  });
+
+  it("`plan` prints the decision in its summary", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nixnode-btc-plan-"));
+    try {
+      const cfg = join(dir, "node.json");
+      writeFileSync(
+        cfg,
+        JSON.stringify({ hostname: "btc9", profile: "nix-bitcoin", ssh: { authorizedKeys: [KEY_ED25519] } }),
+      );
+      const r = await runCli(
+        ["plan", "--example", "netcup-vps", "--config", cfg, "--out", join(dir, "o"), "--dry-run"],
+        {
+          env: { HOME: dir },
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /bitcoin: pruned to 4000 MiB of blocks: no data disk, and the system disk \(\d+ GB after swap\) is smaller than the 1 TB a full chain needs/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
