@@ -3,7 +3,13 @@
 // port, and whether a switch (ours or anyone's) is running. Pure parsing and judging here; the
 // command itself is preflightScript() in remote-commands.ts.
 import { OperationError } from "../errors";
+import { isIpv4, isIpv6 } from "../util/ip";
 import { generationNumber } from "./remote-commands";
+
+/** The target's answer becomes a fail2ban ignoreIP entry: only a plain address is taken. */
+function address(v: string | undefined): string | null {
+  return v && (isIpv4(v) || isIpv6(v)) ? v : null;
+}
 
 export interface Preflight {
   operatorAddress: string | null;
@@ -36,7 +42,7 @@ export function parsePreflight(text: string, port: number): Preflight {
     if (eq < 0) continue;
     const key = line.slice(0, eq);
     const v = line.slice(eq + 1).trim();
-    if (key === "ssh_connection") p.operatorAddress = v.split(/\s+/)[0] || null;
+    if (key === "ssh_connection") p.operatorAddress = address(v.split(/\s+/)[0]);
     else if (key === "os_id") p.osId = v;
     else if (key === "profile_link") p.generation = generationNumber(v);
     else if (key === "profile_toplevel") p.bootToplevel = v;

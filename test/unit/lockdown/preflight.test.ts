@@ -25,6 +25,16 @@ describe("preflight", () => {
     });
     expect(judgePreflight(p, 2222, { sshAlreadyOnPort: false })).toEqual([]);
   });
+  it("a hostile or malformed $SSH_CONNECTION never becomes a fail2ban ignoreIP entry", () => {
+    for (const v of ["$(reboot)", "10.0.0.1;reboot", "999.1.1.1", "fe80::1%eth0", "", "x\ny"]) {
+      const p = parsePreflight(ok.replace("ssh_connection=10.231.0.1", `ssh_connection=${v}`), 2222);
+      expect(p.operatorAddress, v).toBeNull();
+      expect(judgePreflight(p, 2222, { sshAlreadyOnPort: false })).toContainEqual(
+        expect.stringMatching(/could not read your address/),
+      );
+    }
+    expect(parsePreflight(ok.replace("10.231.0.1", "2001:db8::7"), 2222).operatorAddress).toBe("2001:db8::7");
+  });
   it("refuses a port someone else listens on, naming --port", () => {
     const p = parsePreflight(ok + `\nlisten=[::]:2222 users:(("nginx",pid=9,fd=6))`, 2222);
     expect(() => judgePreflight(p, 2222, { sshAlreadyOnPort: true })).toThrow(
