@@ -4,14 +4,14 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UserError } from "../errors";
-import { secretKind } from "../util/secret-kind";
+import { secretKind, secretPhrase } from "../util/secret-kind";
 import type { CommandContext } from "./command";
 
 const PUBLIC_HINT =
   "give the public key: the .pub file beside it (e.g. ~/.ssh/id_ed25519.pub), or the line `ssh-keygen -y -f KEY` prints";
 
 function secretRefused(kind: string, where: string, hint: string): UserError {
-  return new UserError(`--ssh-key: ${where} is ${kind}, a secret; it is not shown and was not used`, {
+  return new UserError(`--ssh-key: ${where} is ${secretPhrase(kind)}; it is not shown and was not used`, {
     field: "--ssh-key",
     hint,
   });

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import sshpk from "sshpk";
 import { badField } from "../errors";
-import { secretKind } from "../util/secret-kind";
+import { secretKind, secretPhrase } from "../util/secret-kind";
 
 export interface ParsedPublicKey {
   /** The key line as written into authorized_keys: "type base64 [comment]". */
@@ -32,7 +32,7 @@ export function parsePublicKey(value: unknown, field: string): ParsedPublicKey {
   if (kind) {
     throw badField(
       field,
-      `this is ${kind}, a secret; it is not shown`,
+      `this is ${secretPhrase(kind)}; it is not shown`,
       kind.startsWith("an age")
         ? "an operator key is an SSH public key (the contents of ~/.ssh/id_ed25519.pub); age identities are not SSH keys"
         : "never share it; paste the matching .pub file instead (ssh-keygen -y -f KEY prints it)",

@@ -115,6 +115,11 @@ export async function loadSecretsContext(flakeDir: string): Promise<SecretsConte
   return { flakeDir, hostname, operators, host, skipped };
 }
 
+/** nixnode.json's hostname (validated like everything in it), without requiring operator keys. */
+export async function flakeHostname(flakeDir: string): Promise<string | null> {
+  return (await loadConfigFile(join(flakeDir, "nixnode.json"), "--flake")).hostname ?? null;
+}
+
 /** The secrets present in the flake (names without .age), host-key included, sorted. */
 export function listSecretNames(flakeDir: string): string[] {
   const dir = join(flakeDir, "secrets");

@@ -10,6 +10,7 @@ import { ageDecrypt, ageEncrypt, type AgeIdentity } from "./age";
 import {
   HOST_KEY_SECRET,
   SECRETS_MODULE_NIX,
+  flakeHostname,
   listSecretNames,
   loadSecretsContext,
   recipientsFor,
@@ -91,7 +92,7 @@ export async function ensureProfileSecrets(
   flakeDir: string,
   profile: Profile,
 ): Promise<{ created: string[]; hostKeyCreated: string | null }> {
-  const wanted = secretsForProfile(profile, (await loadSecretsContext(flakeDir)).hostname);
+  const wanted = secretsForProfile(profile, await flakeHostname(flakeDir));
   if (wanted.every((s) => existsSync(secretPath(flakeDir, s.name)))) return { created: [], hostKeyCreated: null };
   return withFlakeLock(flakeDir, `nixnode-install (${profile} profile secrets)`, async () => {
     const have = new Set(listSecretNames(flakeDir));
@@ -146,7 +147,7 @@ export async function generateDeclaredSecrets(
   profile: Profile,
   operatorKeys: string[],
 ): Promise<string | null> {
-  const wanted = secretsForProfile(profile, (await loadSecretsContext(flakeDir)).hostname);
+  const wanted = secretsForProfile(profile, await flakeHostname(flakeDir));
   if (!wanted.length) return null;
   const names = wanted.map((s) => s.name).join(", ");
   if (!operatorKeys.some((k) => /^(ssh-ed25519|ssh-rsa) /.test(k.trim()))) {

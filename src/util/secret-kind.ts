@@ -15,6 +15,11 @@ export function secretKind(text: string): string | null {
   return null;
 }
 
+/** "a PRIVATE key (an OpenSSH private key)" or "a secret (an age identity ...)", for messages. */
+export function secretPhrase(kind: string): string {
+  return /private key/i.test(kind) ? `a PRIVATE key (${kind})` : `a secret (${kind})`;
+}
+
 /** For messages: the value in quotes, or only its kind when it looks like a secret. */
 export function describeValue(text: string): string {
   const kind = secretKind(text);
