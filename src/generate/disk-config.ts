@@ -3,21 +3,17 @@
 // imports nothing), readable by a human, and evaluates with disko's own option types exactly like
 // the template it came from. Also: the matching boot-loader module, a one-line-per-disk summary for
 // the operator, and the swap-from-RAM rule. Pure: no I/O.
-import ext4 from "../../disko/ext4.nix?raw";
-import btrfs from "../../disko/btrfs.nix?raw";
-import mirrorMdadm from "../../disko/mirror-mdadm.nix?raw";
-import mirrorZfs from "../../disko/mirror-zfs.nix?raw";
 import { createHash } from "node:crypto";
 import { InternalError, badField } from "../errors";
 import type { Disk } from "../facts/types";
-import type { DiskDevicePlan, DiskLayout, DiskPlan } from "../plan/types";
+import type { DiskDevicePlan, DiskPlan } from "../plan/types";
+import { DISK_LAYOUT_REGISTRY, type DiskLayoutEntry } from "./disk-layouts";
 
-const TEMPLATES: Record<DiskLayout, { text: string; file: string; disks: number }> = {
-  ext4: { text: ext4, file: "disko/ext4.nix", disks: 1 },
-  btrfs: { text: btrfs, file: "disko/btrfs.nix", disks: 1 },
-  "mirror-mdadm": { text: mirrorMdadm, file: "disko/mirror-mdadm.nix", disks: 2 },
-  "mirror-zfs": { text: mirrorZfs, file: "disko/mirror-zfs.nix", disks: 2 },
-};
+function layoutOf(disk: DiskPlan): DiskLayoutEntry {
+  const entry = (DISK_LAYOUT_REGISTRY as Record<string, DiskLayoutEntry | undefined>)[disk.layout];
+  if (!entry) throw new InternalError(`no disk layout template for ${JSON.stringify(disk.layout)}`);
+  return entry;
+}
 
 /** The template's argument list (`{ lib ? null, disks ? ..., ... }:`) and the `let` after it. */
 const HEADER = /^\{\n(?:  .*\n|\n)*?\}:\nlet\n/m;
@@ -54,9 +50,9 @@ const DEVICE_PATH = /^\/dev\/[A-Za-z0-9._:+@=,\/-]+$/;
  * the flake), with `disko --mode ...` and with nixos-anywhere, and still reads like the template.
  */
 export function renderDiskConfig(disk: DiskPlan): string {
-  const t = TEMPLATES[disk.layout];
-  if (!t) throw new InternalError(`no disk layout template for ${JSON.stringify(disk.layout)}`);
-  checkDisks(disk, t.disks);
+  const layout = layoutOf(disk);
+  const t = layout.template;
+  checkDisks(disk, layout.disks);
   const header = HEADER.exec(t.text);
   if (!header)
     throw new InternalError(`${t.file}: the argument list is not in the expected form (\`{ ... }:\` then \`let\`)`);
@@ -211,9 +207,9 @@ export function swapMiBForRam(ramBytes: number, diskBytes?: number): number {
  */
 export function bootLoaderFor(disk: DiskPlan, system: "x86_64-linux" | "aarch64-linux" = "x86_64-linux"): string {
   const efiOnly = system === "aarch64-linux";
-  // md arrays: every mirror-mdadm layout; mirror-zfs only for its mirrored swap
-  const md = disk.layout === "mirror-mdadm" || (disk.layout === "mirror-zfs" && disk.swapMiB > 0);
-  const args = [...(efiOnly || disk.layout === "mirror-zfs" ? ["lib"] : []), ...(md ? ["pkgs"] : [])];
+  const boot = layoutOf(disk).boot;
+  const md = boot.md === "always" || (boot.md === "with-swap" && disk.swapMiB > 0);
+  const args = [...(efiOnly || boot.mirroredBoots ? ["lib"] : []), ...(md ? ["pkgs"] : [])];
   const lines = [
     `# Boot loader for the ${disk.layout} disk layout (hybrid GPT: BIOS boot partition + ESP), from nixnode-install.`,
     efiOnly
@@ -231,11 +227,11 @@ export function bootLoaderFor(disk: DiskPlan, system: "x86_64-linux" | "aarch64-
     "    # GRUB copies each generation's kernel and initrd onto the 512M ESP: keep it from filling up",
     "    configurationLimit = 10;",
   ];
-  if (disk.layout === "mirror-zfs") {
+  if (boot.mirroredBoots) {
     const dev = (d: DiskDevicePlan) => (efiOnly ? '"nodev"' : nixString(d.path));
     const [a, b] = disk.system;
     if (!a || !b)
-      throw badField("disk.devices", `the mirror-zfs layout needs exactly 2 disks, got ${disk.system.length}`);
+      throw badField("disk.devices", `the ${disk.layout} layout needs exactly 2 disks, got ${disk.system.length}`);
     lines.push(
       "    # one ESP per disk, each with its own GRUB: the machine boots from whichever disk is left",
       "    devices = lib.mkForce [ ];",
@@ -245,10 +241,13 @@ export function bootLoaderFor(disk: DiskPlan, system: "x86_64-linux" | "aarch64-
       "    ];",
       "  };",
       "  boot.loader.efi.canTouchEfiVariables = false;",
-      "  # ZFS refuses to import a pool on a machine with another host id; derived from the disks,",
-      "  # so re-rendering the flake keeps it",
-      `  networking.hostId = ${nixString(zfsHostId(disk))};`,
     );
+    if (boot.zfsHostId)
+      lines.push(
+        "  # ZFS refuses to import a pool on a machine with another host id; derived from the disks,",
+        "  # so re-rendering the flake keeps it",
+        `  networking.hostId = ${nixString(zfsHostId(disk))};`,
+      );
   } else {
     if (efiOnly)
       lines.push(
@@ -279,32 +278,8 @@ export function describeDiskLayout(disk: DiskPlan): string[] {
   const swap = disk.swapMiB > 0 ? swapSizeArg(disk.swapMiB) : null;
   const line = (d: DiskDevicePlan, parts: string[]) =>
     `${d.path} ${sizeLabel(d.sizeBytes)}: ${parts.map((p) => `[${p}]`).join("")}  (${deviceNote(d, false)})`;
-  const lines: string[] = [];
-  disk.system.forEach((d, i) => {
-    const parts = ["1M bios"];
-    switch (disk.layout) {
-      case "ext4":
-        parts.push("512M ESP /boot", ...(swap ? [`${swap} swap`] : []), "rest ext4 /");
-        break;
-      case "btrfs":
-        parts.push(
-          "512M ESP /boot",
-          `rest btrfs: @root /, @home /home, @nix /nix${swap ? `, @swap ${swap} swapfile` : ""}`,
-        );
-        break;
-      case "mirror-mdadm":
-        parts.push("512M ESP, RAID1 /boot", ...(swap ? [`${swap} swap, RAID1`] : []), "rest RAID1 ext4 /");
-        break;
-      case "mirror-zfs":
-        parts.push(
-          `512M ESP ${i === 0 ? "/boot" : "/boot-fallback"}`,
-          ...(swap ? [`${swap} swap, RAID1`] : []),
-          "rest zfs mirror rpool: / /nix /home",
-        );
-        break;
-    }
-    lines.push(line(d, parts));
-  });
+  const layout = layoutOf(disk);
+  const lines = disk.system.map((d, i) => line(d, ["1M bios", ...layout.parts(i, swap)]));
   if (disk.data)
     lines.push(
       line(disk.data, [

@@ -4,6 +4,7 @@
 import { UserError, badField } from "../errors";
 import type { Disk, Facts } from "../facts/types";
 import { checkDataDiskFacts } from "../generate/disk-config";
+import { diskLayout, layoutsFor } from "../generate/disk-layouts";
 import type { PartialConfig } from "./config";
 import { DEFAULT_NIXOS_RELEASE } from "./releases";
 import type { NodeConfig } from "./types";
@@ -150,7 +151,8 @@ export function resolveConfig(
 ): NodeConfig {
   const d = defaultsFromFacts(facts) as NodeConfig;
   const layout = partial.disk?.layout ?? d.disk.layout;
-  const mirror = layout.startsWith("mirror");
+  const mirror = diskLayout(layout).disks === 2;
+  const quoted = (ls: string[]) => ls.map((l) => `"${l}"`).join(" or ");
   let devices = partial.disk?.devices;
   if (!devices) {
     if (mirror) {
@@ -159,7 +161,7 @@ export function resolveConfig(
         throw badField(
           "disk.devices",
           `layout "${layout}" needs two disks of similar size and none were found (disks: ${facts.disks.map((x) => `${x.path} ${gib(x.sizeBytes)}`).join(", ") || "none"})`,
-          'choose "ext4" or "btrfs", or list two disks in disk.devices',
+          `choose ${quoted(layoutsFor(1))}, or list two disks in disk.devices`,
         );
       devices = pair.map(stablePath);
       notes.push(`mirror disks chosen: ${pair.map((x) => `${x.path} (${gib(x.sizeBytes)})`).join(" + ")}`);
@@ -188,7 +190,7 @@ export function resolveConfig(
     throw badField(
       "disk.devices",
       `layout "${layout}" uses 1 disk, ${devices.length} given`,
-      'list one disk, or choose "mirror-mdadm" / "mirror-zfs" for two',
+      `list one disk, or choose ${quoted(layoutsFor(2))} for two`,
     );
   const disks = devices.map((p, i) => resolveDevice(facts, p, `disk.devices[${i}]`));
   if (disks.length === 2) {

@@ -7,8 +7,9 @@ import type { BitcoinStorage } from "./bitcoin-storage";
 export const PROFILES = ["base", "nix-bitcoin", "peer-observer"] as const;
 export type Profile = (typeof PROFILES)[number];
 
-export const DISK_LAYOUTS = ["ext4", "btrfs", "mirror-mdadm", "mirror-zfs"] as const;
-export type DiskLayout = (typeof DISK_LAYOUTS)[number];
+// the layouts are the entries of the one registry (generate/disk-layouts.ts)
+export { DISK_LAYOUTS, type DiskLayout } from "../generate/disk-layouts";
+import type { DiskLayout } from "../generate/disk-layouts";
 
 /** nixnode.json: every answer. Re-running with --config reproduces the plan. */
 export interface NodeConfig {

@@ -3,7 +3,7 @@
 import type { Disk, Facts } from "../facts/types";
 import { parseConfig, type PartialConfig } from "../plan/config";
 import { gib, installableDisks, mirrorCandidates, preferredSystemDisk, stablePath } from "../plan/defaults";
-import type { DiskLayout } from "../plan/types";
+import { DISK_LAYOUT_REGISTRY, layoutsFor, type DiskLayout } from "../generate/disk-layouts";
 import type { Choice, Prompter } from "./prompter";
 import { validateWith } from "./validate-answer";
 
@@ -27,29 +27,22 @@ export async function askDisks(
   const disk = { ...partial.disk };
   const pairs = mirrorCandidates(facts);
   if (disk.layout === undefined) {
-    const choices: Choice<DiskLayout>[] = [
-      { title: "ext4 on one disk", value: "ext4", description: "simple and robust; the usual choice for a VPS" },
-      { title: "btrfs on one disk", value: "btrfs", description: "subvolumes, compression, snapshots" },
-    ];
-    if (pairs.length > 0 && disk.devices?.length !== 1) {
-      choices.push(
-        {
-          title: "mirror of two disks (mdadm RAID1, ext4)",
-          value: "mirror-mdadm",
-          description: "survives one disk failing",
-        },
-        {
-          title: "mirror of two disks (ZFS)",
-          value: "mirror-zfs",
-          description: "checksums every block; needs more RAM",
-        },
-      );
-    }
+    const offer = (l: DiskLayout): Choice<DiskLayout> => ({
+      title: DISK_LAYOUT_REGISTRY[l].title,
+      value: l,
+      description: DISK_LAYOUT_REGISTRY[l].summary,
+    });
+    const choices = layoutsFor(1).map(offer);
+    if (pairs.length > 0 && disk.devices?.length !== 1) choices.push(...layoutsFor(2).map(offer));
     // Two equal disks and no running system on either (a rescue system): a mirror is what people want.
     const preferMirror = pairs.length > 0 && !facts.disks.some((d) => d.holdsRoot) && disk.devices === undefined;
-    disk.layout = await prompter.select({ message: "Disk layout", choices, initial: preferMirror ? 2 : 0 });
+    disk.layout = await prompter.select({
+      message: "Disk layout",
+      choices,
+      initial: preferMirror ? layoutsFor(1).length : 0,
+    });
   }
-  const mirror = disk.layout?.startsWith("mirror") ?? false;
+  const mirror = disk.layout !== undefined && DISK_LAYOUT_REGISTRY[disk.layout].disks === 2;
   if (disk.devices === undefined) {
     if (mirror) {
       if (pairs.length > 1) {
