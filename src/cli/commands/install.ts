@@ -5,6 +5,7 @@ import { relative, resolve } from "node:path";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { parseSha256Flag } from "../../install/kexec-image";
 import { findFlakeHost, readHostData } from "../../install/flake-host";
 import { CancelledError, OperationError, UserError } from "../../errors";
 import type { Command, CommandContext } from "../command";
@@ -115,6 +116,11 @@ Examples:
       type: "boolean",
       help: "copy the flake to /etc/nixos on the new system so it can rebuild itself",
     },
+    "kexec-sha256": {
+      type: "string",
+      value: "HEX",
+      help: "SHA-256 the kexec installer tarball must have (default: the digest GitHub publishes for it)",
+    },
     local: { type: "boolean", hidden: true, help: "install the machine this runs on (not supported yet)" },
     ...SSH_CLI_OPTIONS,
   },
@@ -142,6 +148,7 @@ Examples:
     const rebootTimeoutSec =
       typeof rt === "string" ? int(Number(rt), "--reboot-timeout", 5, 86_400, "a number of seconds") : null;
     const phases = typeof o.phases === "string" ? parsePhases(o.phases) : null;
+    const kexecSha256 = typeof o["kexec-sha256"] === "string" ? parseSha256Flag(o["kexec-sha256"]) : null;
     const yes = o.yes === true;
     const interactive = ctx.out.interactive && !yes;
     if (!interactive && !yes) {
@@ -230,6 +237,7 @@ Examples:
           );
       },
       engine,
+      kexecSha256,
       which: (name) => which(name, env),
       phases,
       rebootTimeoutMs: rebootTimeoutSec === null ? null : rebootTimeoutSec * 1000,
