@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { waitForPinnedHostKey } from "../src/install/wait-for-pinned-host-key";
 import { makeKeyPair } from "../test/helpers/ssh-keys";
 import { startTarget, targetsSupported, type TestTarget } from "../test/targets/index";
-import { addKexecPersonality } from "../test/targets/standins/kexec-personality";
+import { addKexecPersonality, startKexecMirror } from "../test/targets/standins/kexec-personality";
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -26,9 +26,16 @@ async function oneInstall(bin: string, standinBin: string, engine: "nixos-anywhe
   mkdirSync(join(home, ".ssh"), { recursive: true, mode: 0o700 });
   const key = await makeKeyPair(join(home, ".ssh"));
   const t = await startTarget({ virt: "kvm", memoryMiB: 4096, authorizedKeys: [key.publicKey] });
+  let mirror: Awaited<ReturnType<typeof startKexecMirror>> | null = null;
   try {
     if (!existsSync("/usr/bin/cpio")) await t.writeFile("/usr/local/sbin/cpio", "#!/bin/sh\n", 0o755);
-    if (engine === "builtin") addKexecPersonality(t, join(standinBin, ".."));
+    // the kexec image and its digest come from the suite's mirror (loopback / the target's veth), never GitHub
+    const kexec = engine === "builtin" ? addKexecPersonality(t, join(standinBin, "..")) : null;
+    if (!kexec) writeFileSync(join(work, "kexec.tar.gz"), "stand-in\n");
+    const m = await startKexecMirror(kexec?.tarball ?? join(work, "kexec.tar.gz"), {
+      downloadsFrom: kexec ? t.operatorAddress : undefined,
+    });
+    mirror = m;
     writeFileSync(
       join(work, "nixnode.json"),
       JSON.stringify({ hostname: "node1", ssh: { authorizedKeys: [key.publicKey] } }),
@@ -67,6 +74,7 @@ async function oneInstall(bin: string, standinBin: string, engine: "nixos-anywhe
             SSH_AUTH_SOCK: "",
             NIXNODE_STANDIN_TARGETS: t.dir,
             NIXNODE_STANDIN_LOG: standinLog,
+            ...m.env,
             PATH: `${engine === "nixos-anywhere" ? `${standinBin}:` : ""}${process.env.PATH}`,
           },
           maxBuffer: 64 * 1024 * 1024,
@@ -87,6 +95,7 @@ async function oneInstall(bin: string, standinBin: string, engine: "nixos-anywhe
       standinLogins: standin,
     };
   } finally {
+    await mirror?.close();
     await t.stop();
     rmSync(work, { recursive: true, force: true });
   }

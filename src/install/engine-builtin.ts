@@ -1,14 +1,24 @@
 // Engine 2: no Nix on the operator's machine (most `npx` users). The tool itself downloads the
-// nixos-images kexec installer ON THE TARGET, starts it under setsid, waits for the machine to go
-// down and come back as the installer (same host key: the installer keeps it), uploads the flake,
-// runs disko and nixos-install there (building on the target), copies the host key, and reboots.
+// nixos-images kexec installer of the planned release ON THE TARGET, checks its SHA-256 there before
+// unpacking it, starts it under setsid, waits for the machine to go down and come back as the installer
+// (same host key: the installer keeps it), uploads the flake, and EVALUATES the whole system and builds
+// the disko script before any disk is touched: an evaluation error reboots the target back into its old
+// OS (the installer lives in RAM) and stops with the disks untouched. Only then disko, nixos-install
+// (building on the target), the host key, and the reboot.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError } from "../errors";
 import type { Facts } from "../facts/types";
 import type { Log } from "../ui/log";
-import { isIpv6Only, kexecStartScript, kexecTarballUrl } from "./kexec-url";
+import {
+  isIpv6Only,
+  KEXEC_SCRIPT_EXIT,
+  kexecStartScript,
+  resolveKexecImage,
+  unverifiedWarning,
+  type KexecImage,
+} from "./kexec-image";
 import type { InstallPhase } from "./phases";
 import type { Destination, InstallSession } from "./types";
 import { parseOsRelease } from "./verify-installed";
@@ -41,6 +51,28 @@ export interface BuiltinEngineInput {
   probeHostKey: ProbeHostKey;
   /** Bounds for going down and coming back as the installer. */
   kexecTimeoutMs?: number;
+  /** --kexec-sha256; absent: the digest published on the GitHub release is fetched. */
+  kexecSha256?: string | null;
+  /** The operator's environment: the kexec image's base URLs can be overridden there (tests, mirrors). */
+  env?: NodeJS.ProcessEnv;
+  /** Shown to the operator (and a --json warning event): an unverified kexec image. */
+  warn?(message: string): void;
+  fetch?: typeof fetch;
+}
+
+/** The command that evaluates the complete system without building it: its .drv path, or Nix's error. */
+export function evalSystemCommand(flakeDir: string, hostName: string): string {
+  return `${NIX} eval --raw '${flakeDir}#nixosConfigurations."${hostName}".config.system.build.toplevel.drvPath'`;
+}
+
+/** The lines of Nix's output worth showing: from the first `error:` on (file and option live there). */
+export function nixErrorLines(output: string, max = 14): string[] {
+  const lines = output.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const at = lines.findIndex((l) => /\berror:/.test(l));
+  return (at >= 0 ? lines.slice(at) : lines.slice(-max))
+    .filter((l) => l.trim())
+    .slice(0, max)
+    .map((l) => `| ${l.trimEnd()}`);
 }
 
 /** A tarball of the flake (without .git) made by the operator's own tar. */
@@ -70,9 +102,19 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
 
   if (i.phases.includes("kexec") && !i.inInstaller) {
     i.onPhase("kexec");
-    const url = kexecTarballUrl(i.facts.arch, i.release, { ipv6Only: isIpv6Only(i.facts.network) });
-    i.onStep(`downloading ${url.split("/").pop()} on the target`);
-    const out = await run(kexecStartScript(url), "starting the kexec installer", 15 * 60_000);
+    i.onStep("looking up the kexec installer's SHA-256");
+    const image = await resolveKexecImage({
+      arch: i.facts.arch,
+      release: i.release,
+      ipv6Only: isIpv6Only(i.facts.network),
+      sha256: i.kexecSha256,
+      env: i.env ?? {},
+      fetch: i.fetch,
+      signal: i.signal,
+    });
+    logImage(i, image);
+    i.onStep(`downloading ${image.assetName} (${image.tag}) on the target`);
+    const out = await startKexec(i, s, image);
     if (!out.includes("nixnode-kexec: started"))
       throw new OperationError("the kexec installer did not start", { details: out.split("\n").slice(-5) });
     await i.beforeKexec();
@@ -119,19 +161,24 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
       "unpacking the flake",
     );
   }
+  if (needsFlake) {
+    // Everything that can fail on the flake itself fails HERE, while the disks still hold the old system.
+    const beforeDisko = i.phases.includes("disko");
+    i.onStep("evaluating the system (nothing is written to disk)");
+    await evaluateOrStop(i, s, evalSystemCommand(REMOTE_FLAKE_DIR, i.hostName), "evaluating the system", beforeDisko);
+  }
   if (i.phases.includes("disko")) {
-    i.onPhase("disko");
     i.onStep("building the disko script on the target");
-    const script = (
-      await run(
-        `${NIX} build --no-link --print-out-paths '${REMOTE_FLAKE_DIR}#nixosConfigurations."${i.hostName}".config.system.build.diskoScript'`,
-        "building the disk layout",
-      )
-    )
-      .trim()
-      .split("\n")
-      .pop()!;
+    const built = await evaluateOrStop(
+      i,
+      s,
+      `${NIX} build --no-link --print-out-paths '${REMOTE_FLAKE_DIR}#nixosConfigurations."${i.hostName}".config.system.build.diskoScript'`,
+      "building the disk layout",
+      true,
+    );
+    const script = built.trim().split("\n").pop()!;
     if (!script.startsWith("/")) throw new OperationError(`building the disk layout printed no store path: ${script}`);
+    i.onPhase("disko");
     i.onStep("formatting the disks with disko");
     await run(`'${script.replace(/'/g, "")}'`, "disko (partitioning and formatting)");
   }
@@ -151,4 +198,80 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
     await run("setsid sh -c 'sleep 2; reboot' </dev/null >/dev/null 2>&1 &", "scheduling the reboot");
   }
   await s.close().catch(() => undefined);
+}
+
+function logImage(i: BuiltinEngineInput, image: KexecImage): void {
+  if (image.sha256) i.log.write(`kexec image ${image.url}: expecting sha256 ${image.sha256} (${image.digestSource})`);
+  else {
+    const w = unverifiedWarning(image);
+    i.log.write(`warning: ${w}`);
+    i.warn?.(w);
+  }
+}
+
+/** Downloads, checks and starts the installer on the target; a hash mismatch stops here, before kexec. */
+async function startKexec(i: BuiltinEngineInput, s: InstallSession, image: KexecImage): Promise<string> {
+  const script = kexecStartScript(image);
+  i.log.write(`target$ ${script}`);
+  const r = await s.run(script, { timeoutMs: 15 * 60_000, signal: i.signal });
+  i.log.write(`${r.stdout}${r.stderr}`.trimEnd());
+  if (r.code === 0) return r.stdout;
+  const tail = `${r.stdout}\n${r.stderr}`
+    .trim()
+    .split("\n")
+    .slice(-8)
+    .map((l) => `| ${l}`);
+  if (r.code === KEXEC_SCRIPT_EXIT.mismatch)
+    throw new OperationError(
+      "the kexec installer downloaded on the target does not have the expected SHA-256: nothing was changed on the target (no kexec, the disks are untouched)",
+      {
+        details: [`${image.url}`, `expected sha256 ${image.sha256} (${image.digestSource})`, ...tail],
+        hint: "the download was altered or the digest is wrong; run again, or check --kexec-sha256",
+      },
+    );
+  throw new OperationError(`starting the kexec installer failed on the target (exit ${r.code})`, { details: tail });
+}
+
+/**
+ * Runs a command that only reads the flake (eval, building the disko script). On failure before disko,
+ * the installer (RAM only) is rebooted so the target comes back as its old system, and the error says
+ * the disks were not touched, with Nix's own message (file and option).
+ */
+async function evaluateOrStop(
+  i: BuiltinEngineInput,
+  s: InstallSession,
+  cmd: string,
+  what: string,
+  rebootBack: boolean,
+): Promise<string> {
+  i.log.write(`target$ ${cmd}`);
+  const r = await s.run(cmd, { timeoutMs: 60 * 60_000, signal: i.signal });
+  i.log.write(`${r.stdout}${r.stderr}`.trimEnd());
+  if (r.code === 0) return r.stdout;
+  const nix = nixErrorLines(`${r.stderr}\n${r.stdout}`);
+  if (!rebootBack)
+    throw new OperationError(`${what} failed on the target (exit ${r.code}): the flake does not evaluate`, {
+      details: nix,
+      hint: "fix the flake (nixnode-install check --flake DIR shows the same error), then run the same command again",
+    });
+  i.onStep("rebooting the target back into its previous system");
+  const back = await s.run("setsid sh -c 'sleep 2; reboot' </dev/null >/dev/null 2>&1 &", {
+    timeoutMs: 30_000,
+    signal: i.signal,
+  });
+  const rebooting = back.code === 0;
+  i.log.write(rebooting ? "scheduled a reboot back into the previous system" : `reboot failed: ${back.stderr}`);
+  await s.close().catch(() => undefined);
+  throw new OperationError(
+    `${what} failed: the system does not evaluate, so nothing was installed and the disks were not touched`,
+    {
+      details: [
+        ...nix,
+        rebooting
+          ? "The target is rebooting out of the NixOS installer (it ran in RAM) back into its previous system."
+          : "Rebooting the installer failed: reboot the target from the provider's console to get its previous system back.",
+      ],
+      hint: "fix the flake (nixnode-install check --flake DIR shows the same error), then run the same command again",
+    },
+  );
 }

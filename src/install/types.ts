@@ -82,6 +82,8 @@ export interface InstallDeps {
   operatorIdentities(): Promise<AgeIdentity[]>;
   /** Public keys the operator can log in with (agent, -i .pub): one must be authorised (#294). */
   operatorPublicKeys: string[];
+  /** --kexec-sha256 (checked): the kexec image's digest; absent: the one GitHub publishes for the asset. */
+  kexecSha256?: string | null;
   /** Password for nixos-anywhere's ssh-copy-id (goes to $SSHPASS, never argv). */
   password: string | null;
   /** Writes the known_hosts entry for the pinned key. */

@@ -33,6 +33,7 @@ type EngineContext = Pick<
   | "which"
   | "identityFile"
   | "password"
+  | "kexecSha256"
 >;
 
 export async function runEngine(ctx: EngineContext): Promise<Pick<InstallContext, "session" | "progress" | "state">> {
@@ -96,6 +97,9 @@ export async function runEngine(ctx: EngineContext): Promise<Pick<InstallContext
           onStep,
           beforeKexec: async () => fallback?.close(),
           probeHostKey: ctx.probeHostKey,
+          kexecSha256: ctx.kexecSha256,
+          env: ctx.env,
+          warn: (m) => ctx.out.warn(m),
         });
       }
       finishPhase();

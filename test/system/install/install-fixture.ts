@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { makeKeyPair, type KeyPair } from "../../helpers/ssh-keys";
 import { runCli, type CliResult } from "../../helpers/cli";
 import { runInProcess } from "./run-in-process";
-import { addKexecPersonality } from "../../targets/standins/kexec-personality";
+import { addKexecPersonality, startKexecMirror, type KexecMirror } from "../../targets/standins/kexec-personality";
 import { startTarget, type TargetOptions, type TestTarget } from "../../targets/index";
 
 export const STANDIN_BIN = fileURLToPath(new URL("../../targets/standins/bin", import.meta.url));
@@ -24,6 +24,10 @@ export interface InstallFixture {
   env: Record<string, string>;
   /** Built-in engine: the URLs the target's curl/wget were asked for (the kexec stand-ins log them). */
   downloadsLog: string | null;
+  /** Built-in engine: the target's stand-in system disk (its bytes change only when disko runs). */
+  diskImage: string | null;
+  /** The suite's stand-in for GitHub's releases API and downloads (the kexec image and its digest). */
+  kexecMirror: KexecMirror;
   /** In this process (main() from the sources); `child: true` runs the built CLI as a child process. */
   install(
     extra?: string[],
@@ -61,8 +65,14 @@ export async function installFixture(
   const originalFingerprint = await target.hostKeyFingerprint();
   const engine = o.engine ?? "nixos-anywhere";
   // the built-in engine downloads on the target: its curl/wget MUST be the stand-ins (no network)
-  const downloadsLog = engine === "builtin" ? addKexecPersonality(target).downloadsLog : null;
+  const kexec = engine === "builtin" ? addKexecPersonality(target) : null;
+  const downloadsLog = kexec?.downloadsLog ?? null;
+  // both engines ask for the kexec image's digest and download it: from the suite's mirror, never GitHub
+  const tarball = kexec?.tarball ?? join(work, "kexec-installer.tar.gz");
+  if (!kexec) writeFileSync(tarball, "stand-in kexec tarball (nixos-anywhere's stand-in does not unpack it)\n");
+  const kexecMirror = await startKexecMirror(tarball, { downloadsFrom: kexec ? target.operatorAddress : undefined });
   const env: Record<string, string> = {
+    ...kexecMirror.env,
     HOME: home,
     SSH_AUTH_SOCK: "",
     PATH: `${engine === "nixos-anywhere" ? `${STANDIN_BIN}:` : ""}${process.env.PATH}`,
@@ -78,6 +88,8 @@ export async function installFixture(
     env,
     originalFingerprint,
     downloadsLog,
+    diskImage: kexec?.diskImage ?? null,
+    kexecMirror,
     flakeDir: join(work, hostname),
     install(extra = [], io = {}) {
       const args = [
@@ -104,6 +116,7 @@ export async function installFixture(
       return runInProcess(args, { cwd: work, env: { ...env, ...io.env } });
     },
     async cleanup() {
+      await kexecMirror.close();
       await target.stop();
       rmSync(work, { recursive: true, force: true });
     },

@@ -6,7 +6,6 @@ import {
 } from "../../../src/install/nixos-anywhere-args";
 import { parsePhases, remainingPhases } from "../../../src/install/phases";
 import { parseAbortLine, parseProgressLine } from "../../../src/install/progress-lines";
-import { isIpv6Only, kexecTarballUrl } from "../../../src/install/kexec-url";
 import { UserError } from "../../../src/errors";
 
 const GiB = 1024 ** 3;
@@ -198,38 +197,5 @@ describe("nixos-anywhere output", () => {
     expect(parseProgressLine("copying path '/nix/store/...'")).toBeNull();
     expect(parseAbortLine("aborted: Unknown phase: foo")).toBe("Unknown phase: foo");
     expect(parseAbortLine("warning: x")).toBeNull();
-  });
-});
-
-describe("kexec tarball", () => {
-  it("picks the arch and the IPv6 mirror", () => {
-    expect(kexecTarballUrl("aarch64", "25.11", { ipv6Only: false })).toBe(
-      "https://github.com/nix-community/nixos-images/releases/download/nixos-25.11/nixos-kexec-installer-noninteractive-aarch64-linux.tar.gz",
-    );
-    expect(kexecTarballUrl("x86_64", "25.11", { ipv6Only: true })).toMatch(
-      /^https:\/\/gh-v6\.com\/.*x86_64-linux\.tar\.gz$/,
-    );
-    expect(() => kexecTarballUrl("armv7l", "25.11", { ipv6Only: false })).toThrow(/x86_64 and aarch64/);
-  });
-  it("recognises an IPv6-only network", () => {
-    const iface = (fam: 4 | 6, address: string) => ({
-      name: "eth0",
-      mac: null,
-      driver: null,
-      state: "up" as const,
-      mtu: null,
-      kind: "ethernet" as const,
-      addresses: [{ family: fam, address, prefix: 64, scope: "global" as const, dynamic: false }],
-    });
-    const net = (ifs: ReturnType<typeof iface>[]) => ({
-      interfaces: ifs,
-      routes: [],
-      defaultGateway4: null,
-      defaultGateway6: null,
-      dns: [],
-      dhcp4: false,
-    });
-    expect(isIpv6Only(net([iface(6, "2001:db8::2")]))).toBe(true);
-    expect(isIpv6Only(net([iface(6, "2001:db8::2"), iface(4, "203.0.113.7")]))).toBe(false);
   });
 });

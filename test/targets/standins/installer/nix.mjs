@@ -1,8 +1,14 @@
-// TEST-ONLY stand-in for `nix` inside the NixOS installer of a throwaway target: supports exactly
-// what the built-in engine runs — `nix build --no-link --print-out-paths <flake>#nixosConfigurations."<host>".config.system.build.diskoScript`
-// — and prints the path of a "disko script" that marks the disks as formatted. Anything else fails.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// TEST-ONLY stand-in for `nix` inside the NixOS installer of a throwaway target. It supports exactly
+// what the built-in engine and `check` run (see README.md in this folder):
+//   nix eval --raw <flake>#nixosConfigurations."<host>".config.system.build.toplevel.drvPath
+//   nix build --no-link --print-out-paths <flake>#nixosConfigurations."<host>".config.system.build.diskoScript
+// Evaluation fails as Nix does for a flake with a misspelt services.openssh option (checked against
+// the openssh module's real top-level option names), naming the option and the file. The disko script
+// "formats" the disks: it overwrites the target's stand-in disk image and marks /mnt formatted.
+// Every invocation is appended to /root/.nixnode-standin-installer.log.
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join, relative } from "node:path";
 
 const args = process.argv.slice(2);
 const rest = [];
@@ -15,8 +21,21 @@ for (let i = 0; i < args.length; i++) {
 }
 const [verb, ...more] = rest;
 const ref = more.find((a) => !a.startsWith("-"));
-const m = /^(.+)#nixosConfigurations\."?([A-Za-z0-9-]+)"?\.config\.system\.build\.diskoScript$/.exec(ref ?? "");
-if (verb !== "build" || !more.includes("--print-out-paths") || !m) {
+const m =
+  /^(.+)#nixosConfigurations\."?([A-Za-z0-9-]+)"?\.config\.system\.build\.(diskoScript|toplevel\.drvPath)$/.exec(
+    ref ?? "",
+  );
+const kind = m?.[3] === "diskoScript" ? "disko-script" : "eval";
+const ok =
+  m &&
+  ((verb === "build" && kind === "disko-script" && more.includes("--print-out-paths")) ||
+    (verb === "eval" && kind === "eval" && more.includes("--raw")));
+try {
+  appendFileSync("/root/.nixnode-standin-installer.log", `nix ${ok ? kind : "unsupported"} ${ref ?? ""}\n`);
+} catch {
+  // no /root to log into (a unit test running this directly): the log is only for tests to read
+}
+if (!ok) {
   process.stderr.write(`nix (stand-in): unsupported invocation: ${args.join(" ")}\n`);
   process.exit(1);
 }
@@ -24,6 +43,95 @@ const [, flake, host] = m;
 if (!existsSync(join(flake, "flake.nix"))) {
   process.stderr.write(`error: path '${flake}/flake.nix' does not exist\n`);
   process.exit(1);
+}
+if (!existsSync(join(flake, "hosts", host))) {
+  process.stderr.write(
+    `error: flake 'path:${flake}' does not provide attribute 'nixosConfigurations.${host}.config.system.build.toplevel'\n`,
+  );
+  process.exit(1);
+}
+
+// services.openssh's top-level options in NixOS (nixos/modules/services/networking/ssh/sshd.nix)
+const OPENSSH = new Set([
+  "enable",
+  "package",
+  "startWhenNeeded",
+  "allowSFTP",
+  "sftpServerExecutable",
+  "sftpFlags",
+  "ports",
+  "openFirewall",
+  "listenAddresses",
+  "generateHostKeys",
+  "hostKeys",
+  "banner",
+  "authorizedKeysInHomedir",
+  "authorizedKeysFiles",
+  "authorizedKeysCommand",
+  "authorizedKeysCommandUser",
+  "settings",
+  "extraConfig",
+  "moduliFile",
+]);
+
+function nixFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.name === ".git"
+      ? []
+      : e.isDirectory()
+        ? nixFiles(join(dir, e.name))
+        : e.name.endsWith(".nix")
+          ? [join(dir, e.name)]
+          : [],
+  );
+}
+
+/** Names assigned under services.openssh: `services.openssh.NAME = ...` and NAME inside `services.openssh = { ... };`. */
+function opensshAssignments(text) {
+  const found = [];
+  const code = text.replace(/#.*$/gm, "");
+  for (const a of code.matchAll(/services\.openssh\.([A-Za-z_][\w-]*)/g)) found.push(a[1]);
+  for (const block of code.matchAll(/services\.openssh\s*=\s*(?:lib\.mk\w+\s*(?:\d+\s*)?)?\{/g)) {
+    let depth = 1;
+    let line = "";
+    for (let i = block.index + block[0].length; i < code.length && depth > 0; i++) {
+      const c = code[i];
+      if (c === "{" || c === "[" || c === "(") depth++;
+      else if (c === "}" || c === "]" || c === ")") depth--;
+      else if (depth === 1) {
+        if (c === ";") line = "";
+        else {
+          line += c;
+          const n = /^\s*([A-Za-z_][\w-]*)(?:\.[\w.-]+)?\s*=$/.exec(line);
+          if (n) found.push(n[1]);
+        }
+      }
+    }
+  }
+  return found;
+}
+
+const hash = createHash("sha256").update(flake).digest("hex").slice(0, 32);
+for (const file of nixFiles(flake)) {
+  const bad = opensshAssignments(readFileSync(file, "utf8")).find((n) => !OPENSSH.has(n));
+  if (bad) {
+    process.stderr.write(
+      `error:
+       … while evaluating the attribute 'config.system.build.toplevel.drvPath'
+         at /nix/store/${hash}-source/flake.nix
+       … while evaluating the module argument \`config'
+
+       error: The option \`services.openssh.${bad}' does not exist. Definition values:
+       - In \`/nix/store/${hash}-source/${relative(flake, file)}'
+`,
+    );
+    process.exit(1);
+  }
+}
+
+if (kind === "eval") {
+  process.stdout.write(`/nix/store/${hash}-nixos-system-${host}.drv`);
+  process.exit(0);
 }
 if (!existsSync(join(flake, "hosts", host, "disk-config.nix"))) {
   process.stderr.write(`error: flake '${flake}' has no disk layout for ${host}\n`);
@@ -34,7 +142,16 @@ mkdirSync(dir, { recursive: true });
 const script = join(dir, `disko-${host}`);
 writeFileSync(
   script,
-  "#!/bin/sh\n# stand-in disko script: 'formats' the disks\nset -e\n[ -f /mnt/.nixnode-standin-mnt ] || { echo 'disko: /mnt is not the installer mount' >&2; exit 1; }\ndate > /mnt/.nixnode-disko-done\necho 'disko: formatted and mounted at /mnt'\n",
+  `#!/bin/sh
+# stand-in disko script: "formats" the disks (the target's stand-in disk image) and mounts /mnt
+set -e
+[ -f /mnt/.nixnode-standin-mnt ] || { echo 'disko: /mnt is not the installer mount' >&2; exit 1; }
+echo disko >> /root/.nixnode-standin-installer.log
+disk=$(cat /root/.nixnode-standin-disk 2>/dev/null || true)
+[ -z "$disk" ] || printf 'nixnode stand-in: formatted by disko\\n' > "$disk"
+date > /mnt/.nixnode-disko-done
+echo 'disko: formatted and mounted at /mnt'
+`,
 );
 chmodSync(script, 0o755);
 process.stdout.write(`${script}\n`);

@@ -2,12 +2,17 @@
 // `--flake <dir>#<host>` (built-in engine) it renders the installed system from the flake's host.json
 // into /mnt; it refuses when disko has not run. Either way it arms the reboot hook that boots /mnt.
 // The target folder comes from $NIXNODE_STANDIN_TARGET_DIR (baked into the PATH shim).
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readHostJson, writeInstalledFiles } from "../lib/installed-files.mjs";
 import { installRebootHook } from "../lib/target-effects.mjs";
 
 const args = process.argv.slice(2);
+try {
+  appendFileSync("/root/.nixnode-standin-installer.log", `nixos-install ${args.join(" ")}\n`);
+} catch {
+  // only for tests to read the order of the installer's commands
+}
 const dir = process.env.NIXNODE_STANDIN_TARGET_DIR;
 if (!dir) {
   process.stderr.write("nixos-install (stand-in): NIXNODE_STANDIN_TARGET_DIR is not set\n");
