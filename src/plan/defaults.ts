@@ -20,7 +20,8 @@ const MIRROR_TOLERANCE = 0.02;
 const PROFILE_PORTS: Record<NodeConfig["profile"], number[]> = {
   base: [],
   "nix-bitcoin": [8332, 8333, 9735, 50001],
-  "peer-observer": [4222, 8332, 8333, 51820],
+  // infra-library: NATS (+ monitoring), peer-observer tools and extractor, exporters, nginx on WireGuard
+  "peer-observer": [4222, 8222, 8282, 8283, 8284, 8332, 8333, 9100, 9256, 9586, 18282, 28213, 38821, 51820],
 };
 
 /** Disks a system could be installed on: real, writable, big enough. */
