@@ -6,6 +6,7 @@ import type { CommandContext, OptionSpec } from "./command";
 import { UserError, badField } from "../errors";
 import { readableFile, updatableFile } from "./local-paths";
 import { checkPrivateKeyFile } from "../remote/identity";
+import { shellQuote } from "../util/shell-quote";
 import { parseDestination } from "../remote/destination";
 import { resolveSshConfigFile } from "../remote/ssh-config";
 import { connectSsh, type ConnectOptions, type HostKeyQuestion, type SshTarget } from "../remote/ssh-target";
@@ -40,6 +41,22 @@ export const SSH_CLI_OPTIONS: Record<string, OptionSpec> = {
   "connect-timeout": { type: "string", value: "SECONDS", help: "give up connecting after SECONDS (default 15)" },
   "ssh-config": { type: "string", value: "FILE", help: "ssh config file for Host aliases (default ~/.ssh/config)" },
 };
+
+/**
+ * The SSH flags the operator gave, as text for a printed "Next:" command, so that the next step
+ * logs in the same way (-i, --ssh-config, --known-hosts); quoted for a shell.
+ */
+export function sshFlagsForNext(ctx: Pick<CommandContext, "options">): string {
+  // a leading ~/ stays outside the quotes, or the shell would not expand it
+  const path = (p: string) => (p.startsWith("~/") ? `~/${shellQuote(p.slice(2))}` : shellQuote(p));
+  const parts: string[] = [];
+  for (const f of (ctx.options.identity as string[] | undefined) ?? []) parts.push("-i", path(f));
+  for (const flag of ["ssh-config", "known-hosts"]) {
+    const v = ctx.options[flag];
+    if (typeof v === "string") parts.push(`--${flag}`, path(v));
+  }
+  return parts.length ? ` ${parts.join(" ")}` : "";
+}
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 

@@ -8,7 +8,7 @@ import { detectFacts } from "../../detect/detect";
 import { formatFacts } from "../../detect/format-facts";
 import { formatVerdict, preflight } from "../../detect/preflight";
 import { UserError } from "../../errors";
-import { SSH_CLI_OPTIONS, connectFromCli } from "../target-options";
+import { SSH_CLI_OPTIONS, connectFromCli, sshFlagsForNext } from "../target-options";
 import { LocalTarget } from "../../remote/local-target";
 import type { Target } from "../../remote/types";
 import type { Command } from "../command";
@@ -94,7 +94,7 @@ Examples:
       );
     }
     const next = verdict.ok
-      ? `Next: nixnode-install plan ${local ? "--local" : destination} --out ./my-node   (asks a few questions, writes a flake, touches nothing)`
+      ? `Next: nixnode-install plan ${local ? "--local" : `${destination}${sshFlagsForNext(ctx)}`} --out ./my-node   (asks a few questions, writes a flake, touches nothing)`
       : "Nothing was changed. Fix what preflight reports, then run detect again.";
     ctx.out.result(
       [

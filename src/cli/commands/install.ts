@@ -12,7 +12,7 @@ import type { Command, CommandContext } from "../command";
 import { int, oneOf } from "../../util/fields";
 import { parsePhases } from "../../install/phases";
 import { parseDestination } from "../../remote/destination";
-import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../target-options";
+import { SSH_CLI_OPTIONS, connectFromCli, sshFlagsForNext, sshSettingsFromCli } from "../target-options";
 import { runInstall } from "../../install/run-install";
 import { pinKnownHost } from "../../install/pin-known-host";
 import { obtainFlake } from "../../install/obtain-flake";
@@ -262,7 +262,7 @@ Examples:
     const human = [
       `✔ ${outcome.hostName} runs NixOS; its host key ${outcome.fingerprint} is pinned in ${knownHosts}.`,
       o["no-lockdown"]
-        ? `Next: nixnode-install lockdown ${destArg} --flake ${relative(ctx.cwd, outcome.flakeDir) || "."}`
+        ? `Next: nixnode-install lockdown ${destArg}${sshFlagsForNext(ctx)} --flake ${relative(ctx.cwd, outcome.flakeDir) || "."}`
         : "",
     ].filter(Boolean);
     ctx.out.result(human.join("\n"), {

@@ -28,8 +28,6 @@ export async function stageHostKey(
     const prepared = await prepareHostKey(flake.dir, flake.hostName, flake.host, ctx.operatorIdentities);
     staged = prepared.staged;
     await stageInFlakeGit(flake.dir, ["secrets", "keys", `hosts/${flake.hostName}`], (m, h) => ctx.out.warn(m, h));
-    if (staged.reused)
-      ctx.out.info(`Keeping the node's host key from secrets/host-key.age (${staged.key.fingerprint}).`);
     flake = { ...flake, host: prepared.host };
     ctx.log.addSecret(staged.key.privateKey);
     if (!staged.storedEncrypted)
@@ -53,6 +51,11 @@ export async function stageHostKey(
     bootIdBefore: ctx.state.bootIdBefore ?? ctx.facts.bootId,
   };
   writeInstallState(flake.dir, state);
-  ctx.out.info(`New host key for ${flake.hostName}: ${pinned} (pinned in hosts/${flake.hostName}/host.json)`);
+  // one message per key: a reused key is not also announced as new
+  ctx.out.info(
+    staged?.reused
+      ? `Keeping the node's host key ${pinned} (from secrets/host-key.age; pinned in hosts/${flake.hostName}/host.json)`
+      : `New host key for ${flake.hostName}: ${pinned} (pinned in hosts/${flake.hostName}/host.json)`,
+  );
   return { flake, staged, state };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors";
-import { sshSettingsFromCli } from "../../../src/cli/target-options";
+import { sshFlagsForNext, sshSettingsFromCli } from "../../../src/cli/target-options";
 
 const home = mkdtempSync(join(tmpdir(), "nnt-clihome-"));
 mkdirSync(join(home, ".ssh"), { mode: 0o700 });
@@ -69,5 +69,14 @@ describe("sshSettingsFromCli", () => {
       pinnedHostKey: fp,
       connectTimeoutMs: 7000,
     });
+  });
+
+  it("a printed Next command keeps how the operator logs in (-i, --ssh-config, --known-hosts), shell-quoted", () => {
+    expect(sshFlagsForNext({ options: {} })).toBe("");
+    expect(
+      sshFlagsForNext({
+        options: { identity: ["~/.ssh/id_node", "/keys/my key"], "ssh-config": "cfg", "known-hosts": "kh" },
+      }),
+    ).toBe(" -i ~/.ssh/id_node -i '/keys/my key' --ssh-config cfg --known-hosts kh");
   });
 });
