@@ -36,6 +36,18 @@ export function describeProbe(port: number, p: PortProbe, seconds: number): stri
   return `port ${port} was unreachable from here (no route); your network or the target's link is down`;
 }
 
+/** A host key that is not accepted ends the confirmation at once: retrying cannot change it. */
+function hostKeyRefusal(e: unknown, port: number, attempts: number): Confirmation | null {
+  const hk = hostKeyFailureOf(e);
+  if (!hk) return null;
+  return {
+    ok: false,
+    observed: describeHostKeyFailure(port, hk.kind, (e as Error).message),
+    failure: { kind: "host-key", hostKey: hk.kind },
+    attempts,
+  };
+}
+
 export async function confirmNewConfig(
   connector: LockdownConnector,
   port: number,
@@ -67,15 +79,9 @@ export async function confirmNewConfig(
     try {
       methods = await connector.authMethods(port);
     } catch (e) {
+      const refused = hostKeyRefusal(e, port, attempts);
+      if (refused) return refused;
       const msg = (e as Error).message;
-      const hk = hostKeyFailureOf(e);
-      if (hk)
-        return {
-          ok: false,
-          observed: describeHostKeyFailure(port, hk.kind, msg),
-          failure: { kind: "host-key", hostKey: hk.kind },
-          attempts,
-        };
       observed = `port ${port} answered but the SSH handshake failed: ${msg}`;
       failure = { kind: "handshake" };
       opts.log(`confirm attempt ${attempts}: ${msg}`);
@@ -94,15 +100,9 @@ export async function confirmNewConfig(
       const session = await connector.openKeySession(port);
       return { ok: true, session, attempts };
     } catch (e) {
+      const refused = hostKeyRefusal(e, port, attempts);
+      if (refused) return refused;
       const msg = (e as Error).message;
-      const hk = hostKeyFailureOf(e);
-      if (hk)
-        return {
-          ok: false,
-          observed: describeHostKeyFailure(port, hk.kind, msg),
-          failure: { kind: "host-key", hostKey: hk.kind },
-          attempts,
-        };
       observed = `a key-only login on port ${port} failed: ${msg}`;
       failure = { kind: "login" };
       opts.log(`confirm attempt ${attempts}: ${msg}`);

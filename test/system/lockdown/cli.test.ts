@@ -9,25 +9,13 @@ import { BIN, runCli } from "../../helpers/cli";
 import { makeKeyPair } from "../../helpers/ssh-keys";
 import { targetsSupported } from "../../targets";
 import { nixosState } from "../../targets/personalities/nixos/setup";
-import { NEW_PORT, startLab, type Lab } from "./fixture";
+import { NEW_PORT, lockdownArgs, startLab, type Lab } from "./fixture";
 import { tryLogin } from "./login";
 import { waitForSupervisor } from "./watch";
 
 const supported = targetsSupported();
 
-function cliArgs(lab: Lab, ...extra: string[]): string[] {
-  return [
-    "lockdown",
-    `root@${lab.t.address}`,
-    "--flake",
-    lab.flake,
-    "-i",
-    lab.key.privatePath,
-    "--known-hosts",
-    join(lab.work, "known_hosts"),
-    ...extra,
-  ];
-}
+const cliArgs = lockdownArgs;
 
 async function expectGeneration1(lab: Lab, hostJsonBefore: string) {
   const s = await nixosState(lab.t);

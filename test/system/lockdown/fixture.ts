@@ -90,6 +90,21 @@ export async function startLab(opts: { authorizeKeyOnTarget?: boolean; maxretry?
   };
 }
 
+/** `nixnode-install lockdown` for the lab's target, flake, key and known_hosts, plus `extra`. */
+export function lockdownArgs(lab: Lab, ...extra: string[]): string[] {
+  return [
+    "lockdown",
+    `root@${lab.t.address}`,
+    "--flake",
+    lab.flake,
+    "-i",
+    lab.key.privatePath,
+    "--known-hosts",
+    join(lab.work, "known_hosts"),
+    ...extra,
+  ];
+}
+
 export interface LockdownRun {
   result?: LockdownResult;
   error?: Error & { exitCode?: number; details?: string[] };

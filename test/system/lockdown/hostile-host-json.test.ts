@@ -4,12 +4,11 @@
 // connection: the target's sshd logs no login, the command each string smuggles in never ran
 // (its marker file exists neither on the target nor here), and host.json is unchanged.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli";
 import { targetsSupported } from "../../targets";
 import { FIELDS, hostileStrings } from "../../unit/flake/host-json-cases";
-import { startLab, type Lab } from "./fixture";
+import { lockdownArgs, startLab, type Lab } from "./fixture";
 
 const supported = targetsSupported();
 const MARKER = `/tmp/nixnode-pwned-${process.pid}`;
@@ -55,19 +54,7 @@ describe.skipIf(!supported.ok)(
         set(h, value);
         writeFileSync(lab.hostJsonPath, JSON.stringify(h, null, 2) + "\n");
         const edited = readFileSync(lab.hostJsonPath, "utf8");
-        const r = await runCli(
-          [
-            "lockdown",
-            `root@${lab.t.address}`,
-            "--flake",
-            lab.flake,
-            "-i",
-            lab.key.privatePath,
-            "--known-hosts",
-            join(lab.work, "known_hosts"),
-          ],
-          { env: { HOME: lab.work } },
-        );
+        const r = await runCli(lockdownArgs(lab), { env: { HOME: lab.work } });
         expect(r.code, `${field} = ${JSON.stringify(value)}: ${r.stderr}`).toBe(2);
         expect(r.stderr, field).toContain(`${file}: ${field}: `);
         expect(readFileSync(lab.hostJsonPath, "utf8"), field).toBe(edited);
@@ -87,19 +74,7 @@ describe.skipIf(!supported.ok)(
       h.lockdown.port = `2222; touch ${MARKER}`;
       writeFileSync(lab.hostJsonPath, JSON.stringify(h, null, 2) + "\n");
       const logBefore = (await lab.t.sshdLog()).length;
-      const r = await runCli(
-        [
-          "lockdown",
-          `root@${lab.t.address}`,
-          "--flake",
-          lab.flake,
-          "-i",
-          lab.key.privatePath,
-          "--known-hosts",
-          join(lab.work, "known_hosts"),
-        ],
-        { env: { HOME: lab.work } },
-      );
+      const r = await runCli(lockdownArgs(lab), { env: { HOME: lab.work } });
       writeFileSync(lab.hostJsonPath, before);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(

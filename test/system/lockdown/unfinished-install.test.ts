@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../helpers/cli";
 import { makeKeyPair } from "../../helpers/ssh-keys";
 import { targetsSupported } from "../../targets";
-import { startLab, type Lab } from "./fixture";
+import { lockdownArgs, startLab, type Lab } from "./fixture";
 
 const supported = targetsSupported();
 
@@ -50,20 +50,7 @@ describe.skipIf(!supported.ok)(
       updatedAt: new Date().toISOString(),
       ...over,
     });
-    const lockdown = () =>
-      runCli(
-        [
-          "lockdown",
-          `root@${lab.t.address}`,
-          "--flake",
-          lab.flake,
-          "-i",
-          lab.key.privatePath,
-          "--known-hosts",
-          join(lab.work, "known_hosts"),
-        ],
-        { env: { HOME: lab.work } },
-      );
+    const lockdown = () => runCli(lockdownArgs(lab), { env: { HOME: lab.work } });
 
     it("the pre-install key of an unverified install: says the install did not complete and how to resume", async () => {
       writeInstallState(install({}));
