@@ -28,6 +28,8 @@ for f in /usr/local/sbin/*; do grep -q nixnode-standin-installer "$f" 2>/dev/nul
 if [ -n "${NIXNODE_NIXOS_SHIM:-}" ] && [ -f "$NIXNODE_NIXOS_SHIM" ] && [ -f "$mnt/etc/nixnode-installed-host.json" ]; then
   "$NIXNODE_NODE" "$NIXNODE_NIXOS_SHIM" "$dir" setup "$mnt/etc/nixnode-installed-host.json" || { echo "apply-installed-system: nixos personality setup failed" >&2; exit 1; }
 fi
+# the release is the one built from the flake: the personality's setup writes its own default os-release
+rm -f /etc/os-release && cat "$mnt/etc/os-release" > /etc/os-release
 if [ "$fault" = never-returns ]; then
   for p in $(awk '$1 == "Port" { print $2 }' "$dir/sshd_config"); do iptables -I INPUT -p tcp --dport "$p" -j DROP; done
   grep -q '^Port' "$dir/sshd_config" || iptables -I INPUT -p tcp --dport 22 -j DROP
