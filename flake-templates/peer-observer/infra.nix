@@ -43,7 +43,7 @@ in
     bitcoind = {
       # @bitcoind@
     };
-    extraConfig = { };
+    # @extraConfig@
     extraModules = [ ];
   };
 

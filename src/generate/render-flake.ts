@@ -56,6 +56,7 @@ export function renderFlake(plan: InstallPlan): FlakeFiles {
     files["infra.nix"] = fillTemplate(peerObserverInfra, "flake-templates/peer-observer/infra.nix", {
       hostname: h,
       bitcoind: infraBitcoind(plan),
+      extraConfig: infraExtraConfig(plan),
     });
   }
   files["nixnode.json"] = json(config);
@@ -134,6 +135,24 @@ function infraBitcoind(plan: InstallPlan): string[] {
   ];
 }
 
+/**
+ * infra.nix's node extraConfig (peer-observer): bitcoind-mainnet requires the data disk's mount. Only
+ * outside infra-library's setup mode, where that unit exists at all.
+ */
+function infraExtraConfig(plan: InstallPlan): string[] {
+  const mount = plan.bitcoin?.requiresMount;
+  if (!mount) return ["extraConfig = { };"];
+  return [
+    "# The data disk is mounted nofail (the machine boots without it); bitcoind must not: without",
+    "# the disk it would start a fresh chain on the system disk and fill it.",
+    "extraConfig =",
+    "  if haveKey then",
+    `    { systemd.services.bitcoind-mainnet.unitConfig.RequiresMountsFor = [ ${nixStr(mount)} ]; }`,
+    "  else",
+    "    { };",
+  ];
+}
+
 /** Lines of default.nix that depend on the plan (facter report, data disk, the Bitcoin chain). */
 function hostSettings(plan: InstallPlan): string[] {
   const lines: string[] = [];
@@ -146,23 +165,21 @@ function hostSettings(plan: InstallPlan): string[] {
     );
   }
   const b = plan.bitcoin;
-  if (b) {
-    // peer-observer: prune and dataDir are infra-library node options, in infra.nix.
-    const nixBitcoin = plan.config.profile === "nix-bitcoin";
-    const unit = nixBitcoin ? "bitcoind" : "bitcoind-mainnet";
-    const chain: string[] = [];
-    if (nixBitcoin) {
-      if (b.dataDir) chain.push(`services.bitcoind.dataDir = ${nixStr(b.dataDir)};`);
-      chain.push(`services.bitcoind.prune = ${b.pruneMiB}; # MiB of block files; 0 keeps the full chain`);
-    }
+  // peer-observer: the chain's settings are infra-library node options, in infra.nix.
+  if (b && plan.config.profile === "nix-bitcoin") {
+    lines.push(
+      ...(lines.length ? [""] : []),
+      `# Bitcoin: ${b.summary}.`,
+      ...(b.dataDir ? [`services.bitcoind.dataDir = ${nixStr(b.dataDir)};`] : []),
+      `services.bitcoind.prune = ${b.pruneMiB}; # MiB of block files; 0 keeps the full chain`,
+    );
     if (b.requiresMount) {
-      chain.push(
+      lines.push(
         "# The data disk is mounted nofail (the machine boots without it); bitcoind must not: without",
         "# the disk it would start a fresh chain on the system disk and fill it.",
-        `systemd.services.${unit}.unitConfig.RequiresMountsFor = [ ${nixStr(b.requiresMount)} ];`,
+        `systemd.services.bitcoind.unitConfig.RequiresMountsFor = [ ${nixStr(b.requiresMount)} ];`,
       );
     }
-    if (chain.length) lines.push(...(lines.length ? [""] : []), `# Bitcoin: ${b.summary}.`, ...chain);
   }
   return lines;
 }

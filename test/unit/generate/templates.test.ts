@@ -389,6 +389,8 @@ in {
   admin = c.infra.global.admin;
   failed = map (a: a.message) (builtins.filter (a: !a.assertion) c.assertions);
   modules = builtins.length (infraLib.mkModules [ ]);
+  # the node module's own definitions beside infra and peer-observer (infra.nix extraConfig)
+  requiresMount = node.systemd.services.bitcoind-mainnet.unitConfig.RequiresMountsFor or null;
 }`;
         return JSON.parse(
           execFileSync("nix-instantiate", ["--eval", "--strict", "--json", "--readonly-mode", "-E", expr], {
@@ -419,6 +421,9 @@ in {
       // with the generated key (and its public half in keys/), the whole node from the first install
       const full = evalNode(flake, true);
       expect(full.base).toMatchObject({ setup: false, pubkey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" });
+      // bitcoind-mainnet requires the data disk's mount, once the unit exists (not in setup mode)
+      expect(setup.requiresMount).toBeNull();
+      expect(full.requiresMount).toEqual(setup.node.dataDir ? [setup.node.dataDir] : null);
       expect(full.failed).toEqual([]);
     });
   },

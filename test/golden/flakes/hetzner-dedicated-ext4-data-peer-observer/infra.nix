@@ -45,7 +45,13 @@ in
       prune = 0; # MiB of block files; 0 keeps the full chain
       dataDir = "/data/bitcoind";
     };
-    extraConfig = { };
+    # The data disk is mounted nofail (the machine boots without it); bitcoind must not: without
+    # the disk it would start a fresh chain on the system disk and fill it.
+    extraConfig =
+      if haveKey then
+        { systemd.services.bitcoind-mainnet.unitConfig.RequiresMountsFor = [ "/data/bitcoind" ]; }
+      else
+        { };
     extraModules = [ ];
   };
 

@@ -13,11 +13,6 @@
   # lockdown.nix appears when `nixnode-install lockdown` has confirmed key-only SSH on the new port.
   ++ lib.optional (builtins.pathExists ./lockdown.nix) ./lockdown.nix;
 
-  # Bitcoin: full chain in /data/bitcoind on the data disk (1.9 TB); bitcoind does not start without that disk mounted.
-  # The data disk is mounted nofail (the machine boots without it); bitcoind must not: without
-  # the disk it would start a fresh chain on the system disk and fill it.
-  systemd.services.bitcoind-mainnet.unitConfig.RequiresMountsFor = [ "/data/bitcoind" ];
-
   # Flakes on the node itself, so that it can rebuild from a copy of this folder.
   nix.settings.experimental-features = [
     "nix-command"
