@@ -196,6 +196,48 @@ async function confirm(io: UsbIO, d: DiskFacts, image: string): Promise<void> {
     throw new CancelledError(`"${typed.trim()}" is not ${d.name}. Nothing was written.`);
 }
 
+/** The image on disk and its proved SHA-256; a download lands in `tmp`. Nothing touches the disk here. */
+async function prepareImage(
+  r: UsbRequest,
+  c: Checked,
+  io: UsbIO,
+  tmp: () => string,
+): Promise<{ image: string; imageSha: string }> {
+  let image: string;
+  let imageSha: string;
+  if (c.source.kind === "file") {
+    image = c.source.path;
+    const bar = progressBar(io.out, "check", "Checking the image");
+    imageSha = await hashFile(image, io.signal, bar.update);
+    bar.finish();
+    if (imageSha !== c.sha256)
+      throw badField(
+        "--sha256",
+        `${r.image} has SHA-256 ${imageSha}, not ${c.sha256}; nothing was written`,
+        "get the image again from its official source, or give its published hash",
+      );
+  } else {
+    const { release, arch, mirror } = c.source;
+    const pub = await publishedHash(release, arch, mirror, io.signal);
+    if (c.sha256 && c.sha256 !== pub.sha256)
+      throw badField(
+        "--sha256",
+        `${c.sha256} is not the published hash of ${pub.fileName} (${pub.sha256}); nothing was written`,
+        "drop --sha256 to trust the published one, or check where your hash came from",
+      );
+    image = join(tmp(), pub.fileName.replace(/[^A-Za-z0-9._-]/g, "_"));
+    io.out.info(`Downloading ${pub.fileName} (NixOS ${release}, ${arch}) from ${pub.isoUrl}`);
+    const bar = progressBar(io.out, "download", "Downloading");
+    imageSha = (await download(pub.isoUrl, image, io.signal, bar.update)).sha256;
+    bar.finish();
+    if (imageSha !== pub.sha256)
+      throw new OperationError(`the downloaded image's SHA-256 is ${imageSha}, not the published ${pub.sha256}`, {
+        hint: "nothing was written; run the command again (or use another --mirror)",
+      });
+  }
+  return { image, imageSha };
+}
+
 export async function runUsb(r: UsbRequest, io: UsbIO, deps: UsbDeps): Promise<number> {
   const c = checkRequest(r, io.cwd);
   if (r.device === undefined) return listCandidates(io, deps);
@@ -204,41 +246,15 @@ export async function runUsb(r: UsbRequest, io: UsbIO, deps: UsbDeps): Promise<n
   const knownBytes = c.source.kind === "file" ? statSync(c.source.path).size : 0;
   refuseDisk(before, knownBytes, r.force);
 
-  let image: string;
-  let imageSha: string;
   let tmp: string | null = null;
+  const makeTmp = () => (tmp ??= mkdtempSync(join(tmpdir(), "nixnode-usb-")));
   try {
-    if (c.source.kind === "file") {
-      image = c.source.path;
-      const bar = progressBar(io.out, "check", "Checking the image");
-      imageSha = await hashFile(image, io.signal, bar.update);
-      bar.finish();
-      if (imageSha !== c.sha256)
-        throw badField(
-          "--sha256",
-          `${r.image} has SHA-256 ${imageSha}, not ${c.sha256}; nothing was written`,
-          "get the image again from its official source, or give its published hash",
-        );
-    } else {
-      const { release, arch, mirror } = c.source;
-      const pub = await publishedHash(release, arch, mirror, io.signal);
-      if (c.sha256 && c.sha256 !== pub.sha256)
-        throw badField(
-          "--sha256",
-          `${c.sha256} is not the published hash of ${pub.fileName} (${pub.sha256}); nothing was written`,
-          "drop --sha256 to trust the published one, or check where your hash came from",
-        );
-      tmp = mkdtempSync(join(tmpdir(), "nixnode-usb-"));
-      image = join(tmp, pub.fileName.replace(/[^A-Za-z0-9._-]/g, "_"));
-      io.out.info(`Downloading ${pub.fileName} (NixOS ${release}, ${arch}) from ${pub.isoUrl}`);
-      const bar = progressBar(io.out, "download", "Downloading");
-      imageSha = (await download(pub.isoUrl, image, io.signal, bar.update)).sha256;
-      bar.finish();
-      if (imageSha !== pub.sha256)
-        throw new OperationError(`the downloaded image's SHA-256 is ${imageSha}, not the published ${pub.sha256}`, {
-          hint: "nothing was written; run the command again (or use another --mirror)",
-        });
-    }
+    const { image, imageSha } = await prepareImage(r, c, io, makeTmp).catch((e: unknown) => {
+      // an abort surfaces from fetch and streams as a bare AbortError: say what it means here
+      if (io.signal.aborted && !(e instanceof CancelledError))
+        throw new CancelledError("Interrupted before anything was written; the disk is unchanged.");
+      throw e;
+    });
     const imageBytes = statSync(image).size;
     io.out.info(`Image verified: SHA-256 ${imageSha} (${humanBytes(imageBytes)})`);
     refuseDisk(before, imageBytes, r.force);

@@ -65,12 +65,30 @@ describe.skipIf(!HAVE_LOOP)("usb: writing the installer to a loop-device stick",
   it("downloads from the (local) mirror, checks the published hash, writes, and the device holds the image byte for byte", async () => {
     const dev = bench.loop(32 * MiB);
     const mirror = await bench.server(iso.data, iso.sha256);
-    const r = await runCli(["usb", dev, "--mirror", mirror, "--arch", "x86_64", "--yes", "--force", "--json"]);
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOjh1wU4Pqef3+Buo/nFgsdQlbLaRAiz7L6tX+n3fJ74 op@laptop";
+    const r = await runCli([
+      "usb",
+      dev,
+      "--mirror",
+      mirror,
+      "--arch",
+      "x86_64",
+      "--ssh-key",
+      key,
+      "--yes",
+      "--force",
+      "--json",
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(readHead(dev, iso.data.length).equals(iso.data)).toBe(true);
     const result = r.events.find((e) => e.type === "result")!.data as Record<string, unknown>;
     expect(result).toMatchObject({ device: dev, sha256: iso.sha256, bytes: iso.data.length, verified: true });
+    // the stock image takes no key: the result carries what to type at its console instead
+    expect(result.sshKey).toMatchObject({
+      supported: false,
+      commands: ["mkdir -p -m 700 ~/.ssh", `echo '${key}' >> ~/.ssh/authorized_keys`],
+    });
     const writes = progressOf(r.events, "write");
     expect(writes.at(-1)).toMatchObject({ bytes: iso.data.length, total: iso.data.length });
     expect(typeof writes.at(-1)!.bytesPerSecond).toBe("number");
@@ -162,6 +180,24 @@ describe.skipIf(!HAVE_LOOP)("usb: writing the installer to a loop-device stick",
     const head = readHead(dev, 24 * MiB);
     expect(head.subarray(0, 4 * MiB).equals(big.data.subarray(0, 4 * MiB))).toBe(true);
     expect(head.subarray(4 * MiB).equals(big.data.subarray(4 * MiB))).toBe(false);
+  });
+
+  it("an interrupt while the image is still being checked leaves the disk unchanged (exit 130)", async () => {
+    const dev = bench.loop(32 * MiB);
+    const before = deviceHash(dev, 32 * MiB);
+    const big = bench.image(24 * MiB, "check.iso");
+    const abort = new AbortController();
+    const r = await inProcess({ device: dev, image: big.path, sha256: big.sha256 }, bench.deps([dev]), {
+      abort,
+      onEvent: (e) => {
+        const p = (e.data as { progress?: { phase: string } } | undefined)?.progress;
+        if (p?.phase === "check") abort.abort();
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.error!.message).toBe("Interrupted before anything was written; the disk is unchanged.");
+    expect(progressOf(r.events, "write")).toEqual([]);
+    expect(deviceHash(dev, 32 * MiB)).toBe(before);
   });
 
   it("an I/O error during the write (the stick's backing store runs out) is reported: not bootable, re-run (exit 3)", async () => {
