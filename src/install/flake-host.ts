@@ -1,6 +1,6 @@
 // The install's use of hosts/<host>/host.json (read and written through src/flake/host-file), and staging the pre-generated host key
 // as nixos-anywhere extra files in a private temp folder that is removed when the run ends.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
 import { hostFileOf, hostJsonPath, locateHostFile, readHostFileAt, writeHostFile } from "../flake/host-file";
@@ -84,8 +84,8 @@ export async function prepareHostKey(
   const extraFilesDir = join(temp.path, "extra-files");
   const sshDir = join(extraFilesDir, "etc", "ssh");
   mkdirSync(sshDir, { recursive: true, mode: 0o755 });
-  writeFileSync(join(sshDir, "ssh_host_ed25519_key"), key.privateKey, { mode: 0o600 });
-  writeFileSync(join(sshDir, "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`, { mode: 0o644 });
+  writeAtomic(join(sshDir, "ssh_host_ed25519_key"), key.privateKey, { mode: 0o600 });
+  writeAtomic(join(sshDir, "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`, { mode: 0o644 });
   return { staged: { key, extraFilesDir, temp, storedEncrypted, reused }, host: updated };
 }
 
