@@ -17,7 +17,9 @@ export const LOCKDOWN_STAGES = ["none", "dual-port", "final"] as const;
 export const BOOT_MODES = ["uefi", "bios", "unknown"] as const;
 
 const STATE_VERSION = /^\d{2}\.(05|11)$/;
-const TIMEZONE = /^(UTC|[A-Z][A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2})$/;
+// tz database names (UTC, Europe/Berlin, America/Argentina/Buenos_Aires, Etc/GMT+5, EST5EDT); which
+// ones exist is nixnode.json's check (plan), here only the shape a name can have.
+const TIMEZONE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/;
 const USERNAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const BANTIME = /^\d{1,9}[smhdw]?$/;
