@@ -1,4 +1,5 @@
 // Probe sections about the machine itself -> virtualisation, CPU, initrd modules, provider. Pure.
+import { detectProvider } from "../facts/providers";
 import type { Arch, Disk, Facts, Virtualisation } from "../facts/types";
 
 /** systemd-detect-virt's vocabulary -> ours. */
@@ -156,30 +157,22 @@ export function kernelModulesFrom(virtFlag: string | undefined): string[] {
   return virtFlag === "vmx" ? ["kvm-intel"] : virtFlag === "svm" ? ["kvm-amd"] : [];
 }
 
-/** Hosting providers recognisable from DMI strings (what matters for their network quirks). */
-const PROVIDERS: Array<[RegExp, string]> = [
-  [/hetzner/i, "hetzner"],
-  [/netcup/i, "netcup"],
-  [/vultr/i, "vultr"],
-  [/digitalocean/i, "digitalocean"],
-  [/\bovh/i, "ovh"],
-  [/amazon ec2/i, "aws"],
-  [/google/i, "gcp"],
-  [/linode|akamai/i, "linode"],
-  [/scaleway/i, "scaleway"],
-  [/oraclecloud|oracle cloud/i, "oracle"],
-  [/alibaba/i, "alibaba"],
-  [/upcloud/i, "upcloud"],
-  [/openstack/i, "openstack"],
-  [/^microsoft corporation.*virtual machine/i, "azure-or-hyperv"],
-];
-
+/** The provider, from the one table (facts/providers.ts) that nixos-facter imports use too. */
 export function providerFrom(
   vendor: string | null,
   product: string | null,
   others: Array<string | null>,
+  virt: Virtualisation,
+  diskModels: string[] = [],
 ): Facts["provider"] {
-  const all = [vendor, product, ...others].filter(Boolean).join(" ");
-  const hint = PROVIDERS.find(([re]) => re.test(`${vendor ?? ""} ${product ?? ""}`) || re.test(all))?.[1] ?? null;
+  const hint = detectProvider({
+    systemVendor: vendor,
+    systemProduct: product,
+    biosVendor: null,
+    chassisAssetTag: null,
+    others,
+    diskModels,
+    virtualised: virt !== "none" && virt !== "unknown",
+  });
   return { vendor, product, hint };
 }

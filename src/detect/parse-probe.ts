@@ -97,11 +97,13 @@ export function parseProbeOutput(text: string): Facts {
       (s.get("sysblock") ?? "").split("\n").map((l) => l.split("\t")[0]!),
     ),
     kernelModules: kernelModulesFrom(cpuKv.get("virt_flag")),
-    provider: providerFrom(dmi("sys_vendor"), dmi("product_name"), [
-      dmi("bios_vendor"),
-      dmi("board_vendor"),
-      dmi("chassis_vendor"),
-    ]),
+    provider: providerFrom(
+      dmi("sys_vendor"),
+      dmi("product_name"),
+      [dmi("bios_vendor"), dmi("board_vendor"), dmi("chassis_vendor")],
+      virtualisation,
+      disks.map((d) => d.model ?? ""),
+    ),
     operatorAddress: parseIp(operator) ? operator : null,
     access: {
       user: sudoUser ?? none(sys.get("user")),

@@ -2,6 +2,7 @@
 // anything destructive. nixos-anywhere itself only checks the architecture; the rest are the
 // reasons its users lose a box half-way (kexec OOM, Secure Boot, Xen PV, containers — see
 // shared/research/nixos-anywhere.md). Pure: Facts in, verdict out. Unknown (null) values warn.
+import { providerById } from "../facts/providers";
 import type { Facts } from "../facts/types";
 import { CONTAINER_KINDS } from "../facts/types";
 
@@ -133,10 +134,12 @@ function checkMemory(f: Facts, kexec: boolean): PreflightCheck {
         "add swap on the installer (swapon) or resize the machine to at least 1.5 GiB",
       );
     }
+    const provider = providerById(f.provider.hint);
     return fail(
       "memory",
       `${have}: the NixOS kexec installer needs at least 1 GiB of physical RAM (swap does not count) and is killed by the OOM killer below that`,
-      "resize the plan to at least 1.5 GiB of RAM for the install (you can downsize afterwards), or boot the NixOS installer ISO from the provider's console and run `nixnode-install --local`",
+      "resize the plan to at least 1.5 GiB of RAM for the install (you can downsize afterwards), or boot the NixOS installer ISO from the provider's console and run `nixnode-install --local`" +
+        (provider?.quirks.ramFloor ? ` (${provider.name}: ${provider.quirks.ramFloor})` : ""),
     );
   }
   if (ram < ADVISED_MEMORY_BYTES && kexec) {

@@ -5,7 +5,7 @@
 // planner and preflight never mistake a gap for a fact.
 import { badField } from "../errors";
 import { isObject } from "../util/fields";
-import { cleanDmi, providerHint } from "./provider-hint";
+import { cleanDmi, detectProvider } from "./providers";
 import type { Arch, Disk, DiskTransport, Facts, NetInterface, Virtualisation } from "./types";
 import { FACTS_SCHEMA_VERSION } from "./types";
 import { validateFacts } from "./validate";
@@ -86,7 +86,7 @@ export function importFacterReport(json: unknown, field = "facter report"): Fact
     provider: {
       vendor: dmi.systemVendor,
       product: dmi.systemProduct,
-      hint: providerHint({
+      hint: detectProvider({
         ...dmi,
         diskModels: disks.map((d) => d.model ?? ""),
         virtualised: virtualisation !== "none",

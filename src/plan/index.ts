@@ -3,6 +3,7 @@ import type { Facts } from "../facts/types";
 import { buildPlan, refuseUninstallable } from "./build-plan";
 import type { PartialConfig } from "./config";
 import { resolveConfig } from "./defaults";
+import { providerNotes } from "./provider-notes";
 import { supportWarning } from "./releases";
 import type { InstallPlan } from "./types";
 
@@ -41,5 +42,5 @@ export function planFromFacts(input: PlanFromFactsInput): InstallPlan {
   );
   const plan = buildPlan(config, input.facts, { facterReport: input.facterReport ?? undefined, local: input.local });
   const unsupported = supportWarning(config.nixos, input.today);
-  return { ...plan, notes: [...(unsupported ? [unsupported] : []), ...notes, ...plan.notes] };
+  return { ...plan, notes: [...(unsupported ? [unsupported] : []), ...notes, ...plan.notes, ...providerNotes(plan)] };
 }

@@ -95,7 +95,7 @@ describe("variants of a capture", () => {
     t = withKey(t, "dmi_bios_vendor", "Hetzner");
     expect(parseProbeOutput(t)).toMatchObject({
       firmware: { mode: "uefi", secureBoot: true, kernelLockdown: "integrity", vendor: "Hetzner" },
-      provider: { vendor: "Hetzner", product: "vServer", hint: "hetzner" },
+      provider: { vendor: "Hetzner", product: "vServer", hint: "hetzner-cloud" },
     });
   });
   it("virtualisation without systemd-detect-virt: OpenVZ, LXC, Xen PV", () => {
