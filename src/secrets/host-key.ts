@@ -264,9 +264,10 @@ export async function decryptHostKey(flakeDir: string, identities: AgeIdentity[]
   }
   const plain = Buffer.from(await ageDecrypt(data, identities, HOST_KEY_AGE)).toString("utf8");
   let container;
+  let comment = "";
   try {
     container = parseOpensshContainer(plain);
-    container.open();
+    comment = container.open().publicKey.comment;
   } catch (e) {
     throw new OperationError(
       `${HOST_KEY_AGE}: decrypts, but not to an unencrypted OpenSSH ed25519 key (${(e as Error).message})`,
@@ -283,7 +284,13 @@ export async function decryptHostKey(flakeDir: string, identities: AgeIdentity[]
       hint: "restore both files from git; never pin a fingerprint you cannot explain",
     });
   }
-  return { privateKey: plain, publicKey: recorded?.publicKey ?? formatSshPublicKey(pub), fingerprint };
+  // anyone can encrypt a key to the operators: a comment that could break the .pub line is dropped
+  const safeComment = /^[\x21-\x7e]{1,255}$/.test(comment) ? comment : "";
+  return {
+    privateKey: plain,
+    publicKey: recorded?.publicKey ?? formatSshPublicKey({ ...pub, comment: safeComment }),
+    fingerprint,
+  };
 }
 
 /**

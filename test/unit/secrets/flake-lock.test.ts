@@ -130,6 +130,7 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("one writer per flake, and a host
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`Restored keys/ssh_host_ed25519_key.pub from secrets/host-key.age (${fingerprint})`);
       expect(run("ssh-keygen", ["-lf", join(f, "keys/ssh_host_ed25519_key.pub")]).toString()).toContain(fingerprint);
+      expect(readFileSync(join(f, "keys/ssh_host_ed25519_key.pub"), "utf8")).toMatch(/^ssh-ed25519 \S+ root@orphan\n$/);
       const host = hostKeyOf(f, "orphan");
       expect(decrypt(host, join(f, "secrets/rpc.age"))).toBe("rpc-value-31337");
       const again = await cli(f, ["add", "more", "--from-file", "-"], "more-value-1");
