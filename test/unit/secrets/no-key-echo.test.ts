@@ -95,6 +95,12 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("no private key or age identity i
       /--ssh-key: the value given is a secret \(an age identity/,
     ],
     [
+      "--ssh-key CONTENT of an OpenSSH private key as a separate argument (it starts with a dash)",
+      () => ["--ssh-key", sshPriv],
+      () => sshPriv,
+      /--ssh-key: argument is ambiguous/,
+    ],
+    [
       "--ssh-key with the base64 body of a private key, without its armour",
       () => ["--ssh-key", sshPriv.split("\n")[1]!],
       () => sshPriv,
