@@ -75,7 +75,9 @@ async function oneInstall(bin: string, standinBin: string, engine: "nixos-anywhe
             NIXNODE_STANDIN_TARGETS: t.dir,
             NIXNODE_STANDIN_LOG: standinLog,
             ...m.env,
-            PATH: `${engine === "nixos-anywhere" ? `${standinBin}:` : ""}${process.env.PATH}`,
+            // the operator's nix is the stand-in: the real one would fetch the flake's inputs
+            PATH: `${engine === "nixos-anywhere" ? `${standinBin}:` : ""}${join(standinBin, "..", "installer", "operator-bin")}:${process.env.PATH}`,
+            NIXNODE_STANDIN_NIX_LOG: join(work, "operator-nix.log"),
           },
           maxBuffer: 64 * 1024 * 1024,
         },

@@ -60,7 +60,18 @@ export interface BuiltinEngineInput {
   fetch?: typeof fetch;
 }
 
-/** The command that evaluates the complete system without building it: its .drv path, or Nix's error. */
+/** nix's argv that evaluates the complete system without building it: its .drv path, or Nix's error. */
+export function evalSystemArgs(flakeDir: string, hostName: string): string[] {
+  return [
+    "--extra-experimental-features",
+    "nix-command flakes",
+    "eval",
+    "--raw",
+    `${flakeDir}#nixosConfigurations."${hostName}".config.system.build.toplevel.drvPath`,
+  ];
+}
+
+/** The same as a target-side command (REMOTE_FLAKE_DIR and host names are checked, never operator text). */
 export function evalSystemCommand(flakeDir: string, hostName: string): string {
   return `${NIX} eval --raw '${flakeDir}#nixosConfigurations."${hostName}".config.system.build.toplevel.drvPath'`;
 }

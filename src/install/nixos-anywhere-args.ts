@@ -30,6 +30,12 @@ export interface NixosAnywhereArgsInput {
   usePasswordFromEnv?: boolean;
   /** The installer's sshd port after kexec (the nixos-images installer listens on 22). */
   postKexecPort?: number;
+  /**
+   * The kexec tarball of the planned release, downloaded and checked on this machine (kexec-preflight):
+   * 1.13 uploads a local file, so what boots is what was checked. Without it 1.13 boots its own default
+   * (nixos-25.05, past end of support), so a run with the kexec phase always passes one.
+   */
+  kexecFile?: string | null;
 }
 
 /** Below this much RAM, uploading disko's tools into the installer's tmpfs risks an OOM (#348, #609). */
@@ -57,6 +63,7 @@ export function buildNixosAnywhereArgs(i: NixosAnywhereArgsInput): string[] {
   // --post-kexec-ssh-port only takes effect by rewriting a -p entry, so they go together or not at all.
   if (i.port !== 22 || postKexec !== 22) args.push("-p", String(i.port), "--post-kexec-ssh-port", String(postKexec));
   args.push("--extra-files", i.extraFilesDir);
+  if (i.kexecFile) args.push("--kexec", i.kexecFile);
   if (i.generateFacterReportTo) args.push("--generate-hardware-config", "nixos-facter", i.generateFacterReportTo);
   if (mustBuildOnTarget(i.operator, i.facts.arch)) args.push("--build-on", "remote");
   if (i.facts.memory.totalBytes < SMALL_RAM_BYTES) args.push("--no-disko-deps");

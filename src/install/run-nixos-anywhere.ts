@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError, UserError } from "../errors";
 import { runNixosAnywhere } from "./engine-nixos-anywhere";
+import { prepareNixosAnywhere } from "./kexec-preflight";
 import { buildNixosAnywhereArgs } from "./nixos-anywhere-args";
 import type { InstallPhase } from "./phases";
 import { createPinnedSsh, isHostKeyRefusal } from "./ssh-wrapper";
@@ -28,6 +29,8 @@ export type NixosAnywhereContext = Pick<
   | "log"
   | "signal"
   | "which"
+  | "out"
+  | "kexecSha256"
 >;
 
 export async function runNixosAnywhereEngine(
@@ -40,7 +43,10 @@ export async function runNixosAnywhereEngine(
   const hasHardware = ["facter.json", "hardware.nix", "hardware-configuration.nix"].some((f) =>
     existsSync(join(hostDir, f)),
   );
+  // the system evaluates (where Nix is here) and the kexec image is the planned release's, checked
+  const pre = await prepareNixosAnywhere(ctx, onStep);
   const args = buildNixosAnywhereArgs({
+    kexecFile: pre.kexecFile,
     flakeDir: flake.dir,
     hostName: flake.hostName,
     user: dest.user,
@@ -82,6 +88,7 @@ export async function runNixosAnywhereEngine(
     });
   } finally {
     pinned.cleanup();
+    pre.cleanup();
   }
 }
 

@@ -41,7 +41,7 @@ describe.skipIf(!supported.ok)(
         `${f.env.NIXNODE_KEXEC_DOWNLOAD_BASE}/nix-community/nixos-images/releases/download/${tag}/nixos-kexec-installer-noninteractive-x86_64-linux.tar.gz`,
       ]);
       expect(f.kexecMirror.requests).toContain(`/repos/nix-community/nixos-images/releases/tags/${tag}`);
-      expect(r.events.filter((e) => e.type === "warning").map((e) => String(e.message))).not.toContainEqual(
+      expect(r.events.filter((e) => e.type === "warn").map((e) => String(e.message))).not.toContainEqual(
         expect.stringMatching(/UNVERIFIED/),
       );
       const log = readFileSync(join(f.work, "logs", readdirSync(join(f.work, "logs"))[0]!), "utf8");
@@ -104,7 +104,7 @@ describe.skipIf(!supported.ok)(
       f.kexecMirror.setDigest("missing");
       const r = await f.install();
       expect(r.code, r.stdout + r.stderr).toBe(0);
-      const warnings = r.events.filter((e) => e.type === "warning").map((e) => String(e.message));
+      const warnings = r.events.filter((e) => e.type === "warn").map((e) => String(e.message));
       expect(warnings).toContainEqual(
         expect.stringMatching(/kexec image .* is UNVERIFIED: .*publishes no SHA-256 digest/),
       );

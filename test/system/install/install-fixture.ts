@@ -11,6 +11,8 @@ import { addKexecPersonality, startKexecMirror, type KexecMirror } from "../../t
 import { startTarget, type TargetOptions, type TestTarget } from "../../targets/index";
 
 export const STANDIN_BIN = fileURLToPath(new URL("../../targets/standins/bin", import.meta.url));
+/** The operator's `nix` in tests: the stand-in (never the real Nix, which would fetch flake inputs). */
+export const STANDIN_NIX_BIN = fileURLToPath(new URL("../../targets/standins/installer/operator-bin", import.meta.url));
 
 export interface InstallFixture {
   target: TestTarget;
@@ -75,7 +77,8 @@ export async function installFixture(
     ...kexecMirror.env,
     HOME: home,
     SSH_AUTH_SOCK: "",
-    PATH: `${engine === "nixos-anywhere" ? `${STANDIN_BIN}:` : ""}${process.env.PATH}`,
+    PATH: `${engine === "nixos-anywhere" ? `${STANDIN_BIN}:` : ""}${STANDIN_NIX_BIN}:${process.env.PATH}`,
+    NIXNODE_STANDIN_NIX_LOG: join(work, "operator-nix.log"),
     NIXNODE_STANDIN_TARGETS: target.dir,
   };
   const f: InstallFixture = {

@@ -33,7 +33,8 @@ export function addKexecPersonality(t: TestTarget, standinsDir = HERE): KexecPer
   mkdirSync(join(work, "kexec"), { recursive: true });
   writeFileSync(
     join(work, "kexec", "run"),
-    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(standinsDir, "lib", "kexec-run.mjs"))} ${JSON.stringify(t.dir)}\n`,
+    // the marker tells the RAM-only hook below that THIS reboot is the kexec into the installer
+    `#!/bin/sh\ntouch ${JSON.stringify(join(work, "kexec-booting"))}\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(standinsDir, "lib", "kexec-run.mjs"))} ${JSON.stringify(t.dir)}\n`,
     { mode: 0o755 },
   );
   for (const f of ["bzImage", "initrd"]) writeFileSync(join(work, "kexec", f), `stand-in ${f}\n`);
@@ -55,6 +56,7 @@ export function addKexecPersonality(t: TestTarget, standinsDir = HERE): KexecPer
     join(t.dir, "reboot.d", "05-nixnode-kexec-ram-only"),
     `#!/bin/sh
 # test stand-in: the kexec installer ran in RAM; without an installed system the old OS boots again
+[ -e ${JSON.stringify(join(work, "kexec-booting"))} ] && { rm -f ${JSON.stringify(join(work, "kexec-booting"))}; exit 0; }
 [ -e ${JSON.stringify(join(t.dir, "reboot.d", "10-nixnode-installed-system"))} ] && exit 0
 grep -q '^VARIANT_ID=installer' /etc/os-release 2>/dev/null || exit 0
 rm -f /etc/os-release && cat ${JSON.stringify(join(work, "os-release.before"))} > /etc/os-release

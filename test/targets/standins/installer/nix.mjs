@@ -5,7 +5,8 @@
 // Evaluation fails as Nix does for a flake with a misspelt services.openssh option (checked against
 // the openssh module's real top-level option names), naming the option and the file. The disko script
 // "formats" the disks: it overwrites the target's stand-in disk image and marks /mnt formatted.
-// Every invocation is appended to /root/.nixnode-standin-installer.log.
+// Every invocation is appended to /root/.nixnode-standin-installer.log (the target's private /root), or
+// to $NIXNODE_STANDIN_NIX_LOG when set (the operator-side copy, operator-bin/nix).
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join, relative } from "node:path";
@@ -31,7 +32,10 @@ const ok =
   ((verb === "build" && kind === "disko-script" && more.includes("--print-out-paths")) ||
     (verb === "eval" && kind === "eval" && more.includes("--raw")));
 try {
-  appendFileSync("/root/.nixnode-standin-installer.log", `nix ${ok ? kind : "unsupported"} ${ref ?? ""}\n`);
+  appendFileSync(
+    process.env.NIXNODE_STANDIN_NIX_LOG || "/root/.nixnode-standin-installer.log",
+    `nix ${ok ? kind : "unsupported"} ${ref ?? ""}\n`,
+  );
 } catch {
   // no /root to log into (a unit test running this directly): the log is only for tests to read
 }
