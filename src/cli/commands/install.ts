@@ -138,7 +138,10 @@ Examples:
     const destination = parseDestination(destArg, "target");
     // every SSH flag is checked before the first packet (throws UserError naming the flag)
     sshSettingsFromCli(ctx, destArg);
-    const engine = oneOf(o.engine ?? "auto", "--engine", ENGINES);
+    const engine = hinted(
+      () => oneOf(o.engine ?? "auto", "--engine", ENGINES),
+      "leave --engine out (auto), or name nixos-anywhere or builtin",
+    );
     const rt = o["reboot-timeout"];
     if (typeof rt === "string" && !/^\d+$/.test(rt))
       throw new UserError(`--reboot-timeout: "${rt}" is not a number of seconds`, {
@@ -223,6 +226,7 @@ Examples:
           out: ctx.out,
           operatorPublicKeys: operatorKeys,
           identityFiles: identities,
+          signal: ctx.signal,
         });
       },
       async confirmErase(lines, hostname) {
@@ -277,6 +281,15 @@ Examples:
     return 0;
   },
 };
+
+function hinted<T>(check: () => T, hint: string): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof UserError && !e.hint) throw new UserError(e.message, { field: e.field, hint });
+    throw e;
+  }
+}
 
 function formatLabel(d: { user?: string; host: string; port?: number }): string {
   return `${d.user ?? "root"}@${d.host.includes(":") ? `[${d.host}]` : d.host}:${d.port ?? 22}`;
