@@ -94,6 +94,12 @@ export function checkRequest(r: UsbRequest, cwd: string): Checked {
   if (r.sshKey !== undefined) {
     const asPath = join(r.sshKey.startsWith("/") ? "" : cwd, r.sshKey);
     const isFile = !r.sshKey.includes(" ") && existsSync(asPath) && statSync(asPath).isFile();
+    if (!isFile && !r.sshKey.includes(" ") && /(^[~.]?\/|\.pub$)/.test(r.sshKey))
+      throw badField(
+        "--ssh-key",
+        `${r.sshKey} is not a file here`,
+        "give the path of your .pub file, or the key line itself in quotes",
+      );
     key = parsePublicKey(isFile ? readFileSync(asPath, "utf8").trim() : r.sshKey, "--ssh-key");
   }
   if (r.image !== undefined) {

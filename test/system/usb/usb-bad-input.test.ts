@@ -53,6 +53,12 @@ describe.skipIf(!HAVE_LOOP)("usb: bad input is refused with exit 2 and the stick
       "--mirror",
       /no meaning with --image/,
     ],
+    [
+      "--ssh-key a missing .pub file",
+      () => [dev, "--ssh-key", "/nonexistent/id_ed25519.pub"],
+      "--ssh-key",
+      /is not a file here/,
+    ],
     ["--ssh-key not a key", () => [dev, "--ssh-key", "hello"], "--ssh-key", /not an OpenSSH public key/],
     [
       "--ssh-key a private key",

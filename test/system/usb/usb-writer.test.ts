@@ -3,6 +3,8 @@
 // on 127.0.0.1. Loop devices are never removable, so the runs that must pass the removable check
 // either use --force through the real CLI, or call runUsb in-process with a fake sysfs that reports
 // the loop device removable (everything else, and the write, is the real device).
+import { spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +13,7 @@ import { createOutput } from "../../../src/ui/output";
 import { noPrompter } from "../../../src/ui/prompter";
 import { runUsb, type UsbRequest } from "../../../src/usb/run-usb";
 import type { UsbDeps } from "../../../src/usb/block-devices";
-import { runCli } from "../../helpers/cli";
+import { BIN, runCli } from "../../helpers/cli";
 import { Bench, HAVE_LOOP, readHead, sha256 } from "./loop-sticks";
 
 const MiB = 1 << 20;
@@ -180,6 +182,44 @@ describe.skipIf(!HAVE_LOOP)("usb: writing the installer to a loop-device stick",
     const head = readHead(dev, 24 * MiB);
     expect(head.subarray(0, 4 * MiB).equals(big.data.subarray(0, 4 * MiB))).toBe(true);
     expect(head.subarray(4 * MiB).equals(big.data.subarray(4 * MiB))).toBe(false);
+  });
+
+  it("a real SIGINT to the CLI during the write: exit 130, NOT bootable, the re-run command, image not complete", async () => {
+    const dev = bench.loop(160 * MiB);
+    // 128 MiB: a random head, then a non-zero fill (the sparse device reads zeros where nothing was
+    // written). The first sync comes at 64 MiB, long after the first progress event at 4 MiB, which is
+    // when the signal is sent.
+    const head = bench.image(8 * MiB, "sigint.iso");
+    appendFileSync(head.path, Buffer.alloc(120 * MiB, 0xab));
+    const full = readHead(head.path, 128 * MiB);
+    const child = spawn(
+      process.execPath,
+      [BIN, "usb", dev, "--image", head.path, "--sha256", sha256(full), "--yes", "--force", "--json"],
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+    );
+    let stdout = "";
+    let sent = false;
+    child.stdout.on("data", (d) => {
+      stdout += String(d);
+      if (!sent && /"phase":"write"/.test(stdout)) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    const events = stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const err = events.find((e) => e.type === "error")!;
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    expect(String(err.message)).toMatch(
+      new RegExp(`^Interrupted\\. ${dev} is NOT bootable now: [\\d.]+ MiB of 128\\.0 MiB`),
+    );
+    expect(String(err.hint)).toContain(`run the command again to write the whole image: nixnode-install usb ${dev}`);
+    expect(events.some((e) => e.type === "result")).toBe(false);
+    expect(sha256(readHead(dev, 128 * MiB))).not.toBe(sha256(full));
   });
 
   it("an interrupt while the image is still being checked leaves the disk unchanged (exit 130)", async () => {
