@@ -10,7 +10,7 @@ import { runNixosAnywhere } from "./engine-nixos-anywhere";
 import { prepareNixosAnywhere } from "./kexec-preflight";
 import { buildNixosAnywhereArgs } from "./nixos-anywhere-args";
 import type { InstallPhase } from "./phases";
-import { createPinnedSsh, isHostKeyRefusal } from "./ssh-wrapper";
+import { createPinnedSsh, isHostKeyRefusal, type PinnedSsh } from "./ssh-wrapper";
 import type { InstallContext } from "./types";
 
 export type NixosAnywhereContext = Pick<
@@ -43,31 +43,32 @@ export async function runNixosAnywhereEngine(
   const hasHardware = ["facter.json", "hardware.nix", "hardware-configuration.nix"].some((f) =>
     existsSync(join(hostDir, f)),
   );
-  // the system evaluates (where Nix is here) and the kexec image is the planned release's, checked
-  const pre = await prepareNixosAnywhere(ctx, onStep);
-  const args = buildNixosAnywhereArgs({
-    kexecFile: pre.kexecFile,
-    flakeDir: flake.dir,
-    hostName: flake.hostName,
-    user: dest.user,
-    host: dest.host,
-    port: dest.port,
-    identityFile: ctx.identityFile,
-    extraFilesDir: ctx.staged?.extraFilesDir ?? emptyExtraFiles(),
-    generateFacterReportTo: hasHardware ? null : join(hostDir, "facter.json"),
-    facts: ctx.facts,
-    operator: { platform: process.platform, arch: process.arch },
-    phases: ctx.runPhases,
-    usePasswordFromEnv: !ctx.identityFile && ctx.password !== null,
-  });
   const realSsh = ctx.which("ssh");
   if (!realSsh)
     throw new UserError("--engine nixos-anywhere: OpenSSH's ssh is not on PATH", {
       field: "--engine",
       hint: "install the OpenSSH client (nixos-anywhere's connections are pinned through it), or use --engine builtin",
     });
-  const pinned = createPinnedSsh(realSsh, [await verifiedCurrentKey(ctx), ...newHostKey(ctx)]);
+  // the system evaluates (where Nix is here) and the kexec image is the planned release's, checked
+  const pre = await prepareNixosAnywhere(ctx, onStep);
+  let pinned: PinnedSsh | null = null;
   try {
+    const args = buildNixosAnywhereArgs({
+      kexecFile: pre.kexecFile,
+      flakeDir: flake.dir,
+      hostName: flake.hostName,
+      user: dest.user,
+      host: dest.host,
+      port: dest.port,
+      identityFile: ctx.identityFile,
+      extraFilesDir: ctx.staged?.extraFilesDir ?? emptyExtraFiles(),
+      generateFacterReportTo: hasHardware ? null : join(hostDir, "facter.json"),
+      facts: ctx.facts,
+      operator: { platform: process.platform, arch: process.arch },
+      phases: ctx.runPhases,
+      usePasswordFromEnv: !ctx.identityFile && ctx.password !== null,
+    });
+    pinned = createPinnedSsh(realSsh, [await verifiedCurrentKey(ctx), ...newHostKey(ctx)]);
     ctx.log.write(`nixos-anywhere's ssh is pinned: ${pinned.dir}/ssh -> ${realSsh}`);
     const env: NodeJS.ProcessEnv = pinned.env(ctx.env);
     if (ctx.password !== null) {
@@ -87,7 +88,7 @@ export async function runNixosAnywhereEngine(
       stopOn: (line) => (isHostKeyRefusal(line) ? changedKeyError(ctx, line) : null),
     });
   } finally {
-    pinned.cleanup();
+    pinned?.cleanup();
     pre.cleanup();
   }
 }
