@@ -21,6 +21,9 @@ DEVICE must be a whole, removable disk, not mounted and not holding the running 
 as large as the image; you type its name to confirm (or pass --yes). --force accepts a disk that
 does not report itself removable or that has a mounted filesystem; nothing overrides the other two.
 
+--ssh-key: the stock image cannot take a key without being rebuilt (docs/usb.md), so the key is
+checked and the two commands to type at the booted installer's console are printed instead.
+
 Without DEVICE: lists the removable disks (size, model, /dev/disk/by-id name) and exits.
 
 Examples:
@@ -55,7 +58,7 @@ Examples:
     "ssh-key": {
       type: "string",
       value: "KEY",
-      help: "a public key (or .pub file) to reach the booted installer by SSH",
+      help: "print the two console commands that let this key (line or .pub file) in over SSH",
     },
   },
   maxArgs: 1,
