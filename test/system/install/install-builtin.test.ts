@@ -61,7 +61,7 @@ describe.skipIf(!supported.ok)(
         readFileSync(join(f.flakeDir, "hosts", "node1", "host.json"), "utf8"),
       );
       const done = r.events.filter((e) => e.type === "step" && e.status === "done").map((e) => e.phase);
-      expect(done).toEqual(["kexec", "disko", "install", "reboot", "verify"]);
+      expect(done).toEqual(["connect", "detect", "kexec", "disko", "install", "reboot", "verify"]);
     });
 
     it("a failed download on the target stops before kexec, with diagnostics from the fallback session", async () => {
