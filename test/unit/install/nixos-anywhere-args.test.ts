@@ -129,6 +129,19 @@ const table: Array<[string, Partial<NixosAnywhereArgsInput>, string[]]> = [
     { host: "[2001:db8::7]" },
     ["--flake", "/home/op/my-node#node1", "--extra-files", "/tmp/nn-x/extra", "root@2001:db8::7"],
   ],
+  [
+    "the checked kexec tarball of the planned release, as a local file",
+    { kexecFile: "/tmp/nixnode-kexec-x/nixos-kexec-installer-noninteractive-x86_64-linux.tar.gz" },
+    [
+      "--flake",
+      "/home/op/my-node#node1",
+      "--extra-files",
+      "/tmp/nn-x/extra",
+      "--kexec",
+      "/tmp/nixnode-kexec-x/nixos-kexec-installer-noninteractive-x86_64-linux.tar.gz",
+      "root@203.0.113.7",
+    ],
+  ],
 ];
 
 describe("buildNixosAnywhereArgs (nixos-anywhere 1.13)", () => {
