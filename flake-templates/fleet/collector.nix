@@ -1,0 +1,81 @@
+# Role collector: Prometheus scrapes every node's exporter over the mesh, Grafana shows it with a
+# provisioned Prometheus data source and the node dashboard. Both listen ONLY on the mesh address
+# and are opened only on the mesh interface: reach them over WireGuard, or with an SSH tunnel
+# (ssh -p PORT -L 3000:MESH_IP:3000 USER@HOST). Grafana's secret key and admin password are agenix
+# secrets generated at plan time (secrets/<host>/grafana-*.age, readable by the operators too).
+{ config, fleet, fleetHost, ... }:
+let
+  me = fleet.hosts.${fleetHost};
+  c = fleet.collector;
+  nodes = builtins.filter (h: h.role == "node") (builtins.attrValues fleet.hosts);
+  unit = "wireguard-${fleet.mesh.interface}.service";
+  secret = name: {
+    file = ../secrets + "/${fleetHost}/${name}.age";
+    owner = "grafana";
+  };
+in
+{
+  age.secrets.grafana-secret-key = secret "grafana-secret-key";
+  age.secrets.grafana-admin-password = secret "grafana-admin-password";
+
+  services.prometheus = {
+    enable = true;
+    listenAddress = me.meshIp;
+    port = c.prometheusPort;
+    scrapeConfigs = [
+      {
+        job_name = "node";
+        static_configs = map (h: {
+          targets = [ "${h.meshIp}:${toString fleet.exporters.node}" ];
+          labels.host = h.name;
+        }) nodes;
+      }
+    ];
+  };
+
+  services.grafana = {
+    enable = true;
+    settings = {
+      server = {
+        http_addr = me.meshIp;
+        http_port = c.grafanaPort;
+      };
+      security = {
+        secret_key = "$__file{${config.age.secrets.grafana-secret-key.path}}";
+        admin_password = "$__file{${config.age.secrets.grafana-admin-password.path}}";
+      };
+      analytics.reporting_enabled = false;
+    };
+    provision = {
+      enable = true;
+      datasources.settings.datasources = [
+        {
+          name = "Prometheus";
+          type = "prometheus";
+          uid = "fleet-prometheus";
+          url = "http://${me.meshIp}:${toString c.prometheusPort}";
+          isDefault = true;
+        }
+      ];
+      dashboards.settings.providers = [
+        {
+          name = "fleet";
+          options.path = ./dashboards;
+        }
+      ];
+    };
+  };
+
+  systemd.services.prometheus = {
+    after = [ unit ];
+    wants = [ unit ];
+  };
+  systemd.services.grafana = {
+    after = [ unit ];
+    wants = [ unit ];
+  };
+  networking.firewall.interfaces.${fleet.mesh.interface}.allowedTCPPorts = [
+    c.prometheusPort
+    c.grafanaPort
+  ];
+}

@@ -1,0 +1,28 @@
+# The colmena hive (the argument of colmena.lib.makeHive): every host with the deployment settings
+# the install and the lockdown leave behind (address, the locked-down SSH port, root or the admin
+# user), buildOnTarget for hosts with little RAM or another architecture, and tags from the roles,
+# so that `colmena apply --on @node` reaches every node. All values come from fleet/fleet.json.
+{
+  fleet,
+  hostModules,
+  pkgsFor,
+}:
+{
+  meta = {
+    description = "nixnode-install fleet";
+    nixpkgs = pkgsFor "x86_64-linux";
+    nodeNixpkgs = builtins.mapAttrs (_: h: pkgsFor h.system) fleet.hosts;
+  };
+}
+// builtins.mapAttrs (name: h: {
+  deployment = {
+    inherit (h.deployment)
+      targetHost
+      targetPort
+      targetUser
+      buildOnTarget
+      tags
+      ;
+  };
+  imports = hostModules name;
+}) fleet.hosts

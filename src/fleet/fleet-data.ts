@@ -1,0 +1,53 @@
+// fleet/fleet.json: the fleet as data for the shared modules and the colmena hive (read with
+// builtins.fromJSON). Also the record a later `fleet plan` reads back, so that mesh addresses and
+// keys already given stay as they are.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isIpv6 } from "../util/ip";
+import type { Role } from "./inventory";
+
+export const FLEET_DATA = "fleet/fleet.json";
+export const MESH_INTERFACE = "wg-fleet";
+export const NODE_EXPORTER_PORT = 9100;
+export const PROMETHEUS_PORT = 9090;
+export const GRAFANA_PORT = 3000;
+/** Below this much RAM a host builds nothing itself: the operator's machine builds and copies. */
+export const SMALL_RAM_BYTES = 2 * 1024 ** 3;
+
+export interface FleetDataHost {
+  name: string;
+  role: Role;
+  address: string;
+  /** host:port for the other peers, [v6]:port for an IPv6 address. */
+  endpoint: string;
+  meshIp: string;
+  wireguardPublicKey: string;
+  system: string;
+  deployment: {
+    targetHost: string;
+    targetPort: number;
+    targetUser: string;
+    buildOnTarget: boolean;
+    tags: string[];
+  };
+}
+
+export interface FleetData {
+  schema: 1;
+  mesh: { subnet: string; prefix: number; port: number; interface: string };
+  exporters: { node: number };
+  collector: { host: string; prometheusPort: number; grafanaPort: number };
+  hosts: Record<string, FleetDataHost>;
+}
+
+export function endpointOf(address: string, port: number): string {
+  return isIpv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** The previous plan's data in `dir`, or null when there is none (a new fleet). */
+export function readFleetData(dir: string): FleetData | null {
+  const path = join(dir, FLEET_DATA);
+  if (!existsSync(path)) return null;
+  const data = JSON.parse(readFileSync(path, "utf8")) as FleetData;
+  return data && data.schema === 1 && typeof data.hosts === "object" ? data : null;
+}

@@ -1,0 +1,93 @@
+// Each fleet host's keys, made at plan time and kept forever after: the SSH host key (encrypted to
+// the operators, so the install can put it on the machine and everyone can pin it before the first
+// login) and the WireGuard key (encrypted to that host key and the operators). A key that exists
+// is never made again: adding a host changes no other host's keys.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ageEncrypt, parseRecipient } from "../secrets/age";
+import { generateHostKey } from "../secrets/host-key";
+import { generateSecret, type GeneratorKind } from "../secrets/generate-secret";
+import { parseSshPublicKey, sshFingerprint } from "../secrets/ssh-keys";
+
+export interface PendingFile {
+  path: string;
+  data: string | Uint8Array;
+}
+
+export interface HostKeys {
+  sshPublicKey: string;
+  sshFingerprint: string;
+  wireguardPublicKey: string;
+  /** Files to write (only for keys made in this run). */
+  writes: PendingFile[];
+}
+
+export const hostKeyPaths = (name: string) => ({
+  sshAge: `secrets/${name}/host-key.age`,
+  sshPub: `keys/${name}/ssh_host_ed25519_key.pub`,
+  wgAge: `secrets/${name}/wireguard-fleet.age`,
+  wgPub: `keys/${name}/wireguard-fleet.pub`,
+});
+
+function readIfAll(dir: string, paths: string[]): string[] | null {
+  return paths.every((p) => existsSync(join(dir, p))) ? paths.map((p) => readFileSync(join(dir, p), "utf8")) : null;
+}
+
+async function encrypt(value: Uint8Array | string, recipients: string[]): Promise<Uint8Array> {
+  return ageEncrypt(
+    value,
+    recipients.map((r, i) => parseRecipient(r, `recipient ${i + 1}`)),
+    { armor: true },
+  );
+}
+
+/** The host's keys: read from `dir` when present, made (in memory, not yet written) otherwise. */
+export async function hostKeys(dir: string | null, name: string, operators: string[]): Promise<HostKeys> {
+  const p = hostKeyPaths(name);
+  const writes: PendingFile[] = [];
+  let sshPub: string;
+  const haveSsh = dir ? readIfAll(dir, [p.sshAge, p.sshPub]) : null;
+  if (haveSsh) sshPub = haveSsh[1]!.trim();
+  else {
+    const key = generateHostKey(`root@${name}`);
+    writes.push(
+      { path: p.sshAge, data: await encrypt(key.privateKey, operators) },
+      { path: p.sshPub, data: `${key.publicKey}\n` },
+    );
+    sshPub = key.publicKey;
+  }
+  let wgPub: string;
+  const haveWg = dir ? readIfAll(dir, [p.wgAge, p.wgPub]) : null;
+  if (haveWg) wgPub = haveWg[1]!.trim();
+  else {
+    const wg = generateSecret("wireguard");
+    writes.push(
+      { path: p.wgAge, data: await encrypt(wg.value, [sshPub, ...operators]) },
+      { path: p.wgPub, data: `${wg.publicKey}\n` },
+    );
+    wg.value.fill(0);
+    wgPub = wg.publicKey!;
+  }
+  return {
+    sshPublicKey: sshPub,
+    sshFingerprint: sshFingerprint(parseSshPublicKey(sshPub).wire),
+    wireguardPublicKey: wgPub,
+    writes,
+  };
+}
+
+/** A host secret (Grafana's keys on the collector), kept when it exists, else made and encrypted to the host and operators. */
+export async function hostSecret(
+  dir: string | null,
+  name: string,
+  secret: string,
+  kind: GeneratorKind,
+  recipients: string[],
+): Promise<PendingFile | null> {
+  const path = `secrets/${name}/${secret}.age`;
+  if (dir && existsSync(join(dir, path))) return null;
+  const s = generateSecret(kind);
+  const data = await encrypt(s.value, recipients);
+  s.value.fill(0);
+  return { path, data };
+}
