@@ -1,5 +1,7 @@
 // Entry point. argv -> command; the ONE place that turns errors into messages and exit codes.
 // Command modules are imported lazily so that `--help` and `--version` load almost nothing.
+import { rmdirSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { CancelledError, InternalError, type NixnodeError, UserError, isNixnodeError } from "../errors";
 import { createLog, memoryLog, type Log } from "../ui/log";
@@ -124,6 +126,20 @@ function openLog(logDir: string | undefined, io: MainIO): Log {
   }
 }
 
+/**
+ * Bad input changes nothing locally either: the run log (the error on screen says all there is) and
+ * its folder, when this run made it and left it empty, are removed again.
+ */
+function dropLog(log: Log): void {
+  if (!log.path) return;
+  rmSync(log.path, { force: true });
+  try {
+    rmdirSync(dirname(log.path)); // only succeeds when empty: other runs' logs stay
+  } catch {
+    // not empty, or not ours to remove: leave it
+  }
+}
+
 /** Runs the CLI and returns the exit code. Never calls process.exit itself. */
 export async function main(io: MainIO): Promise<number> {
   const argv = io.argv;
@@ -210,7 +226,8 @@ export async function main(io: MainIO): Promise<number> {
             ? `this is a bug; the log has details: ${log.path}`
             : "this is a bug; please report it with the command you ran",
         });
-    log.write(`error (${err.name}, exit ${err.exitCode}): ${err.message}\n${(e as Error)?.stack ?? ""}`);
+    if (err.kind === "user") dropLog(log);
+    else log.write(`error (${err.name}, exit ${err.exitCode}): ${err.message}\n${(e as Error)?.stack ?? ""}`);
     if (err.kind === "internal" && log.path && !err.hint)
       (err as { hint?: string }).hint = `the log has details: ${log.path}`;
     out.error({ message: err.message, field: err.field, hint: err.hint, details: err.details, exitCode: err.exitCode });
