@@ -1,9 +1,13 @@
 // A machine reached through a static /30 (the address and its gateway are the only two hosts of the
 // network), as live detect facts record it: the plan keeps the address and the default route, and
 // no note tells the operator to "plan from detect facts" about facts that came from detect.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { parseNixosInfectNetwork } from "../../../src/facts/nixos-infect-network";
 import { planFromFacts } from "../../../src/plan/index";
 import { renderFlake } from "../../../src/generate/render-flake";
+import { CORPUS, describeWithCorpus } from "../../helpers/corpus";
+import { corpusFiles } from "../facts/corpus";
 import { KEY_ED25519, makeFacts } from "./fixtures";
 
 /** What `detect` records for the test targets and for a VPS whose NIC shows no device in sysfs. */
@@ -91,5 +95,25 @@ describe("probe facts whose only address is on an interface that is not carried 
     const notes = plan.notes.join("\n");
     expect(notes).toMatch(/no address on an interface that is carried over/);
     expect(notes).not.toMatch(/plan from `nixnode-install detect` facts/);
+  });
+});
+
+describeWithCorpus("the static networks of the corpus (nixos-infect captures), as probe facts", () => {
+  it.each(corpusFiles("network-nixos-infect"))("%s: every static address is kept, no DHCP advice", (file) => {
+    const network = parseNixosInfectNetwork(readFileSync(`${CORPUS}network-nixos-infect/${file}`, "utf8"));
+    for (const kind of ["ethernet", "virtual"] as const) {
+      const facts = makeFacts({
+        network: { ...network, interfaces: network.interfaces.map((i) => ({ ...i, kind })) },
+      });
+      const plan = planFromFacts({ facts, config: { ssh: { authorizedKeys: [KEY_ED25519] } }, interactive: false });
+      const planned = plan.network.interfaces.flatMap((i) => i.addresses);
+      const captured = network.interfaces.flatMap((i) =>
+        i.addresses.filter((a) => a.scope === "global" && !a.dynamic).map((a) => `${a.address}/${a.prefix}`),
+      );
+      expect(captured.length).toBeGreaterThan(0);
+      expect(planned).toEqual(expect.arrayContaining(captured));
+      expect(plan.network.interfaces.every((i) => !i.dhcp4)).toBe(true);
+      expect(plan.notes.join("\n")).not.toMatch(/no addresses were captured|plan from `nixnode-install detect` facts/);
+    }
   });
 });
