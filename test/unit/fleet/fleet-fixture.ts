@@ -33,7 +33,7 @@ export const HOSTS = {
     ssh: { port: 2201, adminUser: "admin" },
   },
   node2: { address: "2001:db8::12", role: "node", example: "netcup-vps" },
-  node3: { address: "node3.example.org", role: "node", example: "oracle-micro-1gb" },
+  node3: { address: "node3.example.org", role: "node", example: "proxmox-2disks" },
 } as const;
 
 export function inventory(op: Operator, names: Array<keyof typeof HOSTS>, extra: Record<string, unknown> = {}) {
