@@ -197,6 +197,9 @@ function disk(v: unknown, field: string): Disk {
   };
 }
 
+/** Filesystem types of a partition that belongs to an array spanning disks. */
+const MULTI_DISK_MEMBER = /^(linux_raid_member|zfs_member|LVM2_member|btrfs|crypto_LUKS)$/;
+
 /** The kernel name a /dev path stands for ("cciss!c0d0" is /dev/cciss/c0d0). */
 function devPathOf(name: string): string {
   return `/dev/${name.replace(/!/g, "/")}`;
@@ -215,20 +218,23 @@ function checkDisksAgree(disks: Disk[]): void {
         "the facts were edited or mixed from two machines; write them again with `nixnode-install detect root@HOST --save facts.json`",
       );
   });
-  // Several disks hold / when / is on RAID across them (md, ZFS, btrfs): then no partition of them is
-  // mounted at / itself. A partition mounted at / belongs to exactly one disk, so any other disk
-  // said to hold / contradicts it.
+  // Several disks hold / when / is on RAID (md, ZFS, LVM, btrfs) across them: then every one of them
+  // carries a member of that array, and no partition of theirs is mounted at / itself. Anything
+  // else that names two root disks contradicts itself, and the planner cannot tell which disk is meant.
   const roots = disks.flatMap((d, i) => (d.holdsRoot ? [i] : []));
-  const direct = roots.find((i) => disks[i]!.partitions.some((p) => p.mountpoints.includes("/")));
-  const other = roots.find((i) => i !== direct);
-  if (direct !== undefined && other !== undefined) {
-    const [first, second] = [Math.min(direct, other), Math.max(direct, other)];
-    throw badField(
-      `facts.disks[${second}].holdsRoot`,
-      `both ${disks[first]!.path} and ${disks[second]!.path} are said to hold /, but / is a partition of ${disks[direct]!.path} (not RAID across disks)`,
-      "set holdsRoot only on the disk that holds /, or write the facts again with `nixnode-install detect root@HOST --save facts.json`",
-    );
-  }
+  if (roots.length < 2) return;
+  const direct = (d: Disk) => d.partitions.some((p) => p.mountpoints.includes("/"));
+  const member = (d: Disk) =>
+    d.partitions.length === 0 || d.partitions.some((p) => MULTI_DISK_MEMBER.test(p.fstype ?? ""));
+  const bad = roots.find((i) => direct(disks[i]!) || !member(disks[i]!));
+  if (bad === undefined) return;
+  const blamed = bad === roots[0] ? roots[1]! : bad;
+  const [a, b] = [disks[roots[0]!]!, disks[roots[1]!]!];
+  throw badField(
+    `facts.disks[${blamed}].holdsRoot`,
+    `both ${a.path} and ${b.path} are said to hold /, but ${disks[bad]!.path} ${direct(disks[bad]!) ? "has / on a partition of its own" : "carries no RAID, ZFS or LVM member"}: a running system has one root unless it is on RAID across disks`,
+    "set holdsRoot only on the disk that holds /, or write the facts again with `nixnode-install detect root@HOST --save facts.json`",
+  );
 }
 
 const DISK_KEYS = [

@@ -53,6 +53,17 @@ describe("facts: disks that contradict themselves", () => {
     expect(e.message).toMatch(/both \/dev\/vda and \/dev\/vdb are said to hold \//);
   });
 
+  it("two disks holding / with no array member between them is refused", () => {
+    const e = refusal(
+      facts([
+        disk("vda", 80, { holdsRoot: true, partitions: [part("vda1", [])] }),
+        disk("vdb", 80, { holdsRoot: true, partitions: [part("vdb1", [])] }),
+      ]),
+    );
+    expect(e.field).toBe("facts.disks[1].holdsRoot");
+    expect(e.message).toMatch(/carries no RAID, ZFS or LVM member/);
+  });
+
   it("root on RAID1 across two disks (no partition mounted at / itself) is accepted", () => {
     const raid = facts([
       disk("nvme0n1", 512, {
