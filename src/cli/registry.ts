@@ -10,6 +10,7 @@ const summaries = {
   check: "evaluate a node flake's system with Nix (here or on a NixOS host) before an install or switch",
   secrets: "age secrets (agenix layout) encrypted to the host key and the operators' keys",
   usb: "write the verified NixOS installer image to a USB stick (lists sticks without DEVICE)",
+  fleet: "plan many hosts from one inventory (fleet.json): one flake, a WireGuard mesh, a colmena hive",
 } as const;
 
 export type CommandName = keyof typeof summaries;

@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { UserError, badField } from "../errors";
 import { findDuplicateKey } from "../plan/duplicate-keys";
 import { parseConfig, parseHostname, type PartialConfig } from "../plan/config";
-import { bool, describe, isObject, noUnknownKeys, obj, oneOf, port, str } from "../util/fields";
+import { bool, describe, isObject, noUnknownKeys, obj, port, str } from "../util/fields";
 import { parseIpOrCidr } from "../util/ip";
 import { meshAddress, parseMeshSubnet, type MeshSubnet } from "./mesh-address";
 
@@ -121,7 +121,15 @@ export function parseInventory(json: unknown, baseDir: string): Inventory {
       throw badField(`${f}.address`, `${address} is also hosts.${seen}.address`, "give each host its own address");
     byAddress.set(address.toLowerCase(), name);
     if (h.role === undefined) throw badField(`${f}.role`, "is missing", 'write "node" or "collector"');
-    const role = oneOf(h.role, `${f}.role`, ROLES);
+    const role = ROLES.includes(h.role as Role)
+      ? (h.role as Role)
+      : (() => {
+          throw badField(
+            `${f}.role`,
+            `${describe(h.role)} is not a role`,
+            'write "node" (a machine the collector scrapes) or "collector" (Prometheus and Grafana)',
+          );
+        })();
     if (h.facts !== undefined && h.example !== undefined)
       throw badField(
         `${f}.example`,

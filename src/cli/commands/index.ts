@@ -3,10 +3,11 @@
 // --version never compile it (see scripts/build.mjs).
 import check from "./check";
 import detect from "./detect";
+import fleet from "./fleet";
 import install from "./install";
 import lockdown from "./lockdown";
 import plan from "./plan";
 import secrets from "./secrets";
 import usb from "./usb";
 
-export const commands = { install, plan, detect, lockdown, secrets, usb, check };
+export const commands = { install, plan, detect, lockdown, secrets, usb, check, fleet };
