@@ -2,21 +2,15 @@
 // (secrets, the node's host key on reinstall): -i/--identity files, else ~/.ssh/id_ed25519 and
 // ~/.ssh/id_rsa. A protected key's passphrase is asked at the terminal only; it never reaches argv
 // and is registered with the log's redaction.
-import { CancelledError } from "../errors";
 import { loadOperatorIdentities, type AgeIdentity, type AskPassphrase } from "../secrets/age";
 import type { CommandContext } from "./command";
 
 export async function askPassphraseFor(ctx: CommandContext): Promise<AskPassphrase | undefined> {
-  if (!ctx.out.interactive) return undefined;
-  const prompts = (await import("prompts")).default;
+  if (!ctx.prompter.interactive) return undefined;
   return async (what) => {
-    const cancel = () => {
-      throw new CancelledError("Cancelled. Nothing was changed.");
-    };
-    const r = await prompts({ type: "password", name: "p", message: `Passphrase for ${what}` }, { onCancel: cancel });
-    if (typeof r.p !== "string") cancel();
-    ctx.log.addSecret(r.p as string);
-    return r.p as string;
+    const passphrase = await ctx.prompter.password({ message: `Passphrase for ${what}` });
+    ctx.log.addSecret(passphrase);
+    return passphrase;
   };
 }
 

@@ -115,10 +115,14 @@ async function valueForAdd(ctx: CommandContext, name: string): Promise<{ value: 
     }
   }
   if (!ctx.stdin.isTTY) return { value: await readStdin(ctx) };
-  const prompts = (await import("prompts")).default;
-  const r = await prompts({ type: "password", name: "v", message: `Value for ${name} (hidden)` });
-  if (typeof r.v !== "string") throw new CancelledError("Cancelled. Nothing was changed.");
-  return { value: new TextEncoder().encode(r.v) };
+  if (!ctx.prompter.interactive)
+    throw badField(
+      "value",
+      "there is no terminal to ask on (--json, or output is not a terminal)",
+      "pipe the value in, or use --from-file F",
+    );
+  const v = await ctx.prompter.password({ message: `Value for ${name} (hidden)` });
+  return { value: new TextEncoder().encode(v) };
 }
 
 function describeRecipients(s: SecretsContext, name: string): string {
