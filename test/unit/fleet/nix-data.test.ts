@@ -3,9 +3,11 @@
 // data to what the mesh promises; and the colmena hive's structure, evaluated against a minimal
 // STAND-IN of colmena.lib.makeHive (colmena itself cannot run here).
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseHostJson } from "../../../src/flake/host-file";
+import { stageHostData } from "../../../src/lockdown/host-stages";
 import { parseInventory } from "../../../src/fleet/inventory";
 import { planFleet, type FleetPlan } from "../../../src/fleet/plan-fleet";
 import { inventory, makeOperator, nixEval, planInto, scratch } from "./fleet-fixture";
@@ -111,6 +113,19 @@ describe.skipIf(!HAVE)("fleet Nix data (nix-instantiate)", () => {
       privateKeyFile: "/run/agenix/wireguard-fleet",
       key: true,
     });
+  });
+
+  it("lockdown keeps the mesh: host.json after both lockdown stages still opens the mesh UDP port, and the hive's targetPort is the locked-down port", () => {
+    for (const n of ["collector1", "node1"]) {
+      const file = join(dir, `hosts/${n}/host.json`);
+      const host = parseHostJson(readFileSync(file, "utf8"), file);
+      const port = plan.data.hosts[n]!.deployment.targetPort;
+      for (const stage of ["dual-port", "final"] as const) {
+        const after = stageHostData(host, stage, { port, operatorAddress: "198.51.100.9", extraIgnoreIP: [] });
+        expect(after.firewall.allowedUDPPorts).toContain(51820);
+        expect(after.firewall.allowedTCPPorts).toContain(port);
+      }
+    }
   });
 
   it("the colmena hive, evaluated against a minimal stand-in of makeHive: deployment settings and tags per host", () => {
