@@ -105,7 +105,13 @@ describe.skipIf(!supported.ok || !hasTmux)(
       ])
         expect(end).toContain(row);
       expect(end).toMatch(/node1 runs NixOS; its host key SHA256:\S+ is pinned/);
-      expect(end).toContain(`Next: nixnode-install lockdown root@${f.target.address} --flake node1`);
+      // the next command names this target and flake (and repeats the SSH flags that were given)
+      const next = end.split("\n").find((l) => l.startsWith("Next: "));
+      expect(next).toMatch(
+        new RegExp(
+          `^Next: nixnode-install lockdown root@${f.target.address.replace(/\./g, "\\.")} .*--flake node1\\s*$`,
+        ),
+      );
       expect((await f.target.exec("cat /etc/os-release")).stdout).toMatch(/^ID=nixos$/m);
     });
   },
