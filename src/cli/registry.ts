@@ -7,6 +7,7 @@ const summaries = {
   plan: "generate a node flake from a target, a facts file or a bundled example (offline)",
   detect: "probe a target over SSH and print its facts and the preflight verdict",
   lockdown: "key-only SSH, new port, firewall, fail2ban: applied behind confirm-or-roll-back",
+  switch: "apply an edited flake behind confirm-or-roll-back (ports, firewall, keys included)",
   check: "evaluate a node flake's system with Nix (here or on a NixOS host) before an install or switch",
   secrets: "age secrets (agenix layout) encrypted to the host key and the operators' keys",
   usb: "write the verified NixOS installer image to a USB stick (lists sticks without DEVICE)",

@@ -8,6 +8,7 @@ import install from "./install";
 import lockdown from "./lockdown";
 import plan from "./plan";
 import secrets from "./secrets";
+import switchCommand from "./switch";
 import usb from "./usb";
 
-export const commands = { install, plan, detect, lockdown, secrets, usb, check, fleet };
+export const commands = { install, plan, detect, lockdown, secrets, usb, check, fleet, switch: switchCommand };

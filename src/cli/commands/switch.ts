@@ -1,0 +1,99 @@
+// `nixnode-install switch [user@]host[:port] --flake DIR`: a day-two change applied behind the
+// lockdown's guard (src/switch): the change in words first, refusals before activation, then one
+// supervised switch confirmed over NEW connections where the new configuration answers.
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { UserError, badField } from "../../errors";
+import { DEFAULT_CONFIRM_TIMEOUT_SEC, prepareLockdown } from "../../lockdown";
+import { keyOnlyConnector } from "../../lockdown/ssh-connector";
+import { runSwitch } from "../../switch/run-switch";
+import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../target-options";
+import type { Command } from "../command";
+
+const command: Command = {
+  name: "switch",
+  summary: "apply an edited flake behind confirm-or-roll-back (ports, firewall, keys included)",
+  usage:
+    "nixnode-install switch [user@]host[:port] --flake DIR [--confirm-timeout SEC] [--dry-run] [--keep-on-failed-checks]",
+  description: `
+Builds the flake's system on the target, prints what changes in words (sshd ports, auth methods,
+firewall ports, addresses and routes, authorized keys, fail2ban), refuses changes that would lock
+you out (a firewall dropping your SSH port, removing the key you log in with), then activates it
+under a supervisor on the target that rolls back by itself unless this tool confirms it over a NEW
+connection to where the new configuration answers (e.g. the new port).
+--dry-run prints the summary and the commands and changes nothing.
+Exit 0 when confirmed; 2 when refused before activation; 3 after a rollback, with what was observed.
+
+Examples:
+  nixnode-install switch root@203.0.113.7:2222 --flake ./my-node --dry-run
+  nixnode-install switch root@203.0.113.7:2222 --flake ./my-node
+`,
+  maxArgs: 1,
+  options: {
+    flake: { type: "string", path: "dir-in", value: "DIR", help: "the node's flake (default: the current folder)" },
+    host: { type: "string", value: "NAME", help: "which hosts/<NAME> of the flake (default: the only one)" },
+    "confirm-timeout": {
+      type: "string",
+      value: "SEC",
+      help: `seconds the target waits for the confirmation after the switch (default ${DEFAULT_CONFIRM_TIMEOUT_SEC})`,
+    },
+    "dry-run": { type: "boolean", help: "print the change summary and the commands; change nothing" },
+    "keep-on-failed-checks": { type: "boolean", help: "keep the new system when a declared health check fails" },
+    ...SSH_CLI_OPTIONS,
+  },
+  async run(ctx) {
+    const destination = ctx.args[0];
+    if (!destination)
+      throw new UserError("which machine? give [user@]host[:port]", {
+        field: "target",
+        hint: "nixnode-install switch root@203.0.113.7:2222 --flake ./my-node",
+      });
+    const flakeDir = resolve(ctx.cwd, typeof ctx.options.flake === "string" ? ctx.options.flake : ".");
+    const hostname = typeof ctx.options.host === "string" ? ctx.options.host : undefined;
+    const t = ctx.options["confirm-timeout"];
+    let confirmTimeoutSec: number | undefined;
+    if (typeof t === "string") {
+      if (!/^\d+$/.test(t) || Number(t) < 5 || Number(t) > 3600)
+        throw badField("--confirm-timeout", `"${t}" is not a number of seconds (5-3600)`, "e.g. --confirm-timeout 120");
+      confirmTimeoutSec = Number(t);
+    }
+    const settings = sshSettingsFromCli(ctx, destination);
+    // the same local checks as lockdown (every host.json field, the pinned key), before any packet
+    const prepared = prepareLockdown({
+      flakeDir,
+      hostname,
+      confirmTimeoutSec,
+      hostKeyFingerprint: settings.pinnedHostKey,
+    });
+    const operatorKeys = (settings.identityFiles ?? [])
+      .map((f) => `${f}.pub`)
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f, "utf8").trim());
+    const primary = await connectFromCli(ctx, destination, { pinnedHostKey: prepared.pinned });
+    try {
+      const result = await runSwitch({
+        primary,
+        currentPort: settings.port ?? 22,
+        connector: keyOnlyConnector({ base: { ...settings, log: ctx.log }, pinnedHostKey: prepared.pinned }),
+        flake: prepared.flake,
+        pinned: prepared.pinned,
+        operatorKeys,
+        confirmTimeoutSec: prepared.confirmTimeoutSec,
+        dryRun: ctx.options["dry-run"] === true,
+        knownHostsFile: settings.knownHostsFiles?.[0] ?? null,
+        out: ctx.out,
+        log: ctx.log,
+        signal: ctx.signal,
+      });
+      ctx.out.result(
+        result.dryRun
+          ? `Dry run: ${result.summary.lines.length} change(s); nothing was changed on ${settings.host}.`
+          : `Switched: ${settings.user}@${settings.host} runs the new configuration (generation ${result.generation ?? "?"}), confirmed on port ${result.port}.`,
+        result,
+      );
+    } finally {
+      await primary.close().catch(() => undefined);
+    }
+  },
+};
+export default command;
