@@ -1,6 +1,6 @@
 // Adding a host to a planned fleet: re-planning into the same folder keeps every existing host's
 // files and keys byte for byte, and its mesh address, even when the new host is listed first.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { HOSTS, inventory, makeOperator, planInto, scratch } from "./fleet-fixture";
@@ -72,5 +72,23 @@ describe("fleet: adding a host", () => {
     expect(Object.keys(again.data.hosts).sort()).toEqual(["collector1", "node2"]);
     expect(again.data.hosts.node2!.meshIp).toBe("10.44.0.3");
     expect(readdirSync(join(dir, "secrets/node1")).sort()).toEqual(["host-key.age", "wireguard-fleet.age"]);
+  });
+
+  it("rotating a node's WireGuard key: deleting its two files and planning again makes a new pair and changes nothing else of that host", async () => {
+    const op = makeOperator(s.dir, "op3");
+    const dir = join(s.dir, "fleet3");
+    const first = await planInto(dir, inventory(op, ["collector1", "node1"]));
+    const mine = ["hosts/node1", "keys/node1/ssh_host_ed25519_key.pub", "secrets/node1/host-key.age"];
+    const keep = snapshot(dir, mine);
+    rmSync(join(dir, "secrets/node1/wireguard-fleet.age"));
+    rmSync(join(dir, "keys/node1/wireguard-fleet.pub"));
+    const again = await planInto(dir, inventory(op, ["collector1", "node1"]));
+    expect(again.data.hosts.node1!.wireguardPublicKey).not.toBe(first.data.hosts.node1!.wireguardPublicKey);
+    expect(readFileSync(join(dir, "keys/node1/wireguard-fleet.pub"), "utf8").trim()).toBe(
+      again.data.hosts.node1!.wireguardPublicKey,
+    );
+    expect(again.data.hosts.collector1!.wireguardPublicKey).toBe(first.data.hosts.collector1!.wireguardPublicKey);
+    expect(again.data.hosts.node1!.meshIp).toBe(first.data.hosts.node1!.meshIp);
+    expect(snapshot(dir, mine)).toEqual(keep);
   });
 });
