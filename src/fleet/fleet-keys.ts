@@ -4,6 +4,7 @@
 // is never made again: adding a host changes no other host's keys.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { UserError } from "../errors";
 import { ageEncrypt, parseRecipient } from "../secrets/age";
 import { generateHostKey } from "../secrets/host-key";
 import { generateSecret, type GeneratorKind } from "../secrets/generate-secret";
@@ -29,8 +30,21 @@ export const hostKeyPaths = (name: string) => ({
   wgPub: `keys/${name}/wireguard-fleet.pub`,
 });
 
-function readIfAll(dir: string, paths: string[]): string[] | null {
-  return paths.every((p) => existsSync(join(dir, p))) ? paths.map((p) => readFileSync(join(dir, p), "utf8")) : null;
+/**
+ * Both files of a key pair, or null when neither exists. One without the other is refused: making
+ * a new pair would orphan what was encrypted to the old key (the WireGuard key is encrypted to the
+ * host key), and keeping half of it is impossible.
+ */
+function readPair(dir: string, name: string, paths: [string, string], what: string): string[] | null {
+  const present = paths.map((p) => existsSync(join(dir, p)));
+  if (present.every((x) => !x)) return null;
+  if (present.every((x) => x)) return paths.map((p) => readFileSync(join(dir, p), "utf8"));
+  const missing = paths[present.indexOf(false)]!;
+  const other = paths[present.indexOf(true)]!;
+  throw new UserError(`hosts.${name}: ${missing} is missing but ${other} exists`, {
+    field: `hosts.${name}`,
+    hint: `restore ${missing} from git (git checkout -- ${missing}); to make a new ${what} on purpose, remove ${other} too (docs/fleet.md)`,
+  });
 }
 
 async function encrypt(value: Uint8Array | string, recipients: string[]): Promise<Uint8Array> {
@@ -46,7 +60,7 @@ export async function hostKeys(dir: string | null, name: string, operators: stri
   const p = hostKeyPaths(name);
   const writes: PendingFile[] = [];
   let sshPub: string;
-  const haveSsh = dir ? readIfAll(dir, [p.sshAge, p.sshPub]) : null;
+  const haveSsh = dir ? readPair(dir, name, [p.sshAge, p.sshPub], "SSH host key") : null;
   if (haveSsh) sshPub = haveSsh[1]!.trim();
   else {
     const key = generateHostKey(`root@${name}`);
@@ -57,7 +71,7 @@ export async function hostKeys(dir: string | null, name: string, operators: stri
     sshPub = key.publicKey;
   }
   let wgPub: string;
-  const haveWg = dir ? readIfAll(dir, [p.wgAge, p.wgPub]) : null;
+  const haveWg = dir ? readPair(dir, name, [p.wgAge, p.wgPub], "WireGuard key") : null;
   if (haveWg) wgPub = haveWg[1]!.trim();
   else {
     const wg = generateSecret("wireguard");

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { UserError } from "../../../src/errors";
 import { HOSTS, inventory, makeOperator, planInto, scratch } from "./fleet-fixture";
 
 function snapshot(dir: string, roots: string[]): Record<string, string> {
@@ -90,5 +91,19 @@ describe("fleet: adding a host", () => {
     expect(again.data.hosts.collector1!.wireguardPublicKey).toBe(first.data.hosts.collector1!.wireguardPublicKey);
     expect(again.data.hosts.node1!.meshIp).toBe(first.data.hosts.node1!.meshIp);
     expect(snapshot(dir, mine)).toEqual(keep);
+  });
+
+  it("half a key pair is refused (exit 2, naming the host and the missing file), nothing rewritten", async () => {
+    const op = makeOperator(s.dir, "op4");
+    const dir = join(s.dir, "fleet4");
+    await planInto(dir, inventory(op, ["collector1", "node1"]));
+    rmSync(join(dir, "keys/node1/ssh_host_ed25519_key.pub"));
+    const before = snapshot(dir, ["."]);
+    const err = await planInto(dir, inventory(op, ["collector1", "node1"])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(2);
+    expect((err as UserError).field).toBe("hosts.node1");
+    expect((err as UserError).message).toContain("keys/node1/ssh_host_ed25519_key.pub is missing");
+    expect(snapshot(dir, ["."])).toEqual(before);
   });
 });
