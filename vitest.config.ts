@@ -5,6 +5,13 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     globalSetup: ["test/global-setup.ts"],
+    // A test that runs an engine without the install fixture must never reach GitHub: the kexec
+    // release lookup and download default to a closed loopback port (discard, 9) unless the test
+    // points them at its own mirror. Only loopback and the suite's namespaces are ever contacted.
+    env: {
+      NIXNODE_KEXEC_API_BASE: "http://127.0.0.1:9",
+      NIXNODE_KEXEC_DOWNLOAD_BASE: "http://127.0.0.1:9",
+    },
     projects: [
       {
         extends: true,
