@@ -532,7 +532,25 @@ const ROWS: Row[] = [
     field: "--flake",
     args: (s) => ["lockdown", s.dest, "--flake", "/proc/self"],
   },
+  {
+    name: "lockdown --host with a path",
+    field: "--host",
+    setup: withFlake,
+    args: (s) => lockdown(s, "--host", "../n1"),
+  },
   // secrets
+  {
+    name: "secrets add NAME with ;",
+    field: "NAME",
+    setup: withFlake,
+    args: (s) => ["secrets", "add", "a;b", "--generate", "hex32", "--flake", join(s.work, "flake")],
+  },
+  {
+    name: "secrets add NAME with Nix interpolation",
+    field: "NAME",
+    setup: withFlake,
+    args: (s) => ["secrets", "add", "${x}", "--generate", "hex32", "--flake", join(s.work, "flake")],
+  },
   {
     name: "secrets --flake is a dangling symlink",
     field: "--flake",
