@@ -3,6 +3,7 @@
 // keys already given stay as they are.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { UserError } from "../errors";
 import { isIpv6 } from "../util/ip";
 import type { Role } from "./inventory";
 
@@ -48,6 +49,19 @@ export function endpointOf(address: string, port: number): string {
 export function readFleetData(dir: string): FleetData | null {
   const path = join(dir, FLEET_DATA);
   if (!existsSync(path)) return null;
-  const data = JSON.parse(readFileSync(path, "utf8")) as FleetData;
-  return data && data.schema === 1 && typeof data.hosts === "object" ? data : null;
+  let data: FleetData;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8")) as FleetData;
+  } catch (e) {
+    throw new UserError(`${FLEET_DATA}: the earlier plan's data cannot be read (${(e as Error).message})`, {
+      field: FLEET_DATA,
+      hint: `restore it from git (git checkout -- ${FLEET_DATA}): it records the mesh addresses that must not change`,
+    });
+  }
+  if (!data || data.schema !== 1 || typeof data.hosts !== "object" || data.hosts === null)
+    throw new UserError(`${FLEET_DATA}: not a fleet plan this version knows (schema 1)`, {
+      field: FLEET_DATA,
+      hint: `restore it from git (git checkout -- ${FLEET_DATA})`,
+    });
+  return data;
 }

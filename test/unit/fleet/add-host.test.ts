@@ -1,6 +1,6 @@
 // Adding a host to a planned fleet: re-planning into the same folder keeps every existing host's
 // files and keys byte for byte, and its mesh address, even when the new host is listed first.
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { UserError } from "../../../src/errors";
@@ -104,6 +104,18 @@ describe("fleet: adding a host", () => {
     expect((err as UserError).exitCode).toBe(2);
     expect((err as UserError).field).toBe("hosts.node1");
     expect((err as UserError).message).toContain("keys/node1/ssh_host_ed25519_key.pub is missing");
+    expect(snapshot(dir, ["."])).toEqual(before);
+  });
+
+  it("a damaged fleet/fleet.json is refused (exit 2 naming it), not replaced with new mesh addresses", async () => {
+    const op = makeOperator(s.dir, "op5");
+    const dir = join(s.dir, "fleet5");
+    await planInto(dir, inventory(op, ["collector1", "node1"]));
+    writeFileSync(join(dir, "fleet/fleet.json"), '{"schema": 1, "hosts": ');
+    const before = snapshot(dir, ["."]);
+    const err = await planInto(dir, inventory(op, ["collector1", "node1"])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).field).toBe("fleet/fleet.json");
     expect(snapshot(dir, ["."])).toEqual(before);
   });
 });
