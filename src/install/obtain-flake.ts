@@ -32,6 +32,8 @@ export interface ObtainFlakeInput {
   identityFiles?: string[];
   /** Ctrl-C while the flake is written: nothing is left half-written. */
   signal?: AbortSignal;
+  /** install --dry-run: plan in memory, write nothing (the folder is not created). */
+  dryRun?: boolean;
 }
 
 function existingFlake(dir: string, facts: Facts): FlakeInfo {
@@ -84,7 +86,7 @@ export async function obtainFlake(i: ObtainFlakeInput): Promise<FlakeInfo> {
     return existingFlake(dir, i.facts);
   }
   const written = await writeNodeFlake(
-    { out: dir, cwd: i.cwd, field: "--flake", partial: config },
+    { out: dir, cwd: i.cwd, field: "--flake", partial: config, dryRun: i.dryRun },
     (answers) => {
       const plan = planFromFacts({ facts: i.facts, config: answers, interactive: false });
       refuseWithoutOperatorKey(plan.host, i.operatorPublicKeys, config.hostname);
@@ -92,6 +94,7 @@ export async function obtainFlake(i: ObtainFlakeInput): Promise<FlakeInfo> {
     },
     { warn: (m, h) => i.out.warn(m, h), signal: i.signal },
   );
+  if (!written.written) return { dir, hostName: config.hostname, host: written.plan.host, plan: written.plan };
   i.out.info(`Wrote the flake for ${config.hostname} to ${dir}`);
   if (written.secrets) i.out.info(written.secrets);
   return { dir, hostName: config.hostname, host: written.plan.host, plan: written.plan };

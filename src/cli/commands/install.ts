@@ -14,6 +14,7 @@ import { parsePhases } from "../../install/phases";
 import { parseDestination } from "../../remote/destination";
 import { SSH_CLI_OPTIONS, connectFromCli, sshFlagsForNext, sshSettingsFromCli } from "../target-options";
 import { runInstall } from "../../install/run-install";
+import { dryRunInstall, formatDryRunStep } from "../../install/dry-run";
 import { pinKnownHost } from "../../install/pin-known-host";
 import { obtainFlake } from "../../install/obtain-flake";
 import { operatorPublicKeys } from "../../install/operator-keys";
@@ -72,7 +73,7 @@ function pinnedFromEarlierRun(flake: string | null, config: string | null, cwd: 
 const command: Command = {
   name: "install",
   summary: "detect, plan, install NixOS with a pinned host key, verify it, and lock it down",
-  usage: "nixnode-install [install] [user@]host[:port] [--config FILE] [--yes] [--flake DIR] [options]",
+  usage: "nixnode-install [install] [user@]host[:port] [--config FILE] [--yes] [--flake DIR] [--dry-run] [options]",
   description: `
 Erases the target's system disk(s) and installs NixOS from a flake generated for it (or the one in
 --flake). Before anything is erased it shows the disks and asks you to type the host name (or takes
@@ -82,10 +83,15 @@ is accepted and your known_hosts gets it. Re-running after an interruption resum
 Engines: nixos-anywhere when it is on PATH (auto), otherwise the built-in path that needs no Nix
 on your machine (the target downloads the NixOS kexec installer and builds itself).
 
+--dry-run connects and probes (read-only, as \`detect\` does), then lists every install step with
+whether it would run or be skipped and why, and the exact engine command. It writes no flake, makes
+no host key, asks nothing and changes nothing on the target.
+
 Examples:
   nixnode-install root@203.0.113.7
   nixnode-install root@203.0.113.7 --config node.json --yes --json
-  nixnode-install root@203.0.113.7 --flake ./my-node --phases disko,install,reboot --yes`,
+  nixnode-install root@203.0.113.7 --flake ./my-node --phases disko,install,reboot --yes
+  nixnode-install root@203.0.113.7 --config node.json --dry-run`,
   maxArgs: 1,
   options: {
     config: {
@@ -95,6 +101,10 @@ Examples:
       help: "answers (nixnode.json); with --yes nothing is asked",
     },
     yes: { type: "boolean", short: "y", help: "do not ask: erase the disks shown without typing the host name" },
+    "dry-run": {
+      type: "boolean",
+      help: "connect and probe only; list each step (would run / skipped, why) and the engine command",
+    },
     flake: {
       type: "string",
       value: "DIR",
@@ -153,8 +163,10 @@ Examples:
     const phases = typeof o.phases === "string" ? parsePhases(o.phases) : null;
     const kexecSha256 = typeof o["kexec-sha256"] === "string" ? parseSha256Flag(o["kexec-sha256"]) : null;
     const yes = o.yes === true;
+    const dryRun = o["dry-run"] === true;
     const interactive = ctx.out.interactive && !yes;
-    if (!interactive && !yes) {
+    // a dry run erases nothing, so it needs no --yes
+    if (!interactive && !yes && !dryRun) {
       throw new UserError("--yes: required when nothing can be asked (no terminal, or --json)", {
         field: "--yes",
         hint: "re-run with --yes to confirm erasing the target's disks, or run it in a terminal to be asked",
@@ -227,6 +239,7 @@ Examples:
           operatorPublicKeys: operatorKeys,
           identityFiles: identities,
           signal: ctx.signal,
+          dryRun,
         });
       },
       async confirmErase(lines, hostname) {
@@ -256,6 +269,24 @@ Examples:
       },
       lockdown: o["no-lockdown"] ? null : await lockdownPhase(ctx, destArg),
     };
+    if (dryRun) {
+      let listed;
+      try {
+        listed = await dryRunInstall(deps, (s) =>
+          ctx.out.json
+            ? ctx.out.info(`${s.step}: ${s.status}`, { dryRun: true, ...s })
+            : ctx.out.info(formatDryRunStep(s)),
+        );
+      } catch (e) {
+        if (openStep) early.fail(openStep, (e as Error).message);
+        throw e;
+      }
+      ctx.out.result(`Dry run of the install of ${label}: nothing was written, asked or changed on the target.`, {
+        dryRun: true,
+        steps: listed,
+      });
+      return 0;
+    }
     let outcome;
     try {
       outcome = await runInstall(deps);
