@@ -21,8 +21,10 @@ export interface SwitchDeps {
   connector: LockdownConnector;
   flake: FlakeHost;
   pinned: string;
-  /** Public key lines of the keys this run logs in with (their .pub files). */
-  operatorKeys: string[];
+  /** The keys this run logs in with: the public line (the .pub file) and the private key file. */
+  operatorKeys: Array<{ publicKey: string; privatePath: string }>;
+  /** A NEW login with exactly this private key on `port`: proves another key really works. */
+  proveKeyLogin(privatePath: string, port: number): Promise<boolean>;
   confirmTimeoutSec: number;
   dryRun: boolean;
   knownHostsFile: string | null;
@@ -57,16 +59,28 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
     const state = parseTargetState(r.stdout, guessPort);
     // the key in use: one of ours that the node authorises now
     const oldBodies = state.host.ssh.authorizedKeys.map(keyBody);
-    const inUse = d.operatorKeys.filter((k) => oldBodies.includes(keyBody(k)));
     const newBodies = next.ssh.authorizedKeys.map(keyBody);
+    const ours = d.operatorKeys.filter((k) => oldBodies.includes(keyBody(k.publicKey)));
+    const kept = ours.filter((k) => newBodies.includes(keyBody(k.publicKey)));
+    let otherKeyProven = false;
+    if (ours.length && ours.length !== kept.length) {
+      // a key we log in with goes: another one that stays must log in for real, now
+      for (const k of kept) {
+        if (await d.proveKeyLogin(k.privatePath, d.currentPort)) {
+          otherKeyProven = true;
+          d.out.info(`a new login with ${k.privatePath} (kept in ssh.authorizedKeys) works`);
+          break;
+        }
+      }
+    }
+    const removedInUse = ours.find((k) => !newBodies.includes(keyBody(k.publicKey)));
     const summary = summarizeChanges(
       state.host,
       next,
       {
         operatorPort: d.currentPort,
-        operatorKey: inUse[0] ?? null,
-        // another of the keys this run logs in with stays authorised (the confirmation login proves it)
-        otherKeyProven: d.operatorKeys.some((k) => newBodies.includes(keyBody(k))),
+        operatorKey: removedInUse?.publicKey ?? ours[0]?.publicKey ?? null,
+        otherKeyProven,
       },
       { before: state.active, after: null },
     );

@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { UserError, badField } from "../../errors";
 import { DEFAULT_CONFIRM_TIMEOUT_SEC, prepareLockdown } from "../../lockdown";
 import { keyOnlyConnector } from "../../lockdown/ssh-connector";
+import { proveKeyLogin } from "../../switch/prove-key";
 import { runSwitch } from "../../switch/run-switch";
 import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../target-options";
 import type { Command } from "../command";
@@ -66,9 +67,8 @@ Examples:
       hostKeyFingerprint: settings.pinnedHostKey,
     });
     const operatorKeys = (settings.identityFiles ?? [])
-      .map((f) => `${f}.pub`)
-      .filter((f) => existsSync(f))
-      .map((f) => readFileSync(f, "utf8").trim());
+      .filter((f) => existsSync(`${f}.pub`))
+      .map((f) => ({ publicKey: readFileSync(`${f}.pub`, "utf8").trim(), privatePath: f }));
     const primary = await connectFromCli(ctx, destination, { pinnedHostKey: prepared.pinned });
     try {
       const result = await runSwitch({
@@ -78,6 +78,8 @@ Examples:
         flake: prepared.flake,
         pinned: prepared.pinned,
         operatorKeys,
+        proveKeyLogin: (privatePath, port) =>
+          proveKeyLogin(settings, prepared.pinned, privatePath, port, (l) => ctx.log.write(l)),
         confirmTimeoutSec: prepared.confirmTimeoutSec,
         dryRun: ctx.options["dry-run"] === true,
         knownHostsFile: settings.knownHostsFiles?.[0] ?? null,

@@ -7,6 +7,7 @@ import { locateFlakeHost } from "../../../src/lockdown/flake-files";
 import { keyOnlyConnector } from "../../../src/lockdown/ssh-connector";
 import type { HostData } from "../../../src/plan/types";
 import { connectSsh } from "../../../src/remote/ssh-target";
+import { proveKeyLogin } from "../../../src/switch/prove-key";
 import { runSwitch, type SwitchDeps, type SwitchResult } from "../../../src/switch/run-switch";
 import { memoryLog } from "../../../src/ui/log";
 import { createOutput } from "../../../src/ui/output";
@@ -55,13 +56,19 @@ export async function runSwitchOn(
       primary,
       currentPort: via,
       connector: keyOnlyConnector({
-        base: { host: lab.t.address, user: "root", identityFiles: [lab.key.privatePath] },
+        base: {
+          host: lab.t.address,
+          user: "root",
+          identityFiles: (extra.operatorKeys ?? [{ privatePath: lab.key.privatePath }]).map((k) => k.privatePath),
+        },
         pinnedHostKey: lab.fingerprint,
         route: extra.route,
       }),
       flake: locateFlakeHost(lab.flake),
       pinned: lab.fingerprint,
-      operatorKeys: [lab.key.publicKey],
+      operatorKeys: [{ publicKey: lab.key.publicKey, privatePath: lab.key.privatePath }],
+      proveKeyLogin: (privatePath, port) =>
+        proveKeyLogin({ host: lab.t.address, user: "root" }, lab.fingerprint, privatePath, port, () => undefined),
       confirmTimeoutSec: 8,
       dryRun: false,
       knownHostsFile: join(lab.work, "known_hosts"),
