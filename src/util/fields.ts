@@ -77,7 +77,11 @@ export function noUnknownKeys(o: Record<string, unknown>, field: string, known: 
 export function port(v: unknown, field: string): number {
   const n = typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v.trim()) : v;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
-    throw badField(field, `${describe(v)} is not a port number (1-65535)`);
+    throw badField(
+      field,
+      `${describe(v)} is not a port number (1-65535)`,
+      "write a whole number from 1 to 65535, e.g. 2222",
+    );
   }
   return n;
 }

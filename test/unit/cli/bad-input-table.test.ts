@@ -513,6 +513,12 @@ const ROWS: Row[] = [
     args: (s) => lockdown(s, "--ignore-ip", "fe80::1%eth0"),
   },
   {
+    name: "lockdown --port with $(id)",
+    field: "--port",
+    setup: withFlake,
+    args: (s) => lockdown(s, "--port", "2222$(id)"),
+  },
+  {
     name: "lockdown --confirm-timeout with ;",
     field: "--confirm-timeout",
     args: (s) => ["lockdown", s.dest, "--confirm-timeout", "60;id"],
