@@ -80,10 +80,9 @@ const PREVIEWS: Record<string, Previewer> = {
     return {
       set,
       ranReadOnly: true,
-      detail: [
-        set.runPhases.length ? `phases: ${set.runPhases.join(", ")}` : "no install phase left",
-        ...(set.resumedFrom ? [`resumes ${set.resumedFrom}`] : []),
-      ],
+      detail: set.alreadyInstalled
+        ? ["the target already runs the installed system: only verify and hand over"]
+        : [`phases: ${set.runPhases.join(", ")}`, ...(set.resumedFrom ? [`resumes ${set.resumedFrom}`] : [])],
     };
   },
   async gate(ctx) {
