@@ -13,7 +13,7 @@ import type { LockdownConnector, RemoteSession, StageTiming } from "../lockdown/
 import type { Log } from "../ui/log";
 import type { Output } from "../ui/output";
 import { summarizeChanges, type ChangeSummary } from "./change-summary";
-import { parseTargetState, recordConfirmedCommand, targetStateScript } from "./target-state";
+import { CONFIRMED_HOST_JSON, parseTargetState, recordConfirmedCommand, targetStateScript } from "./target-state";
 
 export interface SwitchDeps {
   primary: RemoteSession;
@@ -128,6 +128,19 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
       };
     }
 
+    if (state.hostFrom !== CONFIRMED_HOST_JSON) {
+      // The unpacked flake is about to be replaced by an unconfirmed one: keep what the node runs
+      // now as the record, or a rolled-back switch would be taken for the current configuration.
+      const rec = await d.primary.run(recordConfirmedCommand(), {
+        stdin: JSON.stringify(state.host, null, 2) + "\n",
+        timeoutMs: 15_000,
+      });
+      if (!rec.stdout.includes("recorded"))
+        throw new OperationError(
+          `could not record the current host.json on the target (${rec.stderr.trim()}); nothing was changed`,
+          { hint: "check free space and permissions in /var/lib/nixnode-install on the target" },
+        );
+    }
     progress(`checking that a key-only login works on a new connection (port ${d.currentPort})`);
     let fallback: RemoteSession;
     try {
