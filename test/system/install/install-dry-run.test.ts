@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { INSTALL_STEPS } from "../../../src/install/run-install";
 import { targetsSupported } from "../../targets/index";
 import { STANDIN_BIN, installFixture, type InstallFixture } from "./install-fixture";
+import { runInProcess } from "./run-in-process";
 
 const supported = targetsSupported();
 let f: InstallFixture | null = null;
@@ -151,5 +152,35 @@ describe.skipIf(!supported.ok)(`install --dry-run ${supported.ok ? "" : `(skippe
     expect(await f.target.bootId()).toBe(bootBefore);
     expect(await f.target.hostKeyFingerprint()).toBe(keyBefore);
     expect(existsSync(f.flakeDir)).toBe(false);
+  });
+
+  it("--flake DIR in a terminal-less human run: the steps as text, the command line, the flake byte for byte", async () => {
+    f = await installFixture();
+    const ssh = ["-i", f.key.privatePath, "--host-key", f.originalFingerprint, "--known-hosts", f.knownHosts];
+    const target = `root@${f.target.address}`;
+    const plan = await runInProcess(["plan", target, "--config", f.configFile, "--out", f.flakeDir, "--yes", ...ssh], {
+      cwd: f.work,
+      env: f.env,
+    });
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    const flakeBefore = tree(f.flakeDir);
+    const bootBefore = await f.target.bootId();
+    // no --yes: a dry run erases nothing, so it has nothing to confirm
+    const r = await runInProcess(
+      ["install", target, "--flake", f.flakeDir, ...ssh, "--dry-run", "--log-dir", join(f.work, "logs")],
+      { cwd: f.work, env: f.env },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const heads = r.stdout
+      .split("\n")
+      .map((l) => /^(?:✔|›|↓) ([a-z-]+): /.exec(l)?.[1])
+      .filter(Boolean);
+    expect(heads).toEqual(INSTALL_STEPS.map((s) => s.name));
+    expect(r.stdout).toContain(
+      `    $ ${join(STANDIN_BIN, "nixos-anywhere")} --flake '${f.flakeDir}#node1' -i ${f.key.privatePath} --extra-files '<staged-host-key-dir>' --kexec '<kexec-tarball-checked-here>' `,
+    );
+    expect(r.stdout).toMatch(/Dry run of the install of .*: nothing was written, asked or changed on the target\./);
+    expect(changed(flakeBefore, tree(f.flakeDir))).toEqual([]);
+    expect(await f.target.bootId()).toBe(bootBefore);
   });
 });
