@@ -14,8 +14,7 @@ import type { Command } from "../command";
 const command: Command = {
   name: "switch",
   summary: "apply an edited flake behind confirm-or-roll-back (ports, firewall, keys included)",
-  usage:
-    "nixnode-install switch [user@]host[:port] --flake DIR [--confirm-timeout SEC] [--dry-run] [--keep-on-failed-checks]",
+  usage: "nixnode-install switch [user@]host[:port] --flake DIR [--confirm-timeout SEC] [--dry-run]",
   description: `
 Builds the flake's system on the target, prints what changes in words (sshd ports, auth methods,
 firewall ports, addresses and routes, authorized keys, fail2ban), refuses changes that would lock
@@ -39,7 +38,6 @@ Examples:
       help: `seconds the target waits for the confirmation after the switch (default ${DEFAULT_CONFIRM_TIMEOUT_SEC})`,
     },
     "dry-run": { type: "boolean", help: "print the change summary and the commands; change nothing" },
-    "keep-on-failed-checks": { type: "boolean", help: "keep the new system when a declared health check fails" },
     ...SSH_CLI_OPTIONS,
   },
   async run(ctx) {
