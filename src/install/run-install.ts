@@ -1,8 +1,9 @@
 // The install phase as ONE list of named steps: connect and probe, check --phases, load the flake,
 // resolve resume, gate the destructive part, stage the host key, run the engine, verify, hand over.
 // Each step is a function of only the context fields it uses; what it returns is merged into the
-// context for the steps after it. --phases, resume (state.json) and a listing of what a run would do
-// all read this list, so a step skipped for an already-installed node is skipped in one place.
+// context for the steps after it. --phases, resume (state.json) and install --dry-run (dry-run.ts,
+// which needs a description for every step named here) all read this list, so a step skipped for an
+// already-installed node is skipped in one place.
 import { checkRequestedPhases } from "./steps/check-phases";
 import { connectTarget } from "./steps/connect-target";
 import { gateDestructive } from "./steps/gate-destructive";
