@@ -24,7 +24,7 @@ export const DRY_RUN_PLACEHOLDERS = {
 } as const;
 
 export interface DryRunStep {
-  step: string;
+  name: string;
   status: "would-run" | "skipped";
   /** Why the step is skipped (its own skip()); null when it would run. */
   reason: string | null;
@@ -234,7 +234,7 @@ export async function dryRunInstall(
         Object.assign(ctx, p.set);
       }
       const s: DryRunStep = {
-        step: step.name,
+        name: step.name,
         status: reason ? "skipped" : "would-run",
         reason,
         ranReadOnly: p.ranReadOnly === true,
@@ -256,8 +256,8 @@ export async function dryRunInstall(
 export function formatDryRunStep(s: DryRunStep): string {
   const head =
     s.status === "skipped"
-      ? `↓ ${s.step}: skipped (${s.reason})`
-      : `${s.ranReadOnly ? "✔" : "›"} ${s.step}: ${s.ranReadOnly ? "done (read-only)" : "would run"}`;
+      ? `↓ ${s.name}: skipped (${s.reason})`
+      : `${s.ranReadOnly ? "✔" : "›"} ${s.name}: ${s.ranReadOnly ? "done (read-only)" : "would run"}`;
   const lines = [head, ...s.detail.map((d) => `    ${d}`)];
   if (s.command) lines.push(`    $ ${s.command.map(shellQuote).join(" ")}`);
   for (const c of s.targetCommands ?? []) lines.push(`    target$ ${c}`);

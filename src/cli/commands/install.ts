@@ -274,7 +274,7 @@ Examples:
       try {
         listed = await dryRunInstall(deps, (s) =>
           ctx.out.json
-            ? ctx.out.info(`${s.step}: ${s.status}`, { dryRun: true, ...s })
+            ? ctx.out.info(`${s.name}: ${s.status}`, { dryRun: true, ...s })
             : ctx.out.info(formatDryRunStep(s)),
         );
       } catch (e) {

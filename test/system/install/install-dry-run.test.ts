@@ -72,21 +72,21 @@ describe.skipIf(!supported.ok)(`install --dry-run ${supported.ok ? "" : `(skippe
     const result = r.events.find((e) => e.type === "result") as {
       data: {
         dryRun: boolean;
-        steps: Array<{ step: string; status: string; reason: string | null; command: string[] | null }>;
+        steps: Array<{ name: string; status: string; reason: string | null; command: string[] | null }>;
       };
     };
     expect(result.data.dryRun).toBe(true);
     const steps = result.data.steps;
-    expect(steps.map((s) => s.step)).toEqual(INSTALL_STEPS.map((s) => s.name));
+    expect(steps.map((s) => s.name)).toEqual(INSTALL_STEPS.map((s) => s.name));
     expect(steps.every((s) => s.status === "would-run" && s.reason === null)).toBe(true);
     // one event per step as it is known, the same as the result lists
     const perStep = r.events.filter(
       (e) => (e.data as { dryRun?: boolean } | undefined)?.dryRun === true && e.type === "info",
     );
-    expect(perStep.map((e) => (e.data as { step: string }).step)).toEqual(INSTALL_STEPS.map((s) => s.name));
+    expect(perStep.map((e) => (e.data as { name: string }).name)).toEqual(INSTALL_STEPS.map((s) => s.name));
 
     // the exact argv: the planned (unwritten) flake, the operator's key, placeholders for what only a real run makes
-    const engine = steps.find((s) => s.step === "run-engine")!;
+    const engine = steps.find((s) => s.name === "run-engine")!;
     const argv = engine.command!;
     expect(argv.slice(0, 5)).toEqual([
       join(STANDIN_BIN, "nixos-anywhere"),
@@ -134,10 +134,10 @@ describe.skipIf(!supported.ok)(`install --dry-run ${supported.ok ? "" : `(skippe
     expect(r.stderr).toBe("");
     expect(r.code, r.stdout).toBe(0);
     const result = r.events.find((e) => e.type === "result") as {
-      data: { steps: Array<{ step: string; command: string[] | null; targetCommands: string[] | null }> };
+      data: { steps: Array<{ name: string; command: string[] | null; targetCommands: string[] | null }> };
     };
-    expect(result.data.steps.map((s) => s.step)).toEqual(INSTALL_STEPS.map((s) => s.name));
-    const engine = result.data.steps.find((s) => s.step === "run-engine")!;
+    expect(result.data.steps.map((s) => s.name)).toEqual(INSTALL_STEPS.map((s) => s.name));
+    const engine = result.data.steps.find((s) => s.name === "run-engine")!;
     expect(engine.command).toBeNull();
     const cmds = engine.targetCommands!;
     expect(

@@ -91,18 +91,18 @@ async function dryRun(target: "ubuntu" | "installed") {
 describe("install --dry-run", () => {
   it("a fresh Ubuntu target: every step of INSTALL_STEPS would run, with nixos-anywhere's argv", async () => {
     const { listed, reported, events, dir } = await dryRun("ubuntu");
-    expect(listed.map((s) => [s.step, s.status, s.reason])).toEqual(
+    expect(listed.map((s) => [s.name, s.status, s.reason])).toEqual(
       INSTALL_STEPS.map((s) => [s.name, "would-run", null]),
     );
     expect(reported).toEqual(listed);
     // connect, check-phases, load-flake and resolve-resume ran (read-only); the rest are described only
-    expect(listed.filter((s) => s.ranReadOnly).map((s) => s.step)).toEqual([
+    expect(listed.filter((s) => s.ranReadOnly).map((s) => s.name)).toEqual([
       "connect",
       "check-phases",
       "load-flake",
       "resolve-resume",
     ]);
-    const engine = listed.find((s) => s.step === "run-engine")!;
+    const engine = listed.find((s) => s.name === "run-engine")!;
     expect(engine.command!.slice(0, 5)).toEqual([
       "/usr/bin/nixos-anywhere",
       "--flake",
@@ -115,8 +115,8 @@ describe("install --dry-run", () => {
     // this flake has no hardware description yet: nixos-anywhere would write facter.json
     expect(engine.command).toContain("--generate-hardware-config");
     expect(engine.command!.at(-1)).toBe("root@192.0.2.7");
-    expect(listed.find((s) => s.step === "stage-host-key")!.detail[0]).toMatch(/would generate a new ed25519 host key/);
-    expect(listed.find((s) => s.step === "gate")!.detail.join("\n")).toMatch(
+    expect(listed.find((s) => s.name === "stage-host-key")!.detail[0]).toMatch(/would generate a new ed25519 host key/);
+    expect(listed.find((s) => s.name === "gate")!.detail.join("\n")).toMatch(
       /ERASED[\s\S]*would ask to type "node1".*not asked in a dry run/,
     );
     // nothing asked, nothing written into the flake (no state.json, no host key), the session closed
@@ -130,18 +130,18 @@ describe("install --dry-run", () => {
 
   it("an already-installed node: gate, stage-host-key and run-engine are skipped with their reason", async () => {
     const { listed, events, dir } = await dryRun("installed");
-    expect(listed.map((s) => [s.step, s.status, s.reason])).toEqual(
+    expect(listed.map((s) => [s.name, s.status, s.reason])).toEqual(
       INSTALL_STEPS.map((s) =>
         ["gate", "stage-host-key", "run-engine"].includes(s.name)
           ? [s.name, "skipped", INSTALLED]
           : [s.name, "would-run", null],
       ),
     );
-    expect(listed.find((s) => s.step === "run-engine")!.command).toBeNull();
-    expect(listed.find((s) => s.step === "resolve-resume")!.detail).toEqual([
+    expect(listed.find((s) => s.name === "run-engine")!.command).toBeNull();
+    expect(listed.find((s) => s.name === "resolve-resume")!.detail).toEqual([
       "the target already runs the installed system: only verify and hand over",
     ]);
-    expect(formatDryRunStep(listed.find((s) => s.step === "gate")!)).toBe(`↓ gate: skipped (${INSTALLED})`);
+    expect(formatDryRunStep(listed.find((s) => s.name === "gate")!)).toBe(`↓ gate: skipped (${INSTALLED})`);
     expect(events.asked).toBe(0);
     expect(existsSync(join(dir, ".nixnode"))).toBe(false);
     expect(events.sessionsOpen).toBe(0);
