@@ -34,6 +34,8 @@ export interface ObtainFlakeInput {
   signal?: AbortSignal;
   /** install --dry-run: plan in memory, write nothing (the folder is not created). */
   dryRun?: boolean;
+  /** install --local: the keys the operator brought (pasted, file, GitHub) when --config names none. */
+  presetAuthorizedKeys?: string[];
 }
 
 function existingFlake(dir: string, facts: Facts): FlakeInfo {
@@ -71,6 +73,8 @@ export async function obtainFlake(i: ObtainFlakeInput): Promise<FlakeInfo> {
     return existingFlake(i.flakeOption, i.facts);
   }
   const partial = i.configFile ? await loadConfigFile(i.configFile) : {};
+  if (i.presetAuthorizedKeys?.length && !partial.ssh?.authorizedKeys)
+    partial.ssh = { ...partial.ssh, authorizedKeys: i.presetAuthorizedKeys };
   const keysFound = await findOperatorKeys(systemKeySources(i.env, undefined, i.identityFiles));
   if (i.interactive && !i.prompter) throw new UserError("--yes: needed without a terminal", { field: "--yes" });
   const config = await askAnswers({

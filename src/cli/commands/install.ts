@@ -27,6 +27,7 @@ import type { Facts } from "../../facts/types";
 import { lineProgress } from "../../install/phase-progress";
 import { loadConfigFile } from "../../plan/config";
 import { readableDir, writableDir } from "../local-paths";
+import { runLocalCommand } from "../../install/local/local-command";
 
 const ENGINES = ["auto", "nixos-anywhere", "builtin"] as const;
 
@@ -131,17 +132,33 @@ Examples:
       value: "HEX",
       help: "SHA-256 the kexec installer tarball must have (default: the digest GitHub publishes for it)",
     },
-    local: { type: "boolean", hidden: true, help: "install the machine this runs on (not supported yet)" },
+    local: {
+      type: "boolean",
+      help: "install the machine this runs on (booted from the NixOS installer USB stick); see docs/local-install.md",
+    },
+    "keys-file": {
+      type: "string",
+      path: "file-in",
+      value: "FILE",
+      help: "with --local: authorise the public keys in FILE (e.g. on a second USB stick)",
+    },
+    "github-keys": {
+      type: "string",
+      value: "USER",
+      help: "with --local: authorise the keys GitHub publishes for USER (https://github.com/USER.keys)",
+    },
+    reboot: { type: "boolean", help: "with --local: reboot into the new system at the end without asking" },
     ...SSH_CLI_OPTIONS,
   },
   async run(ctx: CommandContext) {
     const o = ctx.options;
-    if (o.local) {
-      throw new UserError("--local: installing the machine this runs on is not supported by the install command yet", {
-        field: "--local",
-        hint: "run nixnode-install from another machine against this one's address (root@<address>)",
-      });
-    }
+    if (o.local) return runLocalCommand(ctx);
+    for (const flag of ["keys-file", "github-keys", "reboot"] as const)
+      if (o[flag] !== undefined)
+        throw new UserError(`--${flag}: only with --local`, {
+          field: `--${flag}`,
+          hint: "over SSH the keys you log in with are authorised; leave it out, or add --local at the machine's console",
+        });
     const destArg = ctx.args[0];
     if (!destArg)
       throw new UserError("target: missing", { field: "target", hint: "usage: nixnode-install root@203.0.113.7" });

@@ -19,7 +19,22 @@ const rows: Array<[string, string[], string]> = [
   ],
   ["a reboot timeout too short", ["install", "root@127.0.0.1:9", "--yes", "--reboot-timeout", "1"], "--reboot-timeout"],
   ["no --yes without a terminal", ["install", "root@127.0.0.1:9"], "--yes"],
-  ["--local (not supported yet)", ["install", "--local", "--yes"], "--local"],
+  ["--local outside the NixOS installer", ["install", "--local", "--yes"], "--local"],
+  ["--local with a target too", ["install", "--local", "root@127.0.0.1:9", "--yes"], "--local"],
+  ["--local with --phases", ["install", "--local", "--phases", "disko", "--yes"], "--phases"],
+  [
+    "--keys-file without --local",
+    ["install", "root@127.0.0.1:9", "--yes", "--keys-file", "/etc/hostname"],
+    "--keys-file",
+  ],
+  [
+    "--github-keys without --local",
+    ["install", "root@127.0.0.1:9", "--yes", "--github-keys", "octocat"],
+    "--github-keys",
+  ],
+  ["--reboot without --local", ["install", "root@127.0.0.1:9", "--yes", "--reboot"], "--reboot"],
+  ["--github-keys not a user name", ["install", "--local", "--yes", "--github-keys", "a b;rm"], "--github-keys"],
+  ["--keys-file with no key in it", ["install", "--local", "--yes", "--keys-file", "/etc/hostname"], "--keys-file"],
   ["two targets", ["install", "root@127.0.0.1:9", "root@127.0.0.2:9", "--yes"], "root@127.0.0.2:9"],
   [
     "a malformed --host-key",

@@ -1,0 +1,204 @@
+// `install --local` at the console of a machine booted from the NixOS installer: the tool runs INSIDE a
+// throwaway target (its namespaces, through test/targets/enter.sh) whose personality is the installer
+// (stand-in nix / nixos-install, a private /mnt) and whose boot medium is a loop device backed by a
+// sparse file, mounted at /iso as the official ISO mounts itself. The system disk is the target's
+// stand-in disk image, which only the stand-in disko script overwrites.
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { BIN } from "../../helpers/cli";
+import { tmuxServer } from "../../helpers/tmux";
+import { startTarget, targetsSupported, type TestTarget } from "../../targets/index";
+import { addKexecPersonality } from "../../targets/standins/kexec-personality";
+
+const run = promisify(execFile);
+const EFFECTS = fileURLToPath(new URL("../../targets/standins/lib/target-effects.mjs", import.meta.url));
+const ENTER = fileURLToPath(new URL("../../targets/enter.sh", import.meta.url));
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl operator@laptop";
+const supported = targetsSupported();
+
+interface Console {
+  t: TestTarget;
+  work: string;
+  stick: string;
+  disk: string;
+  cleanup(): Promise<void>;
+}
+let c: Console | null = null;
+let server: Server | null = null;
+afterEach(async () => {
+  await c?.cleanup();
+  c = null;
+  server?.close();
+  server = null;
+});
+
+async function installerConsole(): Promise<Console> {
+  const t = await startTarget({ virt: "kvm", memoryMiB: 4096 });
+  const cleanups: Array<() => unknown> = [() => t.stop()];
+  try {
+    if (!existsSync("/usr/bin/cpio"))
+      await t.writeFile("/usr/local/sbin/cpio", "#!/bin/sh\necho 'cpio (test stand-in)'\n", 0o755);
+    const { diskImage } = addKexecPersonality(t);
+    await run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { becomeInstaller, findTarget } from ${JSON.stringify(EFFECTS)};
+         becomeInstaller(findTarget(${JSON.stringify(t.address)}, 22));`,
+      ],
+      { env: { ...process.env, NIXNODE_STANDIN_TARGETS: t.dir } },
+    );
+    // the USB stick: a sparse file on a loop device with a filesystem, mounted at /iso inside the target
+    const img = join(t.dir, "usb-stick.img");
+    execFileSync("truncate", ["-s", "64M", img]);
+    execFileSync("mkfs.ext4", ["-q", "-F", "-L", "nixos-26.05", img]);
+    const stick = execFileSync("losetup", ["--find", "--show", img], { encoding: "utf8" }).trim();
+    cleanups.unshift(() => execFileSync("losetup", ["-d", stick]));
+    execFileSync(ENTER, [t.dir, "sh", "-c", `mkdir -p /iso && mount -o ro ${stick} /iso`]);
+    const work = join(t.dir, "console");
+    mkdirSync(work, { recursive: true });
+    return {
+      t,
+      work,
+      stick,
+      disk: diskImage,
+      async cleanup() {
+        for (const f of cleanups) {
+          try {
+            await f();
+          } catch {
+            // best effort: the next cleanup still runs
+          }
+        }
+      },
+    };
+  } catch (e) {
+    for (const f of cleanups) await Promise.resolve(f()).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** argv that runs the built CLI as root at the target's console. */
+function atConsole(con: Console, args: string[], env: Record<string, string> = {}): string[] {
+  return [
+    ENTER,
+    con.t.dir,
+    "env",
+    "NO_COLOR=1",
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    process.execPath,
+    BIN,
+    ...args,
+  ];
+}
+
+async function consoleRun(con: Console, args: string[], env: Record<string, string> = {}) {
+  const [file, ...rest] = atConsole(con, args, env);
+  try {
+    const r = await run(file!, rest, { maxBuffer: 16 << 20, timeout: 90_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
+const installerLog = (con: Console) =>
+  readFileSync(join(con.t.dir, "root", ".nixnode-standin-installer.log"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) =>
+      l
+        .split(" ")
+        .slice(0, l.startsWith("nix ") ? 2 : 1)
+        .join(" "),
+    );
+
+describe.skipIf(!supported.ok)(
+  `install --local on the NixOS installer ${supported.ok ? "" : `(skipped: ${supported.reason})`}`,
+  () => {
+    it("--config --yes --json: evaluates, partitions, installs with the pinned key, copies the flake to /etc/nixos, ends with the lockdown command", async () => {
+      c = await installerConsole();
+      const cfg = join(c.work, "node.json");
+      writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] } }));
+      const flake = join(c.work, "flake", "rack7");
+      const diskBefore = sha(c.disk);
+      const r = await consoleRun(c, ["install", "--local", "--config", cfg, "--flake", flake, "--yes", "--json"]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const events = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, any>);
+      const result = events.find((e) => e.type === "result")!.data;
+      // the whole system evaluated before disko, then disko and nixos-install, in that order
+      expect(installerLog(c)).toEqual(["nix eval", "nix disko-script", "disko", "nixos-install"]);
+      expect(readFileSync(join(c.t.dir, "root", ".nixnode-standin-installer.log"), "utf8")).toContain(
+        `nixos-install --no-root-passwd --no-channel-copy --flake ${flake}#rack7`,
+      );
+      expect(sha(c.disk)).not.toBe(diskBefore);
+      // the host key installed is the one pinned in host.json, and the result names it
+      const host = JSON.parse(readFileSync(join(flake, "hosts", "rack7", "host.json"), "utf8"));
+      expect(result.hostKeyFingerprint).toBe(host.ssh.hostKeyFingerprint);
+      const mnt = join(c.t.dir, "standin-mnt");
+      const pub = readFileSync(join(mnt, "etc", "ssh", "ssh_host_ed25519_key.pub"), "utf8");
+      const fp = execFileSync("ssh-keygen", ["-lf", "-"], { input: pub, encoding: "utf8" });
+      expect(fp).toContain(host.ssh.hostKeyFingerprint);
+      // the flake is on the new system, its host key only encrypted (no private key in it)
+      expect(readFileSync(join(mnt, "etc", "nixos", "hosts", "rack7", "host.json"), "utf8")).toBe(
+        readFileSync(join(flake, "hosts", "rack7", "host.json"), "utf8"),
+      );
+      expect(existsSync(join(mnt, "etc", "nixos", "secrets", "host-key.age"))).toBe(true);
+      const grep = spawnSync("grep", ["-rl", "PRIVATE KEY", join(mnt, "etc", "nixos")], { encoding: "utf8" });
+      expect(grep.status, grep.stdout).toBe(1);
+      // the boot medium was seen and kept out
+      expect(result.bootMedium).toBe(c.stick);
+      // the next command for the operator's machine
+      expect(result.addresses).toContain(c.t.address);
+      expect(result.nextCommand).toBe(
+        `nixnode-install lockdown root@${c.t.address} --flake ./rack7 --host-key ${host.ssh.hostKeyFingerprint}`,
+      );
+      expect(result.rebooting).toBe(false);
+    });
+
+    it("refuses the USB stick it runs from when --config names it (exit 2), erasing nothing", async () => {
+      c = await installerConsole();
+      const cfg = join(c.work, "node.json");
+      writeFileSync(
+        cfg,
+        JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] }, disk: { devices: [c.stick] } }),
+      );
+      const stickBefore = sha(join(c.t.dir, "usb-stick.img"));
+      const diskBefore = sha(c.disk);
+      const r = await consoleRun(c, [
+        "install",
+        "--local",
+        "--config",
+        cfg,
+        "--flake",
+        join(c.work, "f"),
+        "--yes",
+        "--json",
+      ]);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      const err = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .find((e) => e.type === "error");
+      expect(err.message).toBe(`disk.devices[0]: ${c.stick} is the USB stick this installer runs from (${c.stick})`);
+      expect(sha(join(c.t.dir, "usb-stick.img"))).toBe(stickBefore);
+      expect(sha(c.disk)).toBe(diskBefore);
+      expect(existsSync(join(c.work, "f"))).toBe(false);
+      expect(existsSync(join(c.t.dir, "root", ".nixnode-standin-installer.log"))).toBe(false);
+    });
+  },
+);
