@@ -200,5 +200,71 @@ describe.skipIf(!supported.ok)(
       expect(existsSync(join(c.work, "f"))).toBe(false);
       expect(existsSync(join(c.t.dir, "root", ".nixnode-standin-installer.log"))).toBe(false);
     });
+
+    it.skipIf(!tmuxServer("nn-local").available)(
+      "at the console: keys from GitHub (a mirror on the suite's veth) shown and confirmed, the host name typed, the end screen with the QR code, reboot declined",
+      async () => {
+        c = await installerConsole();
+        const con = c;
+        server = createServer((req, res) => {
+          if (req.url === "/octocat.keys") res.end(`${KEY}\n`);
+          else res.writeHead(404).end("Not Found");
+        });
+        await new Promise<void>((r) => server!.listen(0, con.t.operatorAddress, r));
+        const base = `http://${con.t.operatorAddress}:${(server.address() as AddressInfo).port}`;
+        const cfg = join(con.work, "node.json");
+        writeFileSync(
+          cfg,
+          JSON.stringify({ hostname: "rack7", profile: "base", timezone: "UTC", fail2ban: { ignoreIP: [] } }),
+        );
+        const flake = join(con.work, "flake", "rack7");
+        const argv = atConsole(
+          con,
+          ["install", "--local", "--config", cfg, "--flake", flake, "--github-keys", "octocat"],
+          {
+            TERM: "xterm-256color",
+            NIXNODE_GITHUB_KEYS_BASE: base,
+          },
+        );
+        const tm = tmuxServer("nn-local", { timeoutMs: 60_000 });
+        const cmd = `${argv.map((a) => `'${a}'`).join(" ")}; echo "EXIT=$?"; sleep 600`;
+        await tm.tmux("new-session", "-d", "-s", "console", "-x", "160", "-y", "80", cmd);
+        try {
+          const shown = await tm.waitFor("console", /Authorise these keys for root/);
+          expect(shown).toContain("GitHub publishes 1 key(s) for octocat:");
+          expect(shown).toContain(KEY);
+          await tm.keys("console", "yes", "Enter");
+          for (let i = 0; i < 10; i++) {
+            const s = await tm.waitFor("console", /Type the host name|\?.*›/);
+            if (/Type the host name/.test(s)) break;
+            await tm.keys("console", "Enter");
+            await new Promise((r) => setTimeout(r, 300));
+          }
+          const gate = await tm.waitFor("console", /Type the host name/);
+          expect(gate).toMatch(/These disks will be ERASED:/);
+          // the stick is named once, as the boot medium, and never among the disks to erase
+          expect(gate).toContain(`booted from ${con.stick} (never offered, never erased)`);
+          expect(gate.slice(gate.indexOf("These disks will be ERASED:"))).not.toContain(con.stick);
+          await tm.keys("console", "rack7", "Enter");
+          const end = await tm.waitFor("console", /Reboot into the new system now/, 90_000);
+          const host = JSON.parse(readFileSync(join(flake, "hosts", "rack7", "host.json"), "utf8"));
+          expect(host.ssh.authorizedKeys.map((k: string) => k.split(" ").slice(0, 2).join(" "))).toEqual([
+            KEY.split(" ").slice(0, 2).join(" "),
+          ]);
+          expect(end).toContain(
+            `nixnode-install lockdown root@${con.t.address} --flake ./rack7 --host-key ${host.ssh.hostKeyFingerprint}`,
+          );
+          expect(end).toContain("The same command as a QR code:");
+          expect(end).toMatch(/[▀▄█]{20,}/);
+          await tm.keys("console", "no", "Enter");
+          const done = await tm.waitFor("console", /EXIT=\d+/);
+          expect(done).toContain("EXIT=0");
+          expect(done).toContain("Reboot when you are ready");
+          expect(installerLog(con)).toEqual(["nix eval", "nix disko-script", "disko", "nixos-install"]);
+        } finally {
+          await tm.tmux("kill-server").catch(() => undefined);
+        }
+      },
+    );
   },
 );
