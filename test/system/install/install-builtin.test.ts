@@ -27,7 +27,8 @@ describe.skipIf(!supported.ok)(
   `install with the built-in engine ${supported.ok ? "" : `(skipped: ${supported.reason})`}`,
   () => {
     it("installs without local Nix: kexec tarball fetched on the target, pinned key after reboot", async () => {
-      f = await installFixture({ engine: "builtin" });
+      // the disk is a real loop device: the control for the tests below that find it unchanged
+      f = await installFixture({ engine: "builtin", loopDisk: true });
       const downloadsLog = f.downloadsLog!;
       const bootBefore = await f.target.bootId();
       const r = await f.install(["--copy-flake-to-etc"]);
@@ -48,6 +49,9 @@ describe.skipIf(!supported.ok)(
       expect(log).toContain(`nixnode-kexec: sha256 ok ${f.kexecMirror.sha256}`);
       // the installer ran eval, the disko script build, disko, nixos-install, in that order
       expect(installerLog(f)).toEqual(["nix eval", "nix disko-script", "disko", "nixos-install"]);
+      expect(readFileSync(f.diskImage!).subarray(0, 64).toString("latin1")).toMatch(
+        /^nixnode stand-in: formatted by disko\n/,
+      );
       expect(await f.target.hostKeyFingerprint()).toBe(pinned);
       expect(await f.target.bootId()).not.toBe(bootBefore);
       const host = JSON.parse(readFileSync(join(f.flakeDir, "hosts", "node1", "host.json"), "utf8"));
@@ -110,8 +114,9 @@ describe.skipIf(!supported.ok)(
       );
     });
 
-    it("a misspelt option stops before the disks: Nix's error, the target back on Ubuntu with its host key", async () => {
-      f = await installFixture({ engine: "builtin" });
+    it("a misspelt option stops before the disks: Nix's error, the target back on Ubuntu with its host key, the loop-device disk byte for byte unchanged", async () => {
+      f = await installFixture({ engine: "builtin", loopDisk: true });
+      expect(f.diskImage).toMatch(/^\/dev\/loop\d+$/);
       // plan the flake from the live target first, then break it the way an operator's edit would
       const plan = await runInProcess(
         [

@@ -44,6 +44,8 @@ export async function installFixture(
     engine?: "nixos-anywhere" | "builtin";
     hostname?: string;
     config?: Record<string, unknown>;
+    /** Built-in engine: the target's system disk is a real loop device instead of a file. */
+    loopDisk?: boolean;
   } = {},
 ): Promise<InstallFixture> {
   const work = mkdtempSync(join(tmpdir(), "nn-install-"));
@@ -67,7 +69,7 @@ export async function installFixture(
   const originalFingerprint = await target.hostKeyFingerprint();
   const engine = o.engine ?? "nixos-anywhere";
   // the built-in engine downloads on the target: its curl/wget MUST be the stand-ins (no network)
-  const kexec = engine === "builtin" ? addKexecPersonality(target) : null;
+  const kexec = engine === "builtin" ? addKexecPersonality(target, undefined, { loopDisk: o.loopDisk }) : null;
   const downloadsLog = kexec?.downloadsLog ?? null;
   // both engines ask for the kexec image's digest and download it: from the suite's mirror, never GitHub
   const tarball = kexec?.tarball ?? join(work, "kexec-installer.tar.gz");
@@ -121,6 +123,7 @@ export async function installFixture(
     async cleanup() {
       await kexecMirror.close();
       await target.stop();
+      kexec?.releaseDisk();
       rmSync(work, { recursive: true, force: true });
     },
   };

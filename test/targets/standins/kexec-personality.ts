@@ -21,14 +21,20 @@ const ASSET = /^nixos-kexec-installer-noninteractive-(x86_64|aarch64)-linux\.tar
 export interface KexecPersonality {
   /** One line per URL the target's curl/wget was asked for. */
   downloadsLog: string;
-  /** The target's system "disk": the stand-in disko script overwrites it. */
+  /** The target's system "disk": the stand-in disko script overwrites it (a file, or a loop device). */
   diskImage: string;
+  /** Detaches the loop device (with `loopDisk`); a no-op for a file disk. */
+  releaseDisk(): void;
   /** The fake installer tarball the mirror serves. */
   tarball: string;
 }
 
 /** `standinsDir`: where this folder is (the benchmark runs this code bundled elsewhere). */
-export function addKexecPersonality(t: TestTarget, standinsDir = HERE): KexecPersonality {
+export function addKexecPersonality(
+  t: TestTarget,
+  standinsDir = HERE,
+  opts: { loopDisk?: boolean } = {},
+): KexecPersonality {
   const work = join(t.dir, "standin-kexec");
   mkdirSync(join(work, "kexec"), { recursive: true });
   writeFileSync(
@@ -43,8 +49,24 @@ export function addKexecPersonality(t: TestTarget, standinsDir = HERE): KexecPer
 
   // the disk: random bytes; /root/.nixnode-standin-disk (inside the target) says where it is, so the
   // installer's stand-in disko script (installer/nix.mjs) can "format" it
-  const diskImage = join(t.dir, "standin-disk.img");
-  writeFileSync(diskImage, randomBytes(64 * 1024));
+  // With `loopDisk` the disk is a real block device: a loop device over a sparse 8 MiB file, its first
+  // 64 KiB random, so "the disks were not touched" is checked on a device as a real disk would be.
+  const backing = join(t.dir, "standin-disk.img");
+  writeFileSync(backing, randomBytes(64 * 1024));
+  let diskImage = backing;
+  let releaseDisk = () => {};
+  if (opts.loopDisk) {
+    execFileSync("truncate", ["-s", "8M", backing]);
+    const dev = execFileSync("losetup", ["--find", "--show", backing], { encoding: "utf8" }).trim();
+    diskImage = dev;
+    releaseDisk = () => {
+      try {
+        execFileSync("losetup", ["-d", dev], { stdio: "ignore" });
+      } catch {
+        // already detached
+      }
+    };
+  }
   writeFileSync(join(t.dir, "root", ".nixnode-standin-disk"), `${diskImage}\n`);
 
   // RAM-only installer: at a reboot with no installed system staged (no 10-nixnode-installed-system
@@ -86,7 +108,7 @@ exit ${name === "curl" ? 6 : 4}
     mode: 0o755,
   });
   chmodSync(join(t.shimDir, "curl"), 0o755);
-  return { downloadsLog, diskImage, tarball };
+  return { downloadsLog, diskImage, tarball, releaseDisk };
 }
 
 export type MirrorDigest = "good" | "wrong" | "missing";
