@@ -10,7 +10,10 @@ import { loadConfigFile } from "../../plan/config";
 import type { Log } from "../../ui/log";
 import type { Output } from "../../ui/output";
 import type { Prompter } from "../../wizard/prompter";
-import { freshInstallState, writeInstallState } from "../install-state";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { HOST_KEY_AGE } from "../../secrets/host-key";
+import { freshInstallState, readInstallState, writeInstallState } from "../install-state";
 import { obtainFlake } from "../obtain-flake";
 import { lineProgress } from "../phase-progress";
 import { gateDestructive } from "../steps/gate-destructive";
@@ -123,6 +126,7 @@ export async function runLocalInstall(i: LocalInstallInput): Promise<LocalInstal
     warnings: [] as string[],
   } as unknown as InstallContext;
   Object.assign(ctx, await gateDestructive(ctx));
+  forgetUnbootedHostKey(flake.dir, flake.hostName, i.out);
   Object.assign(ctx, await stageHostKey(ctx));
   let state = ctx.state;
   let running: string | null = null;
@@ -166,6 +170,18 @@ export async function runLocalInstall(i: LocalInstallInput): Promise<LocalInstal
     screen,
     warnings: ctx.warnings,
   };
+}
+
+/**
+ * A local run that stopped (or was repeated) before the machine ever booted its system left a host
+ * key encrypted to the operators, which cannot be decrypted here (their private keys are not on the
+ * installer). Nobody has pinned it yet, so a new one is made. A flake from elsewhere keeps its key.
+ */
+function forgetUnbootedHostKey(flakeDir: string, hostName: string, out: Output): void {
+  const age = join(flakeDir, HOST_KEY_AGE);
+  if (!existsSync(age) || readInstallState(flakeDir)?.target !== `local:${hostName}`) return;
+  rmSync(age);
+  out.info(`The earlier local run's host key never booted: making a new one for ${hostName}.`);
 }
 
 /** Asks until the operator confirms the keys shown: a pasted line, a file path, or github:USER. */

@@ -167,6 +167,17 @@ describe.skipIf(!supported.ok)(
         `nixnode-install lockdown root@${c.t.address} --flake ./rack7 --host-key ${host.ssh.hostKeyFingerprint}`,
       );
       expect(result.rebooting).toBe(false);
+      // the same command again (e.g. after a failure at the console): the unbooted key cannot be decrypted
+      // here and nobody pinned it, so a new one is made and installed
+      const again = await consoleRun(c, ["install", "--local", "--config", cfg, "--flake", flake, "--yes", "--json"]);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      const second = JSON.parse(again.stdout.trim().split("\n").pop()!).data;
+      expect(second.hostKeyFingerprint).not.toBe(result.hostKeyFingerprint);
+      expect(again.stdout).toContain("The earlier local run's host key never booted");
+      const pub2 = readFileSync(join(mnt, "etc", "ssh", "ssh_host_ed25519_key.pub"), "utf8");
+      expect(execFileSync("ssh-keygen", ["-lf", "-"], { input: pub2, encoding: "utf8" })).toContain(
+        second.hostKeyFingerprint,
+      );
     });
 
     it("refuses the USB stick it runs from when --config names it (exit 2), erasing nothing", async () => {
