@@ -43,9 +43,15 @@ Examples:
       help: "another address or CIDR fail2ban must never ban (repeatable; yours is added)",
     },
     "ssh-config-block": { type: "boolean", help: "print a ~/.ssh/config block for the new port" },
+    local: { type: "boolean", hidden: true, help: "lock down the machine this runs on (not built yet)" },
     ...SSH_CLI_OPTIONS,
   },
   async run(ctx) {
+    if (ctx.options.local === true)
+      throw new UserError("--local: locking down the machine at its console is not built yet", {
+        field: "--local",
+        hint: "reboot into the installed system, then run the lockdown from your own machine over SSH (the command install --local printed)",
+      });
     const destination = ctx.args[0];
     if (!destination)
       throw new UserError("which machine? give [user@]host[:port]", {

@@ -19,6 +19,7 @@ const rows: Array<[string, string[], string]> = [
   ],
   ["a reboot timeout too short", ["install", "root@127.0.0.1:9", "--yes", "--reboot-timeout", "1"], "--reboot-timeout"],
   ["no --yes without a terminal", ["install", "root@127.0.0.1:9"], "--yes"],
+  ["lockdown --local (not built yet)", ["lockdown", "--local"], "--local"],
   ["--local outside the NixOS installer", ["install", "--local", "--yes"], "--local"],
   ["--local with a target too", ["install", "--local", "root@127.0.0.1:9", "--yes"], "--local"],
   ["--local with --phases", ["install", "--local", "--phases", "disko", "--yes"], "--phases"],
