@@ -58,3 +58,17 @@ export async function refuseBootMedium(
     });
   }
 }
+
+/** Filesystems the operator mounted under /media or /run/media (a second USB stick), boot medium excluded. */
+export async function mountedSticks(target: Pick<InstallSession, "run">, bootDisk: string | null): Promise<string[]> {
+  const r = await target.run("findmnt -rn -o TARGET,SOURCE", { timeoutMs: 10_000 });
+  if (r.code !== 0) return [];
+  const out: string[] = [];
+  for (const line of r.stdout.split("\n")) {
+    const [mp, source] = line.trim().split(/\s+/);
+    if (!mp || !source || !/^\/(run\/)?media\/[A-Za-z0-9._/+-]+$/.test(mp)) continue;
+    if (bootDisk && (await wholeDiskOf(target, source)) === bootDisk) continue;
+    out.push(mp);
+  }
+  return out;
+}

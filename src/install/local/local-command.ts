@@ -9,6 +9,8 @@ import { loadConfigFile } from "../../plan/config";
 import { LocalTarget } from "../../remote/local-target";
 import { GITHUB_KEYS_BASE, fetchGithubKeys, readKeysFile } from "./local-keys";
 import { runLocalInstall, terminalQr } from "./run-local-install";
+import { mountedSticks } from "./boot-medium";
+import { shellQuote } from "../../util/shell-quote";
 
 /** The folder the flake goes to by default: the installer's tmpfs (copied to /etc/nixos at the end). */
 export const LOCAL_FLAKE_ROOT = "/tmp/nixnode";
@@ -104,8 +106,29 @@ export async function runLocalCommand(ctx: CommandContext): Promise<number> {
   const human = [...s.lines];
   if (!ctx.out.json) human.push("", "The same command as a QR code:", terminalQr(s.nextCommand));
   let reboot = o.reboot === true;
-  if (!reboot && interactive) {
+  const copies: string[] = [];
+  if (interactive) {
     ctx.out.info(human.join("\n"));
+    human.length = 0;
+    for (const mp of await mountedSticks(target, outcome.bootMedium)) {
+      const dest = `${mp}/${outcome.hostName}`;
+      if (
+        !(await ctx.prompter.confirm({ message: `Copy the flake to ${dest} too (a USB stick to carry it)? (yes/no)` }))
+      )
+        continue;
+      const r = await target.run(
+        `mkdir -p ${shellQuote(dest)} && cp -a ${shellQuote(`${outcome.flakeDir}/.`)} ${shellQuote(dest)}/ && sync`,
+        {
+          timeoutMs: 120_000,
+        },
+      );
+      if (r.code === 0) {
+        copies.push(dest);
+        ctx.out.info(`Copied the flake to ${dest}: on your machine, lockdown with --flake pointing at that copy.`);
+      } else ctx.out.warn(`could not copy the flake to ${dest}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    }
+  }
+  if (!reboot && interactive) {
     reboot = await ctx.prompter.confirm({ message: "Reboot into the new system now? (yes/no)" });
   }
   if (reboot) {
@@ -122,6 +145,7 @@ export async function runLocalCommand(ctx: CommandContext): Promise<number> {
     nextCommand: s.nextCommand,
     bootMedium: outcome.bootMedium,
     rebooting: reboot,
+    flakeCopies: copies,
     warnings: outcome.warnings,
   });
   return 0;

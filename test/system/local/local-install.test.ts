@@ -229,6 +229,17 @@ describe.skipIf(!supported.ok)(
           JSON.stringify({ hostname: "rack7", profile: "base", timezone: "UTC", fail2ban: { ignoreIP: [] } }),
         );
         const flake = join(con.work, "flake", "rack7");
+        // a second stick the operator mounted to carry the flake home
+        const carry = join(con.t.dir, "carry-stick.img");
+        execFileSync("truncate", ["-s", "32M", carry]);
+        execFileSync("mkfs.ext4", ["-q", "-F", carry]);
+        const carryDev = execFileSync("losetup", ["--find", "--show", carry], { encoding: "utf8" }).trim();
+        try {
+          execFileSync(ENTER, [con.t.dir, "sh", "-c", `mkdir -p /media/stick && mount ${carryDev} /media/stick`]);
+        } catch (e) {
+          execFileSync("losetup", ["-d", carryDev]);
+          throw e;
+        }
         const argv = atConsole(
           con,
           ["install", "--local", "--config", cfg, "--flake", flake, "--github-keys", "octocat"],
@@ -257,7 +268,7 @@ describe.skipIf(!supported.ok)(
           expect(gate).toContain(`booted from ${con.stick} (never offered, never erased)`);
           expect(gate.slice(gate.indexOf("These disks will be ERASED:"))).not.toContain(con.stick);
           await tm.keys("console", "rack7", "Enter");
-          const end = await tm.waitFor("console", /Reboot into the new system now/, 90_000);
+          const end = await tm.waitFor("console", /Copy the flake to \/media\/stick\/rack7 too/, 90_000);
           const host = JSON.parse(readFileSync(join(flake, "hosts", "rack7", "host.json"), "utf8"));
           expect(host.ssh.authorizedKeys.map((k: string) => k.split(" ").slice(0, 2).join(" "))).toEqual([
             KEY.split(" ").slice(0, 2).join(" "),
@@ -267,6 +278,14 @@ describe.skipIf(!supported.ok)(
           );
           expect(end).toContain("The same command as a QR code:");
           expect(end).toMatch(/[▀▄█]{20,}/);
+          await tm.keys("console", "yes", "Enter");
+          await tm.waitFor("console", /Copied the flake to \/media\/stick\/rack7/);
+          // read the copy from inside the target, where the stick is mounted
+          const copied = execFileSync(ENTER, [con.t.dir, "cat", "/media/stick/rack7/hosts/rack7/host.json"], {
+            encoding: "utf8",
+          });
+          expect(copied).toBe(readFileSync(join(flake, "hosts", "rack7", "host.json"), "utf8"));
+          await tm.waitFor("console", /Reboot into the new system now/);
           await tm.keys("console", "no", "Enter");
           const done = await tm.waitFor("console", /EXIT=\d+/);
           expect(done).toContain("EXIT=0");
@@ -274,6 +293,12 @@ describe.skipIf(!supported.ok)(
           expect(installerLog(con)).toEqual(["nix eval", "nix disko-script", "disko", "nixos-install"]);
         } finally {
           await tm.tmux("kill-server").catch(() => undefined);
+          try {
+            execFileSync(ENTER, [con.t.dir, "umount", "/media/stick"]);
+          } catch {
+            // the target's mount namespace goes with it anyway
+          }
+          execFileSync("losetup", ["-d", carryDev]);
         }
       },
     );
