@@ -180,6 +180,46 @@ describe.skipIf(!supported.ok)(
       );
     });
 
+    it("--reboot: the machine comes back as the installed NixOS presenting the pinned host key", async () => {
+      c = await installerConsole();
+      const cfg = join(c.work, "node.json");
+      writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] } }));
+      const bootBefore = await c.t.bootId();
+      const r = await consoleRun(c, [
+        "install",
+        "--local",
+        "--config",
+        cfg,
+        "--flake",
+        join(c.work, "rack7"),
+        "--yes",
+        "--json",
+        "--reboot",
+      ]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout.trim().split("\n").pop()!).data;
+      expect(result.rebooting).toBe(true);
+      const until = Date.now() + 60_000;
+      while ((await c.t.bootId().catch(() => bootBefore)) === bootBefore && Date.now() < until)
+        await new Promise((res) => setTimeout(res, 500));
+      expect(await c.t.bootId()).not.toBe(bootBefore);
+      let fp = "";
+      while (Date.now() < until) {
+        fp = await c.t.hostKeyFingerprint().catch(() => "");
+        if (fp === result.hostKeyFingerprint) break;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      expect(fp).toBe(result.hostKeyFingerprint);
+      const os = (await c.t.exec("cat /etc/os-release")).stdout;
+      expect(os).toMatch(/^ID=nixos$/m);
+      expect(os).not.toMatch(/VARIANT_ID=installer/);
+      // root gets in with the operator's key only
+      const keys = (await c.t.exec("cat /root/.ssh/authorized_keys")).stdout
+        .split("\n")
+        .filter((l) => l.startsWith("ssh-"));
+      expect(keys.map((k) => k.split(" ").slice(0, 2).join(" "))).toEqual([KEY.split(" ").slice(0, 2).join(" ")]);
+    });
+
     it("refuses the USB stick it runs from when --config names it (exit 2), erasing nothing", async () => {
       c = await installerConsole();
       const cfg = join(c.work, "node.json");
