@@ -220,6 +220,36 @@ describe.skipIf(!supported.ok)(
       expect(keys.map((k) => k.split(" ").slice(0, 2).join(" "))).toEqual([KEY.split(" ").slice(0, 2).join(" ")]);
     });
 
+    it("a flake that does not evaluate stops before disko: disks untouched, nothing rebooted, Nix's error shown", async () => {
+      c = await installerConsole();
+      const cfg = join(c.work, "node.json");
+      writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] } }));
+      const flake = join(c.work, "rack7");
+      const args = ["install", "--local", "--config", cfg, "--flake", flake, "--yes", "--json"];
+      expect((await consoleRun(c, args)).code).toBe(0);
+      // the operator's typo, as Nix would meet it
+      const mod = join(flake, "hosts", "rack7", "default.nix");
+      writeFileSync(mod, readFileSync(mod, "utf8").replace(/\}\s*$/, "  services.openssh.enabel = true;\n}\n"));
+      const diskBefore = sha(c.disk);
+      const bootBefore = await c.t.bootId();
+      const logBefore = installerLog(c).length;
+      const r = await consoleRun(c, args);
+      expect(r.code, r.stdout + r.stderr).toBe(3);
+      const err = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .find((e) => e.type === "error");
+      expect(err.message).toMatch(
+        /the system does not evaluate, so nothing was installed and the disks were not touched/,
+      );
+      expect(err.data.details.join("\n")).toMatch(/services\.openssh\.enabel' does not exist/);
+      expect(installerLog(c).slice(logBefore)).toEqual(["nix eval"]);
+      expect(sha(c.disk)).toBe(diskBefore);
+      await new Promise((res) => setTimeout(res, 4000));
+      expect(await c.t.bootId()).toBe(bootBefore);
+    });
+
     it("refuses the USB stick it runs from when --config names it (exit 2), erasing nothing", async () => {
       c = await installerConsole();
       const cfg = join(c.work, "node.json");
