@@ -149,8 +149,8 @@ describe("askAnswers on a one-disk VPS", () => {
     expect(p.asked[0]!.initial).toBe("web-1");
     expect(p.asked[1]!.choices).toEqual(["ext4 on one disk", "btrfs on one disk"]); // one disk: no mirror offered, no disk question
     expect(p.asked[4]!.errors).toEqual([
-      'ssh.port: "833w" is not a port number (1-65535)',
-      'ssh.port: "22x" is not a port number (1-65535)',
+      'ssh.port: "833w" is not a port number (1-65535) (write a whole number from 1 to 65535, e.g. 2222)',
+      'ssh.port: "22x" is not a port number (1-65535) (write a whole number from 1 to 65535, e.g. 2222)',
       "ssh.port: 22 is the port lockdown moves away from (choose another port for SSH after lockdown, e.g. 2222)",
     ]);
     expect(p.asked[5]!.initial).toBe("198.51.100.23");
