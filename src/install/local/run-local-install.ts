@@ -22,6 +22,7 @@ import type { InstallContext, InstallSession } from "../types";
 import { findBootMedium, refuseBootMedium, withoutBootMedium } from "./boot-medium";
 import { endScreen, terminalQr, type EndScreen } from "./end-screen";
 import { runLocalEngine } from "./local-engine";
+import { hasNoAddress, withStaticAddress } from "./static-address";
 import { keysFromAnswer } from "./local-keys";
 
 export interface LocalInstallInput {
@@ -84,6 +85,23 @@ export async function runLocalInstall(i: LocalInstallInput): Promise<LocalInstal
       hint: verdict.checks.find((c) => c.status === "fail")?.fix ?? "see the checks above",
     });
 
+  let facts2 = usable;
+  if (hasNoAddress(usable) && i.prompter) {
+    const answer = await i.prompter.text({
+      message:
+        "This machine has no network address (no DHCP answer). Static IPv4 for the installed system (ADDRESS/PREFIX via GATEWAY), or Enter for DHCP",
+      validate: (v) => {
+        if (!v.trim()) return true;
+        try {
+          withStaticAddress(usable, v);
+          return true;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
+    });
+    if (answer.trim()) facts2 = withStaticAddress(usable, answer);
+  }
   const partial = i.configFile ? await loadConfigFile(i.configFile) : {};
   const named = [
     ...(partial.disk?.devices ?? []).map((path, n) => ({ field: `disk.devices[${n}]`, path })),
@@ -95,7 +113,7 @@ export async function runLocalInstall(i: LocalInstallInput): Promise<LocalInstal
   if (!keys.length && !partial.ssh?.authorizedKeys && i.prompter) keys = await askKeys(i);
 
   const flake = await obtainFlake({
-    facts: usable,
+    facts: facts2,
     flakeOption: i.flakeOption,
     cwd: i.flakeRoot,
     configFile: i.configFile,
@@ -110,7 +128,7 @@ export async function runLocalInstall(i: LocalInstallInput): Promise<LocalInstal
   });
 
   const ctx = {
-    facts: usable,
+    facts: facts2,
     flake,
     label: "this machine",
     runPhases: ["disko", "install"],
@@ -161,7 +179,7 @@ export async function runLocalInstall(i: LocalInstallInput): Promise<LocalInstal
     ctx.staged?.temp.cleanup();
   }
   const fingerprint = ctx.flake.host.ssh.hostKeyFingerprint!;
-  const screen = endScreen({ facts, hostName: ctx.flake.hostName, fingerprint, flakeOnStick: null });
+  const screen = endScreen({ facts: facts2, hostName: ctx.flake.hostName, fingerprint, flakeOnStick: null });
   return {
     hostName: ctx.flake.hostName,
     flakeDir: ctx.flake.dir,
