@@ -372,5 +372,59 @@ describe.skipIf(!supported.ok)(
         }
       },
     );
+
+    it.skipIf(!tmuxServer("nn-local").available)(
+      "no DHCP answer: the static address typed at the console is the installed system's network and the lockdown command's address",
+      async () => {
+        c = await installerConsole();
+        const con = c;
+        // the installer's network got no lease: no global address left inside the target
+        execFileSync(ENTER, [con.t.dir, "ip", "addr", "flush", "scope", "global"]);
+        const cfg = join(con.work, "node.json");
+        writeFileSync(
+          cfg,
+          JSON.stringify({ hostname: "rack7", profile: "base", timezone: "UTC", ssh: { authorizedKeys: [KEY] } }),
+        );
+        const flake = join(con.work, "flake", "rack7");
+        const argv = atConsole(con, ["install", "--local", "--config", cfg, "--flake", flake], {
+          TERM: "xterm-256color",
+        });
+        const tm = tmuxServer("nn-local", { timeoutMs: 60_000 });
+        await tm.tmux(
+          "new-session",
+          "-d",
+          "-s",
+          "nodhcp",
+          "-x",
+          "200",
+          "-y",
+          "80",
+          `${argv.map((a) => `'${a}'`).join(" ")}; echo "EXIT=$?"; sleep 600`,
+        );
+        try {
+          await tm.waitFor("nodhcp", /has no network address/);
+          await tm.keys("nodhcp", "192.0.2.7/24 via 192.0.2.1", "Enter");
+          for (let i = 0; i < 10; i++) {
+            const s = await tm.waitFor("nodhcp", /Type the host name|\?.*›/);
+            if (/Type the host name/.test(s)) break;
+            await tm.keys("nodhcp", "Enter");
+            await new Promise((r) => setTimeout(r, 300));
+          }
+          await tm.waitFor("nodhcp", /Type the host name/);
+          await tm.keys("nodhcp", "rack7", "Enter");
+          const end = await tm.waitFor("nodhcp", /Reboot into the new system now/, 90_000);
+          expect(end).toContain("nixnode-install lockdown root@192.0.2.7 --flake ./rack7 --host-key SHA256:");
+          await tm.keys("nodhcp", "no", "Enter");
+          expect(await tm.waitFor("nodhcp", /EXIT=\d+/)).toContain("EXIT=0");
+          const host = JSON.parse(readFileSync(join(flake, "hosts", "rack7", "host.json"), "utf8"));
+          const nic = host.network.interfaces.find((i: { addresses: string[] }) => i.addresses.length);
+          expect(nic.addresses).toEqual(["192.0.2.7/24"]);
+          expect(nic.dhcp4).toBe(false);
+          expect(nic.routes).toContainEqual({ destination: "0.0.0.0/0", gateway: "192.0.2.1", onLink: false });
+        } finally {
+          await tm.tmux("kill-server").catch(() => undefined);
+        }
+      },
+    );
   },
 );
