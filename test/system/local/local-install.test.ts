@@ -250,6 +250,44 @@ describe.skipIf(!supported.ok)(
       expect(await c.t.bootId()).toBe(bootBefore);
     });
 
+    it.skipIf(!existsSync("/usr/sbin/sfdisk"))(
+      "a loop device as the system disk: the stand-in disko partitions it for real (GPT, ESP + ext4 root), the stick untouched",
+      async () => {
+        c = await installerConsole();
+        const con = c;
+        const img = join(con.t.dir, "system-disk.img");
+        execFileSync("truncate", ["-s", "512M", img]);
+        const loop = execFileSync("losetup", ["-P", "--find", "--show", img], { encoding: "utf8" }).trim();
+        try {
+          writeFileSync(join(con.t.dir, "root", ".nixnode-standin-disk"), `${loop}\n`);
+          const cfg = join(con.work, "node.json");
+          writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] } }));
+          const stickBefore = sha(join(con.t.dir, "usb-stick.img"));
+          const r = await consoleRun(con, [
+            "install",
+            "--local",
+            "--config",
+            cfg,
+            "--flake",
+            join(con.work, "rack7"),
+            "--yes",
+            "--json",
+          ]);
+          expect(r.code, r.stdout + r.stderr).toBe(0);
+          const table = execFileSync("sfdisk", ["--dump", loop], { encoding: "utf8" });
+          expect(table).toMatch(/^label: gpt$/m);
+          expect(table).toMatch(/name="ESP"/);
+          expect(table).toMatch(/name="root"/);
+          expect(execFileSync("blkid", ["-o", "value", "-s", "LABEL", `${loop}p2`], { encoding: "utf8" }).trim()).toBe(
+            "nixos",
+          );
+          expect(sha(join(con.t.dir, "usb-stick.img"))).toBe(stickBefore);
+        } finally {
+          execFileSync("losetup", ["-d", loop]);
+        }
+      },
+    );
+
     it("refuses the USB stick it runs from when --config names it (exit 2), erasing nothing", async () => {
       c = await installerConsole();
       const cfg = join(c.work, "node.json");
