@@ -259,7 +259,7 @@ describe.skipIf(!supported.ok)(
         execFileSync("truncate", ["-s", "512M", img]);
         const loop = execFileSync("losetup", ["-P", "--find", "--show", img], { encoding: "utf8" }).trim();
         try {
-          writeFileSync(join(con.t.dir, "root", ".nixnode-standin-disk"), `${loop}\n`);
+          writeFileSync(join(con.t.dir, "root", ".nixnode-standin-disk"), `${loop} partition\n`);
           const cfg = join(con.work, "node.json");
           writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] } }));
           const stickBefore = sha(join(con.t.dir, "usb-stick.img"));

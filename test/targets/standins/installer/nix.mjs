@@ -151,9 +151,10 @@ writeFileSync(
 set -e
 [ -f /mnt/.nixnode-standin-mnt ] || { echo 'disko: /mnt is not the installer mount' >&2; exit 1; }
 echo disko >> /root/.nixnode-standin-installer.log
-disk=$(cat /root/.nixnode-standin-disk 2>/dev/null || true)
-if [ -b "$disk" ]; then
-  # a loop device (local-install tests): a real GPT (ESP + root) and a real ext4 root filesystem
+disk=; mode=
+[ ! -f /root/.nixnode-standin-disk ] || read -r disk mode < /root/.nixnode-standin-disk || true
+if [ "$mode" = partition ] && [ -b "$disk" ]; then
+  # "DEVICE partition" (local-install tests): a real GPT (ESP + root) and a real ext4 root filesystem
   printf 'label: gpt\\nsize=64MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=ESP\\ntype=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\\n' | sfdisk -q "$disk"
   partx -u "$disk" 2>/dev/null || true
   mkfs.ext4 -q -F -L nixos "\${disk}p2"
