@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(openssh-server openssh-client iproute2 iptables tmux fail2ban age nix-bin sudo wireguard-tools e2fsprogs util-linux)
+PKGS=(openssh-server openssh-client iproute2 iptables tmux fail2ban age nix-bin sudo wireguard-tools e2fsprogs util-linux fdisk)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
