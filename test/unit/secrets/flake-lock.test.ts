@@ -35,6 +35,8 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("one writer per flake, and a host
       env: { ...env, ...extra },
       input,
     });
+  /** Runs that queue on purpose wait as long as the test allows, not the default 15 s. */
+  const QUEUE = { NIXNODE_LOCK_WAIT_SECONDS: "240" };
   const newFlake = (name: string) => {
     const f = s.path(name);
     mkdirSync(f);
@@ -62,7 +64,10 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("one writer per flake, and a host
   it("six `secrets add` at once on a flake without a host key: one host key, every secret kept and readable by the node", async () => {
     const f = newFlake("race");
     const names = ["a1", "a2", "a3", "a4", "a5", "a6"];
-    const results = await Promise.all(names.map((n) => cli(f, ["add", n, "--from-file", "-"], `value-of-${n}-xyz`)));
+    // the six queue on the lock: on a loaded machine the last may wait longer than the default 15 s
+    const results = await Promise.all(
+      names.map((n) => cli(f, ["add", n, "--from-file", "-"], `value-of-${n}-xyz`, QUEUE)),
+    );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     // exactly one run made the host key; the others found it
     expect(results.filter((r) => /Generated the node's SSH host key/.test(r.stdout))).toHaveLength(1);
@@ -77,21 +82,21 @@ describe.skipIf(!HAVE_AGE || !HAVE_SSH_KEYGEN)("one writer per flake, and a host
     }
     expect(existsSync(join(f, FLAKE_LOCK))).toBe(false);
     expect(readdirSync(f).filter((x) => x.includes("nixnode-tmp") || x.includes("stale"))).toEqual([]);
-  });
+  }, 180_000);
 
   it("`secrets list` while adds run: never a half-written file, never an error", async () => {
     const f = newFlake("readers");
     const first = await cli(f, ["add", "seed", "--generate", "hex32"]);
     expect(first.code, first.stderr).toBe(0);
-    const writers = ["w1", "w2", "w3"].map((n) => cli(f, ["add", n, "--generate", "password"]));
-    const readers = [0, 1, 2, 3].map(() => cli(f, ["list", "--json"]));
+    const writers = ["w1", "w2", "w3"].map((n) => cli(f, ["add", n, "--generate", "password"], undefined, QUEUE));
+    const readers = [0, 1, 2, 3].map(() => cli(f, ["list", "--json"], undefined, QUEUE));
     const all = await Promise.all([...writers, ...readers]);
     for (const r of all) expect(r.code, r.stderr).toBe(0);
     for (const r of all.slice(3)) {
       const data = r.events.find((e) => e.type === "result")!.data as { secrets: Array<{ problem?: string }> };
       expect(data.secrets.every((x) => !x.problem)).toBe(true);
     }
-  });
+  }, 180_000);
 
   describe("keys/ssh_host_ed25519_key.pub deleted from a flake that has secrets", () => {
     let f: string;
