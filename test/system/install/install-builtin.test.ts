@@ -66,7 +66,7 @@ describe.skipIf(!supported.ok)(
       );
       const done = r.events.filter((e) => e.type === "step" && e.status === "done").map((e) => e.phase);
       expect(done).toEqual(["connect", "detect", "kexec", "disko", "install", "reboot", "verify"]);
-    });
+    }, 300_000);
 
     it("a failed download on the target stops before kexec, with diagnostics from the fallback session", async () => {
       f = await installFixture({ engine: "builtin" });
@@ -112,7 +112,7 @@ describe.skipIf(!supported.ok)(
       expect(warnings).toContainEqual(
         expect.stringMatching(/kexec image .* is UNVERIFIED: .*publishes no SHA-256 digest/),
       );
-    });
+    }, 300_000);
 
     it("a misspelt option stops before the disks: Nix's error, the target back on Ubuntu with its host key, the loop-device disk byte for byte unchanged", async () => {
       f = await installFixture({ engine: "builtin", loopDisk: true });
@@ -165,7 +165,7 @@ describe.skipIf(!supported.ok)(
       expect(await f.target.hostKeyFingerprint()).toBe(f.originalFingerprint);
       expect(diskHash(f)).toBe(disk);
       expect(existsSync(join(f.target.dir, "standin-mnt", ".nixnode-disko-done"))).toBe(false);
-    });
+    }, 300_000);
   },
 );
 
