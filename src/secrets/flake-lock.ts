@@ -16,6 +16,12 @@ interface Holder {
   since: string;
 }
 
+/** True while a live process on this machine (or any process elsewhere) holds the flake's lock. */
+export function flakeLockBusy(dir: string): boolean {
+  const h = readHolder(join(dir, FLAKE_LOCK));
+  return h !== null && (h.host !== hostname() || isAlive(h.pid));
+}
+
 export interface FlakeLockOptions {
   /** How long to wait for another holder before giving up (default 15 s). */
   waitMs?: number;

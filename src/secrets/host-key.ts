@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OperationError, UserError, badField } from "../errors";
 import { shellQuote } from "../util/shell-quote";
-import { withFlakeLock } from "./flake-lock";
+import { flakeLockBusy, withFlakeLock } from "./flake-lock";
 import { writeAtomic } from "../util/write-atomic";
 import { ageDecrypt, ageEncrypt, parseRecipient, type AgeIdentity } from "./age";
 import {
@@ -144,6 +144,20 @@ function refuseToOrphanSecrets(flakeDir: string, key: HostKey): void {
       hint: "reuse the flake's host key (decrypt secrets/host-key.age with an operator key), or rekey the secrets after replacing it",
     },
   );
+}
+
+/**
+ * The early check, before the flake's lock is taken: a run that holds the lock may be between
+ * writing host-key.age and its .pub, which is not a lost key. Then the check is left to the same
+ * check under the lock; otherwise it is made again, in case that run finished meanwhile.
+ */
+export function refuseWithoutPublicKeyUnlessBusy(flakeDir: string): void {
+  try {
+    refuseWithoutPublicKey(flakeDir);
+  } catch (e) {
+    if (flakeLockBusy(flakeDir)) return;
+    refuseWithoutPublicKey(flakeDir);
+  }
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from "../../secrets/agenix";
 import { GENERATORS, generateSecret, type GeneratorKind } from "../../secrets/generate-secret";
 import { withFlakeLock } from "../../secrets/flake-lock";
-import { createSecretTempDir, refuseWithoutPublicKey, restoreHostPublicKey } from "../../secrets/host-key";
+import { createSecretTempDir, refuseWithoutPublicKeyUnlessBusy, restoreHostPublicKey } from "../../secrets/host-key";
 import { readSecret, rekeyAll, secretsContextWithHostKey, writePublicHalf, writeSecret } from "../../secrets/store";
 
 const SUBCOMMANDS = ["add", "edit", "rekey", "list"] as const;
@@ -146,7 +146,7 @@ async function add(ctx: CommandContext, rawName: string | undefined): Promise<vo
       "choose another name",
     );
   await loadSecretsContext(flakeDir(ctx)); // validates --flake and nixnode.json before anything else
-  refuseWithoutPublicKey(flakeDir(ctx));
+  refuseWithoutPublicKeyUnlessBusy(flakeDir(ctx)); // repeated under the lock (contextForChange)
   const refuseExisting = () => {
     if (existsSync(secretPath(flakeDir(ctx), name)) && !ctx.options.force)
       throw badField(
@@ -279,7 +279,7 @@ async function edit(ctx: CommandContext, rawName: string | undefined): Promise<v
   // Every local input is checked before anything is decrypted, run or written.
   const dir = flakeDir(ctx);
   await loadSecretsContext(dir);
-  refuseWithoutPublicKey(dir);
+  refuseWithoutPublicKeyUnlessBusy(dir); // repeated under the lock (contextForChange)
   const fromStdin = !ctx.stdin.isTTY && !ctx.env.VISUAL && !ctx.env.EDITOR;
   const editor = fromStdin ? null : findEditor(ctx);
   const exists = existsSync(secretPath(dir, name));
