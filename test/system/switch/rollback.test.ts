@@ -20,6 +20,16 @@ describe.skipIf(!supported.ok)(`switch rollbacks${supported.ok ? "" : ` (skipped
   }, 180_000);
   afterAll(() => lab?.stop());
 
+  /** The previous test's supervisor exits shortly after its rollback: a new switch rightly refuses until then. */
+  async function supervisorsGone() {
+    const alive = `for f in /run/nixnode-lockdown/*/supervisor.pid; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && echo alive; done; true`;
+    for (let i = 0; i < 120; i++) {
+      if (!(await lab.t.exec(alive)).stdout.includes("alive")) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error("the previous switch's supervisor was still running after 60 s");
+  }
+
   async function expectStillOn2222() {
     const s = await nixosState(lab.t);
     expect(s.profileLink).toBe(bootDefault);
@@ -57,6 +67,7 @@ describe.skipIf(!supported.ok)(`switch rollbacks${supported.ok ? "" : ` (skipped
       h.timezone = "Europe/Paris";
     });
     await failUnitsInNextBuild(lab.t, ["bitcoind"]);
+    await supervisorsGone();
     const r = await runSwitchOn(lab);
     expect(r.error?.exitCode).toBe(3);
     expect(r.error?.message).toMatch(/the following units failed: bitcoind\.service/);
