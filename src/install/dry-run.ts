@@ -199,14 +199,14 @@ function builtinPreview(ctx: InstallContext): Preview {
     );
   if (p.includes("disko"))
     cmds.push(
-      `nix build --no-link --print-out-paths '${REMOTE_FLAKE_DIR}#nixosConfigurations."${flake.hostName}".config.system.build.diskoScript'`,
+      `nix build --no-link --print-out-paths ${shellQuote(`${REMOTE_FLAKE_DIR}#nixosConfigurations."${flake.hostName}".config.system.build.diskoScript`)}`,
       "<the disko script just built> (partitions and formats the disks)",
     );
   if (p.includes("install"))
     cmds.push(
       "mkdir -p /mnt/etc/ssh && chmod 755 /mnt/etc/ssh",
       "upload the staged host key to /mnt/etc/ssh/ssh_host_ed25519_key(.pub)",
-      `nixos-install --no-root-passwd --no-channel-copy --flake '${REMOTE_FLAKE_DIR}#${flake.hostName}'`,
+      `nixos-install --no-root-passwd --no-channel-copy --flake ${shellQuote(`${REMOTE_FLAKE_DIR}#${flake.hostName}`)}`,
     );
   if (p.includes("reboot")) cmds.push("setsid sh -c 'sleep 2; reboot' </dev/null >/dev/null 2>&1 &");
   return { targetCommands: cmds, detail: ["the built-in engine (no local Nix): on the target, in order"] };

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { OperationError } from "../errors";
 import type { Facts } from "../facts/types";
 import type { Log } from "../ui/log";
+import { shellQuote } from "../util/shell-quote";
 import {
   isIpv6Only,
   KEXEC_SCRIPT_EXIT,
@@ -73,7 +74,7 @@ export function evalSystemArgs(flakeDir: string, hostName: string): string[] {
 
 /** The same as a target-side command (REMOTE_FLAKE_DIR and host names are checked, never operator text). */
 export function evalSystemCommand(flakeDir: string, hostName: string): string {
-  return `${NIX} eval --raw '${flakeDir}#nixosConfigurations."${hostName}".config.system.build.toplevel.drvPath'`;
+  return `${NIX} eval --raw ${shellQuote(`${flakeDir}#nixosConfigurations."${hostName}".config.system.build.toplevel.drvPath`)}`;
 }
 
 /** The lines of Nix's output worth showing: from the first `error:` on (file and option live there). */
@@ -183,7 +184,7 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
     const built = await evaluateOrStop(
       i,
       s,
-      `${NIX} build --no-link --print-out-paths '${REMOTE_FLAKE_DIR}#nixosConfigurations."${i.hostName}".config.system.build.diskoScript'`,
+      `${NIX} build --no-link --print-out-paths ${shellQuote(`${REMOTE_FLAKE_DIR}#nixosConfigurations."${i.hostName}".config.system.build.diskoScript`)}`,
       "building the disk layout",
       true,
     );
@@ -191,7 +192,7 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
     if (!script.startsWith("/")) throw new OperationError(`building the disk layout printed no store path: ${script}`);
     i.onPhase("disko");
     i.onStep("formatting the disks with disko");
-    await run(`'${script.replace(/'/g, "")}'`, "disko (partitioning and formatting)");
+    await run(shellQuote(script), "disko (partitioning and formatting)");
   }
   if (i.phases.includes("install")) {
     i.onPhase("install");
@@ -201,7 +202,7 @@ export async function runBuiltinEngine(i: BuiltinEngineInput): Promise<void> {
     await s.upload("/mnt/etc/ssh/ssh_host_ed25519_key", readFileSync(join(ssh, "ssh_host_ed25519_key")), 0o600);
     await s.upload("/mnt/etc/ssh/ssh_host_ed25519_key.pub", readFileSync(join(ssh, "ssh_host_ed25519_key.pub")), 0o644);
     i.onStep("nixos-install (building on the target)");
-    await run(`nixos-install --no-root-passwd --no-channel-copy --flake '${flakeRef}'`, "nixos-install");
+    await run(`nixos-install --no-root-passwd --no-channel-copy --flake ${shellQuote(flakeRef)}`, "nixos-install");
   }
   if (i.phases.includes("reboot")) {
     i.onPhase("reboot");

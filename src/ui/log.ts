@@ -8,6 +8,7 @@ import { chmodSync, constants, lstatSync, mkdirSync, openSync, writeSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors";
+import { shellQuote } from "../util/shell-quote";
 
 export interface Log {
   readonly path: string | null;
@@ -64,7 +65,7 @@ export function checkLogFolder(dir: string, isDefault: boolean): void {
     );
   }
   const fix = isDefault
-    ? `remove it (someone else may have made it to read or redirect your log: rm -r '${dir}'), or give --log-dir a folder of your own`
+    ? `remove it (someone else may have made it to read or redirect your log: rm -r ${shellQuote(dir)}), or give --log-dir a folder of your own`
     : "give --log-dir a folder of your own";
   if (st.isSymbolicLink()) throw refuse(dir, "is a symlink, not a folder", fix);
   if (!st.isDirectory()) throw refuse(dir, "is not a folder", fix);

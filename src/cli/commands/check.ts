@@ -9,6 +9,7 @@ import { OperationError, UserError } from "../../errors";
 import { locateHostFile } from "../../flake/host-file";
 import { evalSystemCommand, nixErrorLines, tarFlake } from "../../install/engine-builtin";
 import { evalSystemLocally } from "../../install/kexec-preflight";
+import { shellQuote } from "../../util/shell-quote";
 import type { Command } from "../command";
 import { SSH_CLI_OPTIONS, connectFromCli } from "../target-options";
 
@@ -69,9 +70,12 @@ Examples:
           throw new OperationError(`could not make a temporary folder on ${target.description}: ${dir}`);
         try {
           await target.upload(`${dir}.tar`, tarFlake(flakeDir), 0o600);
-          const unpack = await target.run(`tar -xf '${dir}.tar' -C '${dir}' && rm -f '${dir}.tar'`, {
-            signal: ctx.signal,
-          });
+          const unpack = await target.run(
+            `tar -xf ${shellQuote(`${dir}.tar`)} -C ${shellQuote(dir)} && rm -f ${shellQuote(`${dir}.tar`)}`,
+            {
+              signal: ctx.signal,
+            },
+          );
           if (unpack.code !== 0)
             throw new OperationError(`could not unpack the flake on ${target.description}`, {
               details: [unpack.stderr.trim()],
@@ -82,7 +86,7 @@ Examples:
           if (r.code !== 0) throw notEvaluating(hostName, target.description, nixErrorLines(r.stderr));
           drvPath = r.stdout.trim();
         } finally {
-          await target.run(`rm -rf '${dir}' '${dir}.tar'`).catch(() => undefined);
+          await target.run(`rm -rf ${shellQuote(dir)} ${shellQuote(`${dir}.tar`)}`).catch(() => undefined);
         }
       } finally {
         await target.close();

@@ -80,7 +80,7 @@ describe("the built-in engine in the installer", () => {
     const order = [
       index(commands, /nix.* eval --raw .*config\.system\.build\.toplevel\.drvPath/),
       index(commands, /nix.* build .*config\.system\.build\.diskoScript/),
-      index(commands, /^'\/nix\/store\/def-disko-node1'$/),
+      index(commands, /^\/nix\/store\/def-disko-node1$/),
       index(commands, /^nixos-install /),
     ];
     expect(order.every((i) => i >= 0)).toBe(true);
