@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { UserError, badField } from "../errors";
 import { parseAuthorizedKeys, parseHostname, parseIgnoreIP } from "../plan/config";
 import { PROFILES, type HostData } from "../plan/types";
-import { arr, bool, describe, int, isObject, obj, oneOf, port as portField, str } from "../util/fields";
+import { arr, bool, describe, int, isObject, noUnknownKeys, obj, oneOf, port as portField, str } from "../util/fields";
 import { isIpv4, isIpv6, parseIpOrCidr } from "../util/ip";
 import { writeAtomic } from "../util/write-atomic";
 
@@ -244,7 +244,74 @@ export function validateHostData(raw: unknown): HostData {
   network(h.network);
   const boot = obj(h.boot, "boot");
   oneOf(boot.mode, "boot.mode", BOOT_MODES);
+  if (h.health !== undefined) healthChecks(h.health);
   return raw as HostData;
+}
+
+export const HEALTH_KINDS = ["tcp", "unit", "interface", "http"] as const;
+const CHECK_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.,:@()+/-]{0,63}$/;
+// systemd unit names: letters, digits, ":_.@-" and "\\" escapes, at most 255, an optional type
+// suffix; never a leading "-" (it would read as an option)
+const UNIT = /^[A-Za-z0-9_:@\\][A-Za-z0-9_:.@\\-]{0,254}$/;
+const HTTP_URL = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?(\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/;
+const CHECK_KEYS: Record<(typeof HEALTH_KINDS)[number], string[]> = {
+  tcp: ["address", "port"],
+  unit: ["unit"],
+  interface: ["interface"],
+  http: ["url", "status"],
+};
+
+/** health.checks (optional): what `switch` checks before it acknowledges (docs/switch.md). */
+function healthChecks(v: unknown): void {
+  const health = obj(v, "health");
+  noUnknownKeys(health, "health", ["checks"]);
+  arr(health.checks, "health.checks").forEach((raw, i) => {
+    const f = `health.checks[${i}]`;
+    const c = obj(raw, f);
+    const kind = oneOf(c.kind, `${f}.kind`, HEALTH_KINDS);
+    noUnknownKeys(c, f, ["kind", "name", "timeoutSec", ...CHECK_KEYS[kind]]);
+    if (c.name !== undefined)
+      str(c.name, `${f}.name`, {
+        pattern: CHECK_NAME,
+        what: "a label of letters, digits, spaces and _ . , : @ ( ) + / - (at most 64)",
+      });
+    if (c.timeoutSec !== undefined) int(c.timeoutSec, `${f}.timeoutSec`, 1, 300, "a number of seconds");
+    if (kind === "tcp") {
+      const a = str(c.address, `${f}.address`);
+      if (!isIpv4(a) && !isIpv6(a))
+        throw badField(
+          `${f}.address`,
+          `${describe(a)} is not an IP address`,
+          'write a literal such as "127.0.0.1" or "::1"',
+        );
+      if (typeof c.port !== "number") throw badField(`${f}.port`, `${describe(c.port)} is not a port number (1-65535)`);
+      portField(c.port, `${f}.port`);
+    } else if (kind === "unit") {
+      str(c.unit, `${f}.unit`, {
+        pattern: UNIT,
+        what: 'a systemd unit name such as "nats" or "bitcoind.service"',
+      });
+    } else if (kind === "interface") {
+      const n = str(c.interface, `${f}.interface`, {
+        pattern: IFNAME,
+        what: "an interface name (letters, digits, _ . -; at most 15)",
+      });
+      if (n === "." || n === ".." || n.startsWith("-"))
+        throw badField(
+          `${f}.interface`,
+          `${describe(n)} is not an interface name`,
+          'write it as ip link shows it, e.g. "wg-fleet"',
+        );
+    } else {
+      const u = str(c.url, `${f}.url`, {
+        pattern: HTTP_URL,
+        what: "an http:// URL on localhost, 127.0.0.1 or [::1]",
+      });
+      const m = /:(\d{1,5})(\/|$)/.exec(u.slice("http://".length));
+      if (m) portField(Number(m[1]), `${f}.url`);
+      int(c.status, `${f}.status`, 100, 599, "an HTTP status code");
+    }
+  });
 }
 
 /** Parses host.json text; every refusal is `<file>: <field>: ...` with exit 2. */

@@ -107,7 +107,17 @@ export interface HostData {
   lockdown: { stage: "none" | "dual-port" | "final"; port: number };
   network: NetworkPlan;
   boot: { mode: "uefi" | "bios" | "unknown" };
+  /** What `switch` checks before it acknowledges a new configuration (docs/switch.md "Health checks"). */
+  health?: { checks: HealthCheckSpec[] };
 }
+
+/** One declared health check; `name` labels it in messages (default: what it checks). */
+export type HealthCheckSpec = { name?: string; timeoutSec?: number } & (
+  | { kind: "tcp"; address: string; port: number }
+  | { kind: "unit"; unit: string }
+  | { kind: "interface"; interface: string }
+  | { kind: "http"; url: string; status: number }
+);
 
 export interface InstallPlan {
   config: NodeConfig;

@@ -92,3 +92,26 @@ export const FIELDS: Array<[string, (h: any, v: unknown) => void]> = [
   ["network.dns[0]", (h, v) => (h.network.dns[0] = v)],
   ["boot.mode", (h, v) => (h.boot.mode = v)],
 ];
+
+/** health.checks (optional): one check of each kind, so a setter can put a value into each field. */
+const CHECKS = () => [
+  { kind: "tcp", name: "NATS", address: "127.0.0.1", port: 4222, timeoutSec: 10 },
+  { kind: "unit", unit: "nats.service" },
+  { kind: "interface", interface: "wg-fleet" },
+  { kind: "http", url: "http://127.0.0.1:8080/health", status: 200 },
+];
+const check = (i: number, key: string) => (h: any, v: unknown) => {
+  h.health = { checks: CHECKS() };
+  h.health.checks[i][key] = v;
+};
+FIELDS.push(
+  ["health.checks[0].kind", check(0, "kind")],
+  ["health.checks[0].name", check(0, "name")],
+  ["health.checks[0].address", check(0, "address")],
+  ["health.checks[0].port", check(0, "port")],
+  ["health.checks[0].timeoutSec", check(0, "timeoutSec")],
+  ["health.checks[1].unit", check(1, "unit")],
+  ["health.checks[2].interface", check(2, "interface")],
+  ["health.checks[3].url", check(3, "url")],
+  ["health.checks[3].status", check(3, "status")],
+);
