@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { UserError, badField } from "../../errors";
 import { DEFAULT_CONFIRM_TIMEOUT_SEC, prepareLockdown } from "../../lockdown";
 import { keyOnlyConnector } from "../../lockdown/ssh-connector";
+import { healthCheckFor } from "../../switch/health";
 import { proveKeyLogin } from "../../switch/prove-key";
 import { runSwitch } from "../../switch/run-switch";
 import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../target-options";
@@ -14,13 +15,18 @@ import type { Command } from "../command";
 const command: Command = {
   name: "switch",
   summary: "apply an edited flake behind confirm-or-roll-back (ports, firewall, keys included)",
-  usage: "nixnode-install switch [user@]host[:port] --flake DIR [--confirm-timeout SEC] [--dry-run]",
+  usage:
+    "nixnode-install switch [user@]host[:port] --flake DIR [--confirm-timeout SEC] [--keep-on-failed-checks] [--dry-run]",
   description: `
 Builds the flake's system on the target, prints what changes in words (sshd ports, auth methods,
 firewall ports, addresses and routes, authorized keys, fail2ban), refuses changes that would lock
 you out (a firewall dropping your SSH port, removing the key you log in with), then activates it
 under a supervisor on the target that rolls back by itself unless this tool confirms it over a NEW
-connection to where the new configuration answers (e.g. the new port).
+connection to where the new configuration answers (e.g. the new port) and the node is healthy:
+no unit failed by the switch (units failed before are only reported) and every check of
+host.json's health.checks passes within its timeout (docs/switch.md "Health checks").
+--keep-on-failed-checks keeps a configuration whose declared checks fail (a warning each); a unit
+the switch broke still rolls it back.
 --dry-run prints the summary and the commands and changes nothing.
 Exit 0 when confirmed; 2 when refused before activation; 3 after a rollback, with what was observed.
 
@@ -36,6 +42,10 @@ Examples:
       type: "string",
       value: "SEC",
       help: `seconds the target waits for the confirmation after the switch (default ${DEFAULT_CONFIRM_TIMEOUT_SEC})`,
+    },
+    "keep-on-failed-checks": {
+      type: "boolean",
+      help: "keep the new configuration when a health.checks check fails (a warning instead of a rollback)",
     },
     "dry-run": { type: "boolean", help: "print the change summary and the commands; change nothing" },
     ...SSH_CLI_OPTIONS,
@@ -84,6 +94,10 @@ Examples:
         out: ctx.out,
         log: ctx.log,
         signal: ctx.signal,
+        healthCheck: healthCheckFor(prepared.flake.host, {
+          keepOnFailedChecks: ctx.options["keep-on-failed-checks"] === true,
+          log: (l) => ctx.log.write(`switch: ${l}`),
+        }),
       });
       ctx.out.result(
         result.dryRun

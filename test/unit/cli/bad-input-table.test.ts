@@ -519,6 +519,20 @@ const ROWS: Row[] = [
     args: (s) => lockdown(s, "--port", "2222$(id)"),
   },
   {
+    name: "lockdown --local --port with $(id)",
+    field: "--port",
+    setup: withFlake,
+    args: (s) => ["lockdown", "--local", "--flake", join(s.work, "flake"), "--port", "2222$(id)", "--yes"],
+  },
+  {
+    name: "lockdown --local --port 22",
+    field: "--port",
+    setup: withFlake,
+    args: (s) => ["lockdown", "--local", "--flake", join(s.work, "flake"), "--port", "22", "--yes"],
+  },
+  { name: "lockdown --local with a target", field: "--local", args: (s) => ["lockdown", "--local", s.dest, "--yes"] },
+  { name: "lockdown --yes without --local", field: "--yes", setup: withFlake, args: (s) => lockdown(s, "--yes") },
+  {
     name: "lockdown --confirm-timeout with ;",
     field: "--confirm-timeout",
     args: (s) => ["lockdown", s.dest, "--confirm-timeout", "60;id"],
@@ -543,6 +557,19 @@ const ROWS: Row[] = [
     field: "--host",
     setup: withFlake,
     args: (s) => lockdown(s, "--host", "../n1"),
+  },
+  // switch: host.json's health.checks is read before any packet (the flag --keep-on-failed-checks takes no value)
+  {
+    name: "switch with a shell command as health.checks[0].unit in host.json",
+    field: "health.checks[0].unit",
+    setup: (s) => {
+      withFlake(s);
+      const f = join(s.work, "flake", "hosts", "nixnode", "host.json");
+      const h = JSON.parse(readFileSync(f, "utf8"));
+      h.health = { checks: [{ kind: "unit", unit: "nats; touch /tmp/nn-pwned" }] };
+      writeFileSync(f, JSON.stringify(h, null, 2) + "\n");
+    },
+    args: (s) => ["switch", s.dest, "--flake", join(s.work, "flake"), "--keep-on-failed-checks"],
   },
   // secrets
   {
