@@ -6,13 +6,17 @@ import { UserError } from "../../errors";
 import { loadInventoryFile } from "../../fleet/inventory";
 import { checkFleetDir, planFleet, writeFleet } from "../../fleet/plan-fleet";
 import type { Command } from "../command";
+import { SSH_CLI_OPTIONS } from "../target-options";
+import { fleetSwitchCommand, FLEET_SWITCH_OPTIONS } from "../../fleet/fleet-switch-command";
 
 const SUBCOMMANDS = ["plan", "install", "switch"] as const;
 
 const command: Command = {
   name: "fleet",
   summary: "plan many hosts from one inventory (fleet.json): one flake, a WireGuard mesh, a colmena hive",
-  usage: "nixnode-install fleet plan --inventory fleet.json --out DIR [--dry-run] [--force]",
+  usage:
+    "nixnode-install fleet plan --inventory fleet.json --out DIR [--dry-run] [--force]\n" +
+    "       nixnode-install fleet switch [--flake DIR] [--hosts a,b] [--canary N] [--parallel N] [--confirm-timeout SEC] [--dry-run] [--json]",
   description: `
 Reads fleet.json (hosts with their address, role node|collector, facts file or bundled example, and
 nixnode.json answers over shared defaults; see docs/fleet.md), checks all of it, then writes ONE
@@ -20,11 +24,21 @@ flake: hosts/<host>/ per machine, fleet/*.nix shared once, fleet/fleet.json (the
 colmena deployment data), each host's SSH host key and WireGuard key (age-encrypted), and a
 colmenaHive output. Re-running it on the same folder keeps every existing key and mesh address,
 so adding a host changes no other host's files. Nothing on any machine is changed.
-\`fleet install\` and \`fleet switch\` are not built yet.
+
+\`fleet switch\` applies the edited fleet flake through the guarded switch of \`nixnode-install
+switch\`, host by host: --canary N hosts first (default 1, in inventory order), then the rest
+--parallel N at a time (default 4). The rollout stops at the first host that does not confirm
+(hosts not started are untouched; hosts already switched keep the new configuration). Each host's
+address and user come from fleet/fleet.json, its pinned host key from its host.json, its port from
+the lockdown (see docs/fleet.md). Exit 0 when every host confirmed, 3 after a rollback, 2 when
+refused before starting.
+\`fleet install\` is not built yet.
 
 Examples:
   nixnode-install fleet plan --inventory fleet.json --out ./my-fleet
-  nixnode-install fleet plan --inventory fleet.json --out ./my-fleet --dry-run`,
+  nixnode-install fleet plan --inventory fleet.json --out ./my-fleet --dry-run
+  nixnode-install fleet switch --flake ./my-fleet --dry-run
+  nixnode-install fleet switch --flake ./my-fleet --canary 1 --parallel 4`,
   options: {
     inventory: { type: "string", path: "file-in", value: "FILE", help: "the fleet inventory (fleet.json)" },
     out: {
@@ -35,6 +49,8 @@ Examples:
     },
     "dry-run": { type: "boolean", help: "check and plan everything, write nothing" },
     force: { type: "boolean", help: "write into a non-empty folder that holds no fleet plan" },
+    ...FLEET_SWITCH_OPTIONS,
+    ...SSH_CLI_OPTIONS,
   },
   maxArgs: 1,
   async run(ctx) {
@@ -44,6 +60,7 @@ Examples:
         field: sub ?? "COMMAND",
         hint: "usage: nixnode-install fleet plan --inventory fleet.json --out DIR",
       });
+    if (sub === "switch") return fleetSwitchCommand(ctx);
     if (sub !== "plan")
       throw new UserError(`fleet ${sub}: not built yet`, {
         field: sub,
