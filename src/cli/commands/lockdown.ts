@@ -9,18 +9,23 @@ import { unfinishedInstallError } from "../../lockdown/unfinished-install";
 import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../target-options";
 import { port as portField } from "../../util/fields";
 import type { Command } from "../command";
+import { runLockdownLocal } from "../../install/local/lockdown-local";
 
 const command: Command = {
   name: "lockdown",
   summary: "key-only SSH, new port, firewall, fail2ban: applied behind confirm-or-roll-back",
   usage:
-    "nixnode-install lockdown [user@]host[:port] [--flake DIR] [--port P] [--confirm-timeout SEC] [--ssh-config-block]",
+    "nixnode-install lockdown [user@]host[:port] [--flake DIR] [--port P] [--confirm-timeout SEC] [--ssh-config-block]   |   nixnode-install lockdown --local [--port P] [--yes]",
   description: `
 Moves sshd to a new port with key-only logins, turns the firewall on and starts fail2ban with your
 address ignored. Each of the two stages (ports 22 and P, then P only) is activated by a supervisor
 on the target that rolls back by itself unless this tool confirms it over a NEW connection on the
 new port within --confirm-timeout seconds; a reboot also reverts an unconfirmed stage.
 Exit 0 only when the final state is confirmed; 3 after a rollback, with what was observed.
+
+At the console of an installed node, --local switches straight to the final state (no lockout risk
+there: you are at the console): it reads the flake in /etc/nixos (or --flake), builds, activates,
+and prints the known_hosts line for your own machine.
 
 Examples:
   nixnode-install lockdown root@203.0.113.7 --flake ./my-node
@@ -43,14 +48,19 @@ Examples:
       help: "another address or CIDR fail2ban must never ban (repeatable; yours is added)",
     },
     "ssh-config-block": { type: "boolean", help: "print a ~/.ssh/config block for the new port" },
-    local: { type: "boolean", hidden: true, help: "lock down the machine this runs on (not built yet)" },
+    local: {
+      type: "boolean",
+      help: "lock down the machine this runs on, at its console (flake: /etc/nixos; no lockout risk there)",
+    },
+    yes: { type: "boolean", help: "with --local: do not ask before switching" },
     ...SSH_CLI_OPTIONS,
   },
   async run(ctx) {
-    if (ctx.options.local === true)
-      throw new UserError("--local: locking down the machine at its console is not built yet", {
-        field: "--local",
-        hint: "reboot into the installed system, then run the lockdown from your own machine over SSH (the command install --local printed)",
+    if (ctx.options.local === true) return runLockdownLocal(ctx);
+    if (ctx.options.yes === true)
+      throw new UserError("--yes: only with --local (over SSH the lockdown asks nothing)", {
+        field: "--yes",
+        hint: "leave --yes out, or add --local to lock down the machine this runs on",
       });
     const destination = ctx.args[0];
     if (!destination)
