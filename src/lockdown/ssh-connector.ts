@@ -2,6 +2,7 @@
 // pinned host key, auth-method queries, and a plain TCP probe (to tell "refused" from "never
 // answered", which point at different fixes). `route` lets a caller reach a port through
 // something in between (the benchmark's latency proxy); by default it is the port itself.
+// `forHost` is the same connector for another address of the node (a changed static address).
 import net from "node:net";
 import { connectSsh, listAuthMethods, type ConnectOptions } from "../remote/ssh-target";
 import type { LockdownConnector, PortProbe, RemoteSession } from "./types";
@@ -11,11 +12,12 @@ export interface KeyConnectorOptions {
   pinnedHostKey: string;
   /** Per new connection: TCP + handshake (default 8 s) */
   connectTimeoutMs?: number;
-  route?(port: number): { host: string; port: number };
+  /** `host`: the address asked for (base.host, or another one through forHost). */
+  route?(port: number, host: string): { host: string; port: number };
 }
 
 export function keyOnlyConnector(o: KeyConnectorOptions): LockdownConnector {
-  const route = o.route ?? ((port: number) => ({ host: o.base.host, port }));
+  const route = (port: number) => (o.route ? o.route(port, o.base.host) : { host: o.base.host, port });
   const opts = (port: number): ConnectOptions => {
     const r = route(port);
     // keys only: no password, no prompt for one; the host key must be the pinned one
@@ -41,6 +43,7 @@ export function keyOnlyConnector(o: KeyConnectorOptions): LockdownConnector {
     openKeySession: async (port: number): Promise<RemoteSession> => connectSsh(opts(port)),
     authMethods: (port: number) => listAuthMethods(opts(port)),
     probe: (port: number, timeoutMs: number) => probeTcp(route(port), timeoutMs, o.base.localAddress),
+    forHost: (host: string) => keyOnlyConnector({ ...o, base: { ...o.base, host } }),
   };
 }
 

@@ -27,6 +27,8 @@ export interface LockdownConnector {
   authMethods(port: number): Promise<string[]>;
   /** Does a TCP connection to `port` complete from here? */
   probe(port: number, timeoutMs: number): Promise<PortProbe>;
+  /** The same keys and pinned host key for another address of the node (a changed static address). */
+  forHost?(host: string): LockdownConnector;
 }
 
 export interface LockdownDeps {

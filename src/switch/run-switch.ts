@@ -1,19 +1,24 @@
-// One guarded switch (issue 13): read what the node runs now, say what changes in words, refuse
-// what would lock the operator out, then activate under the lockdown's supervisor (the same
-// runSupervisedStage, no copy) and confirm over NEW connections to where the NEW configuration says
-// the node answers. host.json's confirmed copy and known_hosts change only after confirmation.
-import { CancelledError, OperationError, UserError } from "../errors";
-import { hostKeyFailureOf } from "../remote/ssh-errors";
-import { recordKnownHost } from "../lockdown/hand-off";
-import { tarFlake, type FlakeHost } from "../lockdown/flake-files";
+// One guarded switch (issue 13): read what the node runs now, refuse what would lock the operator
+// out, build the new system (one build for the summary's unit list and the activation), say what
+// changes in words, then run the stages (one, or two for a changed static address) through
+// runGuardedStages, the machinery the lockdown uses too: confirmed over NEW connections to where the
+// NEW configuration says the node answers. The target's confirmed host.json and known_hosts change
+// only after confirmation.
+import { OperationError, UserError } from "../errors";
+import { stagedTarball, tarFlake, type FlakeHost } from "../lockdown/flake-files";
 import { judgePreflight } from "../lockdown/preflight";
 import { buildCommand, launchSupervisorCommand, unpackFlakeCommand, STATE_ROOT } from "../lockdown/remote-commands";
-import { runSupervisedStage } from "../lockdown/supervised-stage";
+import { buildOnTarget, type StageOutcome } from "../lockdown/supervised-stage";
 import type { LockdownConnector, RemoteSession, StageTiming } from "../lockdown/types";
+import type { HostData } from "../plan/types";
 import type { Log } from "../ui/log";
 import type { Output } from "../ui/output";
+import { planAddressChange } from "./address-stages";
 import { summarizeChanges, type ChangeSummary } from "./change-summary";
+import { runGuardedStages, type GuardedStage, type HealthCheck } from "./guarded-switch";
+import { settlePreviousRun } from "./previous-run";
 import { CONFIRMED_HOST_JSON, parseTargetState, recordConfirmedCommand, targetStateScript } from "./target-state";
+import { parseUnitLists, unitListsCommand } from "./unit-lists";
 
 export interface SwitchDeps {
   primary: RemoteSession;
@@ -32,6 +37,10 @@ export interface SwitchDeps {
   log: Log;
   signal?: AbortSignal;
   rebootAfterSec?: number;
+  /** Health beyond SSH (src/switch/health.ts): over the confirmation session, before the ack. */
+  healthCheck?: HealthCheck;
+  /** The part of the confirmation window kept for the health check (default 40% of it). */
+  healthBudgetMs?: number;
 }
 
 export interface SwitchResult {
@@ -57,6 +66,8 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
     progress("reading what the node runs now");
     const r = await d.primary.run(targetStateScript(d.flake.hostname, guessPort), { timeoutMs: 30_000 });
     const state = parseTargetState(r.stdout, guessPort);
+    const resumed = await settlePreviousRun(state, d); // issue 13: refuse, report or finish an earlier run
+    if (resumed) return resumed;
     // the key in use: one of ours that the node authorises now
     const oldBodies = state.host.ssh.authorizedKeys.map(keyBody);
     const newBodies = next.ssh.authorizedKeys.map(keyBody);
@@ -74,52 +85,68 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
       }
     }
     const removedInUse = ours.find((k) => !newBodies.includes(keyBody(k.publicKey)));
-    const summary = summarizeChanges(
-      state.host,
-      next,
-      {
-        operatorPort: d.currentPort,
-        operatorKey: removedInUse?.publicKey ?? ours[0]?.publicKey ?? null,
-        otherKeyProven,
-      },
-      { before: state.active, after: null },
-    );
-    const summaryText = summary.lines.length
-      ? summary.lines.map((l) => `  ${l}`).join("\n")
-      : "  nothing the tool manages changes (host.json is the same); the system itself is rebuilt";
-    d.out.text(`Changes (from ${state.hostFrom} on the target to ${d.flake.file}):\n${summaryText}\n`);
+    const switchCtx = {
+      operatorPort: d.currentPort,
+      operatorKey: removedInUse?.publicKey ?? ours[0]?.publicKey ?? null,
+      otherKeyProven,
+    };
+    // refusals need only the data: nothing is built or changed on the target before they pass
+    const plain = summarizeChanges(state.host, next, switchCtx);
+    const addressPlan = planAddressChange(state.host, next, d.connector.host);
+    const confirmAt = { address: addressPlan?.confirmAddress ?? d.connector.host, port: plain.confirmPort };
+    const header = `Changes (from ${state.hostFrom} on the target to ${d.flake.file}):`;
+    const show = (s: ChangeSummary, servicesNote?: string) => {
+      const lines = [...s.lines, ...(servicesNote ? [servicesNote] : [])];
+      const text = lines.length
+        ? lines.map((l) => `  ${l}`).join("\n")
+        : "  nothing the tool manages changes (host.json is the same); the system itself is rebuilt";
+      const staged = addressPlan
+        ? `\n  two stages: old and new addresses first (confirmed on ${confirmAt.address}), then the old ones removed`
+        : "";
+      d.out.text(`${header}\n${text}${staged}\n`);
+    };
     if (state.failed.length)
       d.out.warn(`units already failed before the switch (not blamed on it): ${state.failed.join(", ")}`);
-    if (summary.refusals.length)
-      throw new UserError(`refused before activation: ${summary.refusals[0]}`, {
+    if (plain.refusals.length) {
+      show(plain);
+      throw new UserError(`refused before activation: ${plain.refusals[0]}`, {
         field: d.flake.file,
-        details: summary.refusals.slice(1),
+        details: plain.refusals.slice(1),
         hint: `fix ${d.flake.file} and run switch again; nothing was changed on the target`,
       });
-    const warnings = judgePreflight(state.preflight, summary.confirmPort, {
-      sshAlreadyOnPort: state.host.ssh.ports.includes(summary.confirmPort),
+    }
+    const warnings = judgePreflight(state.preflight, plain.confirmPort, {
+      sshAlreadyOnPort: state.host.ssh.ports.includes(plain.confirmPort),
     });
     for (const w of warnings) d.out.warn(w);
+    const rebootAfterSec = d.rebootAfterSec ?? d.confirmTimeoutSec + 600;
+    const slots = addressPlan ? (["dual-port", "final"] as const) : (["final"] as const);
 
     if (d.dryRun) {
+      // a dry run builds nothing: an unpacked, unconfirmed flake on the target must not look current
+      show(plain, "services started/stopped: known after the build (a dry run builds nothing)");
       const commands = [
         `${unpackFlakeCommand()}   # stdin: the flake ${d.flake.flakeDir} as tar`,
         buildCommand(d.flake.hostname),
-        launchSupervisorCommand({
-          stage: "final",
-          newToplevel: "<the built toplevel>",
-          oldToplevel: state.preflight.bootToplevel,
-          confirmTimeoutSec: d.confirmTimeoutSec,
-          rebootAfterSec: d.rebootAfterSec ?? d.confirmTimeoutSec + 600,
-          scriptPath: `${STATE_ROOT}/supervisor.sh`,
-        }),
-        `# then: a new key-only login on port ${summary.confirmPort} confirms, or the target rolls back by itself`,
+        unitListsCommand("<the built toplevel>"),
+        ...slots.map((slot) =>
+          launchSupervisorCommand({
+            stage: slot,
+            newToplevel:
+              slot === "dual-port" ? "<the built toplevel with old and new addresses>" : "<the built toplevel>",
+            oldToplevel: state.preflight.bootToplevel,
+            confirmTimeoutSec: d.confirmTimeoutSec,
+            rebootAfterSec,
+            scriptPath: `${STATE_ROOT}/supervisor.sh`,
+          }),
+        ),
+        `# then: a new key-only login on ${confirmAt.address} port ${confirmAt.port} confirms each stage, or the target rolls back by itself`,
       ];
       d.out.text(`Dry run: nothing was changed. The commands a switch runs on the target:\n${commands.join("\n")}\n`);
       return {
-        host: d.connector.host,
-        port: summary.confirmPort,
-        summary,
+        host: confirmAt.address,
+        port: plain.confirmPort,
+        summary: plain,
         dryRun: true,
         generation: state.preflight.generation,
         timing: null,
@@ -141,71 +168,99 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
           { hint: "check free space and permissions in /var/lib/nixnode-install on the target" },
         );
     }
-    progress(`checking that a key-only login works on a new connection (port ${d.currentPort})`);
-    let fallback: RemoteSession;
-    try {
-      fallback = await d.connector.openKeySession(d.currentPort);
-    } catch (e) {
-      if (hostKeyFailureOf(e)) throw e;
-      throw new OperationError(
-        `no key-only login works on port ${d.currentPort} (${(e as Error).message}); nothing was changed`,
-      );
-    }
-    owned.push(fallback);
-    const sessions = [d.primary, fallback];
-    let outcome;
-    try {
-      outcome = await runSupervisedStage({
-        sessions,
-        connector: d.connector,
-        hostname: d.flake.hostname,
-        tarball: await tarFlake(d.flake.flakeDir),
-        stage: "final",
-        port: summary.confirmPort,
-        oldPorts: state.host.ssh.ports,
-        oldToplevel: state.preflight.bootToplevel,
-        oldGeneration: state.preflight.generation,
-        bootId: state.bootId,
-        confirmTimeoutSec: d.confirmTimeoutSec,
-        rebootAfterSec: d.rebootAfterSec ?? d.confirmTimeoutSec + 600,
-        signal: d.signal,
-        progress,
-        log,
-      });
-    } catch (e) {
-      if (d.signal?.aborted && e instanceof OperationError)
-        throw new CancelledError(`Interrupted. ${e.message}`, { details: e.details });
-      throw e;
-    } finally {
-      for (const s of sessions) if (s !== d.primary && !owned.includes(s)) owned.push(s);
-    }
-    const confirmed = sessions[sessions.length - 1]!;
-    d.out.step(
+    // One build serves the summary (its unit list) and the activation of the final stage.
+    progress("uploading and building the new system on the target (nothing is activated yet)");
+    const toplevel = await buildOnTarget(
+      { sessions: [d.primary], log },
+      d.flake.hostname,
+      await tarFlake(d.flake.flakeDir),
       "switch",
-      "done",
-      `confirmed on port ${summary.confirmPort} and made the boot default (generation ${outcome.generation ?? "?"})`,
     );
-    const rec = await confirmed.run(recordConfirmedCommand(), {
-      stdin: JSON.stringify(next, null, 2) + "\n",
-      timeoutMs: 15_000,
+    const units = parseUnitLists((await d.primary.run(unitListsCommand(toplevel), { timeoutMs: 30_000 })).stdout);
+    const summary = summarizeChanges(state.host, next, switchCtx, {
+      before: units.before ?? [],
+      after: units.before ? units.after : null,
     });
-    if (!rec.stdout.includes("recorded"))
-      warnings.push(`could not record the confirmed host.json on the target: ${rec.stderr.trim()}`);
-    if (d.knownHostsFile && summary.confirmPort !== d.currentPort) {
-      const k = await recordKnownHost(confirmed, d.knownHostsFile, d.connector.host, summary.confirmPort, d.pinned);
-      d.out.info(
-        k === "added"
-          ? `known_hosts: added [${d.connector.host}]:${summary.confirmPort} (${d.knownHostsFile})`
-          : `known_hosts already has [${d.connector.host}]:${summary.confirmPort}`,
-      );
-    }
+    show(
+      summary,
+      units.before && units.after ? undefined : "services started/stopped: not known (a system without a unit list)",
+    );
+
+    const recordOnTarget = (host: HostData) => async (_o: StageOutcome, session: RemoteSession) => {
+      const rec = await session.run(recordConfirmedCommand(), {
+        stdin: JSON.stringify(host, null, 2) + "\n",
+        timeoutMs: 15_000,
+      });
+      if (!rec.stdout.includes("recorded"))
+        warnings.push(`could not record the confirmed host.json on the target: ${rec.stderr.trim()}`);
+    };
+    const moved = confirmAt.address !== d.connector.host || confirmAt.port !== d.currentPort;
+    const stages: GuardedStage[] = addressPlan
+      ? [
+          {
+            host: addressPlan.both,
+            tarball: () => stagedTarball(d.flake, addressPlan.both),
+            confirm: confirmAt,
+            slot: "dual-port",
+            name: "stage 1",
+            label: `stage 1 (old and new addresses, confirmed on ${confirmAt.address})`,
+            knownHost: true,
+            confirmed: recordOnTarget(addressPlan.both),
+          },
+          {
+            host: next,
+            tarball: () => tarFlake(d.flake.flakeDir),
+            toplevel,
+            confirm: confirmAt,
+            slot: "final",
+            name: "stage 2",
+            label: `stage 2 (the old addresses removed)`,
+            confirmed: recordOnTarget(next),
+          },
+        ]
+      : [
+          {
+            host: next,
+            tarball: () => tarFlake(d.flake.flakeDir),
+            toplevel,
+            confirm: confirmAt,
+            slot: "final",
+            name: "",
+            label: "the new configuration",
+            knownHost: moved,
+            confirmed: recordOnTarget(next),
+          },
+        ];
+    const outcomes = await runGuardedStages({
+      command: "switch",
+      primary: d.primary,
+      connector: d.connector,
+      currentPort: d.currentPort,
+      oldPorts: state.host.ssh.ports,
+      hostname: d.flake.hostname,
+      pinned: d.pinned,
+      bootId: state.bootId,
+      oldToplevel: state.preflight.bootToplevel,
+      oldGeneration: state.preflight.generation,
+      confirmTimeoutSec: d.confirmTimeoutSec,
+      rebootAfterSec,
+      knownHostsFile: d.knownHostsFile,
+      healthCheck: d.healthCheck,
+      failedBefore: state.failed,
+      healthBudgetMs: d.healthBudgetMs,
+      out: d.out,
+      log,
+      signal: d.signal,
+      stages,
+    });
+    const last = outcomes[outcomes.length - 1]!;
     return {
-      host: d.connector.host,
+      host: confirmAt.address,
       port: summary.confirmPort,
       summary,
       dryRun: false,
-      generation: outcome.generation,
-      timing: outcome.timing,
+      generation: last.generation,
+      timing: last.timing,
       failedBefore: state.failed,
       warnings,
     };

@@ -16,12 +16,32 @@ import { join } from "node:path";
 import { DIR, KNOBS, LOCK, NODE, PROFILE, PROFILES, SHIM, die, readText, relink, run } from "./common.mjs";
 
 // ---------------------------------------------------------------- store, profiles
+/**
+ * The services this system starts at boot, as $toplevel/etc/systemd/system/multi-user.target.wants
+ * lists them on NixOS (what a switch's summary compares): the ones the stand-in really runs (sshd,
+ * the firewall, fail2ban), systemd-networkd (network.nix enables it), and the test knob's extras.
+ */
+export function wantedUnits(host, extraUnits = "") {
+  return [
+    "sshd.service",
+    "systemd-networkd.service",
+    ...(host.firewall?.enable ? ["firewall.service"] : []),
+    ...(host.fail2ban?.enable ? ["fail2ban.service"] : []),
+    ...extraUnits
+      .split(/\s+/)
+      .filter((u) => /^[A-Za-z0-9@_.-]+$/.test(u))
+      .map((u) => (u.endsWith(".service") ? u : `${u}.service`)),
+  ];
+}
+
 /** `lockdownNix`: the text of the flake's hosts/<host>/lockdown.nix when the build had one, else null. */
-export function makeToplevel(host, failUnits = "", lockdownNix = null) {
+export function makeToplevel(host, failUnits = "", lockdownNix = null, extraUnits = "") {
   const json = JSON.stringify(host, null, 2) + "\n";
+  const units = wantedUnits(host, extraUnits);
   const hash = createHash("sha256")
     .update(json)
     .update(failUnits)
+    .update(units.join(" "))
     .update(lockdownNix === null ? "" : `lockdown.nix\0${lockdownNix}`)
     .digest("hex")
     .slice(0, 32);
@@ -33,6 +53,12 @@ export function makeToplevel(host, failUnits = "", lockdownNix = null) {
   if (failUnits) writeFileSync(join(top, "test-fail-units"), failUnits);
   // activation reads it: lockdown.nix changes what sshd gets (see desired.mjs)
   if (lockdownNix !== null) writeFileSync(join(top, "lockdown.nix"), lockdownNix);
+  const wants = join(top, "etc/systemd/system/multi-user.target.wants");
+  mkdirSync(wants, { recursive: true });
+  for (const u of units) {
+    writeFileSync(join(top, "etc/systemd/system", u), `[Unit]\nDescription=${u} (test stand-in)\n`);
+    symlinkSync(`../${u}`, join(wants, u));
+  }
   // like the real one, it takes the switch lock and WAITS for it
   writeFileSync(
     join(top, "bin/switch-to-configuration"),
@@ -145,5 +171,7 @@ export function nixBuild(argv) {
   const lockdownNix = existsSync(join(hostDir, "lockdown.nix"))
     ? readFileSync(join(hostDir, "lockdown.nix"), "utf8")
     : null;
-  process.stdout.write(makeToplevel(host_, readText(join(KNOBS, "fail-unit")), lockdownNix) + "\n");
+  process.stdout.write(
+    makeToplevel(host_, readText(join(KNOBS, "fail-unit")), lockdownNix, readText(join(KNOBS, "extra-units"))) + "\n",
+  );
 }
