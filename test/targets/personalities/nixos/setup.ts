@@ -49,3 +49,22 @@ export async function nixosState(t: PersonalityHost): Promise<{ profileLink: str
   const [profileLink = "", current = "", boot = ""] = r.stdout.trim().split("\n");
   return { profileLink, current, boot };
 }
+
+/**
+ * Test knob: the services the configurations run (lib/units.mjs). `active` units are active;
+ * `failed` are failed whatever runs (failed BEFORE a switch); `failAfterSwitch` are fine now and
+ * fail once another toplevel than the current one is active (a service the next switch breaks
+ * after switch-to-configuration returned); `startingSecAfterSwitch`: is-system-running says
+ * "starting" that long after such a switch. Replaces the previous setting.
+ */
+export async function unitsAfterSwitch(
+  t: PersonalityHost,
+  k: { active?: string[]; failed?: string[]; failAfterSwitch?: string[]; startingSecAfterSwitch?: number },
+): Promise<void> {
+  const cur = await t.exec("readlink -f /run/current-system");
+  const json = JSON.stringify({ ...k, baseline: cur.stdout.trim() });
+  const r = await t.exec(`mkdir -p ${q(t.dir)}/nixos-test && cat > ${q(t.dir)}/nixos-test/units.json`, {
+    input: json,
+  });
+  if (r.code !== 0) throw new Error(r.stderr);
+}

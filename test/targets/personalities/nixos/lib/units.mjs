@@ -1,10 +1,59 @@
 // The nixos personality's systemd surface: `systemd-run --unit … [--on-active=…]` starts detached
 // processes (they outlive the SSH session, as transient units do) recorded under DIR/units;
-// `systemctl stop|is-active|is-system-running|list-timers|status|reboot` reads and ends them.
+// `systemctl stop|is-active|is-system-running|list-units|list-timers|status|reboot` reads and ends them.
+// The services a configuration runs are a test knob (DIR/nixos-test/units.json, setup.ts
+// `unitsAfterSwitch`): units active, units failed whatever is active, and units that fail once the
+// system runs another toplevel than the one active when the knob was set (a service the new
+// configuration breaks after switch-to-configuration returned, as a crashing Type=simple unit does);
+// `is-system-running` is "degraded" while any unit is failed and may say "starting" for a while
+// after such a switch.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
-import { DIR, UNITS, die, readText } from "./common.mjs";
+import { DIR, KNOBS, UNITS, die, readText } from "./common.mjs";
+
+// ---------------------------------------------------------------- the configuration's services (knob)
+const CURRENT = "/run/current-system";
+function knob() {
+  const text = readText(join(KNOBS, "units.json"));
+  if (!text) return null;
+  const k = JSON.parse(text);
+  let current = "";
+  try {
+    current = realpathSync(CURRENT);
+  } catch {
+    current = "";
+  }
+  const switched = Boolean(k.baseline) && current !== k.baseline;
+  let since = Infinity;
+  try {
+    since = Date.now() - lstatSync(CURRENT).mtimeMs;
+  } catch {
+    since = Infinity;
+  }
+  return { ...k, switched, starting: switched && since < (k.startingSecAfterSwitch ?? 0) * 1000 };
+}
+
+/** unit -> "active" | "failed", as the active configuration would have them. */
+function serviceStates() {
+  const k = knob();
+  const states = new Map();
+  if (!k) return states;
+  for (const u of k.active ?? []) states.set(norm(u), "active");
+  if (k.switched) for (const u of k.failAfterSwitch ?? []) states.set(norm(u), "failed");
+  for (const u of k.failed ?? []) states.set(norm(u), "failed");
+  return states;
+}
 
 // ---------------------------------------------------------------- systemd-run / systemctl
 const unitFile = (u) => join(UNITS, u.replace(/\//g, "_") + ".json");
@@ -19,6 +68,8 @@ const alive = (pid) => {
 };
 export function unitState(u) {
   u = norm(u);
+  const service = serviceStates().get(u);
+  if (service) return service;
   const base = u.replace(/\.(service|timer)$/, "");
   for (const key of [`${base}.service`, `${base}.timer`]) {
     if (!existsSync(unitFile(key))) continue;
@@ -88,7 +139,30 @@ export function systemdRun(argv) {
 export function systemctl(argv) {
   const [verb, ...units] = argv.filter((a) => !a.startsWith("-"));
   const quiet = argv.includes("--quiet") || argv.includes("-q");
-  if (verb === "is-system-running") return void process.stdout.write("running\n");
+  if (verb === "is-system-running") {
+    const k = knob();
+    const state = k?.starting ? "starting" : [...serviceStates().values()].includes("failed") ? "degraded" : "running";
+    process.stdout.write(`${state}\n`);
+    process.exit(state === "running" ? 0 : 1);
+  }
+  if (verb === "list-units") {
+    // `--state=failed` / `--state=active`, `--type=service`; printed as --no-legend --plain does
+    const opt = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+    const want = opt("state");
+    const type = opt("type");
+    const all = new Map(serviceStates());
+    if (existsSync(UNITS))
+      for (const f of readdirSync(UNITS).filter((f) => f.endsWith(".json"))) {
+        const u = f.slice(0, -5);
+        if (!all.has(u)) all.set(u, unitState(u));
+      }
+    for (const [u, st] of [...all].sort()) {
+      if (want && st !== want) continue;
+      if (type && !u.endsWith(`.${type}`)) continue;
+      process.stdout.write(`${u} loaded ${st} ${st === "active" ? "running" : st} ${u}\n`);
+    }
+    return;
+  }
   if (verb === "reboot") {
     spawn(join(DIR, "reboot"), [], { detached: true, stdio: "ignore" }).unref();
     return;
