@@ -25,11 +25,17 @@ export function planAddressChange(old: HostData, next: HostData, connectedTo: st
   const newAddrs = next.network.interfaces.flatMap((i) => i.addresses);
   const added = newAddrs.filter((a) => !oldAddrs.includes(a)).map(bare);
   if (added.length === 0 || newAddrs.map(bare).includes(connectedTo)) return null;
-  const sameFamily = added.filter((a) => (isIpv6(connectedTo) ? isIpv6(a) : isIpv4(a) || !isIpv6(connectedTo)));
+  // a host name (not an address) says nothing about the family: any new address will do
+  const sameFamily = isIpv6(connectedTo) ? added.filter(isIpv6) : isIpv4(connectedTo) ? added.filter(isIpv4) : added;
   const confirmAddress = sameFamily[0] ?? added[0]!;
   const interfaces = next.network.interfaces.map((i) => {
     const before = old.network.interfaces.find((o) => o.name === i.name);
-    return { ...i, addresses: uniq([...(before?.addresses ?? []), ...i.addresses]) };
+    // a DHCP lease the old configuration used is kept too until stage 2
+    return {
+      ...i,
+      dhcp4: i.dhcp4 || (before?.dhcp4 ?? false),
+      addresses: uniq([...(before?.addresses ?? []), ...i.addresses]),
+    };
   });
   // an interface the new configuration no longer lists keeps its old addresses until stage 2
   for (const o of old.network.interfaces)

@@ -102,6 +102,8 @@ export interface TestTarget {
     clearBandwidth(): Promise<void>;
   };
   addClientAddress(): Promise<string>;
+  /** A second /30 on the same veth for a NEW target address: the host side gets `gateway`; the target gets nothing until it configures `address` itself. */
+  addTargetSubnet(): Promise<{ address: string; gateway: string; prefix: 30 }>;
   latencyProxy(oneWayDelayMs: number): Promise<{ host: "127.0.0.1"; port: number; close(): Promise<void> }>;
   stop(): Promise<void>;
 }
@@ -295,6 +297,14 @@ async function buildTarget(
       live.slots.push(extra.index);
       await mustRun("ip", ["addr", "add", `${extra.hostAddress}/32`, "dev", slot.hostIf]);
       return extra.hostAddress;
+    },
+    async addTargetSubnet() {
+      // Another slot's /30: its .1 on the host side of the same veth (a gateway the host answers
+      // ARP for), its .2 free for the target to take (a static address change).
+      const extra = claimSlot();
+      live.slots.push(extra.index);
+      await mustRun("ip", ["addr", "add", `${extra.hostAddress}/30`, "dev", slot.hostIf]);
+      return { address: extra.targetAddress, gateway: extra.hostAddress, prefix: 30 as const };
     },
     latencyProxy: (delay) => startLatencyProxy({ host: slot.targetAddress, port: t.port }, delay),
     async stop() {

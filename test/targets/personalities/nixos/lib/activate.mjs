@@ -1,11 +1,13 @@
 // The nixos personality's activation: a toplevel's host.json applied FOR REAL to the target's sshd
-// (config + listener restart via DIR/start-sshd), firewall (iptables) and fail2ban (a real server);
+// (config + listener restart via DIR/start-sshd), firewall (iptables), eth0's addresses and routes
+// (network.mjs) and fail2ban (a real server);
 // `switch-to-configuration test|switch|boot` and the reboot hook that re-activates the boot default.
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DIR, F2B, LOCK, PROFILE, UNITS, die, readText, relink, run } from "./common.mjs";
 import { desiredFail2ban, desiredFirewall, desiredSshdSettings } from "./desired.mjs";
+import { applyNetwork } from "./network.mjs";
 
 // ---------------------------------------------------------------- activation
 export function renderSshdConfig(sshd, broken) {
@@ -106,6 +108,7 @@ export function apply(top, { restartSshd }) {
   }
   writeFileSync("/etc/ssh/sshd_config", renderSshdConfig(sshd, failUnits.includes("sshd")));
   applyFirewall(desiredFirewall(host, modules));
+  applyNetwork(host);
   if (!applyFail2ban(desiredFail2ban(host))) failed.push("fail2ban.service");
   relink(top, "/run/current-system");
   if (restartSshd) {
