@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
 import { ageEncrypt, parseRecipient } from "../secrets/age";
-import { generateHostKey } from "../secrets/host-key";
+import { fleetHostKeyPaths, generateHostKey } from "../secrets/host-key";
 import { generateSecret, type GeneratorKind } from "../secrets/generate-secret";
 import { parseSshPublicKey, sshFingerprint } from "../secrets/ssh-keys";
 
@@ -24,8 +24,9 @@ export interface HostKeys {
 }
 
 export const hostKeyPaths = (name: string) => ({
-  sshAge: `secrets/${name}/host-key.age`,
-  sshPub: `keys/${name}/ssh_host_ed25519_key.pub`,
+  // the install reads the host key from the same paths: one definition (src/secrets/host-key)
+  sshAge: fleetHostKeyPaths(name).age,
+  sshPub: fleetHostKeyPaths(name).pub,
   wgAge: `secrets/${name}/wireguard-fleet.age`,
   wgPub: `keys/${name}/wireguard-fleet.pub`,
 });

@@ -1,5 +1,6 @@
 // The end of the install: wait for the PINNED key (handshakes only), one verifying login, the
 // known_hosts entry, the optional copy of the flake to /etc/nixos, and state.json marked verified.
+import { hostKeyFiles } from "../secrets/host-key";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CancelledError, OperationError } from "../errors";
@@ -92,7 +93,7 @@ export async function finishAndVerify(
 
 function readPub(flake: FlakeInfo): string {
   // the public key line written next to the encrypted private key
-  return readFileSync(join(flake.dir, "keys", "ssh_host_ed25519_key.pub"), "utf8").trim();
+  return readFileSync(join(flake.dir, hostKeyFiles(flake.dir, flake.hostName).pub), "utf8").trim();
 }
 
 function timeoutHints(flake: FlakeInfo): string[] {

@@ -1,15 +1,15 @@
 // The install's use of hosts/<host>/host.json (read and written through src/flake/host-file), and staging the pre-generated host key
 // as nixos-anywhere extra files in a private temp folder that is removed when the run ends.
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { UserError } from "../errors";
 import { hostFileOf, hostJsonPath, locateHostFile, readHostFileAt, writeHostFile } from "../flake/host-file";
 import type { HostData } from "../plan/types";
 import type { AgeIdentity } from "../secrets/age";
 import {
-  HOST_KEY_AGE,
   createSecretTempDir,
   generateHostKey,
+  hostKeyFiles,
   obtainHostKey,
   type HostKey,
   type SecretTempDir,
@@ -47,7 +47,7 @@ export interface StagedHostKey {
   temp: SecretTempDir;
   /** False when no operator key could be an age recipient: the private key then lives only for this run. */
   storedEncrypted: boolean;
-  /** True when the flake already held the key (secrets/host-key.age): a reinstall keeps the node's identity. */
+  /** True when the flake already held the key (hostKeyFiles: secrets/host-key.age, or secrets/<host>/ in a fleet). */
   reused: boolean;
 }
 
@@ -68,15 +68,21 @@ export async function prepareHostKey(
   let key: HostKey;
   let reused = false;
   let storedEncrypted = true;
-  if (recipients.length || existsSync(join(flakeDir, HOST_KEY_AGE))) {
-    const got = await obtainHostKey(flakeDir, { operators: recipients, comment: `root@${hostName}`, identities });
+  const files = hostKeyFiles(flakeDir, hostName);
+  if (recipients.length || existsSync(join(flakeDir, files.age))) {
+    const got = await obtainHostKey(flakeDir, {
+      operators: recipients,
+      comment: `root@${hostName}`,
+      identities,
+      hostName,
+    });
     key = got.key;
     reused = !got.created;
   } else {
     key = generateHostKey(`root@${hostName}`);
     storedEncrypted = false;
-    mkdirSync(join(flakeDir, "keys"), { recursive: true });
-    writeAtomic(join(flakeDir, "keys", "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`);
+    mkdirSync(dirname(join(flakeDir, files.pub)), { recursive: true });
+    writeAtomic(join(flakeDir, files.pub), `${key.publicKey}\n`);
   }
   const updated: HostData = { ...host, ssh: { ...host.ssh, hostKeyFingerprint: key.fingerprint } };
   writeHostData(flakeDir, hostName, updated);

@@ -25,8 +25,15 @@ export interface InstallState {
 /** @deprecated import STATE_PATH from src/flake/state-file */
 export { STATE_PATH };
 
-export function readInstallState(flakeDir: string): InstallState | null {
-  const s = readStateFile(flakeDir).install;
+/**
+ * With `target`, that target's entry only: a fleet flake installs several targets at once, each
+ * keeping its own entry under "installByTarget" ("install" is the latest write, for older readers).
+ */
+export function readInstallState(flakeDir: string, target?: string): InstallState | null {
+  const all = readStateFile(flakeDir);
+  const mine = target !== undefined && isObject(all.installByTarget) ? all.installByTarget[target] : undefined;
+  const latest = isObject(all.install) && (target === undefined || all.install.target === target) ? all.install : null;
+  const s = mine ?? latest;
   if (!isObject(s)) return null;
   const phasesDone = Array.isArray(s.phasesDone)
     ? (s.phasesDone.filter((p) => (INSTALL_PHASES as readonly unknown[]).includes(p)) as InstallPhase[])
@@ -51,6 +58,7 @@ export function writeInstallState(flakeDir: string, state: Omit<InstallState, "u
   const full: InstallState = { ...state, updatedAt: new Date().toISOString() };
   updateStateFile(flakeDir, (all) => {
     all.install = full;
+    all.installByTarget = { ...(isObject(all.installByTarget) ? all.installByTarget : {}), [full.target]: full };
     // the plan's own summary fields (src/generate writes them): keep them in step
     if (full.pinnedHostKey) all.hostKeyFingerprint = full.pinnedHostKey;
     all.phases = { ...(isObject(all.phases) ? all.phases : {}), install: full.verified ? "done" : "started" };

@@ -3,6 +3,7 @@
 // the keys this run verified (the target's current key, which the kexec installer keeps, and the new
 // pinned key) through the ssh wrapper first on its PATH. A refused key stops it at once: 1.13 would
 // otherwise retry ssh-copy-id every 3 s forever.
+import { hostKeyFiles } from "../secrets/host-key";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError, UserError } from "../errors";
@@ -106,7 +107,7 @@ async function verifiedCurrentKey(ctx: NixosAnywhereContext): Promise<string> {
 
 function newHostKey(ctx: NixosAnywhereContext): string[] {
   if (ctx.staged) return [ctx.staged.key.publicKey];
-  const pub = join(ctx.flake.dir, "keys", "ssh_host_ed25519_key.pub");
+  const pub = join(ctx.flake.dir, hostKeyFiles(ctx.flake.dir, ctx.flake.hostName).pub);
   return existsSync(pub) ? [readFileSync(pub, "utf8").trim()] : [];
 }
 

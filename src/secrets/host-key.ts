@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { OperationError, UserError, badField } from "../errors";
 import { shellQuote } from "../util/shell-quote";
 import { flakeLockBusy, withFlakeLock } from "./flake-lock";
@@ -42,6 +42,28 @@ export interface HostKey {
 
 export const HOST_KEY_AGE = "secrets/host-key.age";
 export const HOST_KEY_PUB = "keys/ssh_host_ed25519_key.pub";
+
+/** Where one host of a fleet flake keeps its host key (`fleet plan` writes them, the install reads them). */
+export function fleetHostKeyPaths(hostName: string): { age: string; pub: string; secretsDir: string } {
+  return {
+    age: `secrets/${hostName}/host-key.age`,
+    pub: `keys/${hostName}/ssh_host_ed25519_key.pub`,
+    secretsDir: `secrets/${hostName}`,
+  };
+}
+
+/**
+ * The ONE choice between the two layouts: a fleet flake keeps each host's key under its own name
+ * (secrets/<host>/, keys/<host>/), a single-node flake at secrets/host-key.age. A host whose own
+ * folders exist uses them; every other flake (and no host name) keeps the single-node paths.
+ */
+export function hostKeyFiles(flakeDir: string, hostName?: string): { age: string; pub: string; secretsDir: string } {
+  if (hostName) {
+    const fleet = fleetHostKeyPaths(hostName);
+    if (existsSync(join(flakeDir, fleet.secretsDir)) || existsSync(join(flakeDir, "keys", hostName))) return fleet;
+  }
+  return { age: HOST_KEY_AGE, pub: HOST_KEY_PUB, secretsDir: "secrets" };
+}
 
 /** Serialises an ed25519 key as openssh-key-v1, unencrypted, the way ssh-keygen writes it. */
 export function opensshPrivateKey(seed: Uint8Array, pub: Uint8Array, comment: string): string {
@@ -99,6 +121,7 @@ export async function writeEncryptedHostKey(
   flakeDir: string,
   key: HostKey,
   recipients: string[],
+  hostName?: string,
 ): Promise<{ agePath: string; pubPath: string }> {
   if (recipients.length === 0) {
     throw new UserError("no operator keys to encrypt the host key to", {
@@ -107,12 +130,13 @@ export async function writeEncryptedHostKey(
     });
   }
   const parsed = recipients.map((r, i) => parseRecipient(r, `ssh.authorizedKeys[${i}]`));
-  refuseToOrphanSecrets(flakeDir, key);
+  refuseToOrphanSecrets(flakeDir, key, hostName);
   const data = await ageEncrypt(key.privateKey, parsed, { armor: true });
-  const agePath = join(flakeDir, HOST_KEY_AGE);
-  const pubPath = join(flakeDir, HOST_KEY_PUB);
-  mkdirSync(join(flakeDir, "secrets"), { recursive: true });
-  mkdirSync(join(flakeDir, "keys"), { recursive: true });
+  const files = hostKeyFiles(flakeDir, hostName);
+  const agePath = join(flakeDir, files.age);
+  const pubPath = join(flakeDir, files.pub);
+  mkdirSync(dirname(agePath), { recursive: true });
+  mkdirSync(dirname(pubPath), { recursive: true });
   // .age first: a reader between the two renames sees no host key yet, never a mismatched pair
   writeAtomic(agePath, data);
   writeAtomic(pubPath, `${key.publicKey}\n`);
@@ -123,19 +147,19 @@ export async function writeEncryptedHostKey(
  * Replacing the host key would leave every service secret encrypted to the OLD key: the node could
  * not decrypt them at boot. Refuse, and say how to keep the key instead.
  */
-function serviceSecrets(flakeDir: string): string[] {
-  const dir = join(flakeDir, "secrets");
+function serviceSecrets(flakeDir: string, hostName?: string): string[] {
+  const dir = join(flakeDir, hostKeyFiles(flakeDir, hostName).secretsDir);
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".age") && f !== "host-key.age") : [];
 }
 
-function refuseToOrphanSecrets(flakeDir: string, key: HostKey): void {
-  const existing = readHostPublicKey(flakeDir);
+function refuseToOrphanSecrets(flakeDir: string, key: HostKey, hostName?: string): void {
+  const existing = readHostPublicKey(flakeDir, hostName);
   if (!existing) {
-    refuseWithoutPublicKey(flakeDir);
+    refuseWithoutPublicKey(flakeDir, hostName);
     return;
   }
   if (existing.fingerprint === key.fingerprint) return;
-  const secrets = serviceSecrets(flakeDir);
+  const secrets = serviceSecrets(flakeDir, hostName);
   if (secrets.length === 0) return;
   throw new UserError(
     `the flake already has a host key (${existing.fingerprint}) and ${secrets.length} secret(s) encrypted to it; a new host key would lock the node out of them`,
@@ -165,10 +189,11 @@ export function refuseWithoutPublicKeyUnlessBusy(flakeDir: string): void {
  * or secrets encrypted to one: making a new key now would replace the node's identity and orphan
  * every secret. Refuse, and give the exact commands that bring the .pub back.
  */
-export function refuseWithoutPublicKey(flakeDir: string): void {
+export function refuseWithoutPublicKey(flakeDir: string, hostName?: string): void {
+  const { age: HOST_KEY_AGE, pub: HOST_KEY_PUB } = hostKeyFiles(flakeDir, hostName);
   if (existsSync(join(flakeDir, HOST_KEY_PUB))) return;
   const hasAge = existsSync(join(flakeDir, HOST_KEY_AGE));
-  const secrets = serviceSecrets(flakeDir);
+  const secrets = serviceSecrets(flakeDir, hostName);
   if (!hasAge && secrets.length === 0) return;
   const dir = shellQuote(flakeDir);
   if (hasAge)
@@ -208,7 +233,11 @@ export async function restoreHostPublicKey(flakeDir: string, identities: AgeIden
 }
 
 /** Reads keys/ssh_host_ed25519_key.pub (null when the flake has no host key yet). */
-export function readHostPublicKey(flakeDir: string): { publicKey: string; fingerprint: string } | null {
+export function readHostPublicKey(
+  flakeDir: string,
+  hostName?: string,
+): { publicKey: string; fingerprint: string } | null {
+  const { pub: HOST_KEY_PUB } = hostKeyFiles(flakeDir, hostName);
   const p = join(flakeDir, HOST_KEY_PUB);
   if (!existsSync(p)) return null;
   const line = readFileSync(p, "utf8").trim();
@@ -265,7 +294,8 @@ export interface DecryptedHostKey {
 }
 
 /** Decrypts secrets/host-key.age in memory and checks it against keys/ssh_host_ed25519_key.pub. */
-export async function decryptHostKey(flakeDir: string, identities: AgeIdentity[]): Promise<HostKey> {
+export async function decryptHostKey(flakeDir: string, identities: AgeIdentity[], hostName?: string): Promise<HostKey> {
+  const { age: HOST_KEY_AGE, pub: HOST_KEY_PUB } = hostKeyFiles(flakeDir, hostName);
   const agePath = join(flakeDir, HOST_KEY_AGE);
   let data: Buffer;
   try {
@@ -291,7 +321,7 @@ export async function decryptHostKey(flakeDir: string, identities: AgeIdentity[]
   if (pub.type !== "ssh-ed25519")
     throw new OperationError(`${HOST_KEY_AGE}: holds a ${pub.type} key; the host key must be ssh-ed25519`);
   const fingerprint = sshFingerprint(pub.wire);
-  const recorded = readHostPublicKey(flakeDir);
+  const recorded = readHostPublicKey(flakeDir, hostName);
   if (recorded && recorded.fingerprint !== fingerprint) {
     throw new OperationError(`${HOST_KEY_AGE} and ${HOST_KEY_PUB} disagree`, {
       details: [`encrypted key: ${fingerprint}`, `public key file: ${recorded.fingerprint}`],
@@ -374,16 +404,23 @@ export async function ensureHostKey(
  */
 export async function obtainHostKey(
   flakeDir: string,
-  opts: { operators: string[]; comment: string; identities: () => AgeIdentity[] | Promise<AgeIdentity[]> },
+  opts: {
+    operators: string[];
+    comment: string;
+    identities: () => AgeIdentity[] | Promise<AgeIdentity[]>;
+    /** The flake's host: one of a fleet keeps its key under secrets/<host>/ (hostKeyFiles). */
+    hostName?: string;
+  },
 ): Promise<{ key: HostKey; created: boolean }> {
-  if (existsSync(join(flakeDir, HOST_KEY_AGE)))
-    return { key: await decryptHostKey(flakeDir, await opts.identities()), created: false };
+  const age = join(flakeDir, hostKeyFiles(flakeDir, opts.hostName).age);
+  if (existsSync(age))
+    return { key: await decryptHostKey(flakeDir, await opts.identities(), opts.hostName), created: false };
   return withFlakeLock(flakeDir, "nixnode-install install (host key)", async () => {
     // another run may have made it while we waited for the lock
-    if (existsSync(join(flakeDir, HOST_KEY_AGE)))
-      return { key: await decryptHostKey(flakeDir, await opts.identities()), created: false };
+    if (existsSync(age))
+      return { key: await decryptHostKey(flakeDir, await opts.identities(), opts.hostName), created: false };
     const key = generateHostKey(opts.comment);
-    await writeEncryptedHostKey(flakeDir, key, opts.operators);
+    await writeEncryptedHostKey(flakeDir, key, opts.operators, opts.hostName);
     return { key, created: true };
   });
 }

@@ -7,7 +7,7 @@ export async function handOver(
 ): Promise<Pick<InstallContext, "outcome">> {
   if (ctx.lockdown) await ctx.lockdown(ctx.flake);
   for (const w of ctx.warnings) ctx.out.warn(w);
-  const state = readInstallState(ctx.flake.dir) ?? ctx.state;
+  const state = readInstallState(ctx.flake.dir, ctx.state.target) ?? ctx.state;
   return {
     outcome: {
       hostName: ctx.flake.hostName,

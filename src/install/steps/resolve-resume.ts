@@ -9,7 +9,7 @@ export async function resolveResume(
   ctx: Pick<InstallContext, "flake" | "facts" | "label" | "presented" | "phases" | "out">,
 ): Promise<Pick<InstallContext, "state" | "runPhases" | "resumedFrom" | "alreadyInstalled">> {
   const { flake, facts, label, out } = ctx;
-  const prior = readInstallState(flake.dir);
+  const prior = readInstallState(flake.dir, label);
   let state: InstallStateDraft = prior && prior.target === label ? prior : freshInstallState(label);
   const pinnedBefore = flake.host.ssh.hostKeyFingerprint;
 

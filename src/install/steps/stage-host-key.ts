@@ -1,8 +1,9 @@
-// Step: the new system's identity. Generated here (or kept from secrets/host-key.age), pinned in
+// Step: the new system's identity. Generated here (or kept from the flake: hostKeyFiles), pinned in
 // host.json, staged as extra files for the engine (removed when the engine step ends), and recorded
 // in state.json together with the key the target presents now.
 import { UserError } from "../../errors";
 import { stageInFlakeGit } from "../../generate/write-flake";
+import { hostKeyFiles } from "../../secrets/host-key";
 import { prepareHostKey, type StagedHostKey } from "../flake-host";
 import { writeInstallState } from "../install-state";
 import type { InstallContext } from "../types";
@@ -54,7 +55,7 @@ export async function stageHostKey(
   // one message per key: a reused key is not also announced as new
   ctx.out.info(
     staged?.reused
-      ? `Keeping the node's host key ${pinned} (from secrets/host-key.age; pinned in hosts/${flake.hostName}/host.json)`
+      ? `Keeping the node's host key ${pinned} (from ${hostKeyFiles(flake.dir, flake.hostName).age}; pinned in hosts/${flake.hostName}/host.json)`
       : `New host key for ${flake.hostName}: ${pinned} (pinned in hosts/${flake.hostName}/host.json)`,
   );
   return { flake, staged, state };
