@@ -20,13 +20,14 @@ in
 
   services.prometheus = {
     enable = true;
-    listenAddress = me.meshIp;
+    # meshHost: IPv6 in brackets (--web.listen-address=ADDRESS:PORT, targets HOST:PORT, URLs)
+    listenAddress = me.meshHost;
     port = c.prometheusPort;
     scrapeConfigs = [
       {
         job_name = "node";
         static_configs = map (h: {
-          targets = [ "${h.meshIp}:${toString fleet.exporters.node}" ];
+          targets = [ "${h.meshHost}:${toString fleet.exporters.node}" ];
           labels.host = h.name;
         }) nodes;
       }
@@ -53,7 +54,7 @@ in
           name = "Prometheus";
           type = "prometheus";
           uid = "fleet-prometheus";
-          url = "http://${me.meshIp}:${toString c.prometheusPort}";
+          url = "http://${me.meshHost}:${toString c.prometheusPort}";
           isDefault = true;
         }
       ];

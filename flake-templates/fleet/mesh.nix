@@ -23,8 +23,8 @@ in
       builtins.mapAttrs (name: peer: {
         inherit name;
         publicKey = peer.wireguardPublicKey;
-        # only the peer's own mesh address: the mesh never routes anything else
-        allowedIPs = [ "${peer.meshIp}/32" ];
+        # only the peer's own mesh address (/32 or /128): the mesh never routes anything else
+        allowedIPs = [ "${peer.meshIp}/${toString fleet.mesh.hostPrefix}" ];
         endpoint = peer.endpoint;
         persistentKeepalive = 25;
       }) others

@@ -8,7 +8,8 @@ in
 {
   services.prometheus.exporters.node = {
     enable = true;
-    listenAddress = me.meshIp;
+    # meshHost: IPv6 in brackets, as the exporter's --web.listen-address=ADDRESS:PORT needs it
+    listenAddress = me.meshHost;
     port = fleet.exporters.node;
     openFirewall = false;
   };

@@ -22,6 +22,8 @@ export interface FleetDataHost {
   /** host:port for the other peers, [v6]:port for an IPv6 address. */
   endpoint: string;
   meshIp: string;
+  /** meshIp as written before ":port" (listen addresses, scrape targets, URLs): IPv6 in brackets. */
+  meshHost: string;
   wireguardPublicKey: string;
   system: string;
   deployment: {
@@ -35,7 +37,8 @@ export interface FleetDataHost {
 
 export interface FleetData {
   schema: 1;
-  mesh: { subnet: string; prefix: number; port: number; interface: string };
+  /** hostPrefix: one peer's AllowedIPs (/32 or /128). */
+  mesh: { subnet: string; prefix: number; family: 4 | 6; hostPrefix: 32 | 128; port: number; interface: string };
   exporters: { node: number };
   collector: { host: string; prometheusPort: number; grafanaPort: number };
   hosts: Record<string, FleetDataHost>;

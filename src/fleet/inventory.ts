@@ -10,7 +10,7 @@ import { findDuplicateKey } from "../plan/duplicate-keys";
 import { parseConfig, parseHostname, type PartialConfig } from "../plan/config";
 import { bool, describe, isObject, noUnknownKeys, obj, port, str } from "../util/fields";
 import { parseIpOrCidr } from "../util/ip";
-import { meshAddress, parseMeshSubnet, type MeshSubnet } from "./mesh-address";
+import { canonicalMeshIp, meshAddress, parseMeshSubnet, type MeshSubnet } from "./mesh-address";
 
 export const ROLES = ["node", "collector"] as const;
 export type Role = (typeof ROLES)[number];
@@ -149,13 +149,15 @@ export function parseInventory(json: unknown, baseDir: string): Inventory {
       );
     let meshIp: string | null = null;
     if (h.meshIp !== undefined) {
-      meshIp = str(h.meshIp, `${f}.meshIp`);
+      meshIp = str(h.meshIp, `${f}.meshIp`).trim();
       if (meshAddress(subnet, meshIp) === null)
         throw badField(
           `${f}.meshIp`,
           `${describe(meshIp)} is not a host address in mesh.subnet ${subnet.cidr}`,
           "leave meshIp out to get the next free address",
         );
+      // one address written two ways (fd00::2 and fd00:0::2) is still one address
+      meshIp = canonicalMeshIp(subnet, meshIp);
       const other = byMeshIp.get(meshIp);
       if (other)
         throw badField(

@@ -34,7 +34,7 @@ import {
 } from "./fleet-data";
 import { hostKeys, hostSecret, type PendingFile } from "./fleet-keys";
 import type { FleetHost, Inventory } from "./inventory";
-import { assignMeshIps } from "./mesh-address";
+import { assignMeshIps, meshHostPort } from "./mesh-address";
 
 export interface FleetPlan {
   files: FlakeFiles;
@@ -109,6 +109,8 @@ export async function planFleet(inv: Inventory, opts: PlanFleetOptions): Promise
     mesh: {
       subnet: inv.mesh.subnet.cidr,
       prefix: inv.mesh.subnet.prefix,
+      family: inv.mesh.subnet.family,
+      hostPrefix: inv.mesh.subnet.family === 4 ? 32 : 128,
       port: inv.mesh.port,
       interface: MESH_INTERFACE,
     },
@@ -147,6 +149,7 @@ export async function planFleet(inv: Inventory, opts: PlanFleetOptions): Promise
       address: h.address,
       endpoint: endpointOf(h.address, inv.mesh.port),
       meshIp: meshIps[h.name]!,
+      meshHost: meshHostPort(meshIps[h.name]!),
       wireguardPublicKey: keys.wireguardPublicKey,
       system: plan.host.system,
       deployment: {
@@ -181,7 +184,7 @@ export async function planFleet(inv: Inventory, opts: PlanFleetOptions): Promise
           `| ${x.name} | ${x.role} | ${x.address} | ${x.meshIp} | ${x.deployment.targetUser}@, port ${x.deployment.targetPort} |`,
       ),
     ],
-    tunnel: `ssh -p ${c.deployment.targetPort} -L ${GRAFANA_PORT}:${c.meshIp}:${GRAFANA_PORT} ${c.deployment.targetUser}@${c.address}`,
+    tunnel: `ssh -p ${c.deployment.targetPort} -L ${GRAFANA_PORT}:${c.meshHost}:${GRAFANA_PORT} ${c.deployment.targetUser}@${c.address}`,
   });
   files[".gitignore"] =
     "result\nresult-*\n# decrypted secrets must never be committed; only secrets/**/*.age\n*.decrypted\n";

@@ -58,7 +58,7 @@ export async function startFleetLab(count = 3): Promise<FleetLab> {
     const fingerprints: Record<string, string> = {};
     const data: FleetData = {
       schema: 1,
-      mesh: { subnet: "10.44.0.0/24", prefix: 24, port: 51820, interface: "wg-fleet" },
+      mesh: { subnet: "10.44.0.0/24", prefix: 24, family: 4, hostPrefix: 32, port: 51820, interface: "wg-fleet" },
       exporters: { node: 9100 },
       collector: { host: targets[0]!.name, prometheusPort: 9090, grafanaPort: 3000 },
       hosts: {},
@@ -79,6 +79,7 @@ export async function startFleetLab(count = 3): Promise<FleetLab> {
         address: t.address,
         endpoint: `${t.address}:51820`,
         meshIp: `10.44.0.${i + 1}`,
+        meshHost: `10.44.0.${i + 1}`,
         wireguardPublicKey: "",
         system: "x86_64-linux",
         deployment: { targetHost: t.address, targetPort: NEW_PORT, targetUser: "root", buildOnTarget: false, tags: [] },

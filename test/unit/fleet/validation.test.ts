@@ -34,6 +34,45 @@ const ROWS: Array<{ what: string; edit: (inv: Inv, op: Operator) => Inv | string
     hint: /leave meshIp out/,
   },
   {
+    what: "an IPv6 mesh that is not one /64",
+    edit: (inv) => ({ ...inv, mesh: { subnet: "fd8a:41c2:7e10::/48" } }),
+    field: "mesh.subnet",
+    hint: /\/64/,
+  },
+  {
+    what: "an IPv6 mesh outside the unique local range",
+    edit: (inv) => ({ ...inv, mesh: { subnet: "2001:db8:1:2::/64" } }),
+    field: "mesh.subnet",
+    hint: /fd00::\/8 \(RFC 4193\)/,
+  },
+  {
+    what: "an IPv6 mesh with host bits set",
+    edit: (inv) => ({ ...inv, mesh: { subnet: "fd8a:41c2:7e10:1::5/64" } }),
+    field: "mesh.subnet",
+    hint: /fd8a:41c2:7e10:1::\/64/,
+  },
+  {
+    what: "two hosts in one IPv6 mesh address, written two ways",
+    edit: (inv) => (
+      (inv.mesh = { subnet: "fd8a:41c2:7e10:1::/64" }),
+      (hostsOf(inv).node1 = { ...HOSTS.node1, meshIp: "fd8a:41c2:7e10:1::7" }),
+      (hostsOf(inv).node2 = { ...HOSTS.node2, meshIp: "FD8A:41C2:7E10:0001:0:0:0:7" }),
+      inv
+    ),
+    field: "hosts.node2.meshIp",
+    hint: /own mesh address/,
+  },
+  {
+    what: "an IPv4 mesh address in an IPv6 mesh",
+    edit: (inv) => (
+      (inv.mesh = { subnet: "fd8a:41c2:7e10:1::/64" }),
+      (hostsOf(inv).node1 = { ...HOSTS.node1, meshIp: "10.44.0.7" }),
+      inv
+    ),
+    field: "hosts.node1.meshIp",
+    hint: /leave meshIp out/,
+  },
+  {
     what: "no collector",
     edit: (inv) => ((hostsOf(inv).collector1 = { ...HOSTS.collector1, role: "node" }), inv),
     field: "hosts.collector1.role",
@@ -122,11 +161,11 @@ describe("fleet plan refuses bad inventories (exit 2, hosts.<name>.<field>, noth
     expect(r.stdout).toContain("node1: node, 203.0.113.11, mesh 10.44.0.2, SSH admin@ port 2201");
   });
 
-  it("fleet install and fleet switch say they are not built yet (exit 2)", async () => {
-    for (const sub of ["install", "switch"]) {
-      const r = await runCli(["fleet", sub, "--json"]);
-      expect(r.code).toBe(2);
-      expect(JSON.stringify(r.events)).toContain(`fleet ${sub}: not built yet`);
-    }
+  it("fleet switch on a folder that holds no fleet plan is refused before any packet (exit 2, --flake)", async () => {
+    const r = await runCli(["fleet", "switch", "--flake", work, "--json"]);
+    expect(r.code).toBe(2);
+    const error = r.events.find((e) => e.type === "error") as { field?: string; hint?: string } | undefined;
+    expect(error?.field).toBe("--flake");
+    expect(error?.hint).toMatch(/fleet plan --out/);
   });
 });
