@@ -6,6 +6,7 @@ import { UserError } from "../../errors";
 import { loadInventoryFile } from "../../fleet/inventory";
 import { checkFleetDir, planFleet, writeFleet } from "../../fleet/plan-fleet";
 import type { Command } from "../command";
+import { FLEET_INSTALL_OPTIONS, runFleetInstallCommand } from "../../fleet/install-fleet-command";
 import { SSH_CLI_OPTIONS } from "../target-options";
 import { fleetSwitchCommand, FLEET_SWITCH_OPTIONS } from "../../fleet/fleet-switch-command";
 
@@ -16,6 +17,7 @@ const command: Command = {
   summary: "plan many hosts from one inventory (fleet.json): one flake, a WireGuard mesh, a colmena hive",
   usage:
     "nixnode-install fleet plan --inventory fleet.json --out DIR [--dry-run] [--force]\n" +
+    "       nixnode-install fleet install [--flake DIR] [--hosts a,b] [--parallel N] [--yes] [--json]\n" +
     "       nixnode-install fleet switch [--flake DIR] [--hosts a,b] [--canary N] [--parallel N] [--confirm-timeout SEC] [--dry-run] [--json]",
   description: `
 Reads fleet.json (hosts with their address, role node|collector, facts file or bundled example, and
@@ -32,11 +34,17 @@ switch\`, host by host: --canary N hosts first (default 1, in inventory order), 
 address and user come from fleet/fleet.json, its pinned host key from its host.json, its port from
 the lockdown (see docs/fleet.md). Exit 0 when every host confirmed, 3 after a rollback, 2 when
 refused before starting.
-\`fleet install\` is not built yet.
+\`fleet install\` installs the selected hosts (--hosts a,b; default all) N at a time (--parallel,
+default 4): for each, the same detect, preflight, install, verify and lockdown as \`nixnode-install
+install\`. Every erase is confirmed (typed host names, or --yes) before the first host starts; one
+host failing never stops the others; the end is a table (host, result, pinned key, SSH port, what to
+do). Exit 0 only when every host is done, 3 when one failed, 2 when refused before starting. Run it
+again to resume: finished hosts are skipped ("already installed and locked down").
 
 Examples:
   nixnode-install fleet plan --inventory fleet.json --out ./my-fleet
   nixnode-install fleet plan --inventory fleet.json --out ./my-fleet --dry-run
+  nixnode-install fleet install --flake ./my-fleet --parallel 4
   nixnode-install fleet switch --flake ./my-fleet --dry-run
   nixnode-install fleet switch --flake ./my-fleet --canary 1 --parallel 4`,
   options: {
@@ -49,6 +57,7 @@ Examples:
     },
     "dry-run": { type: "boolean", help: "check and plan everything, write nothing" },
     force: { type: "boolean", help: "write into a non-empty folder that holds no fleet plan" },
+    ...FLEET_INSTALL_OPTIONS,
     ...FLEET_SWITCH_OPTIONS,
     ...SSH_CLI_OPTIONS,
   },
@@ -61,6 +70,7 @@ Examples:
         hint: "usage: nixnode-install fleet plan --inventory fleet.json --out DIR",
       });
     if (sub === "switch") return fleetSwitchCommand(ctx);
+    if (sub === "install") return runFleetInstallCommand(ctx);
     if (sub !== "plan")
       throw new UserError(`fleet ${sub}: not built yet`, {
         field: sub,
