@@ -66,6 +66,22 @@ function baseHosts(): Array<{ name: string; host: HostData }> {
       firewall: { ...edge.firewall, allowedUDPPorts: [51820] },
     },
   });
+  // switch's health.checks (every kind): Nix reads host.json with them and ignores them
+  const withChecks = labHostData("lab3", KEY, FINGERPRINT, 5);
+  hosts.push({
+    name: "lockdown lab with health.checks of every kind",
+    host: {
+      ...withChecks,
+      health: {
+        checks: [
+          { kind: "tcp", name: "NATS", address: "127.0.0.1", port: 4222, timeoutSec: 15 },
+          { kind: "unit", unit: "nats.service" },
+          { kind: "interface", interface: "wg-fleet" },
+          { kind: "http", url: "http://[::1]:8080/health", status: 200 },
+        ],
+      },
+    },
+  });
   // test/system/install: the install fixture's nixnode.json, planned for every bundled machine
   // (a machine the preflight refuses gets no host.json)
   for (const example of Object.keys(EXAMPLES)) {
