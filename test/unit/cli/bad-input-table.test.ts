@@ -132,6 +132,19 @@ const withFlake = (s: Sandbox) => cpSync(FLAKE, join(s.work, "flake"), { recursi
 const lockdown = (s: Sandbox, ...extra: string[]) => ["lockdown", s.dest, "--flake", join(s.work, "flake"), ...extra];
 const install = (s: Sandbox, ...extra: string[]) => [s.dest, "--yes", "--config", s.config({}), ...extra];
 
+/** A fleet flake's data (fleet/fleet.json) naming host n1 at the row's loopback listener. */
+const fleetFlake = (s: Sandbox) => {
+  mkdirSync(join(s.work, "fleet", "fleet"), { recursive: true });
+  writeFileSync(join(s.work, "fleet", "flake.nix"), "{ outputs = _: { }; }\n");
+  const [, hostPort] = s.dest.split("@");
+  const [host, port] = hostPort!.split(":");
+  const deployment = { targetHost: host, targetPort: Number(port), targetUser: "root", buildOnTarget: false, tags: [] };
+  writeFileSync(
+    join(s.work, "fleet", "fleet", "fleet.json"),
+    JSON.stringify({ schema: 1, hosts: { n1: { name: "n1", role: "collector", address: host, deployment } } }),
+  );
+};
+
 const ROWS: Row[] = [
   // the command line itself
   { name: "a mistyped command", field: "command", args: (s) => ["detcet", s.dest] },
@@ -570,6 +583,35 @@ const ROWS: Row[] = [
       writeFileSync(f, JSON.stringify(h, null, 2) + "\n");
     },
     args: (s) => ["switch", s.dest, "--flake", join(s.work, "flake"), "--keep-on-failed-checks"],
+  },
+  // fleet switch: its flags and --hosts are checked before any packet
+  { name: "fleet switch --canary not a number", field: "--canary", args: () => ["fleet", "switch", "--canary", "one"] },
+  { name: "fleet switch --parallel 0", field: "--parallel", args: () => ["fleet", "switch", "--parallel", "0"] },
+  {
+    name: "fleet switch --confirm-timeout 2",
+    field: "--confirm-timeout",
+    args: () => ["fleet", "switch", "--confirm-timeout", "2"],
+  },
+  {
+    name: "fleet switch --hosts naming a host the fleet does not have",
+    field: "--hosts",
+    setup: fleetFlake,
+    args: (s) => [
+      "fleet",
+      "switch",
+      "--flake",
+      join(s.work, "fleet"),
+      "--hosts",
+      "n1,n9",
+      "-i",
+      join(s.home, ".ssh", "id_ed25519"),
+    ],
+  },
+  {
+    name: "fleet switch --canary more than the hosts selected",
+    field: "--canary",
+    setup: fleetFlake,
+    args: (s) => ["fleet", "switch", "--flake", join(s.work, "fleet"), "--canary", "3"],
   },
   // secrets
   {
