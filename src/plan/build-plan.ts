@@ -7,6 +7,7 @@ import { swapMiBForRam } from "../generate/disk-config";
 import { planBitcoinStorage } from "./bitcoin-storage";
 import { findDisk } from "./defaults";
 import { planNetwork } from "./network";
+import { PROFILE_HEALTH_CHECKS, healthFor } from "./health-checks";
 import type { DiskDevicePlan, DiskPlan, HostData, InstallPlan, NodeConfig } from "./types";
 
 /** fail2ban: 5 failures before a ban (NixOS defaults to 3), a first ban of 10 minutes that grows on repeat (bantime-increment). */
@@ -182,5 +183,6 @@ function hostDataFor(
     lockdown: { stage: "none", port: config.ssh.port },
     network,
     boot: { mode: disk.bootMode },
+    ...healthFor(PROFILE_HEALTH_CHECKS[config.profile]),
   };
 }
