@@ -28,11 +28,13 @@ import {
   desiredSshdSettings,
   initialHostData,
 } from "../../targets/personalities/nixos/lib/desired.mjs";
+import { desiredNetwork } from "../../targets/personalities/nixos/lib/desired-network.mjs";
 import { NIX_INSTANTIATE, NO_NIX_REASON } from "../plan/nix-eval";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const NIXNODE = join(ROOT, "flake-templates/base/hosts/nixnode.nix");
 const LOCKDOWN = join(ROOT, "flake-templates/base/hosts/lockdown.nix");
+const NETWORK = join(ROOT, "flake-templates/base/hosts/network.nix");
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILuCJs5GYIJVfjenV0Xtq7+xpK/uAjFnkdAJjD0ZzEAC alice@laptop";
 const FINGERPRINT = "SHA256:" + "A".repeat(43);
 
@@ -218,6 +220,63 @@ describe.skipIf(!NIX_INSTANTIATE)(
         }
       },
     );
+
+    it("eth0's addresses, routes and DHCP agree with network.nix's systemd-networkd unit for every interface (the switch's address tests rely on it)", () => {
+      const lab = labHostData("lab3", KEY, FINGERPRINT, 5);
+      const iface = (mac: string, dhcp4: boolean, addresses: string[], gateway: string, onLink: boolean) => ({
+        name: "eth0",
+        mac,
+        dhcp4,
+        ipv6AcceptRA: false,
+        addresses,
+        routes: [{ destination: "0.0.0.0/0", gateway, onLink }],
+        requiredForOnline: true,
+      });
+      const withNet = (interfaces: HostData["network"]["interfaces"]): HostData => ({
+        ...lab,
+        network: { interfaces, dns: [] },
+      });
+      const hosts = [
+        ...CASES.map((c) => c.host).filter((h) => h.network.interfaces.length > 0),
+        // test/system/switch/address.test.ts: the harness address written down, then a /32 with an on-link gateway
+        withNet([iface("", false, ["10.231.0.2/30"], "10.231.0.1", false)]),
+        withNet([iface("", false, ["10.231.0.6/32"], "10.231.0.5", true)]),
+        // stage 1 of a change away from DHCP: the lease kept beside the new static address
+        withNet([iface("52:54:00:12:34:56", true, ["198.51.100.20/24"], "198.51.100.1", false)]),
+      ];
+      expect(hosts.length).toBeGreaterThanOrEqual(4);
+      const evaluated = evalTaggedModulesBatch(hosts.map((h) => ({ files: [NETWORK], hostJson: h })));
+      const lease = { addresses: [], routes: [] };
+      let compared = 0;
+      hosts.forEach((host, i) => {
+        const merged = mergeModules(evaluated[i] ?? []);
+        for (const ifc of host.network.interfaces) {
+          const unit = `systemd.network.networks.10-${ifc.name}`;
+          const mac = ifc.mac || "02:00:00:00:00:01";
+          // the NixOS unit for this interface matches eth0 by its MAC, or every wired port
+          expect(merged.get(`${unit}.matchConfig.MACAddress`) ?? merged.get(`${unit}.matchConfig.Type`)).toBe(
+            ifc.mac || "ether",
+          );
+          const routes = (merged.get(`${unit}.routes`) as Array<Record<string, unknown>>).map((r) => ({
+            destination: r.Destination,
+            gateway: r.Gateway,
+            onLink: r.GatewayOnLink,
+          }));
+          const nixos = {
+            managed: true,
+            dhcp4: merged.get(`${unit}.networkConfig.DHCP`) === "ipv4",
+            addresses: merged.get(`${unit}.address`),
+            routes,
+          };
+          // the first interface whose MAC matches is the one the personality applies
+          if (host.network.interfaces.find((x) => x.mac === "" || x.mac.toLowerCase() === mac.toLowerCase()) !== ifc)
+            continue;
+          expect(desiredNetwork(host, lease, mac), `${host.hostname} ${ifc.name}`).toEqual(nixos);
+          compared++;
+        }
+      });
+      expect(compared).toBeGreaterThanOrEqual(hosts.length);
+    });
 
     it("both sides read the same host.json fields (a new field on either side fails here)", () => {
       const jsRead = new Set<string>();

@@ -1,16 +1,16 @@
 // The nixos personality's network: host.json's network.interfaces applied FOR REAL to the target's
 // eth0, as network.nix's systemd-networkd units would (exact static addresses and routes, on-link
-// gateways). What it models: the interface matched by name "eth0", its MAC, or a catch-all (mac "");
+// gateways). What it models: the interface matched by eth0's MAC or a catch-all (mac "");
 // the addresses and routes listed, of the address families listed; `dhcp4` = the harness's own
 // address and default route stand in for the lease (recorded the first time, before any change).
 // Not modelled: DNS, IPv6 RAs, wait-online, several interfaces. No matching interface = the lease.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DIR, readText, run } from "./common.mjs";
+import { desiredNetwork, family } from "./desired-network.mjs";
 
 const IF = "eth0";
 const BASELINE = join(DIR, "network-baseline.json");
-const family = (a) => (a.includes(":") ? 6 : 4);
 const ip = (...a) => run("ip", a);
 
 function current() {
@@ -32,26 +32,6 @@ function current() {
 function baseline() {
   if (!existsSync(BASELINE)) writeFileSync(BASELINE, JSON.stringify(current()));
   return JSON.parse(readFileSync(BASELINE, "utf8"));
-}
-
-/** What eth0 should carry for this host.json (pure given the lease and eth0's MAC). */
-export function desiredNetwork(host, lease, mac) {
-  const iface = (host.network?.interfaces ?? []).find(
-    (i) => i.name === IF || i.mac === "" || (mac && i.mac?.toLowerCase() === mac.toLowerCase()),
-  );
-  if (!iface) return { managed: false, addresses: lease.addresses, routes: lease.routes };
-  const staticDefault = (f) =>
-    iface.routes.some((r) => family(r.gateway) === f && /^(0\.0\.0\.0|::)\/0$/.test(r.destination));
-  return {
-    managed: true,
-    addresses: [
-      ...new Set([...iface.addresses, ...(iface.dhcp4 ? lease.addresses.filter((a) => family(a) === 4) : [])]),
-    ],
-    routes: [
-      ...iface.routes,
-      ...(iface.dhcp4 && !staticDefault(4) ? lease.routes.filter((r) => family(r.gateway) === 4) : []),
-    ],
-  };
 }
 
 /** Makes eth0 carry exactly the desired addresses and default routes (of the families involved). */
