@@ -1,12 +1,12 @@
 // The nixos personality's systemd surface: `systemd-run --unit … [--on-active=…]` starts detached
 // processes (they outlive the SSH session, as transient units do) recorded under DIR/units;
 // `systemctl stop|is-active|is-system-running|list-units|list-timers|status|reboot` reads and ends them.
-// The services a configuration runs are a test knob (DIR/nixos-test/units.json, setup.ts
-// `unitsAfterSwitch`): units active, units failed whatever is active, and units that fail once the
-// system runs another toplevel than the one active when the knob was set (a service the new
-// configuration breaks after switch-to-configuration returned, as a crashing Type=simple unit does);
-// `is-system-running` is "degraded" while any unit is failed and may say "starting" for a while
-// after such a switch.
+// The services a configuration runs: the active toplevel's multi-user.target.wants, plus a test knob
+// (DIR/nixos-test/units.json, setup.ts `unitsAfterSwitch`): units active, units failed whatever is
+// active, and units that fail once the system runs another toplevel than the one active when the
+// knob was set (a service the new configuration breaks after switch-to-configuration returned, as
+// a crashing Type=simple unit does); `is-system-running` is "degraded" while any unit is failed and
+// may say "starting" for a while after such a switch.
 import { spawn } from "node:child_process";
 import {
   existsSync,
@@ -48,6 +48,9 @@ function knob() {
 function serviceStates() {
   const k = knob();
   const states = new Map();
+  // the units the active toplevel starts (store.mjs writes its multi-user.target.wants) run
+  const wants = join(CURRENT, "etc/systemd/system/multi-user.target.wants");
+  if (existsSync(wants)) for (const u of readdirSync(wants)) states.set(u, "active");
   if (!k) return states;
   for (const u of k.active ?? []) states.set(norm(u), "active");
   if (k.switched) for (const u of k.failAfterSwitch ?? []) states.set(norm(u), "failed");
