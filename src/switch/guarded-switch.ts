@@ -117,6 +117,15 @@ export async function runGuardedStages(g: GuardedRun): Promise<StageOutcome[]> {
       const sessions = [...confirmedSessions, g.primary, fallback];
       const via =
         stage.confirm.address === g.connector.host ? g.connector : forHost(g.connector, stage.confirm.address);
+      // --json: a start and a done/fail event per stage, no text (docs/switch.md "--json events")
+      const started = Date.now();
+      const ev = {
+        stage: stage.slot,
+        name: stage.name || g.command,
+        host: stage.confirm.address,
+        port: stage.confirm.port,
+      };
+      g.out.step(g.command, "start", undefined, { task: "stage", data: ev });
       try {
         let toplevel = stage.toplevel;
         if (!toplevel) {
@@ -158,6 +167,16 @@ export async function runGuardedStages(g: GuardedRun): Promise<StageOutcome[]> {
           g.command,
           "done",
           `${stage.name ? `${stage.name} ` : ""}confirmed on ${where} and made the boot default (generation ${outcome.generation ?? "?"})`,
+          {
+            task: "stage",
+            data: {
+              ...ev,
+              generation: outcome.generation,
+              observed: `confirmed on ${where}`,
+              elapsedMs: Date.now() - started,
+              timing: outcome.timing,
+            },
+          },
         );
         if (g.knownHostsFile && stage.knownHost)
           await recordEndpoint(
@@ -171,6 +190,10 @@ export async function runGuardedStages(g: GuardedRun): Promise<StageOutcome[]> {
         oldToplevel = outcome.toplevel;
         oldGeneration = outcome.generation;
       } catch (e) {
+        g.out.step(g.command, "fail", undefined, {
+          task: "stage",
+          data: { ...ev, observed: (e as Error).message, elapsedMs: Date.now() - started },
+        });
         if (g.signal?.aborted && e instanceof OperationError)
           throw new CancelledError(`Interrupted. ${e.message}`, { details: e.details });
         throw e;
