@@ -136,6 +136,12 @@ export async function runFleetInstallCommand(ctx: CommandContext): Promise<numbe
       );
     confirmTimeoutSec = Number(t);
   }
+  const yes = o.yes === true;
+  if (!yes && !ctx.prompter.interactive)
+    throw new UserError("--yes: required when nothing can be asked (no terminal, or --json)", {
+      field: "--yes",
+      hint: "re-run with --yes to confirm erasing every selected host's disks, or run it in a terminal to be asked",
+    });
   const data = readFleetData(flakeDir);
   if (!data)
     throw badField(
@@ -146,12 +152,6 @@ export async function runFleetInstallCommand(ctx: CommandContext): Promise<numbe
   const hosts = parseHostList(o.hosts, Object.keys(data.hosts));
   // every host.json field, before the first packet
   for (const h of hosts) readHostFileAt(hostFileOf(flakeDir, h));
-  const yes = o.yes === true;
-  if (!yes && !ctx.prompter.interactive)
-    throw new UserError("--yes: required when nothing can be asked (no terminal, or --json)", {
-      field: "--yes",
-      hint: "re-run with --yes to confirm erasing every selected host's disks, or run it in a terminal to be asked",
-    });
   const addresses = Object.fromEntries(hosts.map((h) => [h, data.hosts[h]!.address]));
   // every SSH flag is checked now (a bad -i or --known-hosts is exit 2 with nothing contacted)
   for (const h of hosts)
