@@ -613,6 +613,39 @@ const ROWS: Row[] = [
     setup: fleetFlake,
     args: (s) => ["fleet", "switch", "--flake", join(s.work, "fleet"), "--canary", "3"],
   },
+  // fleet install: its flags and --hosts are checked before any packet
+  { name: "fleet install --parallel 0", field: "--parallel", args: () => ["fleet", "install", "--parallel", "0"] },
+  {
+    name: "fleet install --parallel many",
+    field: "--parallel",
+    args: () => ["fleet", "install", "--parallel", "many"],
+  },
+  {
+    name: "fleet install --hosts naming hosts the fleet does not have",
+    field: "--hosts",
+    setup: fleetFlake,
+    args: (s) => ["fleet", "install", "--flake", join(s.work, "fleet"), "--hosts", "n1,n8,n9", "--yes"],
+  },
+  {
+    name: "fleet install --host-key (one key cannot pin many hosts)",
+    field: "--host-key",
+    setup: fleetFlake,
+    args: (s) => [
+      "fleet",
+      "install",
+      "--flake",
+      join(s.work, "fleet"),
+      "--yes",
+      "--host-key",
+      "SHA256:" + "A".repeat(43),
+    ],
+  },
+  {
+    name: "fleet install without --yes and no terminal",
+    field: "--yes",
+    setup: fleetFlake,
+    args: (s) => ["fleet", "install", "--flake", join(s.work, "fleet")],
+  },
   // secrets
   {
     name: "secrets add NAME with ;",
