@@ -8,6 +8,16 @@ let
   me = fleet.hosts.${fleetHost};
   c = fleet.collector;
   nodes = builtins.filter (h: h.role == "node") (builtins.attrValues fleet.hosts);
+  # peer-observer nodes also run infra-library's exporters (peer-observer-node.nix opens them on the mesh)
+  peerObservers = builtins.filter (h: (h.profile or "base") == "peer-observer") nodes;
+  po = fleet.exporters.peerObserver;
+  job = name: port: extra: {
+    job_name = name;
+    static_configs = map (h: {
+      targets = [ "${h.meshHost}:${toString port}" ];
+      labels.host = h.name;
+    }) peerObservers;
+  } // extra;
   unit = "wireguard-${fleet.mesh.interface}.service";
   secret = name: {
     file = ../secrets + "/${fleetHost}/${name}.age";
@@ -31,7 +41,22 @@ in
           labels.host = h.name;
         }) nodes;
       }
-    ];
+    ]
+    # the jobs infra-library's own webserver runs for its nodes (web.nix), over the mesh here
+    ++ (
+      if peerObservers == [ ] then
+        [ ]
+      else
+        [
+          (job "wireguard" po.wireguard { scrape_interval = "30s"; })
+          (job "process-exporter" po.process { scrape_interval = "30s"; })
+          (job "peer-observer-metrics" po.metrics {
+            scrape_interval = "15s";
+            scrape_timeout = "14s";
+            fallback_scrape_protocol = "PrometheusText0.0.4";
+          })
+        ]
+    );
   };
 
   services.grafana = {

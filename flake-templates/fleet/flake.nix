@@ -26,6 +26,7 @@
       url = "github:nix-community/colmena/v0.5.0";
       inputs.nixpkgs.follows = "nixpkgs";
     };
+    # @profileInputs@
   };
 
   outputs =
@@ -33,11 +34,13 @@
     let
       fleet = builtins.fromJSON (builtins.readFile ./fleet/fleet.json);
       hostModules = import ./fleet/host-modules.nix { inherit inputs fleet; };
+      # a nix-bitcoin node keeps the nixpkgs nix-bitcoin was tested against, as a single node does
+      nixpkgsFor = h: if (h.profile or "base") == "nix-bitcoin" then inputs.nix-bitcoin.inputs.nixpkgs else nixpkgs;
     in
     {
       nixosConfigurations = builtins.mapAttrs (
-        name: _:
-        nixpkgs.lib.nixosSystem {
+        name: h:
+        (nixpkgsFor h).lib.nixosSystem {
           specialArgs = { inherit inputs; };
           modules = hostModules name;
         }
@@ -46,7 +49,7 @@
       colmenaHive = colmena.lib.makeHive (
         import ./fleet/hive.nix {
           inherit fleet hostModules;
-          pkgsFor = system: import nixpkgs { inherit system; };
+          pkgsFor = h: import (nixpkgsFor h) { inherit (h) system; };
         }
       );
     };

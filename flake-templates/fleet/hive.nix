@@ -10,8 +10,12 @@
 {
   meta = {
     description = "nixnode-install fleet";
-    nixpkgs = pkgsFor "x86_64-linux";
-    nodeNixpkgs = builtins.mapAttrs (_: h: pkgsFor h.system) fleet.hosts;
+    nixpkgs = pkgsFor {
+      system = "x86_64-linux";
+      profile = "base";
+    };
+    # per host: its system, and nix-bitcoin's own nixpkgs for a nix-bitcoin node
+    nodeNixpkgs = builtins.mapAttrs (_: h: pkgsFor h) fleet.hosts;
   };
 }
 // builtins.mapAttrs (name: h: {

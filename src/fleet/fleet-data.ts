@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
 import { isIpv6 } from "../util/ip";
+import type { Profile } from "../plan/types";
 import type { Role } from "./inventory";
 
 export const FLEET_DATA = "fleet/fleet.json";
@@ -12,6 +13,12 @@ export const MESH_INTERFACE = "wg-fleet";
 export const NODE_EXPORTER_PORT = 9100;
 export const PROMETHEUS_PORT = 9090;
 export const GRAFANA_PORT = 3000;
+/**
+ * infra-library's exporters on a peer-observer node, as NixOS and infra-library set them (the
+ * wireguard and process exporters' defaults, infra-library's PEER_OBSERVER_TOOL_METRICS_COMPRESSED_PORT);
+ * the node asserts them against its real configuration (peer-observer-node.nix).
+ */
+export const PEER_OBSERVER_EXPORTERS = { wireguard: 9586, process: 9256, metrics: 18282 } as const;
 /** Below this much RAM a host builds nothing itself: the operator's machine builds and copies. */
 export const SMALL_RAM_BYTES = 2 * 1024 ** 3;
 
@@ -26,6 +33,14 @@ export interface FleetDataHost {
   meshHost: string;
   wireguardPublicKey: string;
   system: string;
+  profile: Profile;
+  /** peer-observer nodes: their entry in infra-library's `infra.nodes` (kept once given, like meshIp). */
+  peerObserver?: {
+    id: number;
+    wireguardIp: string;
+    wireguardPublicKey: string;
+    bitcoind: { prune: number; dataDir: string | null; requiresMount: string | null };
+  };
   deployment: {
     targetHost: string;
     targetPort: number;
@@ -39,7 +54,7 @@ export interface FleetData {
   schema: 1;
   /** hostPrefix: one peer's AllowedIPs (/32 or /128). */
   mesh: { subnet: string; prefix: number; family: 4 | 6; hostPrefix: 32 | 128; port: number; interface: string };
-  exporters: { node: number };
+  exporters: { node: number; peerObserver: { wireguard: number; process: number; metrics: number } };
   collector: { host: string; prometheusPort: number; grafanaPort: number };
   hosts: Record<string, FleetDataHost>;
 }

@@ -183,17 +183,11 @@ export function parseInventory(json: unknown, baseDir: string): Inventory {
         `a collector runs Prometheus and Grafana on the base profile, not ${profile}`,
         "delete profile on the collector, or make this host a node",
       );
-    if (profile === "peer-observer")
+    if (profile === "peer-observer" && subnet.family === 6)
       throw badField(
         `${f}.profile`,
-        "peer-observer nodes are not built into fleets yet (infra-library's webservers are the next step, see docs/fleet.md)",
-        'use "base" or plan this node alone with `nixnode-install plan`',
-      );
-    if (profile === "nix-bitcoin")
-      throw badField(
-        `${f}.profile`,
-        "nix-bitcoin nodes are not built into fleets yet (its pinned nixpkgs would become the whole fleet's)",
-        'use "base" or plan this node alone with `nixnode-install plan`',
+        `peer-observer nodes need an IPv4 mesh: infra-library's exporters listen on IPv4 only, so the collector could not scrape them over ${subnet.cidr}`,
+        'use an IPv4 mesh.subnet such as "10.44.0.0/24" for a fleet with peer-observer nodes',
       );
     if (!config.ssh?.authorizedKeys?.length)
       throw badField(

@@ -11,6 +11,10 @@ import hiveNix from "../../flake-templates/fleet/hive.nix?raw";
 import hostModulesNix from "../../flake-templates/fleet/host-modules.nix?raw";
 import meshNix from "../../flake-templates/fleet/mesh.nix?raw";
 import nodeNix from "../../flake-templates/fleet/node.nix?raw";
+import peerObserverInfraNix from "../../flake-templates/fleet/peer-observer-infra.nix?raw";
+import peerObserverNodeNix from "../../flake-templates/fleet/peer-observer-node.nix?raw";
+import nixBitcoinProfile from "../../flake-templates/nix-bitcoin/profile.nix?raw";
+import peerObserverProfile from "../../flake-templates/peer-observer/profile.nix?raw";
 import readme from "../../flake-templates/fleet/README.md?raw";
 import { UserError } from "../errors";
 import { loadExample } from "../facts/examples";
@@ -27,12 +31,14 @@ import {
   GRAFANA_PORT,
   MESH_INTERFACE,
   NODE_EXPORTER_PORT,
+  PEER_OBSERVER_EXPORTERS,
   PROMETHEUS_PORT,
   readFleetData,
   SMALL_RAM_BYTES,
   type FleetData,
 } from "./fleet-data";
 import { hostKeys, hostSecret, type PendingFile } from "./fleet-keys";
+import { assignPeerObserverIds, peerObserverKey, profileInputs } from "./fleet-profiles";
 import type { FleetHost, Inventory } from "./inventory";
 import { assignMeshIps, meshHostPort } from "./mesh-address";
 
@@ -101,6 +107,11 @@ export async function planFleet(inv: Inventory, opts: PlanFleetOptions): Promise
   const recorded = Object.fromEntries(Object.entries(previous?.hosts ?? {}).map(([n, p]) => [n, p.meshIp]));
   const meshIps = assignMeshIps(inv.mesh.subnet, inv.hosts, recorded);
   const collector = inv.hosts.find((h) => h.role === "collector")!;
+  const profileOf = (n: string) => plans[n]!.config.profile;
+  const poIds = assignPeerObserverIds(
+    inv.hosts.map((h) => h.name).filter((n) => profileOf(n) === "peer-observer"),
+    Object.fromEntries(Object.entries(previous?.hosts ?? {}).map(([n, p]) => [n, p.peerObserver?.id])),
+  );
 
   const files: FlakeFiles = {};
   const secrets: PendingFile[] = [];
@@ -114,7 +125,7 @@ export async function planFleet(inv: Inventory, opts: PlanFleetOptions): Promise
       port: inv.mesh.port,
       interface: MESH_INTERFACE,
     },
-    exporters: { node: NODE_EXPORTER_PORT },
+    exporters: { node: NODE_EXPORTER_PORT, peerObserver: { ...PEER_OBSERVER_EXPORTERS } },
     collector: { host: collector.name, prometheusPort: PROMETHEUS_PORT, grafanaPort: GRAFANA_PORT },
     hosts: {},
   };
@@ -152,20 +163,42 @@ export async function planFleet(inv: Inventory, opts: PlanFleetOptions): Promise
       meshHost: meshHostPort(meshIps[h.name]!),
       wireguardPublicKey: keys.wireguardPublicKey,
       system: plan.host.system,
+      profile: plan.config.profile,
       deployment: {
         targetHost: h.address,
         targetPort: plan.config.ssh.port,
         targetUser: plan.config.ssh.adminUser ?? "root",
         buildOnTarget: buildOnTarget(h, plan, localSystem),
-        tags: [h.role],
+        // `colmena apply --on @peer-observer` reaches every node of that profile
+        tags: plan.config.profile === "base" ? [h.role] : [h.role, plan.config.profile],
       },
     };
+    if (plan.config.profile === "peer-observer") {
+      const id = poIds[h.name]!;
+      const key = await peerObserverKey(dir, h.name, [keys.sshPublicKey, ...operators]);
+      secrets.push(...key.writes);
+      const b = plan.bitcoin;
+      data.hosts[h.name]!.peerObserver = {
+        id,
+        wireguardIp: `10.21.0.${id}`,
+        wireguardPublicKey: key.publicKey,
+        bitcoind: { prune: b?.pruneMiB ?? 0, dataDir: b?.dataDir ?? null, requiresMount: b?.requiresMount ?? null },
+      };
+    }
   }
+  const profiles = new Set(inv.hosts.map((h) => profileOf(h.name)));
+  if (profiles.has("peer-observer")) {
+    files["fleet/peer-observer-infra.nix"] = peerObserverInfraNix;
+    files["fleet/peer-observer-node.nix"] = peerObserverNodeNix;
+    files["fleet/profiles/peer-observer.nix"] = peerObserverProfile;
+  }
+  if (profiles.has("nix-bitcoin")) files["fleet/profiles/nix-bitcoin.nix"] = nixBitcoinProfile;
 
   const first = plans[inv.hosts[0]!.name]!;
   files["flake.nix"] = fillTemplate(flakeNix, "flake-templates/fleet/flake.nix", {
     nixos: first.config.nixos,
     agenixRev: AGENIX_REV,
+    profileInputs: profileInputs(profiles),
   });
   files["fleet/host-modules.nix"] = hostModulesNix;
   files["fleet/hive.nix"] = hiveNix;

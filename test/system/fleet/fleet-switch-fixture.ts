@@ -59,7 +59,7 @@ export async function startFleetLab(count = 3): Promise<FleetLab> {
     const data: FleetData = {
       schema: 1,
       mesh: { subnet: "10.44.0.0/24", prefix: 24, family: 4, hostPrefix: 32, port: 51820, interface: "wg-fleet" },
-      exporters: { node: 9100 },
+      exporters: { node: 9100, peerObserver: { wireguard: 9586, process: 9256, metrics: 18282 } },
       collector: { host: targets[0]!.name, prometheusPort: 9090, grafanaPort: 3000 },
       hosts: {},
     };
@@ -82,6 +82,7 @@ export async function startFleetLab(count = 3): Promise<FleetLab> {
         meshHost: `10.44.0.${i + 1}`,
         wireguardPublicKey: "",
         system: "x86_64-linux",
+        profile: "base",
         deployment: { targetHost: t.address, targetPort: NEW_PORT, targetUser: "root", buildOnTarget: false, tags: [] },
       };
     }

@@ -136,7 +136,7 @@ describe.skipIf(!HAVE)("fleet Nix data (nix-instantiate)", () => {
            makeHive = h: assert h.meta.nixpkgs.system == "x86_64-linux";
              builtins.mapAttrs (n: v: v.deployment // { modules = builtins.length v.imports; pkgs = h.meta.nodeNixpkgs.\${n}.system; })
                (builtins.removeAttrs h [ "meta" ]);
-       in makeHive (import ./fleet/hive.nix { inherit fleet; hostModules = n: [ n "mesh" ]; pkgsFor = system: { inherit system; }; })`,
+       in makeHive (import ./fleet/hive.nix { inherit fleet; hostModules = n: [ n "mesh" ]; pkgsFor = h: { inherit (h) system; }; })`,
       dir,
     );
     expect(hive).toEqual({
@@ -201,10 +201,10 @@ describe.skipIf(!HAVE)("fleet Nix data (nix-instantiate)", () => {
       dir,
     );
     expect(mods).toEqual({
-      collector1: ["disko", "agenix", "collector1", "mesh.nix", "args", "collector.nix"],
-      node1: ["disko", "agenix", "node1", "mesh.nix", "args", "node.nix"],
-      node2: ["disko", "agenix", "node2", "mesh.nix", "args", "node.nix"],
-      node3: ["disko", "agenix", "node3", "mesh.nix", "args", "node.nix"],
+      collector1: ["disko", "collector1", "mesh.nix", "args", "agenix", "collector.nix"],
+      node1: ["disko", "node1", "mesh.nix", "args", "agenix", "node.nix"],
+      node2: ["disko", "node2", "mesh.nix", "args", "agenix", "node.nix"],
+      node3: ["disko", "node3", "mesh.nix", "args", "agenix", "node.nix"],
     });
   });
 });
