@@ -22,6 +22,7 @@ import { loadFactsFile } from "../facts/load";
 import { AGENIX_REV } from "../generate/agenix-wiring";
 import { fillTemplate } from "../generate/fill-template";
 import { renderFlake, type FlakeFiles } from "../generate/render-flake";
+import { meshHealthChecks } from "../plan/health-checks";
 import { planFromFacts } from "../plan/index";
 import type { HostData, InstallPlan } from "../plan/types";
 import { writeAtomic } from "../util/write-atomic";
@@ -151,6 +152,8 @@ export async function planFleet(inv: Inventory, opts: PlanFleetOptions): Promise
         ...plan.host.firewall,
         allowedUDPPorts: [...new Set([...plan.host.firewall.allowedUDPPorts, inv.mesh.port])].sort((a, b) => a - b),
       },
+      // a switch that takes the mesh down is rolled back like one that breaks SSH (docs/switch.md)
+      health: { checks: [...(plan.host.health?.checks ?? []), ...meshHealthChecks(MESH_INTERFACE)] },
     };
     const single = renderFlake({ ...plan, host });
     for (const [path, text] of Object.entries(single)) if (path.startsWith(`hosts/${h.name}/`)) files[path] = text;

@@ -115,6 +115,16 @@ describe.skipIf(!HAVE)("fleet Nix data (nix-instantiate)", () => {
     });
   });
 
+  it("health: every host.json asks switch to check the mesh interface after a switch, on top of its profile's checks", () => {
+    for (const n of ["collector1", "node1", "node2", "node3"]) {
+      const file = join(dir, `hosts/${n}/host.json`);
+      const host = parseHostJson(readFileSync(file, "utf8"), file);
+      expect(host.health?.checks).toEqual([
+        { kind: "interface", name: "WireGuard mesh", interface: "wg-fleet", timeoutSec: 15 },
+      ]);
+    }
+  });
+
   it("lockdown keeps the mesh: host.json after both lockdown stages still opens the mesh UDP port, and the hive's targetPort is the locked-down port", () => {
     for (const n of ["collector1", "node1"]) {
       const file = join(dir, `hosts/${n}/host.json`);

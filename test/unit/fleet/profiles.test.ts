@@ -191,6 +191,15 @@ describe.skipIf(!HAVE)("peer-observer and nix-bitcoin nodes in a fleet (nix-inst
     expect(bad).toBe(false);
   });
 
+  it("health: a peer-observer node checks its profile's services and the mesh interface", () => {
+    const host = JSON.parse(readFileSync(join(dir, "hosts/node1/host.json"), "utf8"));
+    expect(host.health.checks.map((c: { kind: string; name: string }) => `${c.kind}:${c.name}`)).toEqual([
+      "tcp:NATS on localhost",
+      "tcp:bitcoind RPC on localhost",
+      "interface:WireGuard mesh",
+    ]);
+  });
+
   it("re-planning keeps the peer-observer ids and keys; the hive tags nodes with their profile", async () => {
     const before = readFileSync(join(dir, "keys/node3/wireguard-private-key-node3.pub"), "utf8");
     const again = await planInto(dir, mixedInventory(makeOperator(s.dir, "op2")));
