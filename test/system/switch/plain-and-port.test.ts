@@ -25,15 +25,20 @@ describe.skipIf(!supported.ok)(`switch${supported.ok ? "" : ` (skipped: ${suppor
     expect(r.error?.message).toBeUndefined();
     expect(r.output).toContain('timezone: "UTC" -> "Europe/Berlin"');
     expect(r.output).toMatch(/nix --extra-experimental-features .* build/);
+    expect(r.output).toContain("services started/stopped: known after the build (a dry run builds nothing)");
     const after = await nixosState(lab.t);
     expect(after.profileLink).toBe(before.profileLink);
     expect(after.current).toBe(before.current);
   }, 60_000);
 
-  it("a plain change is confirmed and made the boot default", async () => {
+  it("a plain change is confirmed and made the boot default; the summary names the service it starts", async () => {
     const before = await nixosState(lab.t);
+    // the personality's next builds also want nginx.service (as a new package's module would)
+    await lab.t.exec(`mkdir -p '${lab.t.dir}/nixos-test' && echo nginx > '${lab.t.dir}/nixos-test/extra-units'`);
     const r = await runSwitchOn(lab);
     expect(r.error?.message).toBeUndefined();
+    expect(r.output).toContain("services started: nginx.service");
+    expect(r.output.indexOf("services started")).toBeLessThan(r.output.indexOf("activating under a supervisor"));
     expect(r.output).toContain(`confirmed on port ${NEW_PORT}`);
     const after = await nixosState(lab.t);
     expect(after.profileLink).not.toBe(before.profileLink);

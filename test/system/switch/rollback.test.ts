@@ -60,17 +60,51 @@ describe.skipIf(!supported.ok)(`switch rollbacks${supported.ok ? "" : ` (skipped
     expect(kh).not.toContain(":2200");
   }, 120_000);
 
+  it("a health check failing after the SSH confirmation: rolled back before the ack, its observation and warnings shown", async () => {
+    editHost(lab, (h) => {
+      h.ssh.ports = [NEW_PORT];
+      h.firewall.allowedTCPPorts = [
+        ...h.firewall.allowedTCPPorts.filter((p) => p !== 2200 && p !== NEW_PORT),
+        NEW_PORT,
+      ];
+      h.timezone = "Asia/Tokyo";
+    });
+    await supervisorsGone();
+    const r = await runSwitchOn(lab, {
+      // reads the switched system over the confirmation's session: it sees the NEW configuration
+      healthCheck: async (session, ctx) => {
+        const tz = JSON.parse((await session.run("cat /run/current-system/host.json")).stdout).timezone as string;
+        return {
+          ok: tz !== "Asia/Tokyo",
+          observed: `the check saw timezone ${tz} on the switched system (${ctx.stage})`,
+          details: [],
+          warnings: ["a warning the check printed"],
+        };
+      },
+    });
+    expect(r.error?.exitCode).toBe(3);
+    expect(r.error?.message).toMatch(
+      /switch was rolled back: the check saw timezone Asia\/Tokyo on the switched system/,
+    );
+    expect((r.error as { hint?: string } | undefined)?.hint).toMatch(/--keep-on-failed-checks/);
+    expect(r.output).toContain("a warning the check printed");
+    await expectStillOn2222();
+  }, 120_000);
+
   it("a unit that fails to start: rolled back with the unit named", async () => {
     editHost(lab, (h) => {
       h.ssh.ports = [NEW_PORT];
-      h.firewall.allowedTCPPorts = [...h.firewall.allowedTCPPorts.filter((p) => p !== 2200), NEW_PORT];
+      h.firewall.allowedTCPPorts = [
+        ...h.firewall.allowedTCPPorts.filter((p) => p !== 2200 && p !== NEW_PORT),
+        NEW_PORT,
+      ];
       h.timezone = "Europe/Paris";
     });
     await failUnitsInNextBuild(lab.t, ["bitcoind"]);
     await supervisorsGone();
     const r = await runSwitchOn(lab);
-    expect(r.error?.exitCode).toBe(3);
     expect(r.error?.message).toMatch(/the following units failed: bitcoind\.service/);
+    expect(r.error?.exitCode).toBe(3);
     await expectStillOn2222();
   }, 120_000);
 });
