@@ -1,8 +1,8 @@
 // Operator public keys: the one thing that, if wrong, locks the operator out of the new system.
 // Each line must be an OpenSSH public key of a type current OpenSSH accepts; a pasted private key
 // or a DSA/short RSA key is refused with the fix; a pasted secret is named by its kind, never quoted.
-import { createHash } from "node:crypto";
-import sshpk from "sshpk";
+import { createHash, createPublicKey } from "node:crypto";
+import { utils as sshUtils } from "ssh2";
 import { badField } from "../errors";
 import { secretKind, secretPhrase } from "../util/secret-kind";
 
@@ -70,20 +70,33 @@ export function parsePublicKey(value: unknown, field: string): ParsedPublicKey {
     checkSecurityKeyBlob(bytes, type, field);
     return { line, type, fingerprint, comment };
   }
-  let key: sshpk.Key;
+  const unsupported = () => badField(field, `"${type}" is not a supported public key type`, `use one of ${ACCEPTED}`);
+  if (!["ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"].includes(type))
+    throw unsupported();
+  // ssh2 turns the wire blob into a PEM and Node's OpenSSL loads it: a point off the curve or a
+  // truncated modulus fails here, as it would in sshd
+  const parsed = sshUtils.parseKey(`${type} ${blob}`);
+  let pem: string;
   try {
-    key = sshpk.parseKey(`${type} ${blob}`, "ssh");
+    if (parsed instanceof Error || Array.isArray(parsed)) throw parsed;
+    pem = parsed.getPublicPEM();
+    createPublicKey(pem);
   } catch {
-    throw badField(field, `"${type}" is not a supported public key type`, `use one of ${ACCEPTED}`);
-  }
-  if (key.type === "rsa" && key.size < 2048)
     throw badField(
       field,
-      `this RSA key has ${key.size} bits; at least 2048 are required`,
-      "create an ed25519 key: ssh-keygen -t ed25519",
+      `the ${type} key data is truncated or malformed`,
+      "copy the whole line from the .pub file, unchanged",
     );
-  if (!["ed25519", "rsa", "ecdsa"].includes(key.type))
-    throw badField(field, `"${type}" is not a supported public key type`, `use one of ${ACCEPTED}`);
+  }
+  if (type === "ssh-rsa") {
+    const bits = createPublicKey(pem).asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048)
+      throw badField(
+        field,
+        `this RSA key has ${bits} bits; at least 2048 are required`,
+        "create an ed25519 key: ssh-keygen -t ed25519",
+      );
+  }
   return { line, type, fingerprint, comment };
 }
 
@@ -103,7 +116,7 @@ function readString(b: Buffer, at: number): { value: Buffer; next: number } | nu
   return { value: b.subarray(at + 4, at + 4 + len), next: at + 4 + len };
 }
 
-/** sshpk does not know the FIDO key types; check their wire layout by hand (PROTOCOL.u2f). */
+/** ssh2 and OpenSSL do not know the FIDO key types; check their wire layout by hand (PROTOCOL.u2f). */
 function checkSecurityKeyBlob(b: Buffer, type: string, field: string): void {
   const bad = () =>
     badField(field, `the ${type} key data is truncated or malformed`, "copy the whole line from the .pub file");

@@ -5,7 +5,7 @@
 // ask for the passphrase only when the key is actually needed (like the age CLI does).
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import sshpk from "sshpk";
+import { utils as sshUtils } from "ssh2";
 import { describeValue } from "../util/secret-kind";
 
 export type SshKeyType = "ssh-ed25519" | "ssh-rsa";
@@ -205,19 +205,20 @@ export function parseOpensshContainer(text: string): OpensshContainer {
     open(passphrase) {
       if (!encrypted) return parsePrivateSection(section, publicKey);
       if (passphrase === undefined) throw new KeyFormatError("the key is encrypted and no passphrase was given");
-      // sshpk implements bcrypt-pbkdf and the OpenSSH ciphers; re-serialise unencrypted and parse
-      // that, so both paths share one parser.
-      let plain: string;
-      try {
-        plain = sshpk.parsePrivateKey(Buffer.from(text), "ssh", { passphrase }).toString("ssh");
-      } catch (e) {
+      // ssh2 (already the SSH client) implements bcrypt-pbkdf and the OpenSSH ciphers; its PEM of the
+      // decrypted key goes through the same PEM path, and the public key stays the file's own bytes
+      const k = sshUtils.parseKey(text, passphrase);
+      if (k instanceof Error)
         throw new KeyFormatError(
-          /passphrase|decrypt|check/i.test(String((e as Error).message))
-            ? "wrong passphrase"
-            : `cannot decrypt the key: ${(e as Error).message}`,
+          /passphrase|decrypt|integrity/i.test(k.message) ? "wrong passphrase" : `cannot decrypt the key: ${k.message}`,
         );
-      }
-      return parseOpensshContainer(plain).open();
+      const one = Array.isArray(k) ? k[0] : k;
+      const pem = one?.getPrivatePEM();
+      if (!pem) throw new KeyFormatError("cannot decrypt the key: no private key in it");
+      const opened = parsePemPrivateKey(pem);
+      if (!Buffer.from(opened.publicKey.wire).equals(Buffer.from(publicKey.wire)))
+        throw new KeyFormatError("the decrypted private key does not match the public key stored beside it");
+      return { ...opened, publicKey } as SshPrivateKey;
     },
   };
 }

@@ -1,7 +1,6 @@
 // Shared test inputs for planning: real OpenSSH public keys made in-process, the corpus location,
 // and a small Facts builder whose result passes the real validateFacts.
 import { generateKeyPairSync } from "node:crypto";
-import sshpk from "sshpk";
 import { validateFacts } from "../../../src/facts/validate";
 import type { Disk, Facts, NetInterface } from "../../../src/facts/types";
 
@@ -18,9 +17,26 @@ export function opensshPublicKey(
       : type === "rsa"
         ? generateKeyPairSync("rsa", { modulusLength: opts.bits ?? 3072 })
         : generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const pem = pair.publicKey.export({ type: "spki", format: "pem" }).toString();
-  const [type_, blob] = sshpk.parseKey(pem, "pem").toString("ssh").split(" ");
-  return `${type_} ${blob} ${opts.comment ?? "operator@laptop"}`;
+  // the SSH wire encoding (RFC 4253 6.6, RFC 5656 3.1, RFC 8709 4) from the key's JWK
+  const jwk = pair.publicKey.export({ format: "jwk" });
+  const b = (s: string | undefined) => Buffer.from(s ?? "", "base64url");
+  const str = (x: Buffer | string) => {
+    const v = typeof x === "string" ? Buffer.from(x) : x;
+    const n = Buffer.alloc(4);
+    n.writeUInt32BE(v.length);
+    return Buffer.concat([n, v]);
+  };
+  const mpint = (x: Buffer) => str(x[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), x]) : x);
+  const [type_, wire] =
+    type === "ed25519"
+      ? ["ssh-ed25519", [str("ssh-ed25519"), str(b(jwk.x))]]
+      : type === "rsa"
+        ? ["ssh-rsa", [str("ssh-rsa"), mpint(b(jwk.e)), mpint(b(jwk.n))]]
+        : [
+            "ecdsa-sha2-nistp256",
+            [str("ecdsa-sha2-nistp256"), str("nistp256"), str(Buffer.concat([Buffer.from([4]), b(jwk.x), b(jwk.y)]))],
+          ];
+  return `${type_} ${Buffer.concat(wire).toString("base64")} ${opts.comment ?? "operator@laptop"}`;
 }
 
 export const KEY_ED25519 = opensshPublicKey("ed25519");

@@ -32,6 +32,8 @@ if (mode === "wait") setInterval(() => {}, 1000);
     platform: "node",
     format: "cjs",
     outfile: bundle,
+    // as scripts/build.mjs: ssh2's optional native speed-ups stay out (it falls back to pure JS)
+    external: ["cpu-features", "*.node"],
     logLevel: "silent",
   });
 });
