@@ -263,3 +263,64 @@ export function formatDryRunStep(s: DryRunStep): string {
   for (const c of s.targetCommands ?? []) lines.push(`    target$ ${c}`);
   return lines.join("\n");
 }
+
+export interface LocalDryRunInput {
+  /** What the probe found (it ran: read-only), the boot medium named. */
+  detected: string[];
+  flakeDir: string;
+  hostName: string;
+  /** True when the flake was planned in memory (a real run writes it to flakeDir). */
+  planned: boolean;
+  /** The erase summary exactly as the real gate shows it. */
+  erase: string[];
+  /** The host name a real run asks to type (null with --yes). */
+  asked: string | null;
+  hostKey: "new" | "replace-unbooted" | "keep";
+  /** runLocalEngine's commands, in order (src/install/local/local-engine.ts). */
+  commands: string[];
+}
+
+/** `install --local --dry-run`: the same step list and format as the remote dry run, for this machine. */
+export function localDryRunSteps(i: LocalDryRunInput): DryRunStep[] {
+  const step = (name: string, p: Partial<DryRunStep>): DryRunStep => ({
+    name,
+    status: "would-run",
+    reason: null,
+    ranReadOnly: false,
+    detail: [],
+    command: null,
+    targetCommands: null,
+    ...p,
+  });
+  const where = `hosts/${i.hostName}/host.json`;
+  return [
+    step("detect", { ranReadOnly: true, detail: i.detected }),
+    step("load-flake", {
+      ranReadOnly: true,
+      detail: [`${i.flakeDir}#${i.hostName}${i.planned ? " (planned in memory; a real run writes it there)" : ""}`],
+    }),
+    step("gate", {
+      detail: [
+        "engine: local (this machine, booted from the NixOS installer)",
+        ...i.erase,
+        ...(i.asked ? [`would ask to type "${i.asked}" (or take --yes) before erasing; not asked in a dry run`] : []),
+      ],
+    }),
+    step("stage-host-key", {
+      detail: [
+        i.hostKey === "keep"
+          ? `would keep the node's host key from secrets/host-key.age and pin it in ${where}`
+          : `would generate a new ed25519 host key${i.hostKey === "replace-unbooted" ? " (replacing the earlier local run's, which never booted)" : ""}, pin it in ${where} and store it encrypted in secrets/host-key.age`,
+      ],
+    }),
+    step("run-engine", {
+      detail: ["on this machine, in order (nothing is rebooted on failure)"],
+      targetCommands: i.commands,
+    }),
+    step("hand-over", {
+      detail: [
+        "would show the addresses, the pinned host key and the lockdown command for your own machine (and its QR code), then offer to copy the flake to a second USB stick and to reboot",
+      ],
+    }),
+  ];
+}

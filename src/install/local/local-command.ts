@@ -11,20 +11,13 @@ import { GITHUB_KEYS_BASE, fetchGithubKeys, readKeysFile } from "./local-keys";
 import { runLocalInstall, terminalQr } from "./run-local-install";
 import { mountedSticks } from "./boot-medium";
 import { shellQuote } from "../../util/shell-quote";
+import { formatDryRunStep } from "../dry-run";
 
 /** The folder the flake goes to by default: the installer's tmpfs (copied to /etc/nixos at the end). */
 export const LOCAL_FLAKE_ROOT = "/tmp/nixnode";
 const SAFE_DIR = /^\/[A-Za-z0-9._/+-]*$/;
 
-const REMOTE_ONLY = [
-  "phases",
-  "engine",
-  "kexec-sha256",
-  "dry-run",
-  "no-lockdown",
-  "copy-flake-to-etc",
-  "reboot-timeout",
-];
+const REMOTE_ONLY = ["phases", "engine", "kexec-sha256", "no-lockdown", "copy-flake-to-etc", "reboot-timeout"];
 
 export async function runLocalCommand(ctx: CommandContext): Promise<number> {
   const o = ctx.options;
@@ -40,8 +33,10 @@ export async function runLocalCommand(ctx: CommandContext): Promise<number> {
         hint: "--local always evaluates, partitions and installs here, then stops before the reboot; leave it out",
       });
   const yes = o.yes === true;
+  const dryRun = o["dry-run"] === true;
   const interactive = ctx.out.interactive && ctx.prompter.interactive && !yes;
-  if (!interactive && !yes)
+  // a dry run erases nothing, so it needs no --yes (as on the remote path)
+  if (!interactive && !yes && !dryRun)
     throw new UserError("--yes: required when nothing can be asked (no terminal, or --json)", {
       field: "--yes",
       hint: "re-run with --yes (and --config) to erase the disks the plan names, or run it at the console to be asked",
@@ -49,7 +44,7 @@ export async function runLocalCommand(ctx: CommandContext): Promise<number> {
   if (typeof process.getuid === "function" && process.getuid() !== 0 && ctx.env.NIXNODE_LOCAL_ALLOW_NON_ROOT !== "1")
     throw new UserError("--local: needs root (disko and nixos-install write the disks)", {
       field: "--local",
-      hint: "run it with sudo: sudo -E nix-shell -p nodejs_22 --run 'npx nixnode-install --local'",
+      hint: "run it with sudo: sudo -E nix-shell -p nodejs_24 --run 'npx nixnode-install --local'",
     });
   const configFile = typeof o.config === "string" ? resolve(ctx.cwd, o.config) : null;
   if (configFile) await loadConfigFile(configFile);
@@ -88,6 +83,7 @@ export async function runLocalCommand(ctx: CommandContext): Promise<number> {
     configFile,
     presetKeys,
     githubBase,
+    dryRun,
     which: (name) => which(name, ctx.env),
     async confirmErase(lines, hostname) {
       for (const l of lines) ctx.out.info(l);
@@ -102,6 +98,24 @@ export async function runLocalCommand(ctx: CommandContext): Promise<number> {
     },
   });
   for (const w of outcome.warnings) ctx.out.warn(w);
+  if (outcome.dryRun) {
+    for (const st of outcome.dryRun)
+      if (ctx.out.json) ctx.out.info(`${st.name}: ${st.status}`, { dryRun: true, ...st });
+      else ctx.out.info(formatDryRunStep(st));
+    ctx.out.result(
+      `Dry run: nothing was written, erased or rebooted. Without --dry-run, ${outcome.hostName} is installed as listed.`,
+      {
+        local: true,
+        dryRun: true,
+        hostName: outcome.hostName,
+        flakeDir: outcome.flakeDir,
+        bootMedium: outcome.bootMedium,
+        steps: outcome.dryRun,
+        warnings: outcome.warnings,
+      },
+    );
+    return 0;
+  }
   const s = outcome.screen;
   const human = [...s.lines];
   if (!ctx.out.json) human.push("", "The same command as a QR code:", terminalQr(s.nextCommand));

@@ -34,6 +34,33 @@ export function localEvalCommand(flakeDir: string, hostName: string): string {
   return `${NIX} eval --raw ${attr(flakeDir, hostName, "toplevel.drvPath")}`;
 }
 
+export function localDiskoBuildCommand(flakeDir: string, hostName: string): string {
+  return `${NIX} build --no-link --print-out-paths ${attr(flakeDir, hostName, "diskoScript")}`;
+}
+
+export function localInstallCommand(flakeDir: string, hostName: string): string {
+  return `nixos-install --no-root-passwd --no-channel-copy --flake ${shellQuote(`${flakeDir}#${hostName}`)}`;
+}
+
+export const PREPARE_MNT_SSH = "mkdir -p /mnt/etc/ssh && chmod 755 /mnt/etc/ssh";
+
+export function copyFlakeToMntCommand(flakeDir: string): string {
+  return `mkdir -p /mnt/etc/nixos && cp -a ${shellQuote(`${flakeDir}/.`)} /mnt/etc/nixos/ && chmod 700 /mnt/etc/nixos`;
+}
+
+/** What runLocalEngine runs, in order, for `install --local --dry-run` (the disko script only exists after its build). */
+export function localEngineCommands(flakeDir: string, hostName: string): string[] {
+  return [
+    localEvalCommand(flakeDir, hostName),
+    localDiskoBuildCommand(flakeDir, hostName),
+    "<the disko script just built> (partitions and formats the disks, mounts them at /mnt)",
+    PREPARE_MNT_SSH,
+    "write the pinned host key to /mnt/etc/ssh/ssh_host_ed25519_key (0600) and its .pub (0644)",
+    localInstallCommand(flakeDir, hostName),
+    copyFlakeToMntCommand(flakeDir),
+  ];
+}
+
 export async function runLocalEngine(i: LocalEngineInput): Promise<void> {
   const run = async (cmd: string, what: string, flakeError = false) => {
     i.log.write(`local$ ${cmd}`);
@@ -60,11 +87,7 @@ export async function runLocalEngine(i: LocalEngineInput): Promise<void> {
   }
   if (i.phases.includes("disko")) {
     i.onStep("building the disko script");
-    const out = await run(
-      `${NIX} build --no-link --print-out-paths ${attr(i.flakeDir, i.hostName, "diskoScript")}`,
-      "building the disk layout",
-      true,
-    );
+    const out = await run(localDiskoBuildCommand(i.flakeDir, i.hostName), "building the disk layout", true);
     const script = out.trim().split("\n").pop() ?? "";
     if (!/^\/[A-Za-z0-9._/+-]+$/.test(script))
       throw new OperationError(`building the disk layout printed no store path: ${script.slice(0, 200)}`);
@@ -75,7 +98,7 @@ export async function runLocalEngine(i: LocalEngineInput): Promise<void> {
   if (i.phases.includes("install")) {
     i.onPhase("install");
     i.onStep("copying the pinned host key");
-    await run("mkdir -p /mnt/etc/ssh && chmod 755 /mnt/etc/ssh", "preparing /mnt/etc/ssh");
+    await run(PREPARE_MNT_SSH, "preparing /mnt/etc/ssh");
     const ssh = join(i.extraFilesDir, "etc", "ssh");
     await i.target.upload("/mnt/etc/ssh/ssh_host_ed25519_key", readFileSync(join(ssh, "ssh_host_ed25519_key")), 0o600);
     await i.target.upload(
@@ -84,15 +107,9 @@ export async function runLocalEngine(i: LocalEngineInput): Promise<void> {
       0o644,
     );
     i.onStep("nixos-install (building the system)");
-    await run(
-      `nixos-install --no-root-passwd --no-channel-copy --flake ${q(`${i.flakeDir}#${i.hostName}`)}`,
-      "nixos-install",
-    );
+    await run(localInstallCommand(i.flakeDir, i.hostName), "nixos-install");
     i.onStep("copying the flake to /mnt/etc/nixos");
     // the flake holds only public data and secrets encrypted to the node and the operators
-    await run(
-      `mkdir -p /mnt/etc/nixos && cp -a ${q(`${i.flakeDir}/.`)} /mnt/etc/nixos/ && chmod 700 /mnt/etc/nixos`,
-      "copying the flake to /mnt/etc/nixos",
-    );
+    await run(copyFlakeToMntCommand(i.flakeDir), "copying the flake to /mnt/etc/nixos");
   }
 }

@@ -24,6 +24,8 @@ import { endScreen, terminalQr, type EndScreen } from "./end-screen";
 import { runLocalEngine } from "./local-engine";
 import { hasNoAddress, withStaticAddress } from "./static-address";
 import { keysFromAnswer } from "./local-keys";
+import { localDryRunSteps, type DryRunStep } from "../dry-run";
+import { localEngineCommands } from "./local-engine";
 
 export interface LocalInstallInput {
   target: InstallSession;
@@ -42,9 +44,13 @@ export interface LocalInstallInput {
   githubBase?: string;
   which(name: string): string | null;
   confirmErase(lines: string[], hostname: string): Promise<void>;
+  /** --dry-run: probe and plan (read-only, in memory), then describe the rest; nothing is written or erased. */
+  dryRun?: boolean;
 }
 
 export interface LocalInstallOutcome {
+  /** Set by --dry-run: the steps described; then nothing below happened (fingerprint is ""). */
+  dryRun: DryRunStep[] | null;
   hostName: string;
   flakeDir: string;
   fingerprint: string;
@@ -125,6 +131,7 @@ export async function runLocalInstall(i: LocalInstallInput): Promise<LocalInstal
     operatorPublicKeys: keys.length ? keys : (partial.ssh?.authorizedKeys ?? []),
     signal: i.signal,
     presetAuthorizedKeys: keys,
+    dryRun: i.dryRun === true,
   });
 
   const ctx = {
@@ -143,6 +150,44 @@ export async function runLocalInstall(i: LocalInstallInput): Promise<LocalInstal
     presented: null,
     warnings: [] as string[],
   } as unknown as InstallContext;
+  if (i.dryRun) {
+    const erase: string[] = [];
+    let asked: string | null = null;
+    await gateDestructive({
+      ...ctx,
+      confirmErase: async (lines, hostname) => {
+        erase.push(...lines);
+        asked = i.yes ? null : hostname;
+      },
+    });
+    const age = existsSync(join(flake.dir, HOST_KEY_AGE));
+    const steps = localDryRunSteps({
+      detected: [
+        `${facts.os.prettyName ?? "NixOS installer"}, ${facts.arch}, ${usable.disks.length} disk(s)`,
+        ...(bootDisk ? [`booted from ${bootDisk} (never offered, never erased)`] : []),
+      ],
+      flakeDir: flake.dir,
+      hostName: flake.hostName,
+      planned: !existsSync(join(flake.dir, "flake.nix")),
+      erase,
+      asked,
+      hostKey: !age
+        ? "new"
+        : readInstallState(flake.dir)?.target === `local:${flake.hostName}`
+          ? "replace-unbooted"
+          : "keep",
+      commands: localEngineCommands(flake.dir, flake.hostName),
+    });
+    return {
+      dryRun: steps,
+      hostName: flake.hostName,
+      flakeDir: flake.dir,
+      fingerprint: "",
+      bootMedium: bootDisk,
+      screen: { lines: [], addresses: [], nextCommand: "", fingerprint: "" },
+      warnings: ctx.warnings,
+    };
+  }
   Object.assign(ctx, await gateDestructive(ctx));
   forgetUnbootedHostKey(flake.dir, flake.hostName, i.out);
   Object.assign(ctx, await stageHostKey(ctx));
@@ -181,6 +226,7 @@ export async function runLocalInstall(i: LocalInstallInput): Promise<LocalInstal
   const fingerprint = ctx.flake.host.ssh.hostKeyFingerprint!;
   const screen = endScreen({ facts: facts2, hostName: ctx.flake.hostName, fingerprint, flakeOnStick: null });
   return {
+    dryRun: null,
     hostName: ctx.flake.hostName,
     flakeDir: ctx.flake.dir,
     fingerprint,

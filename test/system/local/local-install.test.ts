@@ -5,7 +5,16 @@
 // stand-in disk image, which only the stand-in disko script overwrites.
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -16,18 +25,33 @@ import { BIN } from "../../helpers/cli";
 import { tmuxServer } from "../../helpers/tmux";
 import { startTarget, targetsSupported, type TestTarget } from "../../targets/index";
 import { addKexecPersonality } from "../../targets/standins/kexec-personality";
+import { byIdOf, presentDisks } from "../../targets/standins/installer/disks.mjs";
 
 const run = promisify(execFile);
 const EFFECTS = fileURLToPath(new URL("../../targets/standins/lib/target-effects.mjs", import.meta.url));
 const ENTER = fileURLToPath(new URL("../../targets/enter.sh", import.meta.url));
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl operator@laptop";
 const supported = targetsSupported();
+// the stand-in disko partitions the target's loop disk as the flake's layout says (sfdisk, and the
+// layout evaluated by the real nix-instantiate); scripts/test.sh installs both
+const partitioning =
+  existsSync("/usr/sbin/sfdisk") && spawnSync("nix-instantiate", ["--version"], { encoding: "utf8" }).status === 0;
 
 interface Console {
   t: TestTarget;
   work: string;
   stick: string;
+  stickFile: string;
+  /** The system disk: its loop device, and the sparse file behind it. */
   disk: string;
+  /** Its stable name inside the target (the by-id link the plan uses). */
+  diskById: string;
+  /** The disk-like kernel names the installer's lsblk gives the two disks. */
+  diskName: string;
+  secondDiskName: string;
+  diskFile: string;
+  /** The kexec personality's stand-in disk image (written only when no disk of the layout is the target's). */
+  standinImage: string;
   cleanup(): Promise<void>;
 }
 let c: Console | null = null;
@@ -39,7 +63,8 @@ afterEach(async () => {
   server = null;
 });
 
-async function installerConsole(): Promise<Console> {
+/** `secondDisk`: another disk of that size, so that the wizard asks which one is the system disk. */
+async function installerConsole(opts: { secondDisk?: string } = {}): Promise<Console> {
   const t = await startTarget({ virt: "kvm", memoryMiB: 4096 });
   const cleanups: Array<() => unknown> = [() => t.stop()];
   try {
@@ -63,13 +88,46 @@ async function installerConsole(): Promise<Console> {
     const stick = execFileSync("losetup", ["--find", "--show", img], { encoding: "utf8" }).trim();
     cleanups.unshift(() => execFileSync("losetup", ["-d", stick]));
     execFileSync(ENTER, [t.dir, "sh", "-c", `mkdir -p /iso && mount -o ro ${stick} /iso`]);
+    // the machine's own disk: a sparse file on a loop device, shown to the probe as a disk (disks.mjs)
+    const diskFile = join(t.dir, "system-disk.img");
+    execFileSync("truncate", ["-s", "8G", diskFile]);
+    const disk = execFileSync("losetup", ["-P", "--find", "--show", diskFile], { encoding: "utf8" }).trim();
+    cleanups.unshift(() => execFileSync("losetup", ["-d", disk]));
+    // the stick stays what the kernel calls it (a loop device): it is found as the boot medium through
+    // /iso and sysfs, as on a real installer; see test/targets/standins/installer/disks.mjs
+    // disk-like kernel names this host does not use itself (the host's root disk must not look like ours)
+    const [name1, name2] = ["vdw", "vdx", "vdy", "vdz", "sdx", "sdy", "sdz"].filter(
+      (n) => !existsSync(`/sys/block/${n}`),
+    );
+    const systemDisk = {
+      device: disk,
+      name: name1!,
+      model: "nixnode test disk",
+      serial: `NNT-${t.name}`,
+      tran: "virtio",
+    };
+    const disks = [systemDisk];
+    if (opts.secondDisk) {
+      const f = join(t.dir, "second-disk.img");
+      execFileSync("truncate", ["-s", opts.secondDisk, f]);
+      const dev = execFileSync("losetup", ["-P", "--find", "--show", f], { encoding: "utf8" }).trim();
+      cleanups.unshift(() => execFileSync("losetup", ["-d", dev]));
+      disks.push({ device: dev, name: name2!, model: "nixnode test disk", serial: `NNT2-${t.name}`, tran: "virtio" });
+    }
+    presentDisks(t, disks);
     const work = join(t.dir, "console");
     mkdirSync(work, { recursive: true });
     return {
       t,
       work,
       stick,
-      disk: diskImage,
+      stickFile: img,
+      disk,
+      diskById: `/dev/disk/by-id/${byIdOf(systemDisk)}`,
+      diskName: name1!,
+      secondDiskName: name2!,
+      diskFile,
+      standinImage: diskImage,
       async cleanup() {
         for (const f of cleanups) {
           try {
@@ -111,7 +169,17 @@ async function consoleRun(con: Console, args: string[], env: Record<string, stri
   }
 }
 
-const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
+/** SHA-256 of the first 16 MiB (where the partition table and the first partitions' headers are). */
+const sha = (p: string) => {
+  const fd = openSync(p, "r");
+  try {
+    const buf = Buffer.alloc(16 << 20);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return createHash("sha256").update(buf.subarray(0, n)).digest("hex");
+  } finally {
+    closeSync(fd);
+  }
+};
 const installerLog = (con: Console) =>
   readFileSync(join(con.t.dir, "root", ".nixnode-standin-installer.log"), "utf8")
     .trim()
@@ -123,15 +191,15 @@ const installerLog = (con: Console) =>
         .join(" "),
     );
 
-describe.skipIf(!supported.ok)(
-  `install --local on the NixOS installer ${supported.ok ? "" : `(skipped: ${supported.reason})`}`,
+describe.skipIf(!supported.ok || !partitioning)(
+  `install --local on the NixOS installer ${supported.ok ? (partitioning ? "" : "(skipped: no sfdisk or nix-instantiate)") : `(skipped: ${supported.reason})`}`,
   () => {
     it("--config --yes --json: evaluates, partitions, installs with the pinned key, copies the flake to /etc/nixos, ends with the lockdown command", async () => {
       c = await installerConsole();
       const cfg = join(c.work, "node.json");
       writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] } }));
       const flake = join(c.work, "flake", "rack7");
-      const diskBefore = sha(c.disk);
+      const diskBefore = sha(c.diskFile);
       const r = await consoleRun(c, ["install", "--local", "--config", cfg, "--flake", flake, "--yes", "--json"]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const events = r.stdout
@@ -144,7 +212,7 @@ describe.skipIf(!supported.ok)(
       expect(readFileSync(join(c.t.dir, "root", ".nixnode-standin-installer.log"), "utf8")).toContain(
         `nixos-install --no-root-passwd --no-channel-copy --flake ${flake}#rack7`,
       );
-      expect(sha(c.disk)).not.toBe(diskBefore);
+      expect(sha(c.diskFile)).not.toBe(diskBefore);
       // the host key installed is the one pinned in host.json, and the result names it
       const host = JSON.parse(readFileSync(join(flake, "hosts", "rack7", "host.json"), "utf8"));
       expect(result.hostKeyFingerprint).toBe(host.ssh.hostKeyFingerprint);
@@ -230,7 +298,7 @@ describe.skipIf(!supported.ok)(
       // the operator's typo, as Nix would meet it
       const mod = join(flake, "hosts", "rack7", "default.nix");
       writeFileSync(mod, readFileSync(mod, "utf8").replace(/\}\s*$/, "  services.openssh.enabel = true;\n}\n"));
-      const diskBefore = sha(c.disk);
+      const diskBefore = sha(c.diskFile);
       const bootBefore = await c.t.bootId();
       const logBefore = installerLog(c).length;
       const r = await consoleRun(c, args);
@@ -245,48 +313,101 @@ describe.skipIf(!supported.ok)(
       );
       expect(err.data.details.join("\n")).toMatch(/services\.openssh\.enabel' does not exist/);
       expect(installerLog(c).slice(logBefore)).toEqual(["nix eval"]);
-      expect(sha(c.disk)).toBe(diskBefore);
+      expect(sha(c.diskFile)).toBe(diskBefore);
       await new Promise((res) => setTimeout(res, 4000));
       expect(await c.t.bootId()).toBe(bootBefore);
     });
 
-    it.skipIf(!existsSync("/usr/sbin/sfdisk"))(
-      "a loop device as the system disk: the stand-in disko partitions it for real (GPT, ESP + ext4 root), the stick untouched",
-      async () => {
-        c = await installerConsole();
-        const con = c;
-        const img = join(con.t.dir, "system-disk.img");
-        execFileSync("truncate", ["-s", "512M", img]);
-        const loop = execFileSync("losetup", ["-P", "--find", "--show", img], { encoding: "utf8" }).trim();
-        try {
-          writeFileSync(join(con.t.dir, "root", ".nixnode-standin-disk"), `${loop} partition\n`);
-          const cfg = join(con.work, "node.json");
-          writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] } }));
-          const stickBefore = sha(join(con.t.dir, "usb-stick.img"));
-          const r = await consoleRun(con, [
-            "install",
-            "--local",
-            "--config",
-            cfg,
-            "--flake",
-            join(con.work, "rack7"),
-            "--yes",
-            "--json",
-          ]);
-          expect(r.code, r.stdout + r.stderr).toBe(0);
-          const table = execFileSync("sfdisk", ["--dump", loop], { encoding: "utf8" });
-          expect(table).toMatch(/^label: gpt$/m);
-          expect(table).toMatch(/name="ESP"/);
-          expect(table).toMatch(/name="root"/);
-          expect(execFileSync("blkid", ["-o", "value", "-s", "LABEL", `${loop}p2`], { encoding: "utf8" }).trim()).toBe(
-            "nixos",
-          );
-          expect(sha(join(con.t.dir, "usb-stick.img"))).toBe(stickBefore);
-        } finally {
-          execFileSync("losetup", ["-d", loop]);
-        }
-      },
-    );
+    it("the plan names the machine's own disk (the loop device shown as a disk), and THAT device gets the plan's partition table", async () => {
+      c = await installerConsole();
+      const cfg = join(c.work, "node.json");
+      writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] } }));
+      const flake = join(c.work, "rack7");
+      const stickBefore = sha(c.stickFile);
+      const imageBefore = createHash("sha256").update(readFileSync(c.standinImage)).digest("hex");
+      const r = await consoleRun(c, ["install", "--local", "--config", cfg, "--flake", flake, "--yes", "--json"]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      // the planner chose the one disk the probe saw, by its stable by-id name
+      const plan = JSON.parse(readFileSync(join(flake, "nixnode.json"), "utf8"));
+      expect(plan.disk.layout).toBe("ext4");
+      expect(plan.disk.devices).toEqual([c.diskById]);
+      const diskConfig = readFileSync(join(flake, "hosts", "rack7", "disk-config.nix"), "utf8");
+      expect(diskConfig).toContain(`"${c.diskById}"`);
+      // ...which, on this machine, is the loop device behind the sparse file
+      expect(execFileSync(ENTER, [c.t.dir, "readlink", "-f", c.diskById], { encoding: "utf8" }).trim()).toBe(c.disk);
+      const swap = /swapSize = "(\d+)([MG])";/.exec(diskConfig);
+      expect(swap, diskConfig).not.toBeNull();
+      const swapSectors = Number(swap![1]) * (swap![2] === "G" ? 1024 : 1) * 2048;
+      // the ext4 layout (disko/ext4.nix): BIOS boot 1M, ESP 512M, swap, root = the rest, in that order
+      const dump = execFileSync("sfdisk", ["--dump", c.disk], { encoding: "utf8" });
+      expect(dump).toMatch(/^label: gpt$/m);
+      const parts = dump
+        .split("\n")
+        .filter((l) => l.startsWith(`${c!.disk}p`))
+        .map((l) => ({
+          size: Number(/size=\s*(\d+)/.exec(l)![1]),
+          type: /type=([0-9A-F-]+)/.exec(l)![1],
+          name: /name="([^"]*)"/.exec(l)?.[1],
+        }));
+      expect(parts).toEqual([
+        { size: 2048, type: "21686148-6449-6E6F-744E-656564454649", name: "disk-main-bios" },
+        { size: 512 * 2048, type: "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", name: "disk-main-ESP" },
+        { size: swapSectors, type: "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F", name: "disk-main-swap" },
+        { size: expect.any(Number), type: "0FC63DAF-8483-4772-8E79-3D69D8477DE4", name: "disk-main-root" },
+      ]);
+      expect(parts[3]!.size).toBeGreaterThan(4 * 1024 * 2048);
+      const fsType = (dev: string) =>
+        execFileSync("blkid", ["-o", "value", "-s", "TYPE", dev], { encoding: "utf8" }).trim();
+      expect(fsType(`${c.disk}p3`)).toBe("swap");
+      expect(fsType(`${c.disk}p4`)).toBe("ext4");
+      // nothing else was written: the stick, and the stand-in image the remote tests use
+      expect(sha(c.stickFile)).toBe(stickBefore);
+      expect(createHash("sha256").update(readFileSync(c.standinImage)).digest("hex")).toBe(imageBefore);
+    });
+
+    it("--dry-run: probes, plans in memory and lists the erase, disko, host key and nixos-install; the disks' bytes, /mnt and the flake folder untouched", async () => {
+      c = await installerConsole();
+      const cfg = join(c.work, "node.json");
+      writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] } }));
+      const flake = join(c.work, "flake", "rack7");
+      const diskBefore = sha(c.diskFile);
+      const stickBefore = sha(c.stickFile);
+      const r = await consoleRun(c, ["install", "--local", "--config", cfg, "--flake", flake, "--dry-run", "--json"]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const events = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { type: string; data?: Record<string, any> });
+      const result = events.find((e) => e.type === "result")!.data!;
+      expect(result.dryRun).toBe(true);
+      const steps = result.steps as Array<{ name: string; detail: string[]; targetCommands: string[] | null }>;
+      expect(steps.map((s) => s.name)).toEqual([
+        "detect",
+        "load-flake",
+        "gate",
+        "stage-host-key",
+        "run-engine",
+        "hand-over",
+      ]);
+      const gate = steps.find((s) => s.name === "gate")!.detail.join("\n");
+      expect(gate).toContain("These disks will be ERASED:");
+      expect(gate).toContain(c.diskById);
+      expect(gate).not.toContain(c.stick);
+      expect(steps.find((s) => s.name === "detect")!.detail.join("\n")).toContain(`booted from ${c.stick}`);
+      expect(steps.find((s) => s.name === "stage-host-key")!.detail.join("\n")).toMatch(
+        /would generate a new ed25519 host key/,
+      );
+      const cmds = steps.find((s) => s.name === "run-engine")!.targetCommands!;
+      expect(cmds.some((x) => x.includes("diskoScript"))).toBe(true);
+      expect(cmds).toContain(`nixos-install --no-root-passwd --no-channel-copy --flake '${flake}#rack7'`);
+      // nothing touched: the disks' first 16 MiB, /mnt, the flake folder; not even nix ran
+      expect(sha(c.diskFile)).toBe(diskBefore);
+      expect(sha(c.stickFile)).toBe(stickBefore);
+      expect(readdirSync(join(c.t.dir, "standin-mnt"))).toEqual([".nixnode-standin-mnt"]);
+      expect(existsSync(join(c.work, "flake"))).toBe(false);
+      expect(existsSync(join(c.t.dir, "root", ".nixnode-standin-installer.log"))).toBe(false);
+      expect(spawnSync("sfdisk", ["--dump", c.disk], { encoding: "utf8" }).stdout).not.toMatch(/label: gpt/);
+    });
 
     it("refuses the USB stick it runs from when --config names it (exit 2), erasing nothing", async () => {
       c = await installerConsole();
@@ -295,8 +416,8 @@ describe.skipIf(!supported.ok)(
         cfg,
         JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] }, disk: { devices: [c.stick] } }),
       );
-      const stickBefore = sha(join(c.t.dir, "usb-stick.img"));
-      const diskBefore = sha(c.disk);
+      const stickBefore = sha(c.stickFile);
+      const diskBefore = sha(c.diskFile);
       const r = await consoleRun(c, [
         "install",
         "--local",
@@ -314,8 +435,8 @@ describe.skipIf(!supported.ok)(
         .map((l) => JSON.parse(l))
         .find((e) => e.type === "error");
       expect(err.message).toBe(`disk.devices[0]: ${c.stick} is the USB stick this installer runs from (${c.stick})`);
-      expect(sha(join(c.t.dir, "usb-stick.img"))).toBe(stickBefore);
-      expect(sha(c.disk)).toBe(diskBefore);
+      expect(sha(c.stickFile)).toBe(stickBefore);
+      expect(sha(c.diskFile)).toBe(diskBefore);
       expect(existsSync(join(c.work, "f"))).toBe(false);
       expect(existsSync(join(c.t.dir, "root", ".nixnode-standin-installer.log"))).toBe(false);
     });
@@ -408,6 +529,67 @@ describe.skipIf(!supported.ok)(
           }
           execFileSync("losetup", ["-d", carryDev]);
         }
+      },
+    );
+
+    it.skipIf(!tmuxServer("nn-local").available)(
+      "at the console: the wizard's disk list holds the machine's disks and never the boot stick; a wrong host name at the erase gate cancels with every disk untouched",
+      async () => {
+        c = await installerConsole({ secondDisk: "16G" });
+        const con = c;
+        const cfg = join(con.work, "node.json");
+        writeFileSync(
+          cfg,
+          JSON.stringify({ hostname: "rack7", profile: "base", timezone: "UTC", ssh: { authorizedKeys: [KEY] } }),
+        );
+        const before = [sha(con.diskFile), sha(join(con.t.dir, "second-disk.img")), sha(con.stickFile)];
+        const argv = atConsole(con, ["install", "--local", "--config", cfg, "--flake", join(con.work, "rack7")], {
+          TERM: "xterm-256color",
+        });
+        const tm = tmuxServer("nn-local", { timeoutMs: 60_000 });
+        await tm.tmux(
+          "new-session",
+          "-d",
+          "-s",
+          "disks",
+          "-x",
+          "200",
+          "-y",
+          "80",
+          `${argv.map((a) => `'${a}'`).join(" ")}; echo "EXIT=$?"; sleep 600`,
+        );
+        try {
+          for (let i = 0; i < 10; i++) {
+            const s = await tm.waitFor("disks", /System disk \(it is erased|\?.*›/);
+            if (/System disk \(it is erased/.test(s)) break;
+            await tm.keys("disks", "Enter");
+            await new Promise((r) => setTimeout(r, 300));
+          }
+          const list = await tm.waitFor("disks", /System disk \(it is erased/);
+          const offered = list.slice(list.indexOf("System disk (it is erased"));
+          // both of the machine's own disks are offered, the stick it booted from is not
+          expect(offered).toContain(`/dev/${con.diskName}`);
+          expect(offered).toContain(`/dev/${con.secondDiskName}`);
+          expect(offered).not.toContain("holds the current /");
+          expect(offered).not.toContain(con.stick);
+          expect(list).toContain(`booted from ${con.stick} (never offered, never erased)`);
+          // each question in turn, its default taken (an answered line also matches `? ... ›`, so wait by name)
+          await tm.keys("disks", "Enter");
+          for (const q of [/A separate data disk/, /SSH port after lockdown/, /Addresses fail2ban must never ban/]) {
+            await tm.waitFor("disks", q);
+            await tm.keys("disks", "Enter");
+          }
+          const gate = await tm.waitFor("disks", /Type the host name/);
+          expect(gate.slice(gate.indexOf("These disks will be ERASED:"))).not.toContain(con.stick);
+          await tm.keys("disks", "rack8", "Enter");
+          const done = await tm.waitFor("disks", /EXIT=\d+/);
+          expect(done).toContain("EXIT=130");
+          expect(done).toContain('"rack8" is not "rack7": nothing was erased');
+        } finally {
+          await tm.tmux("kill-server").catch(() => undefined);
+        }
+        expect([sha(con.diskFile), sha(join(con.t.dir, "second-disk.img")), sha(con.stickFile)]).toEqual(before);
+        expect(existsSync(join(con.t.dir, "root", ".nixnode-standin-installer.log"))).toBe(false);
       },
     );
 

@@ -7,8 +7,18 @@
 // "formats" the disks: it overwrites the target's stand-in disk image and marks /mnt formatted.
 // Every invocation is appended to /root/.nixnode-standin-installer.log (the target's private /root), or
 // to $NIXNODE_STANDIN_NIX_LOG when set (the operator-side copy, operator-bin/nix).
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  writeFileSync,
+} from "node:fs";
 import { createHash } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { join, relative } from "node:path";
 
 const args = process.argv.slice(2);
@@ -144,26 +154,82 @@ if (!existsSync(join(flake, "hosts", host, "disk-config.nix"))) {
 const dir = "/run/nixnode-standin";
 mkdirSync(dir, { recursive: true });
 const script = join(dir, `disko-${host}`);
+const tables = partitionTables(join(flake, "hosts", host, "disk-config.nix"));
 writeFileSync(
   script,
   `#!/bin/sh
-# stand-in disko script: "formats" the disks (the target's stand-in disk image) and mounts /mnt
+# stand-in disko script: formats the disks and mounts /mnt
 set -e
 [ -f /mnt/.nixnode-standin-mnt ] || { echo 'disko: /mnt is not the installer mount' >&2; exit 1; }
 echo disko >> /root/.nixnode-standin-installer.log
-disk=; mode=
-[ ! -f /root/.nixnode-standin-disk ] || read -r disk mode < /root/.nixnode-standin-disk || true
-if [ "$mode" = partition ] && [ -b "$disk" ]; then
-  # "DEVICE partition" (local-install tests): a real GPT (ESP + root) and a real ext4 root filesystem
-  printf 'label: gpt\\nsize=64MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=ESP\\ntype=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\\n' | sfdisk -q "$disk"
-  partx -u "$disk" 2>/dev/null || true
-  mkfs.ext4 -q -F -L nixos "\${disk}p2"
-elif [ -n "$disk" ]; then
-  printf 'nixnode stand-in: formatted by disko\\n' > "$disk"
-fi
+${
+  tables.length
+    ? tables.join("\n")
+    : `# no disk of the layout is one of this installer's disks: "format" the stand-in disk image
+disk=
+[ ! -f /root/.nixnode-standin-disk ] || read -r disk < /root/.nixnode-standin-disk || true
+[ -z "$disk" ] || printf 'nixnode stand-in: formatted by disko\\n' > "$disk"`
+}
 date > /mnt/.nixnode-disko-done
 echo 'disko: formatted and mounted at /mnt'
 `,
 );
 chmodSync(script, 0o755);
 process.stdout.write(`${script}\n`);
+
+/**
+ * The layout the flake really asks for (hosts/<host>/disk-config.nix evaluated by the real
+ * nix-instantiate, as disko would), as sfdisk + mkfs commands for each of its disks that is one of
+ * this installer's registered disks (disks.mjs); [] when none is (the stand-in disk image is used).
+ */
+function partitionTables(file) {
+  const registry = "/root/.nixnode-standin-disks";
+  if (!existsSync(registry) || !existsSync(file)) return [];
+  const ours = new Set(JSON.parse(readFileSync(registry, "utf8")).map((d) => d.device));
+  const r = spawnSync(
+    "nix-instantiate",
+    ["--eval", "--strict", "--json", "-E", `(import ${JSON.stringify(file)} { }).disko.devices.disk`],
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0) {
+    process.stderr.write(`error: evaluating ${file} (stand-in: nix-instantiate): ${r.stderr}\n`);
+    process.exit(1);
+  }
+  const GUID = {
+    EF02: "21686148-6449-6E6F-744E-656564454649",
+    EF00: "C12A7328-F81F-11D2-BA4B-00A0C93EC93B",
+    8200: "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F",
+    8300: "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
+    FD00: "A19D880F-05FC-4D3B-A006-743F0F84911E",
+    BF00: "6A898CC3-1DD2-11B2-99A6-080020736631",
+  };
+  const out = [];
+  for (const [diskName, d] of Object.entries(JSON.parse(r.stdout))) {
+    let device = d.device;
+    try {
+      device = realpathSync(d.device); // the plan names /dev/disk/by-id/...: the disk it resolves to
+    } catch {
+      // not here at all: not one of ours
+    }
+    if (!ours.has(device) || d.content?.type !== "gpt") continue;
+    const parts = Object.entries(d.content.partitions).sort(
+      ([, a], [, b]) => (a.priority ?? 1000) - (b.priority ?? 1000),
+    );
+    const rows = parts.map(([name, p]) => {
+      const type = GUID[p.type ?? (p.content?.type === "swap" ? "8200" : "8300")] ?? GUID[8300];
+      const size = /^\d+[KMGT]$/.test(p.size ?? "") ? `size=${p.size}iB, ` : "";
+      return `${size}type=${type}, name="disk-${diskName}-${name}"`;
+    });
+    const q = (v) => `'${String(v).replace(/'/g, "'\\''")}'`;
+    out.push(`printf '%s\\n' 'label: gpt' ${rows.map(q).join(" ")} | sfdisk -q ${q(device)}`);
+    out.push(`partx -u ${q(device)} 2>/dev/null || true`);
+    parts.forEach(([, p], i) => {
+      const dev = q(`${device}p${i + 1}`);
+      if (p.content?.type === "swap") out.push(`mkswap -q ${dev} >/dev/null`);
+      else if (p.content?.format === "ext4") out.push(`mkfs.ext4 -q -F ${dev}`);
+      else if (p.content?.format === "vfat")
+        out.push(`if command -v mkfs.vfat >/dev/null; then mkfs.vfat ${dev} >/dev/null; fi`);
+    });
+  }
+  return out;
+}
