@@ -109,8 +109,9 @@ function probeOf(c: HealthCheckSpec): { probe: string; seen: string } {
  */
 export function healthScript(checks: HealthCheckSpec[]): string {
   const lines = [
-    `w=0; s=$(systemctl is-system-running 2>/dev/null)`,
-    `while { [ "$s" = starting ] || [ "$s" = initializing ]; } && [ "$w" -lt ${STARTING_WAIT_SEC} ]; do sleep 1; w=$((w+1)); s=$(systemctl is-system-running 2>/dev/null); done`,
+    // bounded by the clock, not by a count of tries: each systemctl call takes time too
+    `t0=$(date +%s); w=0; s=$(systemctl is-system-running 2>/dev/null)`,
+    `while { [ "$s" = starting ] || [ "$s" = initializing ]; } && [ "$w" -lt ${STARTING_WAIT_SEC} ]; do sleep 1; w=$(( $(date +%s) - t0 )); s=$(systemctl is-system-running 2>/dev/null); done`,
     `echo "${RESULT}.waited=$w"`,
   ];
   checks.forEach((c, i) => {

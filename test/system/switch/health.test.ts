@@ -36,7 +36,7 @@ describe.skipIf(!supported.ok)(`switch health checks${supported.ok ? "" : ` (ski
   }
 
   /** A real change (a new toplevel), with these checks declared; then the switch as the CLI wires it. */
-  async function switchWith(checks: HealthCheckSpec[] | undefined, keepOnFailedChecks = false) {
+  async function switchWith(checks: HealthCheckSpec[] | undefined, keepOnFailedChecks = false, windowSec = WINDOW_SEC) {
     const zones = ["Europe/Paris", "Europe/Rome", "Asia/Tokyo", "America/Lima", "Africa/Cairo", "Europe/Oslo"];
     editHost(lab, (h) => {
       h.timezone = zones[tz++ % zones.length]!;
@@ -46,7 +46,7 @@ describe.skipIf(!supported.ok)(`switch health checks${supported.ok ? "" : ` (ski
     await supervisorsGone();
     const host = parseHostJson(readFileSync(lab.hostJsonPath, "utf8"), "host.json");
     return runSwitchOn(lab, {
-      confirmTimeoutSec: WINDOW_SEC,
+      confirmTimeoutSec: windowSec,
       healthCheck: healthCheckFor(host, { keepOnFailedChecks, log: () => undefined }),
     });
   }
@@ -112,4 +112,19 @@ describe.skipIf(!supported.ok)(`switch health checks${supported.ok ? "" : ` (ski
     expect(after.current).toBe(after.boot);
     expect(await loginOn2222()).toMatchObject({ ok: true });
   }, 150_000);
+
+  it('"starting" longer than the 20 s bound after the switch: the check waits, then judges (confirmed, with a warning)', async () => {
+    const before = await nixosState(lab.t);
+    await unitsAfterSwitch(lab.t, { startingSecAfterSwitch: 40 });
+    // the check's share of a 70 s window (28 s) holds the 20 s wait
+    const t0 = Date.now();
+    const r = await switchWith(undefined, false, 70);
+    expect(r.error?.message).toBeUndefined();
+    expect(r.output).toMatch(/systemd still reports "starting" after 2\d s/);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(20_000);
+    const after = await nixosState(lab.t);
+    expect(after.profileLink).not.toBe(before.profileLink);
+    expect(after.current).toBe(after.boot);
+    expect(await loginOn2222()).toMatchObject({ ok: true });
+  }, 180_000);
 });

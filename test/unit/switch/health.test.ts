@@ -150,7 +150,7 @@ describe("units: the switch is blamed only for what it broke", () => {
     const v = await verdict([]);
     expect(v.ok).toBe(true);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
-    expect(v.details.join("\n")).toMatch(/system state: running \(after waiting 2 s\)/);
+    expect(v.details.join("\n")).toMatch(/system state: running \(after waiting [23] s\)/);
   });
 
   it('still "starting" after the bound: judged by the failed units, with a warning', () => {
