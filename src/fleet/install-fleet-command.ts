@@ -182,7 +182,11 @@ export async function runFleetInstallCommand(ctx: CommandContext): Promise<numbe
   });
   let results: FleetHostResult[];
   try {
-    results = await installFleet(hosts, parallel, { ...work, onEnd: (h, r) => progress.ended(h, r) });
+    results = await installFleet(hosts, parallel, {
+      ...work,
+      onStart: (h, stage) => progress.started(h, stage),
+      onEnd: (h, r) => progress.ended(h, r),
+    });
   } finally {
     await progress.close();
   }

@@ -19,6 +19,8 @@ export interface FleetProgress {
   outputFor(host: string): Output;
   logFor(host: string): Log;
   ended(host: string, r: FleetHostResult): void;
+  /** A host's stage begins; the first install draws the rows (questions come before it). */
+  started(host: string, stage: "prepare" | "install"): void;
   /** Waits for the rows to finish rendering, then prints the warnings held back meanwhile. */
   close(): Promise<void>;
 }
@@ -29,8 +31,10 @@ export function fleetProgress(parent: Output, log: Log, hosts: readonly string[]
   const useRows = parent.interactive && !parent.json;
   const rows = new Map<string, Row>(hosts.map((h) => [h, { title: `${h}: waiting`, output: "" }]));
   const heldWarnings: Array<[string, string | undefined]> = [];
-  let running: Promise<unknown> = Promise.resolve();
-  if (useRows) {
+  let running: Promise<unknown> | null = null;
+  // the rows take over the terminal: drawn only once every question was asked (the first install)
+  const startRows = () => {
+    if (!useRows || running) return;
     const list = new Listr(
       hosts.map((host) => ({
         title: rows.get(host)!.title,
@@ -47,7 +51,7 @@ export function fleetProgress(parent: Output, log: Log, hosts: readonly string[]
       { concurrent: true, exitOnError: false },
     );
     running = list.run().catch(() => undefined);
-  }
+  };
   const setRow = (host: string, title: string | null, output: string | null) => {
     const row = rows.get(host);
     if (!row) return;
@@ -60,6 +64,9 @@ export function fleetProgress(parent: Output, log: Log, hosts: readonly string[]
   };
 
   return {
+    started(_host, stage) {
+      if (stage === "install") startRows();
+    },
     outputFor(host) {
       const tag = `[${host}] `;
       const out: Output = {
@@ -134,7 +141,7 @@ export function fleetProgress(parent: Output, log: Log, hosts: readonly string[]
             fix: null,
             exitCode: null,
           });
-      await running;
+      await (running ?? Promise.resolve());
       for (const [m, h] of heldWarnings) parent.warn(m, h);
     },
   };
