@@ -371,7 +371,8 @@ async function lockdownPhase(ctx: CommandContext, destination: string): Promise<
   return async (flake) => {
     const lockdown = (await import("./lockdown")).default;
     // --host-key named the OLD system's key; lockdown talks to the new one, pinned in host.json
-    const dropped = new Set(["host-key", "accept-new-host-key"]);
+    // --yes confirmed the erase; the lockdown takes it only with --local (and refuses it otherwise)
+    const dropped = new Set(["host-key", "accept-new-host-key", "yes"]);
     const known = new Set(Object.keys(lockdown.options));
     const options = Object.fromEntries(Object.entries(ctx.options).filter(([k]) => known.has(k) && !dropped.has(k)));
     // one final result for the whole command: lockdown's own result becomes a progress line
