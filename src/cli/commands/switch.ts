@@ -28,7 +28,11 @@ host.json's health.checks passes within its timeout (docs/switch.md "Health chec
 --keep-on-failed-checks keeps a configuration whose declared checks fail (a warning each); a unit
 the switch broke still rolls it back.
 --dry-run prints the summary and the commands and changes nothing.
-Exit 0 when confirmed; 2 when refused before activation; 3 after a rollback, with what was observed.
+Run again after an interruption: a switch still in its window is named (time left) and refused,
+one that rolled back is reported, one acknowledged but not yet the boot default is finished.
+--json prints one event per line (docs/switch.md "--json events").
+Exit 0 when confirmed; 2 when refused before activation; 3 after a rollback, with what was observed,
+or while another switch is in its confirmation window.
 
 Examples:
   nixnode-install switch root@203.0.113.7:2222 --flake ./my-node --dry-run
