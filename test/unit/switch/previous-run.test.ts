@@ -89,7 +89,7 @@ describe("decidePreviousRun on the supervisor's real state files", () => {
     const started = Number(/^(\d+) switching/m.exec(stateOf(l, "final"))![1]);
     expect(p).toMatchObject({ kind: "running", stage: "final", phase: "waiting", since: started, windowEnd: deadline });
     if (p.kind !== "running") throw new Error(p.kind);
-    expect(p.secondsLeft).toBeGreaterThanOrEqual(55);
+    expect(p.secondsLeft).toBeGreaterThan(30); // 60 s window, read right after it opened (slack for a loaded machine)
     expect(p.secondsLeft).toBeLessThanOrEqual(60);
     const clock = new Date(deadline * 1000).toISOString().slice(11, 19);
     expect(runningMessage(p)).toMatch(
