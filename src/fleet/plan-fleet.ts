@@ -213,11 +213,11 @@ export async function planFleet(inv: Inventory, opts: PlanFleetOptions): Promise
   const c = data.hosts[collector.name]!;
   files["README.md"] = fillTemplate(readme, "flake-templates/fleet/README.md", {
     hostTable: [
-      "| Host | Role | Address | Mesh address | SSH after lockdown |",
-      "| --- | --- | --- | --- | --- |",
+      "| Host | Role | Profile | Address | Mesh address | SSH after lockdown |",
+      "| --- | --- | --- | --- | --- | --- |",
       ...Object.values(data.hosts).map(
         (x) =>
-          `| ${x.name} | ${x.role} | ${x.address} | ${x.meshIp} | ${x.deployment.targetUser}@, port ${x.deployment.targetPort} |`,
+          `| ${x.name} | ${x.role} | ${x.profile} | ${x.address} | ${x.meshIp} | ${x.deployment.targetUser}@, port ${x.deployment.targetPort} |`,
       ),
     ],
     tunnel: `ssh -p ${c.deployment.targetPort} -L ${GRAFANA_PORT}:${c.meshHost}:${GRAFANA_PORT} ${c.deployment.targetUser}@${c.address}`,

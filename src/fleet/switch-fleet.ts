@@ -13,7 +13,7 @@ import { connectSsh, type ConnectOptions, type SshTarget } from "../remote/ssh-t
 import { proveKeyLogin } from "../switch/prove-key";
 import { runSwitch, type SwitchResult } from "../switch/run-switch";
 import type { Log } from "../ui/log";
-import type { Output } from "../ui/output";
+import type { NixnodeEvent, Output } from "../ui/output";
 import { isObject } from "../util/fields";
 import { FLEET_DATA, readFleetData, type FleetData } from "./fleet-data";
 
@@ -62,13 +62,16 @@ export function rolloutOrder(hosts: string[], canary: number): { canaries: strin
  */
 export async function rollout(
   hosts: string[],
-  opts: { canary: number; parallel: number; dryRun: boolean },
+  opts: { canary: number; parallel: number; dryRun: boolean; signal?: AbortSignal },
   switchOne: SwitchOne,
 ): Promise<HostOutcome[]> {
   const { canaries, rest } = rolloutOrder(hosts, opts.canary);
   const outcomes = new Map<string, HostOutcome>();
   let stopped = false;
+  // Ctrl-C: the switches in flight end guarded (runSwitch has the signal); no new host starts
+  opts.signal?.addEventListener("abort", () => (stopped = true), { once: true });
   const one = async (host: string, canary: boolean) => {
+    if (stopped || opts.signal?.aborted) return;
     let o: HostOutcome;
     try {
       const r = await switchOne(host);
@@ -223,24 +226,29 @@ export function recordSwitched(flakeDir: string, host: string, port: number, gen
   });
 }
 
-/** One host's lines in the shared output: text prefixed with its name, JSON events carrying it. */
+/**
+ * One host's lines in the shared output: text prefixed with its name; JSON events carry a `host`
+ * field (as `fleet install`'s do) and keep their own task (the guarded stage's "stage" events).
+ */
 export function hostOutput(out: Output, host: string): Output {
-  const pre = (s: string) =>
-    s
-      .split("\n")
-      .map((l) => (l ? `[${host}] ${l}` : l))
-      .join("\n");
+  const pre = (s: string) => (out.json ? s : s.replace(/^(?=.)/gm, `[${host}] `));
   return {
     json: out.json,
     color: out.color,
     interactive: false,
     info: (m, d) =>
-      out.info(pre(m), out.json ? { host, ...(isObject(d) ? d : d === undefined ? {} : { data: d }) } : d),
-    warn: (m, h) => out.warn(pre(m), h),
+      out.info(
+        pre(m),
+        out.json ? { host, ...(isObject(d) && !("host" in d) ? d : d === undefined ? {} : { data: d }) } : d,
+      ),
+    warn: (m, h) => out.warn(`[${host}] ${m}`, h),
     step: (phase, status, message, extra) =>
-      out.step(phase, status, message === undefined ? undefined : pre(message), { ...extra, task: host }),
+      out.step(phase, status, message === undefined ? undefined : pre(message), {
+        ...extra,
+        host,
+      } as Partial<NixnodeEvent>),
     result: (h, d) => out.info(pre(h), { host, result: d }),
-    error: (e) => out.warn(pre(e.message), e.hint),
+    error: (e) => out.warn(`[${host}] ${e.message}`, e.hint),
     text: (s) => out.text(pre(s)),
   };
 }
@@ -328,7 +336,7 @@ export async function runFleetSwitch(o: FleetSwitchOptions): Promise<FleetSwitch
   const hosts = new Map(prepareHosts(o, data, names).map((h) => [h.name, h]));
   const outcomes = await rollout(
     names,
-    { canary, parallel: o.parallel ?? DEFAULT_SWITCH_PARALLEL, dryRun: o.dryRun },
+    { canary, parallel: o.parallel ?? DEFAULT_SWITCH_PARALLEL, dryRun: o.dryRun, signal: o.signal },
     async (name) => {
       const h = hosts.get(name)!;
       const out = hostOutput(o.out, name);

@@ -60,12 +60,12 @@ describe.skipIf(!supported.ok)(`fleet switch${supported.ok ? "" : ` (skipped: ${
     expect(result.hosts.map((h) => h.host)).toEqual(lab.names);
     expect(result.hosts.every((h) => h.result === "confirmed" && h.port === NEW_PORT)).toBe(true);
     // JSON events carry the host each step belongs to
-    for (const n of lab.names) expect(r.events.some((e) => e.type === "step" && e.task === n)).toBe(true);
+    for (const n of lab.names) expect(r.events.some((e) => e.type === "step" && e.host === n)).toBe(true);
     // the canary confirmed before any other host started switching
     const canaryDone = r.events.findIndex(
-      (e) => e.task === lab.names[0] && e.status === "done" && e.phase === "switch",
+      (e) => e.host === lab.names[0] && e.status === "done" && e.phase === "switch",
     );
-    const othersStart = r.events.findIndex((e) => e.task && e.task !== lab.names[0]);
+    const othersStart = r.events.findIndex((e) => e.type === "step" && e.host && e.host !== lab.names[0]);
     expect(canaryDone).toBeGreaterThanOrEqual(0);
     expect(othersStart).toBeGreaterThan(canaryDone);
     const after = await states();

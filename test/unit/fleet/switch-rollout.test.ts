@@ -102,6 +102,18 @@ describe("fleet switch rollout", () => {
     expect(fleetSwitchExitCode(out)).toBe(3);
   });
 
+  it("Ctrl-C during the canary: it ends (guarded, with the signal), no other host starts", async () => {
+    const ac = new AbortController();
+    const f = fake();
+    const one: SwitchOne = async (h) => {
+      if (h === "c1") ac.abort();
+      return f.one(h);
+    };
+    const out = await rollout(HOSTS, { canary: 1, parallel: 4, dryRun: false, signal: ac.signal }, one);
+    expect(f.started).toEqual(["c1"]);
+    expect(out.slice(1).every((o) => o.result === "not started")).toBe(true);
+  });
+
   it("--canary 0: every host in parallel from the start", async () => {
     const f = fake();
     await rollout(HOSTS.slice(0, 3), { canary: 0, parallel: 4, dryRun: false }, f.one);
