@@ -55,7 +55,10 @@ Examples:
       value: "DIR",
       help: "the fleet flake folder (new, empty, or an earlier fleet plan)",
     },
-    "dry-run": { type: "boolean", help: "check and plan everything, write nothing" },
+    "dry-run": {
+      type: "boolean",
+      help: "plan: check and plan everything, write nothing; switch: each host's change in words, nothing changed",
+    },
     force: { type: "boolean", help: "write into a non-empty folder that holds no fleet plan" },
     ...FLEET_INSTALL_OPTIONS,
     ...FLEET_SWITCH_OPTIONS,
