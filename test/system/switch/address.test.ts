@@ -93,5 +93,11 @@ describe.skipIf(!supported.ok)(
       const rec = await lab.t.exec("cat /var/lib/nixnode-install/confirmed-host.json");
       expect(JSON.parse(rec.stdout).network.interfaces[0].addresses).toEqual([`${next.address}/32`]);
     }, 180_000);
+
+    it("after a reboot the node comes back on the new address (the boot default carries it)", async () => {
+      await lab.t.simulateReboot();
+      expect(await eth0Addresses()).toContain(`${next.address}/32`);
+      expect(await login(next.address)).toMatchObject({ ok: true });
+    }, 120_000);
   },
 );
