@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN } from "../../helpers/cli";
 import { targetsSupported } from "../../targets";
-import { nixosState } from "../../targets/personalities/nixos/setup";
+import { failUnitsInNextBuild, nixosState } from "../../targets/personalities/nixos/setup";
 import { NEW_PORT, startLab, type Lab } from "../lockdown/fixture";
 import { offeredMethods, tryLogin } from "../lockdown/login";
 
@@ -114,6 +114,39 @@ describe.skipIf(!supported.ok)(
         "echo pinned-ok",
       ]);
       expect(ssh.stdout.trim()).toBe("pinned-ok");
+    });
+
+    it("a switch that fails (sshd rejects the new configuration) is rolled back: the old system runs again, the flake is as before, exit 3", async () => {
+      lab = await installedNode();
+      const { t } = lab;
+      const before = await inTarget(lab, hostJson(lab));
+      const old = await nixosState(t);
+      await failUnitsInNextBuild(t, ["sshd"]);
+      const r = await atConsole(lab, ["lockdown", "--local", "--port", String(NEW_PORT), "--yes", "--json"]);
+      expect(r.code, r.stdout + r.stderr).toBe(3);
+      const err = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .find((e) => e.type === "error");
+      expect(err.message).toMatch(
+        /activating the locked-down system failed; the previous configuration is active again and the flake is as before/,
+      );
+      expect(await inTarget(lab, hostJson(lab))).toBe(before);
+      expect(
+        (
+          await run(ENTER, [
+            t.dir,
+            "sh",
+            "-c",
+            `test -e /etc/nixos/hosts/${t.name}/lockdown.nix && echo present || echo absent`,
+          ])
+        ).stdout.trim(),
+      ).toBe("absent");
+      const now = await nixosState(t);
+      expect(now.current).toBe(old.current);
+      expect(now.boot).toBe(old.boot);
+      expect(await tryLogin({ host: t.address, port: 22, password: t.rootPassword })).toMatchObject({ ok: true });
     });
 
     it.each([
