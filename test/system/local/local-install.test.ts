@@ -409,37 +409,41 @@ describe.skipIf(!supported.ok || !partitioning)(
       expect(spawnSync("sfdisk", ["--dump", c.disk], { encoding: "utf8" }).stdout).not.toMatch(/label: gpt/);
     });
 
-    it("refuses the USB stick it runs from when --config names it (exit 2), erasing nothing", async () => {
-      c = await installerConsole();
-      const cfg = join(c.work, "node.json");
-      writeFileSync(
-        cfg,
-        JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] }, disk: { devices: [c.stick] } }),
-      );
-      const stickBefore = sha(c.stickFile);
-      const diskBefore = sha(c.diskFile);
-      const r = await consoleRun(c, [
-        "install",
-        "--local",
-        "--config",
-        cfg,
-        "--flake",
-        join(c.work, "f"),
-        "--yes",
-        "--json",
-      ]);
-      expect(r.code, r.stdout + r.stderr).toBe(2);
-      const err = r.stdout
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l))
-        .find((e) => e.type === "error");
-      expect(err.message).toBe(`disk.devices[0]: ${c.stick} is the USB stick this installer runs from (${c.stick})`);
-      expect(sha(c.stickFile)).toBe(stickBefore);
-      expect(sha(c.diskFile)).toBe(diskBefore);
-      expect(existsSync(join(c.work, "f"))).toBe(false);
-      expect(existsSync(join(c.t.dir, "root", ".nixnode-standin-installer.log"))).toBe(false);
-    });
+    it.each([
+      ["disk.devices[0]", (stick: string) => ({ devices: [stick] })],
+      ["disk.data.device", (stick: string) => ({ data: { device: stick, mountpoint: "/data" } })],
+    ] as const)(
+      "refuses the USB stick it runs from when --config names it as %s (exit 2), erasing nothing",
+      async (field, disk) => {
+        c = await installerConsole();
+        const cfg = join(c.work, "node.json");
+        writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] }, disk: disk(c.stick) }));
+        const stickBefore = sha(c.stickFile);
+        const diskBefore = sha(c.diskFile);
+        const r = await consoleRun(c, [
+          "install",
+          "--local",
+          "--config",
+          cfg,
+          "--flake",
+          join(c.work, "f"),
+          "--yes",
+          "--json",
+        ]);
+        expect(r.code, r.stdout + r.stderr).toBe(2);
+        const err = r.stdout
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l))
+          .find((e) => e.type === "error");
+        expect(err.message).toBe(`${field}: ${c.stick} is the USB stick this installer runs from (${c.stick})`);
+        expect(err.field).toBe(field);
+        expect(sha(c.stickFile)).toBe(stickBefore);
+        expect(sha(c.diskFile)).toBe(diskBefore);
+        expect(existsSync(join(c.work, "f"))).toBe(false);
+        expect(existsSync(join(c.t.dir, "root", ".nixnode-standin-installer.log"))).toBe(false);
+      },
+    );
 
     it.skipIf(!tmuxServer("nn-local").available)(
       "at the console: keys from GitHub (a mirror on the suite's veth) shown and confirmed, the host name typed, the end screen with the QR code, reboot declined",
