@@ -100,4 +100,41 @@ describe.skipIf(!supported.ok)(`fleet switch${supported.ok ? "" : ` (skipped: ${
     // the rolled-back canary's port change never reached known_hosts
     expect(readFileSync(lab.knownHosts, "utf8")).not.toContain(":2200");
   }, 240_000);
+
+  it("a rollback after the canary: the canary keeps the new port, the rolled-back host and the one not started keep theirs", async () => {
+    await supervisorsGone(lab);
+    // every host.json still asks for port 2200 (the previous test); now host 2 cannot be reached there
+    const before = await states();
+    await lab.targets[1]!.faults.blockPort(2200);
+    const r = await fleetSwitch("--canary", "1", "--parallel", "1");
+    await lab.targets[1]!.faults.unblockPort(2200);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    const [first, second, third] = lab.names;
+    expect(r.stdout).toMatch(new RegExp(`${first} \\(canary\\)\\s+confirmed\\s+\\d+\\s+2200`));
+    expect(r.stdout).toMatch(new RegExp(`${second}\\s+rolled back`));
+    expect(r.stdout).toMatch(new RegExp(`${third}\\s+not started`));
+    expect(r.stdout).toContain(`${first} was switched and confirmed before the stop and keeps the new configuration`);
+    const after = await states();
+    expect(after[0]!.profileLink).not.toBe(before[0]!.profileLink);
+    expect(after[1]).toEqual(before[1]);
+    expect(after[2]).toEqual(before[2]);
+    expect(await loginOn(0, 2200)).toMatchObject({ ok: true });
+    expect(await loginOn(1, NEW_PORT)).toMatchObject({ ok: true });
+    expect(await loginOn(2, NEW_PORT)).toMatchObject({ ok: true });
+  }, 240_000);
+
+  it("the next fleet switch reaches each host where it answers now (the canary on 2200, recorded) and brings all to 2222", async () => {
+    await supervisorsGone(lab);
+    for (const n of lab.names)
+      editFleetHost(lab, n, (h) => {
+        h.ssh.ports = [NEW_PORT];
+        h.firewall.allowedTCPPorts = [...h.firewall.allowedTCPPorts.filter((p) => p !== 2200), NEW_PORT];
+      });
+    const state = JSON.parse(readFileSync(`${lab.flake}/.nixnode/state.json`, "utf8"));
+    expect(state.fleetSwitch.hosts[lab.names[0]!].port).toBe(2200);
+    const r = await fleetSwitch("--parallel", "2");
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const i of [0, 1, 2]) expect(await loginOn(i, NEW_PORT)).toMatchObject({ ok: true });
+    expect((await loginOn(0, 2200)).ok).toBe(false);
+  }, 240_000);
 });
