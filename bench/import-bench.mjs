@@ -2,7 +2,7 @@
 // with esbuild into a temporary file inside the repo (git-ignored, so the bundle resolves
 // node_modules) and import it, so that nothing but Node is needed to run a benchmark.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
@@ -38,7 +38,15 @@ export async function importBench(name) {
         {
           name: "raw",
           setup(b) {
-            b.onResolve({ filter: /\?raw$/ }, (a) => ({ path: join(a.resolveDir, a.path.slice(0, -4)) }));
+            // text whatever the extension (a `.json?raw` or `.md?raw` template is a string, as in the CLI build)
+            b.onResolve({ filter: /\?raw$/ }, (a) => ({
+              path: join(a.resolveDir, a.path.slice(0, -4)),
+              namespace: "raw",
+            }));
+            b.onLoad({ filter: /.*/, namespace: "raw" }, (a) => ({
+              contents: readFileSync(a.path, "utf8"),
+              loader: "text",
+            }));
           },
         },
       ],
