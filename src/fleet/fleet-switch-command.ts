@@ -28,6 +28,10 @@ export const FLEET_SWITCH_OPTIONS: Record<string, OptionSpec> = {
     value: "N",
     help: `hosts at a time (default ${DEFAULT_SWITCH_PARALLEL}; fleet switch: after the canaries)`,
   },
+  "keep-on-failed-checks": {
+    type: "boolean",
+    help: "fleet switch: keep a host's new configuration when a health.checks check fails (a warning instead of a rollback)",
+  },
   "confirm-timeout": {
     type: "string",
     value: "SEC",
@@ -54,6 +58,7 @@ export async function fleetSwitchCommand(ctx: CommandContext): Promise<number> {
     parallel,
     confirmTimeoutSec,
     dryRun: o["dry-run"] === true,
+    keepOnFailedChecks: o["keep-on-failed-checks"] === true,
     // the operator's keys, known_hosts and ssh config, for the address and user fleet.json names
     sshFor: (address, user) => sshSettingsFromCli(ctx, `${user}@${isIpv6(address) ? `[${address}]` : address}`),
     out: ctx.out,

@@ -10,6 +10,7 @@ import { prepareLockdown, type PreparedLockdown } from "../lockdown";
 import type { FlakeHost } from "../lockdown/flake-files";
 import { keyOnlyConnector } from "../lockdown/ssh-connector";
 import { connectSsh, type ConnectOptions, type SshTarget } from "../remote/ssh-target";
+import { healthCheckFor } from "../switch/health";
 import { proveKeyLogin } from "../switch/prove-key";
 import { runSwitch, type SwitchResult } from "../switch/run-switch";
 import type { Log } from "../ui/log";
@@ -261,6 +262,8 @@ export interface FleetSwitchOptions {
   parallel?: number;
   confirmTimeoutSec?: number;
   dryRun: boolean;
+  /** --keep-on-failed-checks: a failing host.json health check warns instead of rolling back (as for `switch`). */
+  keepOnFailedChecks?: boolean;
   /** The operator's SSH settings (keys, known_hosts, agent) for one host's address and user. */
   sshFor(address: string, user: string): ConnectOptions;
   out: Output;
@@ -362,6 +365,11 @@ export async function runFleetSwitch(o: FleetSwitchOptions): Promise<FleetSwitch
           out,
           log: o.log,
           signal: o.signal,
+          // the same health beyond SSH as `switch`: host.json's health.checks (a fleet host's mesh interface)
+          healthCheck: healthCheckFor(h.prepared.flake.host, {
+            keepOnFailedChecks: o.keepOnFailedChecks === true,
+            log: (l) => o.log.write(`fleet switch: ${name}: ${l}`),
+          }),
         });
         if (!r.dryRun) recordSwitched(o.flakeDir, name, r.port, r.generation);
         return r;

@@ -137,4 +137,22 @@ describe.skipIf(!supported.ok)(`fleet switch${supported.ok ? "" : ` (skipped: ${
     for (const i of [0, 1, 2]) expect(await loginOn(i, NEW_PORT)).toMatchObject({ ok: true });
     expect((await loginOn(0, 2200)).ok).toBe(false);
   }, 240_000);
+
+  it("health beyond SSH as for switch: the mesh interface missing after the switch rolls the canary back, nobody else starts", async () => {
+    await supervisorsGone(lab);
+    // what `fleet plan` writes into every fleet host's host.json; these targets have no wg-fleet
+    for (const n of lab.names)
+      editFleetHost(lab, n, (h) => {
+        h.timezone = "Europe/Berlin";
+        h.health = { checks: [{ kind: "interface", name: "WireGuard mesh", interface: "wg-fleet", timeoutSec: 3 }] };
+      });
+    const before = await states();
+    // a window long enough for the health check to report (40% of it is the checks' share)
+    const r = await fleetSwitch("--confirm-timeout", "40");
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toMatch(new RegExp(`${lab.names[0]} \\(canary\\)\\s+rolled back`));
+    expect(r.stdout).toMatch(/health checks? failed.*WireGuard mesh/);
+    for (const n of lab.names.slice(1)) expect(r.stdout).toMatch(new RegExp(`${n}\\s+not started`));
+    expect(await states()).toEqual(before);
+  }, 240_000);
 });
