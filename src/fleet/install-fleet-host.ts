@@ -251,14 +251,17 @@ export function fleetHostWork(e: FleetHostEnv): FleetHostWork<FleetHostPrepared>
       }
       const nixnode = isNixnodeError(err) ? err : null;
       const message = (err as Error).message?.split("\n")[0] ?? String(err);
-      const again = `fix the cause, then run \`nixnode-install fleet install --flake ${shellQuote(e.flakeDir)} --hosts ${host}\` again: it resumes where ${host} stopped`;
+      const again = `nixnode-install fleet install --flake ${shellQuote(e.flakeDir)} --hosts ${host} (it resumes where ${host} stopped)`;
       return {
         host,
         status: "failed",
         fingerprint: data?.ssh.hostKeyFingerprint ?? null,
         sshPort: data ? (data.lockdown.stage === "final" ? data.lockdown.port : (data.ssh.ports[0] ?? 22)) : null,
         message,
-        fix: nixnode?.hint ? `${nixnode.hint}; then ${again.replace(/^fix the cause, then /, "")}` : again,
+        // the single-host hint says what to fix; the fleet's own command finishes the host afterwards
+        fix: nixnode?.hint
+          ? `${nixnode.hint}. To finish this host in the fleet: ${again}`
+          : `fix the cause above, then: ${again}`,
         exitCode: nixnode?.exitCode ?? 1,
       };
     },
