@@ -1,9 +1,8 @@
 // `nixnode-install fleet install`: checks every flag and every host's files before the first
 // packet (exit 2, nothing changed), looks at the selected hosts, asks every question, installs and
 // locks down the hosts N at a time, and ends with one table. Exit 0 only when every host is done.
-import { accessSync, constants } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { CommandContext, OptionSpec } from "../cli/command";
 import { operatorIdentitiesFromCli } from "../cli/operator-identities";
 import { SSH_CLI_OPTIONS, sshSettingsFromCli } from "../cli/target-options";
@@ -16,6 +15,7 @@ import { FLEET_DATA, readFleetData } from "./fleet-data";
 import { fleetExitCode, installFleet, type FleetHostResult } from "./install-fleet";
 import { fleetHostWork } from "./install-fleet-host";
 import { fleetProgress } from "./install-fleet-progress";
+import { which } from "../util/which";
 
 export const DEFAULT_PARALLEL = 4;
 const MAX_PARALLEL = 64;
@@ -62,19 +62,6 @@ export function parseHostList(v: unknown, known: readonly string[]): string[] {
       `name hosts from fleet/fleet.json: ${known.join(", ")}`,
     );
   return [...new Set(names)];
-}
-
-function which(name: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here: keep looking
-    }
-  }
-  return null;
 }
 
 /** One question at a time: several hosts are looked at together, and each may ask about its host key. */

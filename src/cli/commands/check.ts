@@ -3,8 +3,7 @@
 // edited flake before any install or switch. Locally when Nix is here; with a host, on that NixOS
 // machine over the tool's own SSH connection (the flake is copied to a temporary folder there and
 // removed). Exit 0: it evaluates; 3: Nix's error; 2: bad input (no flake, not a nixnode flake, no Nix).
-import { accessSync, constants } from "node:fs";
-import { delimiter, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { OperationError, UserError } from "../../errors";
 import { locateHostFile } from "../../flake/host-file";
 import { evalSystemCommand, nixErrorLines, tarFlake } from "../../install/engine-builtin";
@@ -12,6 +11,7 @@ import { evalSystemLocally } from "../../install/kexec-preflight";
 import { shellQuote } from "../../util/shell-quote";
 import type { Command } from "../command";
 import { SSH_CLI_OPTIONS, connectFromCli } from "../target-options";
+import { which } from "../../util/which";
 
 const command: Command = {
   name: "check",
@@ -97,18 +97,6 @@ Examples:
     return 0;
   },
 };
-
-function which(name: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? "").split(delimiter).filter(Boolean)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this PATH entry
-    }
-  }
-  return null;
-}
 
 function notEvaluating(hostName: string, where: string, lines: string[]): OperationError {
   return new OperationError(`${hostName} does not evaluate (nix on ${where})`, {

@@ -3,8 +3,8 @@
 // before the task list starts; scripted runs (--yes) never prompt.
 import { relative, resolve } from "node:path";
 import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import { parseSha256Flag } from "../../install/kexec-image";
 import { findFlakeHost, readHostData } from "../../install/flake-host";
 import { CancelledError, OperationError, UserError } from "../../errors";
@@ -28,22 +28,9 @@ import { lineProgress } from "../../install/phase-progress";
 import { loadConfigFile } from "../../plan/config";
 import { readableDir, writableDir } from "../local-paths";
 import { runLocalCommand } from "../../install/local/local-command";
+import { which } from "../../util/which";
 
 const ENGINES = ["auto", "nixos-anywhere", "builtin"] as const;
-
-function which(name: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not in this PATH entry: keep looking
-    }
-  }
-  return null;
-}
 
 /** host.json's pinned fingerprint from --flake, or from ./<hostname> named by --config, if present. */
 function pinnedFromEarlierRun(flake: string | null, config: string | null, cwd: string): string | null {

@@ -1,8 +1,6 @@
 // The CLI side of `install --local` (src/cli/commands/install.ts hands over here): flags checked
 // before anything is probed, the run, the end screen (text + QR, or one JSON result), the reboot.
-import { existsSync } from "node:fs";
-import { delimiter, join, resolve } from "node:path";
-import { accessSync, constants } from "node:fs";
+import { join, resolve } from "node:path";
 import { CancelledError, UserError } from "../../errors";
 import type { CommandContext } from "../../cli/command";
 import { loadConfigFile } from "../../plan/config";
@@ -12,6 +10,7 @@ import { runLocalInstall, terminalQr } from "./run-local-install";
 import { mountedSticks } from "./boot-medium";
 import { shellQuote } from "../../util/shell-quote";
 import { formatDryRunStep } from "../dry-run";
+import { which } from "../../util/which";
 
 /** The folder the flake goes to by default: the installer's tmpfs (copied to /etc/nixos at the end). */
 export const LOCAL_FLAKE_ROOT = "/tmp/nixnode";
@@ -163,17 +162,4 @@ export async function runLocalCommand(ctx: CommandContext): Promise<number> {
     warnings: outcome.warnings,
   });
   return 0;
-}
-
-function which(name: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here: keep looking
-    }
-  }
-  return existsSync(name) ? name : null;
 }
