@@ -105,3 +105,29 @@ export function describeLocalBuild(flakeDir: string, hostname: string, t: CopyTa
     `NIX_SSHOPTS=${shellQuote(copy.env.NIX_SSHOPTS!)} ${copy.argv.map(shellQuote).join(" ")}`,
   ];
 }
+
+export const BUILD_ON = ["auto", "local", "target"] as const;
+export type BuildOn = (typeof BUILD_ON)[number];
+
+/**
+ * What `--build-on` asks for, judged against this machine's Nix: `auto` follows chooseBuildLocation,
+ * `target` always builds there, `local` when it cannot build here is an error (the reason, for the
+ * caller's exit-2 message) rather than a silent fallback.
+ */
+export function decideBuildLocation(
+  buildOn: BuildOn,
+  local: LocalNix,
+  target: HostData["system"],
+  copy: CopyTarget | null,
+): BuildLocation | { error: string } {
+  if (buildOn === "target") return { where: "target", reason: "--build-on target" };
+  const chosen = chooseBuildLocation(local, target);
+  const problem = chosen.where === "local" && copy ? copyTargetProblem(copy) : null;
+  if (buildOn === "local") {
+    if (chosen.where !== "local") return { error: chosen.reason };
+    if (problem) return { error: problem };
+    return { where: "local", reason: `--build-on local: ${chosen.reason}` };
+  }
+  if (problem) return { where: "target", reason: `${problem}, so it builds on the node` };
+  return chosen;
+}

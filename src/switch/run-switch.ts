@@ -14,6 +14,8 @@ import type { HostData } from "../plan/types";
 import type { Log } from "../ui/log";
 import type { Output } from "../ui/output";
 import { planAddressChange } from "./address-stages";
+import { buildAndCopyLocally, pinnedKeyLine } from "./build-local";
+import { describeLocalBuild, type BuildLocation } from "./build-location";
 import { summarizeChanges, type ChangeSummary } from "./change-summary";
 import { runGuardedStages, type GuardedStage, type HealthCheck } from "./guarded-switch";
 import { settlePreviousRun } from "./previous-run";
@@ -41,6 +43,8 @@ export interface SwitchDeps {
   healthCheck?: HealthCheck;
   /** The part of the confirmation window kept for the health check (default 40% of it). */
   healthBudgetMs?: number;
+  /** Where the new system is built (default: on the target); local = build here, nix copy, activate. */
+  build?: { location: BuildLocation; identityFile?: string; env?: NodeJS.ProcessEnv };
 }
 
 export interface SwitchResult {
@@ -93,6 +97,14 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
   const addressPlan = planAddressChange(state.host, next, d.connector.host);
   const confirmAt = { address: addressPlan?.confirmAddress ?? d.connector.host, port: plain.confirmPort };
   const header = `Changes (from ${state.hostFrom} on the target to ${d.flake.file}):`;
+  const where = d.build?.location ?? { where: "target", reason: "the default" };
+  const copyTo = {
+    user: d.connector.user,
+    host: d.connector.host,
+    port: d.currentPort,
+    identityFile: d.build?.identityFile,
+  };
+  const builtWhere = `built ${where.where === "local" ? "on this machine, then copied with nix copy" : "on the node"} (${where.reason})`;
   const show = (s: ChangeSummary, servicesNote?: string) => {
     const lines = [...s.lines, ...(servicesNote ? [servicesNote] : [])];
     const text = lines.length
@@ -101,7 +113,7 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
     const staged = addressPlan
       ? `\n  two stages: old and new addresses first (confirmed on ${confirmAt.address}), then the old ones removed`
       : "";
-    d.out.text(`${header}\n${text}${staged}\n`);
+    d.out.text(`${header}\n${text}${staged}\n  ${builtWhere}\n`);
   };
   if (state.failed.length)
     d.out.warn(`units already failed before the switch (not blamed on it): ${state.failed.join(", ")}`);
@@ -123,9 +135,15 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
   if (d.dryRun) {
     // a dry run builds nothing: an unpacked, unconfirmed flake on the target must not look current
     show(plain, "services started/stopped: known after the build (a dry run builds nothing)");
+    const build =
+      where.where === "local"
+        ? describeLocalBuild(d.flake.flakeDir, d.flake.hostname, {
+            ...copyTo,
+            knownHostsFile: "<a temporary known_hosts holding the pinned key>",
+          }).map((c) => `${c}   # on this machine`)
+        : [`${unpackFlakeCommand()}   # stdin: the flake ${d.flake.flakeDir} as tar`, buildCommand(d.flake.hostname)];
     const commands = [
-      `${unpackFlakeCommand()}   # stdin: the flake ${d.flake.flakeDir} as tar`,
-      buildCommand(d.flake.hostname),
+      ...build,
       unitListsCommand("<the built toplevel>"),
       ...slots.map((slot) =>
         launchSupervisorCommand({
@@ -167,13 +185,27 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
       );
   }
   // One build serves the summary (its unit list) and the activation of the final stage.
-  progress("uploading and building the new system on the target (nothing is activated yet)");
-  const toplevel = await buildOnTarget(
-    { sessions: [d.primary], log },
-    d.flake.hostname,
-    await tarFlake(d.flake.flakeDir),
-    "switch",
-  );
+  let toplevel: string;
+  if (where.where === "local") {
+    progress("building the new system on this machine and copying it to the node (nothing is activated yet)");
+    toplevel = await buildAndCopyLocally({
+      flakeDir: d.flake.flakeDir,
+      hostname: d.flake.hostname,
+      copy: copyTo,
+      keyLine: await pinnedKeyLine(d.primary, d.pinned),
+      log,
+      env: d.build?.env,
+      signal: d.signal,
+    });
+  } else {
+    progress("uploading and building the new system on the target (nothing is activated yet)");
+    toplevel = await buildOnTarget(
+      { sessions: [d.primary], log },
+      d.flake.hostname,
+      await tarFlake(d.flake.flakeDir),
+      "switch",
+    );
+  }
   const units = parseUnitLists((await d.primary.run(unitListsCommand(toplevel), { timeoutMs: 30_000 })).stdout);
   const summary = summarizeChanges(state.host, next, switchCtx, {
     before: units.before ?? [],

@@ -2,10 +2,13 @@
 // lockdown's guard (src/switch): the change in words first, refusals before activation, then one
 // supervised switch confirmed over NEW connections where the new configuration answers.
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { UserError, badField } from "../../errors";
 import { DEFAULT_CONFIRM_TIMEOUT_SEC, prepareLockdown } from "../../lockdown";
 import { keyOnlyConnector } from "../../lockdown/ssh-connector";
+import { probeLocalNix } from "../../switch/build-local";
+import { BUILD_ON, decideBuildLocation, type BuildOn } from "../../switch/build-location";
 import { healthCheckFor } from "../../switch/health";
 import { proveKeyLogin } from "../../switch/prove-key";
 import { runSwitch } from "../../switch/run-switch";
@@ -16,9 +19,11 @@ const command: Command = {
   name: "switch",
   summary: "apply an edited flake behind confirm-or-roll-back (ports, firewall, keys included)",
   usage:
-    "nixnode-install switch [user@]host[:port] --flake DIR [--confirm-timeout SEC] [--keep-on-failed-checks] [--dry-run]",
+    "nixnode-install switch [user@]host[:port] --flake DIR [--confirm-timeout SEC] [--keep-on-failed-checks] [--build-on auto|local|target] [--dry-run]",
   description: `
-Builds the flake's system on the target, prints what changes in words (sshd ports, auth methods,
+Builds the flake's system (on this machine when its Nix is 2.18 or newer and builds for the node's
+system, then nix copy sends it over SSH with the pinned host key; else on the node; --build-on
+auto|local|target chooses), prints what changes in words (sshd ports, auth methods,
 firewall ports, addresses and routes, authorized keys, fail2ban), refuses changes that would lock
 you out (a firewall dropping your SSH port, removing the key you log in with), then activates it
 under a supervisor on the target that rolls back by itself unless this tool confirms it over a NEW
@@ -51,6 +56,11 @@ Examples:
       type: "boolean",
       help: "keep the new configuration when a health.checks check fails (a warning instead of a rollback)",
     },
+    "build-on": {
+      type: "string",
+      value: "WHERE",
+      help: "auto (default: here when this machine's Nix can build the node's system), local or target",
+    },
     "dry-run": { type: "boolean", help: "print the change summary and the commands; change nothing" },
     ...SSH_CLI_OPTIONS,
   },
@@ -70,6 +80,10 @@ Examples:
         throw badField("--confirm-timeout", `"${t}" is not a number of seconds (5-3600)`, "e.g. --confirm-timeout 120");
       confirmTimeoutSec = Number(t);
     }
+    const b = ctx.options["build-on"] ?? "auto";
+    if (typeof b !== "string" || !(BUILD_ON as readonly string[]).includes(b))
+      throw badField("--build-on", `"${String(b)}" is not one of ${BUILD_ON.join(", ")}`, "e.g. --build-on local");
+    const buildOn = b as BuildOn;
     const settings = sshSettingsFromCli(ctx, destination);
     // the same local checks as lockdown (every host.json field, the pinned key), before any packet
     const prepared = prepareLockdown({
@@ -81,6 +95,26 @@ Examples:
     const operatorKeys = (settings.identityFiles ?? [])
       .filter((f) => existsSync(`${f}.pub`))
       .map((f) => ({ publicKey: readFileSync(`${f}.pub`, "utf8").trim(), privatePath: f }));
+    // where it builds is settled here, before any packet: --build-on local that cannot is exit 2
+    const identityFile = settings.identityFiles?.[0];
+    const location = decideBuildLocation(
+      buildOn,
+      buildOn === "target" ? { versionText: null, system: null } : await probeLocalNix(),
+      prepared.flake.host.system,
+      {
+        user: settings.user ?? "root",
+        host: settings.host,
+        port: settings.port ?? 22,
+        knownHostsFile: join(tmpdir(), "nixnode-copy-XXXXXX", "known_hosts"), // where build-local puts it
+        identityFile,
+      },
+    );
+    if ("error" in location)
+      throw badField(
+        "--build-on",
+        `local: this machine cannot build it: ${location.error}`,
+        "use --build-on auto or --build-on target (the node builds it), or install Nix 2.18+ for the node's system here",
+      );
     const primary = await connectFromCli(ctx, destination, { pinnedHostKey: prepared.pinned });
     try {
       const result = await runSwitch({
@@ -94,6 +128,7 @@ Examples:
           proveKeyLogin(settings, prepared.pinned, privatePath, port, (l) => ctx.log.write(l)),
         confirmTimeoutSec: prepared.confirmTimeoutSec,
         dryRun: ctx.options["dry-run"] === true,
+        build: { location, identityFile },
         knownHostsFile: settings.knownHostsFiles?.[0] ?? null,
         out: ctx.out,
         log: ctx.log,
