@@ -1,6 +1,8 @@
 // .nixnode/state.json: what the tool did to the machine (the plan, the install's progress, the
 // lockdown's outcome). The ONE reader and writer: each phase owns one key and every other key is
 // written back untouched; the file is replaced atomically and stays private (0600, folder 0700).
+// A fleet flake keeps per-host (per-target) maps under one key (writeStateEntry); read-modify-write
+// is synchronous, so hosts running in parallel in one process never interleave inside it.
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors";
@@ -52,4 +54,29 @@ export function writeStateKey(flakeDir: string, key: string, value: unknown): vo
   updateStateFile(flakeDir, (all) => {
     all[key] = value;
   });
+}
+
+/**
+ * One named entry of a per-name map (a fleet flake keeps one per host or target): all[byKey][name].
+ * With `latestKey`, all[latestKey] is set to the same value in the same write, for readers that
+ * predate the map. Every other entry and key is written back untouched.
+ */
+export function writeStateEntry(
+  flakeDir: string,
+  byKey: string,
+  name: string,
+  value: unknown,
+  latestKey?: string,
+): void {
+  updateStateFile(flakeDir, (all) => {
+    all[byKey] = { ...(isObject(all[byKey]) ? all[byKey] : {}), [name]: value };
+    if (latestKey !== undefined) all[latestKey] = value;
+  });
+}
+
+/** all[byKey][name] when it is an object; null otherwise (the file is still validated). */
+export function readStateEntry(flakeDir: string, byKey: string, name: string): Record<string, unknown> | null {
+  const by = readStateFile(flakeDir)[byKey];
+  const v = isObject(by) ? by[name] : undefined;
+  return isObject(v) ? v : null;
 }

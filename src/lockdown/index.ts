@@ -10,7 +10,7 @@ import { openFallback, recordEndpoint, runGuardedStages, type GuardedStage } fro
 import { stageHostData, type LockdownStage } from "./host-stages";
 import { stagedTarball, writeHostData } from "./flake-files";
 import { prepareLockdown } from "./prepare";
-import { renderRecoveryNotes, sshConfigBlock, writeLockdownState, writeRecoveryNotes } from "./hand-off";
+import { recordHandOff, renderRecoveryNotes, sshConfigBlock } from "./hand-off";
 import { judgePreflight, parsePreflight } from "./preflight";
 import { preflightScript } from "./remote-commands";
 import type { LockdownDeps, LockdownResult, RemoteSession, StageTiming } from "./types";
@@ -127,14 +127,20 @@ export async function runLockdown(d: LockdownDeps): Promise<LockdownResult> {
     });
     if (!result) throw new OperationError("lockdown ended without its hand-off"); // handOff always runs
     if (stages.length) {
-      writeRecoveryNotes(f.flakeDir, renderRecoveryNotes(result, f.hostname, d.connector.user));
-      writeLockdownState(f.flakeDir, {
-        stage: "final",
-        port,
-        generations,
-        confirmedAt: new Date().toISOString(),
-        operatorAddress: preflight.operatorAddress,
-      });
+      await recordHandOff(
+        f.flakeDir,
+        f.hostname,
+        renderRecoveryNotes(result, f.hostname, d.connector.user, pinned),
+        {
+          stage: "final",
+          port,
+          hostKeyFingerprint: pinned,
+          generations,
+          confirmedAt: new Date().toISOString(),
+          operatorAddress: preflight.operatorAddress,
+        },
+        (m, h) => d.out.warn(m, h),
+      );
     }
     if (d.sshConfigBlock)
       d.out.text(

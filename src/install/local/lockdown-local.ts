@@ -175,7 +175,7 @@ export async function runLockdownLocal(ctx: CommandContext): Promise<number> {
     presented === prepared.pinned && addresses.length
       ? `${addresses.map((a) => `[${a}]:${prepared.port}`).join(",")} ${pub[0]} ${pub[1]}`
       : null;
-  writeLockdownState(f.flakeDir, {
+  writeLockdownState(f.flakeDir, f.hostname, {
     stage: "final",
     port: prepared.port,
     generations: { before: null, dualPort: null, final: generation },
