@@ -13,6 +13,11 @@ export interface UnfinishedInstallContext {
   flakeArg: string;
   /** [user@]host[:port] as the operator wrote it. */
   destination: string;
+  /**
+   * user@host:port after ~/.ssh/config, as the install records it (destinationLabel): a fleet
+   * flake keeps one install entry per target, and only this target's may explain its key.
+   */
+  target: string;
   hostFile: string;
 }
 
@@ -25,7 +30,7 @@ export function unfinishedInstallError(e: unknown, c: UnfinishedInstallContext):
   if (!hk || hk.kind !== "changed") return null;
   let install;
   try {
-    install = readInstallState(c.flakeDir);
+    install = readInstallState(c.flakeDir, c.target);
   } catch {
     return null;
   }

@@ -6,6 +6,7 @@ import { UserError, badField } from "../../errors";
 import { DEFAULT_CONFIRM_TIMEOUT_SEC, prepareLockdown, runLockdown } from "../../lockdown";
 import { keyOnlyConnector } from "../../lockdown/ssh-connector";
 import { unfinishedInstallError } from "../../lockdown/unfinished-install";
+import { destinationLabel } from "../../install/steps/connect-target";
 import { SSH_CLI_OPTIONS, connectFromCli, sshSettingsFromCli } from "../target-options";
 import { port as portField } from "../../util/fields";
 import type { Command } from "../command";
@@ -102,6 +103,7 @@ Examples:
           flakeDir,
           flakeArg: typeof ctx.options.flake === "string" ? ctx.options.flake : ".",
           destination,
+          target: destinationLabel({ user: settings.user ?? "root", host: settings.host, port: settings.port ?? 22 }),
           hostFile: f.file,
         }) ?? e
       );
@@ -122,7 +124,7 @@ Examples:
       });
       ctx.out.result(
         `Locked down: ${settings.user}@${settings.host} now answers on port ${result.port} with keys only; port 22 is closed. ` +
-          `Recovery notes are in ${flakeDir}/README.md.`,
+          `Recovery notes are in ${flakeDir}/README.md (section ${f.hostname}).`,
         result,
       );
     } finally {

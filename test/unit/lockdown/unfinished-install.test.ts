@@ -27,6 +27,7 @@ const ctx = (flakeDir: string) => ({
   flakeDir,
   flakeArg: "./my node",
   destination: "root@203.0.113.7",
+  target: "root@h:22",
   hostFile: "hosts/node1/host.json",
 });
 const changed = (presented: string) => hostKeyChanged("root@203.0.113.7:22", [NEW], presented, "the pinned --host-key");
@@ -52,5 +53,34 @@ describe("unfinishedInstallError", () => {
     expect(unfinishedInstallError(changed(OLD), ctx(flakeWith(null)))).toBeNull();
     expect(unfinishedInstallError(hostKeyDeclined("w", OLD), ctx(flakeWith({ previousHostKey: OLD })))).toBeNull();
     expect(unfinishedInstallError(new Error(`host key ${OLD}`), ctx(flakeWith({ previousHostKey: OLD })))).toBeNull();
+  });
+  it("in a fleet flake, reads the entry of the target being locked down, never another host's", () => {
+    dir = mkdtempSync(join(tmpdir(), "nn-unfinished-"));
+    mkdirSync(join(dir, ".nixnode"));
+    const entry = (target: string, more: Record<string, unknown>) => ({
+      target,
+      phasesDone: [],
+      verified: false,
+      ...more,
+    });
+    const a = entry("root@10.0.0.1:22", { previousHostKey: OLD, phasesDone: ["kexec", "disko"] });
+    const b = entry("root@10.0.0.2:22", { previousHostKey: OLD, phaseRunning: "kexec" });
+    // "install" is the latest write (host b); host a's own entry is only in installByTarget
+    writeFileSync(
+      join(dir, ".nixnode", "state.json"),
+      JSON.stringify({ install: b, installByTarget: { [a.target]: a, [b.target]: b } }),
+    );
+    const forA = unfinishedInstallError(changed(OLD), { ...ctx(dir), target: "root@10.0.0.1:22" });
+    expect(forA?.message).toMatch(/it stopped after kexec, disko\)/);
+    const forB = unfinishedInstallError(changed(OLD), { ...ctx(dir), target: "root@10.0.0.2:22" });
+    expect(forB?.message).toMatch(/it stopped during the kexec phase/);
+    // a target with no entry of its own keeps the SSH layer's alarm, even if another host's matches
+    expect(unfinishedInstallError(changed(OLD), { ...ctx(dir), target: "root@10.0.0.3:22" })).toBeNull();
+    // host a finished (verified): its own entry says so, host b's unfinished one does not speak for it
+    writeFileSync(
+      join(dir, ".nixnode", "state.json"),
+      JSON.stringify({ install: b, installByTarget: { [a.target]: { ...a, verified: true }, [b.target]: b } }),
+    );
+    expect(unfinishedInstallError(changed(OLD), { ...ctx(dir), target: "root@10.0.0.1:22" })).toBeNull();
   });
 });
