@@ -44,12 +44,15 @@ export async function runSwitchOn(
   stream.on("data", (d: Buffer) => (output += d));
   const out = createOutput({ stdout: stream, stderr: stream, json: false, env: { NO_COLOR: "1" }, stdinIsTTY: false });
   const via = extra.via ?? NEW_PORT;
-  const primary = await connectSsh({
-    host: lab.t.address,
-    port: via,
-    identityFiles: [lab.key.privatePath],
-    pinnedHostKey: lab.fingerprint,
-  });
+  // a test that passes its own session (already connected) keeps it: the caller closes it
+  const primary =
+    extra.primary ??
+    (await connectSsh({
+      host: lab.t.address,
+      port: via,
+      identityFiles: [lab.key.privatePath],
+      pinnedHostKey: lab.fingerprint,
+    }));
   const run: SwitchRun = { output: "" };
   try {
     run.result = await runSwitch({
@@ -79,7 +82,7 @@ export async function runSwitchOn(
   } catch (e) {
     run.error = e as SwitchRun["error"];
   } finally {
-    await primary.close().catch(() => undefined);
+    if (!extra.primary) await primary.close().catch(() => undefined);
   }
   run.output = output;
   return run;
