@@ -584,6 +584,35 @@ const ROWS: Row[] = [
     },
     args: (s) => ["switch", s.dest, "--flake", join(s.work, "flake"), "--keep-on-failed-checks"],
   },
+  // switch --build-on: the value, and `local` where this machine cannot build the node's system
+  {
+    name: "switch --build-on somewhere",
+    field: "--build-on",
+    setup: withFlake,
+    args: (s) => ["switch", s.dest, "--flake", join(s.work, "flake"), "--build-on", "somewhere"],
+  },
+  {
+    name: "switch --build-on local for an aarch64-linux node (this machine cannot build it)",
+    field: "--build-on",
+    setup: (s) => {
+      withFlake(s);
+      const f = join(s.work, "flake", "hosts", "nixnode", "host.json");
+      writeFileSync(
+        f,
+        JSON.stringify({ ...JSON.parse(readFileSync(f, "utf8")), system: "aarch64-linux" }, null, 2) + "\n",
+      );
+    },
+    args: (s) => [
+      "switch",
+      s.dest,
+      "--flake",
+      join(s.work, "flake"),
+      "--host-key",
+      `SHA256:${"A".repeat(43)}`,
+      "--build-on",
+      "local",
+    ],
+  },
   // fleet switch: its flags and --hosts are checked before any packet
   { name: "fleet switch --canary not a number", field: "--canary", args: () => ["fleet", "switch", "--canary", "one"] },
   { name: "fleet switch --parallel 0", field: "--parallel", args: () => ["fleet", "switch", "--parallel", "0"] },
