@@ -40,7 +40,11 @@ const partitioning =
 interface Console {
   t: TestTarget;
   work: string;
+  /** The boot stick's real loop device (/dev/loopN), what /iso is mounted from. */
   stick: string;
+  /** The path the installer's lsblk (and so the probe) gives the stick (/dev/vdy), and its by-id link. */
+  stickDisk: string;
+  stickById: string;
   stickFile: string;
   /** The system disk: its loop device, and the sparse file behind it. */
   disk: string;
@@ -81,9 +85,11 @@ async function installerConsole(opts: { secondDisk?: string } = {}): Promise<Con
       ],
       { env: { ...process.env, NIXNODE_STANDIN_TARGETS: t.dir } },
     );
-    // the USB stick: a sparse file on a loop device with a filesystem, mounted at /iso inside the target
+    // the USB stick: a sparse file on a loop device with a filesystem, mounted at /iso inside the target.
+    // 32G and not removable (a USB SSD reports rm=0), so that the wizard would offer it as a disk if the
+    // boot-medium filter did not take it out: nothing else keeps it from the list
     const img = join(t.dir, "usb-stick.img");
-    execFileSync("truncate", ["-s", "64M", img]);
+    execFileSync("truncate", ["-s", "32G", img]);
     execFileSync("mkfs.ext4", ["-q", "-F", "-L", "nixos-26.05", img]);
     const stick = execFileSync("losetup", ["--find", "--show", img], { encoding: "utf8" }).trim();
     cleanups.unshift(() => execFileSync("losetup", ["-d", stick]));
@@ -93,12 +99,19 @@ async function installerConsole(opts: { secondDisk?: string } = {}): Promise<Con
     execFileSync("truncate", ["-s", "8G", diskFile]);
     const disk = execFileSync("losetup", ["-P", "--find", "--show", diskFile], { encoding: "utf8" }).trim();
     cleanups.unshift(() => execFileSync("losetup", ["-d", disk]));
-    // the stick stays what the kernel calls it (a loop device): it is found as the boot medium through
-    // /iso and sysfs, as on a real installer; see test/targets/standins/installer/disks.mjs
     // disk-like kernel names this host does not use itself (the host's root disk must not look like ours)
-    const [name1, name2] = ["vdw", "vdx", "vdy", "vdz", "sdx", "sdy", "sdz"].filter(
+    const [name1, name2, name3] = ["vdw", "vdx", "vdy", "vdz", "sdx", "sdy", "sdz"].filter(
       (n) => !existsSync(`/sys/block/${n}`),
     );
+    // the stick is shown as a disk too, under a disk-like name with its real MAJ:MIN (7:N), as a real
+    // installer's lsblk shows /dev/sdb: it is told apart only by the device number mounted at /iso
+    const stickDisk = {
+      device: stick,
+      name: name3!,
+      model: "nixnode test stick",
+      serial: `NNU-${t.name}`,
+      tran: "usb",
+    };
     const systemDisk = {
       device: disk,
       name: name1!,
@@ -106,7 +119,7 @@ async function installerConsole(opts: { secondDisk?: string } = {}): Promise<Con
       serial: `NNT-${t.name}`,
       tran: "virtio",
     };
-    const disks = [systemDisk];
+    const disks = [systemDisk, stickDisk];
     if (opts.secondDisk) {
       const f = join(t.dir, "second-disk.img");
       execFileSync("truncate", ["-s", opts.secondDisk, f]);
@@ -121,6 +134,8 @@ async function installerConsole(opts: { secondDisk?: string } = {}): Promise<Con
       t,
       work,
       stick,
+      stickDisk: `/dev/${name3!}`,
+      stickById: `/dev/disk/by-id/${byIdOf(stickDisk)}`,
       stickFile: img,
       disk,
       diskById: `/dev/disk/by-id/${byIdOf(systemDisk)}`,
@@ -228,7 +243,7 @@ describe.skipIf(!supported.ok || !partitioning)(
       const grep = spawnSync("grep", ["-rl", "PRIVATE KEY", join(mnt, "etc", "nixos")], { encoding: "utf8" });
       expect(grep.status, grep.stdout).toBe(1);
       // the boot medium was seen and kept out
-      expect(result.bootMedium).toBe(c.stick);
+      expect(result.bootMedium).toBe(c.stickDisk);
       // the next command for the operator's machine
       expect(result.addresses).toContain(c.t.address);
       expect(result.nextCommand).toBe(
@@ -393,7 +408,8 @@ describe.skipIf(!supported.ok || !partitioning)(
       expect(gate).toContain("These disks will be ERASED:");
       expect(gate).toContain(c.diskById);
       expect(gate).not.toContain(c.stick);
-      expect(steps.find((s) => s.name === "detect")!.detail.join("\n")).toContain(`booted from ${c.stick}`);
+      expect(gate).not.toContain(c.stickDisk);
+      expect(steps.find((s) => s.name === "detect")!.detail.join("\n")).toContain(`booted from ${c.stickDisk}`);
       expect(steps.find((s) => s.name === "stage-host-key")!.detail.join("\n")).toMatch(
         /would generate a new ed25519 host key/,
       );
@@ -410,14 +426,16 @@ describe.skipIf(!supported.ok || !partitioning)(
     });
 
     it.each([
-      ["disk.devices[0]", (stick: string) => ({ devices: [stick] })],
-      ["disk.data.device", (stick: string) => ({ data: { device: stick, mountpoint: "/data" } })],
+      // its /dev/disk/by-id link (what an operator copies), and the kernel's own name for it
+      ["disk.devices[0]", "by-id", (path: string) => ({ devices: [path] })],
+      ["disk.data.device", "kernel", (path: string) => ({ data: { device: path, mountpoint: "/data" } })],
     ] as const)(
-      "refuses the USB stick it runs from when --config names it as %s (exit 2), erasing nothing",
-      async (field, disk) => {
+      "refuses the USB stick it runs from when --config names it as %s (%s name) (exit 2), erasing nothing",
+      async (field, how, disk) => {
         c = await installerConsole();
+        const named = how === "by-id" ? c.stickById : c.stick;
         const cfg = join(c.work, "node.json");
-        writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] }, disk: disk(c.stick) }));
+        writeFileSync(cfg, JSON.stringify({ hostname: "rack7", ssh: { authorizedKeys: [KEY] }, disk: disk(named) }));
         const stickBefore = sha(c.stickFile);
         const diskBefore = sha(c.diskFile);
         const r = await consoleRun(c, [
@@ -436,7 +454,7 @@ describe.skipIf(!supported.ok || !partitioning)(
           .split("\n")
           .map((l) => JSON.parse(l))
           .find((e) => e.type === "error");
-        expect(err.message).toBe(`${field}: ${c.stick} is the USB stick this installer runs from (${c.stick})`);
+        expect(err.message).toBe(`${field}: ${named} is the USB stick this installer runs from (${c.stickDisk})`);
         expect(err.field).toBe(field);
         expect(sha(c.stickFile)).toBe(stickBefore);
         expect(sha(c.diskFile)).toBe(diskBefore);
@@ -498,8 +516,8 @@ describe.skipIf(!supported.ok || !partitioning)(
           const gate = await tm.waitFor("console", /Type the host name/);
           expect(gate).toMatch(/These disks will be ERASED:/);
           // the stick is named once, as the boot medium, and never among the disks to erase
-          expect(gate).toContain(`booted from ${con.stick} (never offered, never erased)`);
-          expect(gate.slice(gate.indexOf("These disks will be ERASED:"))).not.toContain(con.stick);
+          expect(gate).toContain(`booted from ${con.stickDisk} (never offered, never erased)`);
+          expect(gate.slice(gate.indexOf("These disks will be ERASED:"))).not.toContain(con.stickDisk);
           await tm.keys("console", "rack7", "Enter");
           const end = await tm.waitFor("console", /Copy the flake to \/media\/stick\/rack7 too/, 90_000);
           const host = JSON.parse(readFileSync(join(flake, "hosts", "rack7", "host.json"), "utf8"));
@@ -575,8 +593,10 @@ describe.skipIf(!supported.ok || !partitioning)(
           expect(offered).toContain(`/dev/${con.diskName}`);
           expect(offered).toContain(`/dev/${con.secondDiskName}`);
           expect(offered).not.toContain("holds the current /");
+          // the probe lists the stick (lsblk shows it as a disk); only the boot-medium filter keeps it out
+          expect(offered).not.toContain(con.stickDisk);
           expect(offered).not.toContain(con.stick);
-          expect(list).toContain(`booted from ${con.stick} (never offered, never erased)`);
+          expect(list).toContain(`booted from ${con.stickDisk} (never offered, never erased)`);
           // each question in turn, its default taken (an answered line also matches `? ... ›`, so wait by name)
           await tm.keys("disks", "Enter");
           for (const q of [/A separate data disk/, /SSH port after lockdown/, /Addresses fail2ban must never ban/]) {
@@ -584,7 +604,7 @@ describe.skipIf(!supported.ok || !partitioning)(
             await tm.keys("disks", "Enter");
           }
           const gate = await tm.waitFor("disks", /Type the host name/);
-          expect(gate.slice(gate.indexOf("These disks will be ERASED:"))).not.toContain(con.stick);
+          expect(gate.slice(gate.indexOf("These disks will be ERASED:"))).not.toContain(con.stickDisk);
           await tm.keys("disks", "rack8", "Enter");
           const done = await tm.waitFor("disks", /EXIT=\d+/);
           expect(done).toContain("EXIT=130");

@@ -1,7 +1,7 @@
 // TEST-ONLY: gives a stand-in NixOS installer (becomeInstaller) its own disks. Each is a loop device
 // (losetup -P over a sparse file in the target's folder), registered in the target's
 // /root/.nixnode-standin-disks and shown by the installer's lsblk (lsblk.mjs) as a real disk: a
-// disk-like kernel name and a /dev/disk/by-id link. /dev/disk is a tmpfs private to the target (its own
+// disk-like kernel name, its real MAJ:MIN and a /dev/disk/by-id link (the boot stick under /iso too). /dev/disk is a tmpfs private to the target (its own
 // mount namespace); only the empty mount point /dev/disk is created on the host when it has none
 // (a machine without udev). The stand-in disko (nix.mjs) partitions a device the flake's layout names
 // ONLY when it resolves to a registered loop device, so nothing outside the target's files is written.

@@ -5,7 +5,9 @@
 // partitions renamed the same way (vdw1), with the model, serial and transport of the registry. Its
 // stable name is the /dev/disk/by-id link disks.mjs made (by-id/virtio-SERIAL -> ../vdw, and
 // /dev/disk/vdw -> /dev/loopN, inside the target only): what the plan names resolves to the loop device.
-// The host's own disks and every other device are left out, as another machine's disks would be.
+// The boot stick is registered too (TYPE disk, e.g. vdy): nothing but its device number, MAJ:MIN, which
+// is kept as the kernel reports it, ties it to what is mounted at /iso, as on a real installer
+// (src/install/local/boot-medium.ts). The host's own disks and every other device are left out.
 // Without the registry, or for anything but `-J`, the real lsblk runs unchanged.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
