@@ -55,6 +55,26 @@ describe.skipIf(!supported.ok)(
       });
     });
 
+    it("--dry-run says it would build here and why, prints the build and copy commands, changes nothing", async () => {
+      const before = await nixosState(lab.t);
+      const storeBefore = await storeOnTarget();
+      editHost(lab, (h) => (h.timezone = "Europe/Lisbon"));
+      const r = await runSwitchOn(lab, { dryRun: true, build: { location, identityFile: lab.key.privatePath, env } });
+      expect(r.error?.message).toBeUndefined();
+      expect(r.output).toContain("built on this machine, then copied with nix copy (this machine has Nix 2.24.9");
+      expect(r.output).toMatch(
+        /nix --extra-experimental-features 'nix-command flakes' build --no-link --print-out-paths 'path:.*#nixosConfigurations\..*\.config\.system\.build\.toplevel'   # on this machine/,
+      );
+      expect(r.output).toMatch(
+        /NIX_SSHOPTS='-p 2222 -o StrictHostKeyChecking=yes .*' nix .* copy --substitute-on-destination --to ssh-ng:\/\/root@/,
+      );
+      expect(r.output).not.toContain("tar -x -C"); // no upload of the flake to the node, no build there
+      const after = await nixosState(lab.t);
+      expect(after.profileLink).toBe(before.profileLink);
+      expect(await storeOnTarget()).toEqual(storeBefore);
+      expect(() => nixLog()).toThrow(); // the stand-in never ran a build or a copy
+    }, 60_000);
+
     it("a plain change is built here, copied, activated and confirmed; the target builds nothing", async () => {
       const before = await nixosState(lab.t);
       const storeBefore = await storeOnTarget();
