@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readLockdownState } from "../../../src/lockdown/hand-off";
 import { targetsSupported } from "../../targets/index";
 import { fleetFixture, NEW_PORT, strictSsh, type FleetFixture } from "./fleet-fixture";
 
@@ -37,6 +38,26 @@ const hostJson = (f: FleetFixture, n: string) =>
     ssh: { hostKeyFingerprint: string; ports: number[] };
     lockdown: { stage: string };
   };
+
+/** `n`'s own recovery notes in the shared README and its own lockdown state: its address and key. */
+function expectOwnHandOff(f: FleetFixture, n: string): void {
+  const fp = hostJson(f, n).ssh.hostKeyFingerprint;
+  expect(readLockdownState(f.flakeDir, n), n).toMatchObject({
+    host: n,
+    stage: "final",
+    port: NEW_PORT,
+    hostKeyFingerprint: fp,
+  });
+  const readme = readFileSync(join(f.flakeDir, "README.md"), "utf8");
+  const notes =
+    new RegExp(
+      `<!-- nixnode-install lockdown ${n}: begin -->([\\s\\S]*?)<!-- nixnode-install lockdown ${n}: end -->`,
+    ).exec(readme)?.[1] ?? "";
+  expect(notes, n).toContain(`ssh -p ${NEW_PORT} root@${f.targets[n]!.address}\n`);
+  expect(notes, n).toContain(fp);
+  for (const other of f.names.filter((o) => o !== n))
+    expect(notes, n).not.toContain(hostJson(f, other).ssh.hostKeyFingerprint);
+}
 
 describe.skipIf(!supported.ok)(
   `fleet install, five targets ${supported.ok ? "" : `(skipped: ${supported.reason})`}`,
@@ -94,6 +115,10 @@ describe.skipIf(!supported.ok)(
         expect(login.stdout.trim()).toBe(n);
         await expect(run("ssh", strictSsh(f, t, 22, "true"))).rejects.toThrow();
       }
+      // every locked-down host kept its own notes and state; the rolled-back one has none yet
+      for (const n of ok) expectOwnHandOff(f, n);
+      expect(readLockdownState(f.flakeDir, BLOCKED)).toBeNull();
+      expect(readFileSync(join(f.flakeDir, "README.md"), "utf8")).not.toContain(`lockdown ${BLOCKED}: begin`);
       // the blocked one is installed, rolled back to port 22, and still reachable there with the key
       const blocked = f.targets[BLOCKED]!;
       expect(hostJson(f, BLOCKED).lockdown.stage).toBe("none");
@@ -118,6 +143,8 @@ describe.skipIf(!supported.ok)(
       expect(again.events.some((e) => e.host === BLOCKED && e.phase === "kexec")).toBe(false);
       expect((await run("ssh", strictSsh(f, blocked, NEW_PORT, "hostname"))).stdout.trim()).toBe(BLOCKED);
       await expect(run("ssh", strictSsh(f, blocked, 22, "true"))).rejects.toThrow();
+      // the re-run added node4's notes and state without touching the other four's
+      for (const n of f.names) expectOwnHandOff(f, n);
     }, 1_200_000);
   },
 );
