@@ -56,6 +56,8 @@ export interface SwitchResult {
   timing: StageTiming | null;
   failedBefore: string[];
   warnings: string[];
+  /** Where the new system was (or, in a dry run, would be) built, and why. */
+  build?: BuildLocation;
 }
 
 const keyBody = (l: string) => l.trim().split(/\s+/).slice(0, 2).join(" ");
@@ -97,7 +99,7 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
   const addressPlan = planAddressChange(state.host, next, d.connector.host);
   const confirmAt = { address: addressPlan?.confirmAddress ?? d.connector.host, port: plain.confirmPort };
   const header = `Changes (from ${state.hostFrom} on the target to ${d.flake.file}):`;
-  const where = d.build?.location ?? { where: "target", reason: "the default" };
+  const where: BuildLocation = d.build?.location ?? { where: "target", reason: "the default" };
   const copyTo = {
     user: d.connector.user,
     host: d.connector.host,
@@ -168,6 +170,7 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
       timing: null,
       failedBefore: state.failed,
       warnings,
+      build: where,
     };
   }
 
@@ -293,5 +296,6 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
     timing: last.timing,
     failedBefore: state.failed,
     warnings,
+    build: where,
   };
 }

@@ -83,6 +83,7 @@ describe.skipIf(!supported.ok)(
       expect(r.error?.message).toBeUndefined();
       expect(r.output).toContain("built on this machine, then copied with nix copy (this machine has Nix 2.24.9");
       expect(r.output).toContain(`confirmed on port ${NEW_PORT}`);
+      expect(r.result?.build?.where).toBe("local"); // also in the --json result
       const after = await nixosState(lab.t);
       expect(after.profileLink).not.toBe(before.profileLink);
       expect(after.current).toBe(after.boot);
