@@ -1,6 +1,7 @@
 // `nixnode-install fleet plan`: many machines from one inventory (fleet.json) -> one fleet flake
 // with a WireGuard mesh, node and collector roles and a colmena hive. Offline: facts come from files
-// or bundled examples. `fleet install` and `fleet switch` are not built yet and say so.
+// or bundled examples. `fleet install` and `fleet switch` run the single-host install/lockdown and the
+// guarded switch per host (src/fleet/install-fleet*.ts, src/fleet/switch-fleet.ts).
 import { resolve } from "node:path";
 import { UserError } from "../../errors";
 import { loadInventoryFile } from "../../fleet/inventory";
@@ -74,11 +75,6 @@ Examples:
       });
     if (sub === "switch") return fleetSwitchCommand(ctx);
     if (sub === "install") return runFleetInstallCommand(ctx);
-    if (sub !== "plan")
-      throw new UserError(`fleet ${sub}: not built yet`, {
-        field: sub,
-        hint: "install each host with `nixnode-install install` for now, or use the flake's colmena hive for changes (docs/fleet.md)",
-      });
     const o = ctx.options;
     if (typeof o.inventory !== "string")
       throw new UserError("--inventory: missing", {
