@@ -219,6 +219,25 @@ export function judgeHealth(
   };
 }
 
+/**
+ * The checks get 40% of the confirmation window (src/lockdown/supervised-stage.ts); when the longest
+ * declared check plus the bounded wait for a system still starting cannot fit there, the operator is
+ * told before activation which --confirm-timeout always fits, instead of meeting an unnamed timeout.
+ */
+export function healthWindowWarning(host: HostData, confirmTimeoutSec: number): string | null {
+  const checks = host.health?.checks ?? [];
+  if (!checks.length) return null;
+  const longest = Math.max(...checks.map(timeoutOf));
+  const need = STARTING_WAIT_SEC + longest;
+  const share = Math.floor(confirmTimeoutSec * 0.4);
+  if (need <= share) return null;
+  return (
+    `the health checks may need up to ${need} s (${STARTING_WAIT_SEC} s while the system is still starting, then the longest check's ${longest} s) ` +
+    `but a ${confirmTimeoutSec} s window leaves them ${share} s; a check cut off there rolls the switch back without its name. ` +
+    `--confirm-timeout ${Math.ceil(need / 0.4)} or more always fits`
+  );
+}
+
 /** The HealthCheck the switch runs over its confirmation session, for host.json's declared checks. */
 export function healthCheckFor(
   host: HostData,

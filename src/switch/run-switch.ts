@@ -7,6 +7,7 @@
 import { OperationError, UserError } from "../errors";
 import { stagedTarball, tarFlake, type FlakeHost } from "../lockdown/flake-files";
 import { judgePreflight } from "../lockdown/preflight";
+import { healthWindowWarning } from "./health";
 import { buildCommand, launchSupervisorCommand, unpackFlakeCommand, STATE_ROOT } from "../lockdown/remote-commands";
 import { buildOnTarget, type StageOutcome } from "../lockdown/supervised-stage";
 import type { LockdownConnector, RemoteSession, StageTiming } from "../lockdown/types";
@@ -130,6 +131,10 @@ export async function runSwitch(d: SwitchDeps): Promise<SwitchResult> {
   const warnings = judgePreflight(state.preflight, plain.confirmPort, {
     sshAlreadyOnPort: state.host.ssh.ports.includes(plain.confirmPort),
   });
+  if (d.healthCheck) {
+    const tight = healthWindowWarning(next, d.confirmTimeoutSec);
+    if (tight) warnings.push(tight);
+  }
   for (const w of warnings) d.out.warn(w);
   const rebootAfterSec = d.rebootAfterSec ?? d.confirmTimeoutSec + 600;
   const slots = addressPlan ? (["dual-port", "final"] as const) : (["final"] as const);

@@ -11,7 +11,13 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RemoteSession } from "../../../src/lockdown/types";
 import type { HealthCheckSpec, HostData } from "../../../src/plan/types";
-import { healthCheckFor, judgeHealth, parseHealthOutput, type HealthVerdict } from "../../../src/switch/health";
+import {
+  healthCheckFor,
+  healthWindowWarning,
+  judgeHealth,
+  parseHealthOutput,
+  type HealthVerdict,
+} from "../../../src/switch/health";
 import { validHost } from "../flake/host-json-cases";
 
 let dir = "";
@@ -354,5 +360,20 @@ describe("parsing what the target printed", () => {
     });
     expect(v.ok).toBe(false);
     expect(v.observed).toMatch(/no answer from the target/);
+  });
+});
+
+describe("the window holds the checks", () => {
+  const withChecks = (checks: HealthCheckSpec[]): HostData => ({ ...validHost(), health: { checks } });
+  it("the default 120 s window holds the profiles' longest check (20 s) and the 20 s start wait: no warning", () => {
+    expect(
+      healthWindowWarning(withChecks([{ kind: "tcp", address: "127.0.0.1", port: 8332, timeoutSec: 20 }]), 120),
+    ).toBeNull();
+    expect(healthWindowWarning(withChecks([]), 10)).toBeNull();
+  });
+  it("a 60 s window cannot hold a 60 s check: the warning says which --confirm-timeout always fits", () => {
+    const w = healthWindowWarning(withChecks([{ kind: "unit", unit: "bitcoind", timeoutSec: 60 }]), 60);
+    expect(w).toMatch(/up to 80 s .* leaves them 24 s/);
+    expect(w).toMatch(/--confirm-timeout 200 or more/);
   });
 });
