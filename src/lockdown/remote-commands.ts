@@ -46,6 +46,9 @@ export function preflightScript(port: number): string {
     `ss -Htlnp 2>/dev/null | awk '{print "listen=" $4 " " $6}'`,
     // flock -n succeeds only when nobody holds the lock: a left-over file alone is not a lock
     `if [ -e ${SWITCH_LOCK} ]; then if flock -n ${SWITCH_LOCK} true 2>/dev/null; then echo switch_lock=stale-file; else echo switch_lock=held; fi; else echo switch_lock=none; fi`,
+    // a supervisor whose last word is final (acknowledged, rolled back) is only exiting: give it up to
+    // 10 s to be gone, so the run right after a confirmed one is not refused for a finishing process
+    `for d in ${STATE_ROOT}/*/; do [ -f "$d/state" ] || continue; p=$(cat "$d/supervisor.pid" 2>/dev/null); case "$(tail -n 1 "$d/state")" in *" acknowledged"*|*" rolled-back"*|*" rollback-failed"*) i=0; while [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done;; esac; done`,
     `for u in nixos-rebuild-switch-to-configuration ${supervisorUnit("dual-port")} ${supervisorUnit("final")}; do echo "unit=$u $(systemctl is-active "$u.service" 2>/dev/null | head -1)"; done`,
     `for d in ${STATE_ROOT}/*/; do [ -f "$d/state" ] || continue; p=$(cat "$d/supervisor.pid" 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then a=alive; else a=dead; fi; echo "supervisor=$(basename "$d") $a $(tail -n 1 "$d/state")"; done`,
     `echo port_checked=${shellQuote(String(whole(port, "port", 1, 65535)))}`,

@@ -47,6 +47,21 @@ describe.skipIf(!supported.ok)(`switch${supported.ok ? "" : ` (skipped: ${suppor
     expect(JSON.parse(tz.stdout).timezone).toBe("Europe/Berlin");
   }, 120_000);
 
+  it("a supervisor that has acknowledged and is still exiting does not block the next switch", async () => {
+    // the moment right after a confirmed switch: the state says acknowledged, the process is not gone yet
+    await lab.t.exec(
+      `mkdir -p /run/nixnode-lockdown/final && echo "$(date +%s) acknowledged" >> /run/nixnode-lockdown/final/state && ` +
+        `setsid sh -c 'sleep 3' </dev/null >/dev/null 2>&1 & echo $! > /run/nixnode-lockdown/final/supervisor.pid`,
+    );
+    const before = await nixosState(lab.t);
+    editHost(lab, (h) => (h.timezone = "Europe/Paris"));
+    const r = await runSwitchOn(lab);
+    expect(r.error?.message).toBeUndefined();
+    const after = await nixosState(lab.t);
+    expect(after.profileLink).not.toBe(before.profileLink);
+    expect(JSON.parse((await lab.t.exec(`cat ${after.current}/host.json`)).stdout).timezone).toBe("Europe/Paris");
+  }, 120_000);
+
   it("a firewall change dropping the operator's SSH port is refused before activation", async () => {
     const before = await nixosState(lab.t);
     editHost(lab, (h) => (h.firewall.allowedTCPPorts = h.firewall.allowedTCPPorts.filter((p) => p !== NEW_PORT)));
