@@ -4,25 +4,24 @@
 // the supervisor. Nothing runs through a shell; NIX_SSHOPTS carries the SSH options.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execa } from "execa";
 import { OperationError } from "../errors";
 import type { RemoteSession } from "../lockdown/types";
 import { fingerprintSha256, keyTypeOf, knownHostsName, type HostKey } from "../remote/known-hosts";
 import { createSecretTempDir } from "../secrets/host-key";
+import { runArgv } from "../util/run-argv";
 import { localBuildArgv, nixCopyCommand, type CopyTarget, type LocalNix } from "./build-location";
 
 const FEATURES = ["--extra-experimental-features", "nix-command flakes"];
-const ASK = { reject: false, timeout: 10_000, stdin: "ignore" } as const;
 
 /** `nix --version` and the system this machine's Nix builds for; a missing or silent nix is none. */
 export async function probeLocalNix(env: NodeJS.ProcessEnv = process.env): Promise<LocalNix> {
-  const version = await execa("nix", ["--version"], { ...ASK, env }).catch(() => null);
-  if (!version || version.exitCode !== 0 || !String(version.stdout).trim()) return { versionText: null, system: null };
-  const sys = await execa("nix", [...FEATURES, "eval", "--impure", "--raw", "--expr", "builtins.currentSystem"], {
-    ...ASK,
+  const version = await runArgv(["nix", "--version"], { env, timeoutMs: 10_000 });
+  if (version.code !== 0 || !version.stdout.trim()) return { versionText: null, system: null };
+  const sys = await runArgv(["nix", ...FEATURES, "eval", "--impure", "--raw", "--expr", "builtins.currentSystem"], {
     env,
-  }).catch(() => null);
-  const text = sys && sys.exitCode === 0 ? String(sys.stdout).trim() : "";
+    timeoutMs: 10_000,
+  });
+  const text = sys.code === 0 ? sys.stdout.trim() : "";
   return { versionText: String(version.stdout).trim(), system: /^[a-z0-9_]+-[a-z0-9]+$/.test(text) ? text : null };
 }
 
@@ -68,17 +67,11 @@ export async function buildAndCopyLocally(i: LocalBuildInput): Promise<string> {
   const env = i.env ?? process.env;
   const argv = localBuildArgv(i.flakeDir, i.hostname);
   i.log(`local build: ${argv.join(" ")}`);
-  const build = await execa(argv[0]!, argv.slice(1), {
-    reject: false,
-    stdin: "ignore",
-    env,
-    cancelSignal: i.signal,
-    timeout: 3_600_000,
-  });
+  const build = await runArgv(argv, { env, timeoutMs: 3_600_000, ...(i.signal ? { signal: i.signal } : {}) });
   const toplevel = String(build.stdout).trim().split("\n").pop() ?? "";
-  if (build.exitCode !== 0 || !/^\/nix\/store\/[a-z0-9]{32}-[^/\s]+$/.test(toplevel))
+  if (build.code !== 0 || !/^\/nix\/store\/[a-z0-9]{32}-[^/\s]+$/.test(toplevel))
     throw new OperationError(
-      `the configuration did not build on this machine (exit ${build.exitCode ?? build.signal ?? "?"}); nothing was copied or activated, the node is unchanged`,
+      `the configuration did not build on this machine (exit ${build.code ?? build.signal ?? "?"}); nothing was copied or activated, the node is unchanged`,
       {
         details: lastLines(String(build.stderr)),
         hint: "fix the error shown, or build on the node with --build-on target",
@@ -91,16 +84,14 @@ export async function buildAndCopyLocally(i: LocalBuildInput): Promise<string> {
     writeFileSync(knownHostsFile, `${knownHostsName(i.copy.host, i.copy.port)} ${i.keyLine}\n`, { mode: 0o600 });
     const copy = nixCopyCommand(toplevel, { ...i.copy, knownHostsFile });
     i.log(`local build: NIX_SSHOPTS=${copy.env.NIX_SSHOPTS} ${copy.argv.join(" ")}`);
-    const r = await execa(copy.argv[0]!, copy.argv.slice(1), {
-      reject: false,
-      stdin: "ignore",
+    const r = await runArgv(copy.argv, {
       env: { ...env, ...copy.env },
-      cancelSignal: i.signal,
-      timeout: 3_600_000,
+      timeoutMs: 3_600_000,
+      ...(i.signal ? { signal: i.signal } : {}),
     });
-    if (r.exitCode !== 0)
+    if (r.code !== 0)
       throw new OperationError(
-        `nix copy of the built system to the node failed (exit ${r.exitCode ?? r.signal ?? "?"}); nothing was activated, the node is unchanged`,
+        `nix copy of the built system to the node failed (exit ${r.code ?? r.signal ?? "?"}); nothing was activated, the node is unchanged`,
         {
           details: lastLines(String(r.stderr)),
           hint: `check that ${i.copy.user}@${i.copy.host}:${i.copy.port} answers with the pinned host key and has Nix, or build on the node with --build-on target`,
