@@ -60,8 +60,24 @@ export async function stagedTarball(f: FlakeHost, host: HostData): Promise<Buffe
   }
 }
 
-/** The flake as a tar stream (no .git: the target builds it as a path: flake, untracked files included). */
-export function tarFlake(flakeDir: string): Promise<Buffer> {
+/**
+ * The flake as a tar stream (no .git: the target builds it as a path: flake, untracked files included).
+ * In a fleet flake another host's lockdown may be writing its own hosts/<name>/ files at that moment
+ * (atomic renames): tar then says "file changed as we read it" and a fresh pack, a moment later, is
+ * consistent, so that one answer is retried a few times.
+ */
+export async function tarFlake(flakeDir: string): Promise<Buffer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await tarFlakeOnce(flakeDir);
+    } catch (e) {
+      if (attempt >= 5 || !/file changed as we read it/.test((e as Error).message)) throw e;
+      await new Promise((r) => setTimeout(r, 300 * attempt));
+    }
+  }
+}
+
+function tarFlakeOnce(flakeDir: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const p = spawn("tar", ["-c", "-f", "-", "--exclude=./.git", "--exclude=./result", "-C", flakeDir, "."], {
       stdio: ["ignore", "pipe", "pipe"],
