@@ -87,9 +87,23 @@ export function nixErrorLines(output: string, max = 14): string[] {
     .map((l) => `| ${l.trimEnd()}`);
 }
 
-/** A tarball of the flake (without .git) made by the operator's own tar. */
+/**
+ * A tarball of the flake (without .git) made by the operator's own tar. In a fleet another host's
+ * lockdown may be renaming its own files into the flake meanwhile: "file changed as we read it" is
+ * answered by packing again a moment later (as src/lockdown/flake-files.ts does).
+ */
 export function tarFlake(flakeDir: string): Buffer {
-  const r = spawnSync("tar", ["-C", flakeDir, "--exclude=./.git", "-cf", "-", "."], { maxBuffer: 256 * 1024 * 1024 });
+  const pack = () =>
+    spawnSync("tar", ["-C", flakeDir, "--exclude=./.git", "-cf", "-", "."], { maxBuffer: 256 * 1024 * 1024 });
+  let r = pack();
+  for (
+    let attempt = 1;
+    attempt < 5 && r.status !== 0 && /file changed as we read it/.test(String(r.stderr));
+    attempt++
+  ) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300 * attempt);
+    r = pack();
+  }
   if (r.status !== 0)
     throw new OperationError(`could not pack the flake with tar: ${r.stderr?.toString().trim() || r.error?.message}`);
   return r.stdout;
